@@ -1,0 +1,131 @@
+// Runs the enabled rules for a phase, applies severity overrides, masks secrets once for every
+// finding, and returns a sorted, de-duplicated Report.
+import type { Finding, Machine, Phase, Report, Rule, RuleReport, Severity, SeveritySetting } from './model.js';
+import { SEVERITY_RANK } from './model.js';
+import { builtinRules } from './rules/index.js';
+import { maskSecrets } from './scan/secrets.js';
+import { TOOL } from './version.js';
+
+export interface EngineOptions {
+  phase: Phase;
+  machine: Machine;
+  baseline?: Machine;
+  rules?: readonly Rule[];
+  /** rule id → severity or 'off' */
+  severities?: Record<string, SeveritySetting>;
+  /** secret values seen by the scan: masked wherever they appear */
+  secrets?: Iterable<string>;
+}
+
+function maskFinding(finding: Finding, secrets: string[]): Finding {
+  const mask = (text: string): string => maskSecrets(text, secrets);
+  return {
+    ruleId: finding.ruleId,
+    severity: finding.severity,
+    message: mask(finding.message),
+    ...(finding.path !== undefined ? { path: mask(finding.path) } : {}),
+    ...(finding.install !== undefined ? { install: mask(finding.install) } : {}),
+    ...(finding.evidence ? { evidence: finding.evidence.map(mask) } : {}),
+    ...(finding.fix
+      ? {
+          fix: {
+            summary: mask(finding.fix.summary),
+            commands: finding.fix.commands.map(mask),
+            ...(finding.fix.actions ? { actions: finding.fix.actions } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+export function compareFindings(a: Finding, b: Finding): number {
+  return (
+    SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
+    a.ruleId.localeCompare(b.ruleId) ||
+    (a.path ?? '').localeCompare(b.path ?? '') ||
+    a.message.localeCompare(b.message)
+  );
+}
+
+function toFinding(rule: Rule, report: RuleReport, override: Severity | undefined): Finding {
+  return {
+    ruleId: rule.meta.id,
+    severity: override ?? report.severity ?? rule.meta.severity,
+    message: report.message,
+    ...(report.path !== undefined ? { path: report.path } : {}),
+    ...(report.install !== undefined ? { install: report.install } : {}),
+    ...(report.evidence && report.evidence.length > 0 ? { evidence: report.evidence } : {}),
+    ...(report.fix ? { fix: report.fix } : {}),
+  };
+}
+
+function crashFinding(rule: Rule, error: unknown): Finding {
+  const reason = error instanceof Error ? error.message : String(error);
+  return { ruleId: rule.meta.id, severity: 'error', message: `The rule crashed and checked nothing: ${reason.split('\n')[0]}` };
+}
+
+export function runRules(options: EngineOptions): Report {
+  const rules = options.rules ?? builtinRules;
+  const severities = options.severities ?? {};
+  const secrets = [...(options.secrets ?? [])].filter((value) => value.length >= 6).sort((a, b) => b.length - a.length);
+  const run: string[] = [];
+  const skipped: { id: string; reason: string }[] = [];
+  const findings: Finding[] = [];
+  for (const rule of rules) {
+    const setting = severities[rule.meta.id];
+    if (setting === 'off') {
+      skipped.push({ id: rule.meta.id, reason: 'turned off' });
+      continue;
+    }
+    if (!rule.meta.phases.includes(options.phase)) {
+      skipped.push({ id: rule.meta.id, reason: `not a ${options.phase} rule` });
+      continue;
+    }
+    if (rule.meta.needsBaseline && !options.baseline) {
+      skipped.push({ id: rule.meta.id, reason: 'needs a baseline (--against a manifest or archive)' });
+      continue;
+    }
+    run.push(rule.meta.id);
+    try {
+      const context = { phase: options.phase, machine: options.machine, ...(options.baseline ? { baseline: options.baseline } : {}) };
+      for (const report of rule.check(context)) findings.push(toFinding(rule, report, setting));
+    } catch (error) {
+      // a rule that crashes becomes a finding; the run goes on (flutter doctor style)
+      findings.push(crashFinding(rule, error));
+    }
+  }
+  const unique = new Map<string, Finding>();
+  for (const finding of findings.map((item) => maskFinding(item, secrets))) {
+    const key = `${finding.ruleId}\u0000${finding.path ?? ''}\u0000${finding.message}`;
+    if (!unique.has(key)) unique.set(key, finding);
+  }
+  const sorted = [...unique.values()].sort(compareFindings);
+  const summary = { error: 0, warning: 0, info: 0 };
+  for (const finding of sorted) summary[finding.severity] += 1;
+  return {
+    tool: { ...TOOL },
+    phase: options.phase,
+    installs: options.machine.homes.flatMap((home) =>
+      home.installs.map((install) => ({
+        stateDir: install.stateDir,
+        ...(install.profile ? { profile: install.profile } : {}),
+        active: install.active,
+        generation: install.generation,
+        files: install.inventory.entries.length,
+        ...(install.config.gatewayMode ? { gatewayMode: install.config.gatewayMode } : {}),
+        ...(install.config.lastTouchedVersion ? { lastTouchedVersion: install.config.lastTouchedVersion } : {}),
+        servedBy: install.servedBy,
+      })),
+    ),
+    findings: sorted,
+    summary,
+    rules: { run, skipped },
+    problems: options.machine.problems.map((problem) => ({ ...problem, path: maskSecrets(problem.path, secrets), message: maskSecrets(problem.message, secrets) })),
+  };
+}
+
+/** Exit code 1 when the report fails the run. */
+export function failsRun(report: Report, options: { maxWarnings?: number } = {}): boolean {
+  if (report.summary.error > 0) return true;
+  return options.maxWarnings !== undefined && options.maxWarnings >= 0 && report.summary.warning > options.maxWarnings;
+}

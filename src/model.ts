@@ -1,0 +1,374 @@
+// The contract between the layers: scan produces a Machine, rules turn it into findings,
+// the engine makes a Report, reporters turn a Report into text. Everything here is plain,
+// serialisable data: no functions on data types, no secret values anywhere.
+
+export type Phase = 'audit' | 'verify' | 'image' | 'inspect';
+export const PHASES: readonly Phase[] = ['audit', 'verify', 'image', 'inspect'];
+
+export type Severity = 'error' | 'warning' | 'info';
+export type SeveritySetting = Severity | 'off';
+export const SEVERITY_RANK: Record<Severity, number> = { error: 3, warning: 2, info: 1 };
+
+export type FileType = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'block' | 'char' | 'unknown';
+
+/** One entry of a file inventory. `path` is relative to the inventory's root, POSIX separators, '' for the root. */
+export interface FileEntry {
+  path: string;
+  type: FileType;
+  /** permission bits only (mode & 0o7777) */
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtimeMs: number;
+  linkTarget?: string;
+  /** the name was not valid UTF-8; `path` shows the bad bytes as \xNN */
+  nonUtf8?: boolean;
+  /** a directory the scan could not list (EACCES, ENOTDIR during a race, …) */
+  unreadable?: string;
+}
+
+export interface FileInventory {
+  /** absolute path (as seen on the scanned machine) of the inventory root */
+  root: string;
+  exists: boolean;
+  entries: FileEntry[];
+  /** true when the walk stopped early at its entry limit */
+  truncated?: boolean;
+}
+
+export interface ScanProblem {
+  path: string;
+  code: string;
+  message: string;
+}
+
+export interface PasswdEntry {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+}
+
+export interface GroupEntry {
+  name: string;
+  gid: number;
+  members: string[];
+}
+
+/** Who will run the gateway, and how we know. */
+export interface GatewayUser {
+  name?: string;
+  uid: number;
+  gid: number;
+  /** supplementary groups (gids) */
+  groups: number[];
+  source: 'service' | 'home-owner' | 'flag' | 'current';
+}
+
+/** How a Resonix process resolves its state dir (reference §1). */
+export interface Resolution {
+  home: string;
+  homeSource: 'RESONIX_HOME' | 'HOME' | 'USERPROFILE' | 'os' | 'flag' | 'passwd';
+  stateDir: string;
+  stateDirSource: 'RESONIX_STATE_DIR' | 'profile' | 'default' | 'flag';
+  configPath: string;
+  configPathSource: 'RESONIX_CONFIG_PATH' | 'profile' | 'default';
+  profile?: string;
+  /** RESONIX_HOME value when set (it replaces the home, it is not the state dir) */
+  resonixHome?: string;
+}
+
+export interface ParseErrorInfo {
+  message: string;
+  line?: number;
+  column?: number;
+}
+
+export interface AgentConfig {
+  id: string;
+  workspace?: string;
+  agentDir?: string;
+  isDefault?: boolean;
+}
+
+/** A config value that is a path; `key` is the dotted config key. */
+export interface ConfigPath {
+  key: string;
+  value: string;
+}
+
+/** What the tool knows of one resonix.json, without any secret value. */
+export interface ConfigSummary {
+  path: string;
+  exists: boolean;
+  /** bytes; the parser refuses very large files */
+  size?: number;
+  parseError?: ParseErrorInfo;
+  gatewayMode?: string;
+  /** the remote URL with any user:password removed */
+  remoteUrl?: string;
+  port?: number;
+  lastTouchedVersion?: string;
+  wizardLastRunVersion?: string;
+  agentsDefaultWorkspace?: string;
+  agents: AgentConfig[];
+  /** configured channel names (telegram, whatsapp, …) */
+  channels: string[];
+  whatsappAccounts: { id: string; authDir?: string }[];
+  includes: string[];
+  /** names in `${VAR}` substitutions and `source: "env"` secret refs */
+  envRefs: string[];
+  /** every path-valued key found */
+  paths: ConfigPath[];
+  /** dotted keys that hold an inline secret (values never kept) */
+  inlineSecretKeys: string[];
+}
+
+export interface SqliteHeader {
+  /** path relative to the install's state dir */
+  path: string;
+  valid: boolean;
+  pageSize?: number;
+  pageCount?: number;
+  userVersion?: number;
+  /** actual file size in bytes */
+  size: number;
+}
+
+export interface Workspace {
+  agentId: string;
+  /** absolute path as configured (after ~ expansion) or the default */
+  path: string;
+  source: 'config' | 'default';
+  inventory: FileInventory;
+}
+
+export type LayoutGeneration = 'file' | 'sqlite' | 'mixed' | 'empty';
+
+/** One Resonix state dir. */
+export interface Install {
+  /** stable id: the state dir path */
+  id: string;
+  stateDir: string;
+  /** profile implied by the dir name (.resonix-<p>), undefined for .resonix */
+  profile?: string;
+  /** the CLI, run by this home's user with this env, would use this dir */
+  active: boolean;
+  /** some service unit resolves to this dir */
+  servedBy: string[];
+  /** how it was found */
+  foundBy: 'resolution' | 'home-glob' | 'service' | 'flag';
+  inventory: FileInventory;
+  generation: LayoutGeneration;
+  /** holds data beyond an empty/fresh skeleton */
+  hasData: boolean;
+  config: ConfigSummary;
+  workspaces: Workspace[];
+  sqlite: SqliteHeader[];
+  /** names (not values) of variables set in <state>/.env */
+  dotenvKeys: string[];
+}
+
+export interface ServiceUnit {
+  kind: 'systemd-user' | 'systemd-system' | 'launchd';
+  /** unit file path */
+  path: string;
+  name: string;
+  enabled: boolean;
+  /** ExecStart / ProgramArguments split into words; secret-looking words masked */
+  execStart: string[];
+  workingDirectory?: string;
+  user?: string;
+  group?: string;
+  /** non-secret environment values (HOME, PATH, RESONIX_STATE_DIR, …) */
+  env: Record<string, string>;
+  /** every environment variable name the unit sets (values of secret ones are never kept) */
+  envKeys: string[];
+  /** env keys whose values look like secrets */
+  secretEnvKeys: string[];
+  environmentFiles: { path: string; exists: boolean; keys: string[] }[];
+  /** the home and state dir this unit's gateway resolves */
+  resolution: Resolution;
+  parseError?: string;
+}
+
+export interface GatewayLock {
+  path: string;
+  pid?: number;
+  configPath?: string;
+  alive?: boolean;
+  generation: 'file' | 'sqlite';
+}
+
+export type ArchiveFormat =
+  | 'tar'
+  | 'tar.gz'
+  | 'gzip'
+  | 'zip'
+  | 'age'
+  | 'openpgp'
+  | 'openssl-enc'
+  | '7z'
+  | 'bzip2'
+  | 'xz'
+  | 'zstd'
+  | 'unknown';
+
+export interface ArchiveMember {
+  path: string;
+  type: FileType;
+  mode: number;
+  size: number;
+  uid?: number;
+  gid?: number;
+  mtimeMs?: number;
+  linkTarget?: string;
+  encrypted?: boolean;
+}
+
+export interface BackupArchive {
+  path: string;
+  format: ArchiveFormat;
+  /** the bytes say it is encrypted (age, OpenPGP, openssl enc, all zip entries encrypted, 7z AES) */
+  encrypted: boolean;
+  /** some but not all zip entries are encrypted */
+  partlyEncrypted?: boolean;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  /** listed members (readable formats only); undefined when not listable */
+  members?: ArchiveMember[];
+  /** members truncated at the listing limit */
+  membersTruncated?: boolean;
+  /** looks like it holds Resonix state */
+  holdsResonixState: boolean;
+  /** relative member paths (or reasons) that carry secrets */
+  secretMembers: string[];
+  listError?: string;
+}
+
+export interface StrayWorkspace {
+  /** a directory that looks like an agent workspace (AGENTS.md, SOUL.md, …) */
+  path: string;
+  markers: string[];
+}
+
+/** One home dir and everything Resonix-related found for its user. */
+export interface Home {
+  path: string;
+  exists: boolean;
+  ownerUid?: number;
+  ownerGid?: number;
+  user?: string;
+  /** what the resonix CLI resolves for this home and environment */
+  resolution: Resolution;
+  gatewayUser: GatewayUser;
+  installs: Install[];
+  services: ServiceUnit[];
+  locks: GatewayLock[];
+  /** workspace-looking dirs outside any state dir */
+  workspaceDirs: StrayWorkspace[];
+}
+
+export interface Machine {
+  schema: 1;
+  mode: 'live' | 'image';
+  /** '/' for a live scan, the ROOTFS for an image */
+  root: string;
+  platform: string;
+  scannedAt: string;
+  currentUid: number;
+  users: PasswdEntry[];
+  groups: GroupEntry[];
+  homes: Home[];
+  archives: BackupArchive[];
+  /** names (not values) of set process env variables */
+  processEnvKeys: string[];
+  problems: ScanProblem[];
+}
+
+export interface FixAction {
+  kind: 'chmod' | 'chown' | 'mkdir';
+  /** absolute path on the scanned machine */
+  path: string;
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  recursive?: boolean;
+}
+
+export interface Fix {
+  summary: string;
+  commands: string[];
+  actions?: FixAction[];
+}
+
+export interface Finding {
+  ruleId: string;
+  severity: Severity;
+  message: string;
+  path?: string;
+  /** the install (state dir) this finding belongs to */
+  install?: string;
+  evidence?: string[];
+  fix?: Fix;
+}
+
+/** What a rule returns: the engine adds the rule id and default severity. */
+export interface RuleReport {
+  message: string;
+  path?: string;
+  install?: string;
+  evidence?: string[];
+  fix?: Fix;
+  /** overrides the rule's default severity (e.g. group vs world exposure) */
+  severity?: Severity;
+}
+
+export interface RuleMeta {
+  id: string;
+  title: string;
+  severity: Severity;
+  phases: Phase[];
+  description: string;
+  why: string;
+  fix: string;
+  autofix?: boolean;
+  /** needs a baseline (manifest or archive) to say anything */
+  needsBaseline?: boolean;
+  tags?: string[];
+}
+
+export interface RuleContext {
+  phase: Phase;
+  machine: Machine;
+  baseline?: Machine;
+}
+
+export interface Rule {
+  meta: RuleMeta;
+  check(context: RuleContext): RuleReport[];
+}
+
+export interface InstallSummary {
+  stateDir: string;
+  profile?: string;
+  active: boolean;
+  generation: LayoutGeneration;
+  files: number;
+  gatewayMode?: string;
+  lastTouchedVersion?: string;
+  servedBy: string[];
+}
+
+export interface Report {
+  tool: { name: string; version: string };
+  phase: Phase;
+  installs: InstallSummary[];
+  findings: Finding[];
+  summary: { error: number; warning: number; info: number };
+  rules: { run: string[]; skipped: { id: string; reason: string }[] };
+  problems: ScanProblem[];
+}

@@ -1,0 +1,87 @@
+// A doctor-style report: one block per install, ✓ / ! / ✗ marks, the fix under each finding, and a
+// one-line verdict at the end.
+import pc from 'picocolors';
+import type { Finding, InstallSummary, Report, Severity } from '../model.js';
+import { printable } from './escape.js';
+
+export interface PrettyOptions {
+  color: boolean;
+  /** show only errors (--quiet) */
+  quiet?: boolean;
+  verbose?: boolean;
+}
+
+type Colors = ReturnType<typeof pc.createColors>;
+
+const MARK: Record<Severity, string> = { error: '✗', warning: '!', info: 'i' };
+
+function paint(colors: Colors, severity: Severity, text: string): string {
+  return severity === 'error' ? colors.red(text) : severity === 'warning' ? colors.yellow(text) : colors.blue(text);
+}
+
+function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? '' : 's'}`;
+}
+
+function formatFinding(finding: Finding, colors: Colors): string[] {
+  const lines = [`  ${paint(colors, finding.severity, MARK[finding.severity])} ${colors.bold(finding.ruleId)}  ${printable(finding.message)}`];
+  for (const item of finding.evidence ?? []) lines.push(colors.dim(`      ${printable(item)}`));
+  if (finding.fix) {
+    lines.push(`    ${colors.green('fix:')} ${printable(finding.fix.summary)}`);
+    for (const command of finding.fix.commands) lines.push(`      ${colors.cyan('$')} ${printable(command)}`);
+  }
+  return lines;
+}
+
+function installTitle(install: InstallSummary): string {
+  const facts = [
+    install.active ? 'used by the CLI' : undefined,
+    install.servedBy.length > 0 ? 'used by a service' : undefined,
+    install.profile ? `profile ${install.profile}` : undefined,
+    install.generation === 'empty' ? undefined : `${install.generation === 'sqlite' ? 'SQLite' : install.generation === 'file' ? 'file-based' : 'mixed'} layout`,
+    install.lastTouchedVersion ? `written by ${install.lastTouchedVersion}` : undefined,
+    plural(install.files, 'entry').replace(/entrys$/, 'entries'),
+  ].filter(Boolean);
+  return `${printable(install.stateDir)} (${facts.join(', ')})`;
+}
+
+export function formatPretty(report: Report, options: PrettyOptions): string {
+  const colors = pc.createColors(options.color);
+  const shown = options.quiet ? report.findings.filter((finding) => finding.severity === 'error') : report.findings;
+  const lines: string[] = [colors.bold(`resonix-migrate ${report.phase}`) + colors.dim(` (${report.tool.name} ${report.tool.version}, ${plural(report.rules.run.length, 'rule')})`), ''];
+  const byInstall = new Map<string, Finding[]>();
+  const machineWide: Finding[] = [];
+  for (const finding of shown) {
+    if (finding.install && report.installs.some((install) => install.stateDir === finding.install)) {
+      byInstall.set(finding.install, [...(byInstall.get(finding.install) ?? []), finding]);
+    } else {
+      machineWide.push(finding);
+    }
+  }
+  for (const install of report.installs) {
+    lines.push(colors.bold(installTitle(install)));
+    const findings = byInstall.get(install.stateDir) ?? [];
+    if (findings.length === 0) lines.push(`  ${colors.green('✓')} no problems found`);
+    for (const finding of findings) lines.push(...formatFinding(finding, colors));
+    lines.push('');
+  }
+  if (machineWide.length > 0 || report.installs.length === 0) {
+    lines.push(colors.bold('This machine'));
+    if (machineWide.length === 0) lines.push(`  ${colors.green('✓')} no problems found`);
+    for (const finding of machineWide) lines.push(...formatFinding(finding, colors));
+    lines.push('');
+  }
+  if (options.verbose) {
+    for (const skipped of report.rules.skipped) lines.push(colors.dim(`  - ${skipped.id} skipped: ${skipped.reason}`));
+    for (const problem of report.problems) lines.push(colors.dim(`  ? ${printable(problem.message)}`));
+    if (report.rules.skipped.length + report.problems.length > 0) lines.push('');
+  } else if (report.problems.length > 0) {
+    lines.push(colors.dim(`  ? ${plural(report.problems.length, 'path')} could not be read (--verbose lists them)`), '');
+  }
+  const { error, warning, info } = report.summary;
+  const counts = `${plural(error, 'error')}, ${plural(warning, 'warning')}, ${info} info`;
+  const verdict =
+    error > 0 ? colors.red(`✗ ${counts}: not ready`) : warning > 0 ? colors.yellow(`! ${counts}: ready, with warnings to review`) : colors.green(`✓ ${counts}: ready`);
+  lines.push(verdict);
+  return `${lines.join('\n')}\n`;
+}

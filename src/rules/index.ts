@@ -1,0 +1,37 @@
+// Every built-in rule, in catalog order. The single source for the CLI, docs and reporters.
+import type { Rule } from '../model.js';
+import { rule as copyConfigOnly } from './copy/config-only.js';
+import { rule as copyHiddenOmitted } from './copy/hidden-omitted.js';
+import { rule as permsSecretsExposed } from './perms/secrets-exposed.js';
+import { rule as permsUnreadable } from './perms/unreadable.js';
+import { rule as permsWrongOwner } from './perms/wrong-owner.js';
+import { rule as remoteClientOnly } from './remote/client-only.js';
+import { rule as remoteModeUnset } from './remote/mode-unset.js';
+import { rule as remoteStaleLocalState } from './remote/stale-local-state.js';
+import { rule as secretsBackupExposed } from './secrets/backup-exposed.js';
+import { rule as secretsUnencryptedBackup } from './secrets/unencrypted-backup.js';
+import { rule as stateConfigInvalid } from './state/config-invalid.js';
+import { rule as stateMultipleDirs } from './state/multiple-dirs.js';
+import { rule as stateNotFound } from './state/not-found.js';
+import { rule as stateProfileMismatch } from './state/profile-mismatch.js';
+
+export const builtinRules: readonly Rule[] = [
+  stateNotFound,
+  stateProfileMismatch,
+  stateMultipleDirs,
+  stateConfigInvalid,
+  copyConfigOnly,
+  copyHiddenOmitted,
+  permsWrongOwner,
+  permsUnreadable,
+  permsSecretsExposed,
+  remoteClientOnly,
+  remoteStaleLocalState,
+  remoteModeUnset,
+  secretsUnencryptedBackup,
+  secretsBackupExposed,
+];
+
+export function findRule(id: string, rules: readonly Rule[] = builtinRules): Rule | undefined {
+  return rules.find((rule) => rule.meta.id === id);
+}

@@ -1,0 +1,164 @@
+// Helpers several rules share: walking the Machine, permission arithmetic, shell-safe commands.
+import path from 'node:path';
+import type { FileEntry, FileInventory, GatewayUser, GroupEntry, Home, Install, Machine, PasswdEntry } from '../model.js';
+
+export function* installsOf(machine: Machine): Generator<{ home: Home; install: Install }> {
+  for (const home of machine.homes) for (const install of home.installs) yield { home, install };
+}
+
+export function activeInstall(home: Home): Install | undefined {
+  return home.installs.find((install) => install.active);
+}
+
+/** Quotes a word for a POSIX shell only when it needs it. */
+export function sh(word: string): string {
+  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+export function joinPath(root: string, relative: string): string {
+  return relative === '' ? root : path.posix.join(root, relative);
+}
+
+export function octal(mode: number): string {
+  return mode.toString(8).padStart(4, '0');
+}
+
+export function entryMap(inventory: FileInventory): Map<string, FileEntry> {
+  return new Map(inventory.entries.map((entry) => [entry.path, entry]));
+}
+
+export function userName(machine: Machine, uid: number): string {
+  return machine.users.find((user: PasswdEntry) => user.uid === uid)?.name ?? String(uid);
+}
+
+export function groupName(machine: Machine, gid: number): string {
+  return machine.groups.find((group: GroupEntry) => group.gid === gid)?.name ?? String(gid);
+}
+
+export function ownerSpec(machine: Machine, user: GatewayUser): string {
+  return `${user.name ?? user.uid}:${groupName(machine, user.gid)}`;
+}
+
+/** Which permission triplet of `entry` applies to `user`: 'owner' | 'group' | 'other' (root bypasses). */
+function classOf(entry: Pick<FileEntry, 'uid' | 'gid'>, user: GatewayUser): 'owner' | 'group' | 'other' {
+  if (entry.uid === user.uid) return 'owner';
+  if (entry.gid === user.gid || user.groups.includes(entry.gid)) return 'group';
+  return 'other';
+}
+
+function bits(entry: Pick<FileEntry, 'mode' | 'uid' | 'gid'>, user: GatewayUser): number {
+  const shift = { owner: 6, group: 3, other: 0 }[classOf(entry, user)];
+  return (entry.mode >> shift) & 0o7;
+}
+
+export const READ = 0o4;
+export const WRITE = 0o2;
+export const EXEC = 0o1;
+
+export function userMay(entry: Pick<FileEntry, 'mode' | 'uid' | 'gid' | 'type'>, user: GatewayUser, want: number): boolean {
+  if (user.uid === 0) return want !== EXEC || entry.type === 'dir' || (entry.mode & 0o111) !== 0;
+  return (bits(entry, user) & want) === want;
+}
+
+/** The parent chain of a relative path: '' (root), 'a', 'a/b' for 'a/b/c'. */
+export function parentsOf(relativePath: string): string[] {
+  if (relativePath === '') return [];
+  const parts = relativePath.split('/');
+  const chain = [''];
+  for (let i = 1; i < parts.length; i++) chain.push(parts.slice(0, i).join('/'));
+  return chain;
+}
+
+export type Audience = 'group' | 'world';
+
+/**
+ * Who besides the owner can read `entry`, judged by the whole path: a 0644 file under a 0700 dir is
+ * not readable by others (reference §11). Returns the widest audience, or undefined.
+ */
+export function readableBy(entry: FileEntry, byPath: Map<string, FileEntry>): Audience | undefined {
+  const chain = parentsOf(entry.path).map((parent) => byPath.get(parent));
+  const through = (shiftRead: number, shiftExec: number): boolean =>
+    (entry.mode & shiftRead) !== 0 && chain.every((dir) => dir !== undefined && (dir.mode & shiftExec) !== 0);
+  if (through(0o004, 0o001)) return 'world';
+  if (through(0o040, 0o010)) return 'group';
+  return undefined;
+}
+
+export function writableBy(entry: FileEntry, byPath: Map<string, FileEntry>): Audience | undefined {
+  const chain = parentsOf(entry.path).map((parent) => byPath.get(parent));
+  const through = (shiftWrite: number, shiftExec: number): boolean =>
+    (entry.mode & shiftWrite) !== 0 && chain.every((dir) => dir !== undefined && (dir.mode & shiftExec) !== 0);
+  if (entry.type === 'symlink') return undefined;
+  if (through(0o002, 0o001)) return 'world';
+  if (through(0o020, 0o010)) return 'group';
+  return undefined;
+}
+
+/** Files Resonix keeps secret (reference §2, §3, §11): they should be 0600. */
+export function isSecretFile(relativePath: string): boolean {
+  return (
+    /^resonix\.json(\.bak(\.\d+)?|\.last-good|\.clobbered\..+)?$/.test(relativePath) ||
+    relativePath === '.env' ||
+    relativePath === 'secrets.json' ||
+    relativePath === 'exec-approvals.json' ||
+    relativePath === 'config-journal-fingerprint.key' ||
+    /^credentials\/.+/.test(relativePath) ||
+    /^agents\/[^/]+\/agent\/(auth-profiles|auth-state|auth)\.json$/.test(relativePath) ||
+    /^agents\/[^/]+\/sessions\/(sessions\.json|[^/]+\.jsonl)$/.test(relativePath) ||
+    /^agents\/[^/]+\/agent\/resonix-agent\.sqlite(-wal|-shm)?$/.test(relativePath) ||
+    /^state\/[^/]+\.sqlite(-wal|-shm)?$/.test(relativePath) ||
+    /^identity\/.+\.json$/.test(relativePath) ||
+    /^devices\/paired\.json$/.test(relativePath) ||
+    /^gateway\/tls\/.*key.*\.pem$/.test(relativePath)
+  );
+}
+
+/** Secret dirs should be 0700. */
+export function isSecretDir(relativePath: string): boolean {
+  return relativePath === '' || /^(credentials|identity|state|agents\/[^/]+\/agent|agents\/[^/]+\/sessions)$/.test(relativePath);
+}
+
+export type Area = 'config' | 'credentials' | 'agents/auth' | 'sessions' | 'channels' | 'workspace' | 'other';
+
+export function areaOf(relativePath: string): Area {
+  if (/^resonix\.json/.test(relativePath) || relativePath === '.env' || relativePath === 'secrets.json') return 'config';
+  if (/^credentials\/(whatsapp|telegram|signal|discord|slack|imessage)/.test(relativePath) || /-(pairing|allowFrom)\.json$/.test(relativePath)) {
+    return 'channels';
+  }
+  if (/^(credentials|identity|devices)\//.test(relativePath)) return 'credentials';
+  if (/^agents\/[^/]+\/agent\//.test(relativePath) || /^state\/.+\.sqlite/.test(relativePath)) return 'agents/auth';
+  if (/^agents\/[^/]+\/sessions\//.test(relativePath)) return 'sessions';
+  if (/^workspace(-[^/]+)?(\/|$)/.test(relativePath)) return 'workspace';
+  return 'other';
+}
+
+/** The state that makes an install more than a config file (copy/config-only). */
+export function hasMigratedState(install: Install): boolean {
+  return install.inventory.entries.some(
+    (entry) =>
+      entry.type === 'file' &&
+      (/^credentials\/.+/.test(entry.path) ||
+        /^agents\/[^/]+\/agent\/(auth-profiles\.json|resonix-agent\.sqlite)$/.test(entry.path) ||
+        /^agents\/[^/]+\/sessions\/[^/]+\.jsonl$/.test(entry.path) ||
+        /^agents\/[^/]+\/sessions\/sessions\.json$/.test(entry.path) ||
+        /^state\/[^/]+\.sqlite$/.test(entry.path)),
+  );
+}
+
+export function plural(count: number, word: string, many = `${word}s`): string {
+  return `${count} ${count === 1 ? word : many}`;
+}
+
+/** At most `limit` items, plus a "… and N more" line. */
+export function sample(items: string[], limit = 5): string[] {
+  return items.length <= limit ? items : [...items.slice(0, limit), `… and ${items.length - limit} more`];
+}
+
+export function isInside(child: string, parent: string): boolean {
+  const relative = path.posix.relative(parent, child);
+  return relative === '' || (!relative.startsWith('..') && !path.posix.isAbsolute(relative));
+}
+
+export function describeUser(user: GatewayUser): string {
+  return user.name ? `${user.name} (uid ${user.uid})` : `uid ${user.uid}`;
+}

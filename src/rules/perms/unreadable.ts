@@ -1,0 +1,89 @@
+import type { FileEntry, FileInventory, FixAction, GatewayUser, Rule, RuleReport } from '../../model.js';
+import { EXEC, READ, describeUser, installsOf, joinPath, octal, plural, sample, sh, userMay } from '../lib.js';
+
+function parentOf(relativePath: string): string | undefined {
+  if (relativePath === '') return undefined;
+  const slash = relativePath.lastIndexOf('/');
+  return slash === -1 ? '' : relativePath.slice(0, slash);
+}
+
+/** Entries the user cannot open although it can reach their parent: the top of each blocked subtree. */
+export function blockedEntries(inventory: FileInventory, user: GatewayUser): { entry: FileEntry; hidden: number }[] {
+  const open = new Map<string, boolean>();
+  const blocked: { entry: FileEntry; hidden: number }[] = [];
+  const byTop = new Map<string, { entry: FileEntry; hidden: number }>();
+  const sorted = [...inventory.entries].sort((a, b) => a.path.split('/').length - b.path.split('/').length);
+  for (const entry of sorted) {
+    const parent = parentOf(entry.path);
+    const parentOpen = parent === undefined ? true : open.get(parent) ?? false;
+    if (!parentOpen) {
+      let top = parent;
+      while (top !== undefined && !byTop.has(top)) top = parentOf(top);
+      const holder = top !== undefined ? byTop.get(top) : undefined;
+      if (holder) holder.hidden += 1;
+      open.set(entry.path, false);
+      continue;
+    }
+    if (entry.type === 'symlink' || entry.type === 'fifo' || entry.type === 'socket' || entry.type === 'char' || entry.type === 'block') {
+      open.set(entry.path, false);
+      continue;
+    }
+    const ok = entry.type === 'dir' ? userMay(entry, user, READ) && userMay(entry, user, EXEC) : userMay(entry, user, READ);
+    open.set(entry.path, ok);
+    if (!ok) {
+      const record = { entry, hidden: 0 };
+      blocked.push(record);
+      byTop.set(entry.path, record);
+    }
+  }
+  return blocked;
+}
+
+function repair(root: string, entry: FileEntry, user: GatewayUser): { command: string; action: FixAction } {
+  const target = joinPath(root, entry.path);
+  if (entry.uid !== user.uid) {
+    const recursive = entry.type === 'dir';
+    return {
+      command: `sudo chown ${recursive ? '-R ' : ''}${user.uid}:${user.gid} ${sh(target)}`,
+      action: { kind: 'chown', path: target, uid: user.uid, gid: user.gid, ...(recursive ? { recursive } : {}) },
+    };
+  }
+  const mode = entry.mode | (entry.type === 'dir' ? 0o700 : 0o600);
+  return { command: `chmod ${octal(mode).slice(1)} ${sh(target)}`, action: { kind: 'chmod', path: target, mode } };
+}
+
+export const rule: Rule = {
+  meta: {
+    id: 'perms/unreadable',
+    title: 'Gateway user cannot read its state',
+    severity: 'error',
+    phases: ['verify', 'image'],
+    description: 'Follows mode bits and owners down the state dir and workspaces, as the gateway user, and reports the first place it is locked out of.',
+    why: 'A gateway that cannot read its credentials or sessions fails to start or silently drops channels.',
+    fix: 'chmod/chown the listed paths so the gateway user can read them.',
+    autofix: true,
+  },
+  check({ machine }) {
+    const reports: RuleReport[] = [];
+    for (const { home, install } of installsOf(machine)) {
+      const user = home.gatewayUser;
+      const inventories = [install.inventory, ...install.workspaces.map((workspace) => workspace.inventory).filter((inventory) => !inventory.root.startsWith(`${install.stateDir}/`))];
+      for (const inventory of inventories) {
+        if (!inventory.exists) continue;
+        const blocked = blockedEntries(inventory, user);
+        if (blocked.length === 0) continue;
+        const repairs = blocked.map(({ entry }) => repair(inventory.root, entry, user));
+        const hidden = blocked.reduce((sum, item) => sum + item.hidden, 0);
+        reports.push({
+          message: `${describeUser(user)}, who runs the gateway, cannot read ${plural(blocked.length, 'path')} under ${inventory.root}${hidden > 0 ? ` (and ${hidden} entries below them)` : ''}.`,
+          path: joinPath(inventory.root, blocked[0]!.entry.path),
+          install: install.id,
+          evidence: sample(blocked.map(({ entry }) => `${octal(entry.mode)} uid ${entry.uid} ${joinPath(inventory.root, entry.path)}`)),
+          fix: { summary: 'Let the gateway user read them.', commands: repairs.map((item) => item.command), actions: repairs.map((item) => item.action) },
+        });
+      }
+    }
+    return reports;
+  },
+};
+export default rule;

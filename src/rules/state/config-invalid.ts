@@ -1,0 +1,33 @@
+import type { Rule, RuleReport } from '../../model.js';
+import { installsOf, sh } from '../lib.js';
+
+export const rule: Rule = {
+  meta: {
+    id: 'state/config-invalid',
+    title: 'resonix.json cannot be read',
+    severity: 'error',
+    phases: ['audit', 'verify', 'image', 'inspect'],
+    description: 'Parses resonix.json as JSON5 (comments, trailing commas, unquoted keys) and reports where it breaks.',
+    why: 'A config the gateway cannot parse is treated as clobbered: it refuses to start, or starts with defaults.',
+    fix: 'Restore the config from resonix.json.bak (or the old machine), or fix the syntax at the line shown.',
+  },
+  check({ machine }) {
+    const reports: RuleReport[] = [];
+    for (const { install } of installsOf(machine)) {
+      const error = install.config.parseError;
+      if (!error) continue;
+      const where = error.line ? ` at line ${error.line}${error.column ? `, column ${error.column}` : ''}` : '';
+      reports.push({
+        message: `${install.config.path} is not valid JSON5${where}: ${error.message}.`,
+        path: install.config.path,
+        install: install.id,
+        fix: {
+          summary: 'Fix the syntax, or restore the last good copy.',
+          commands: [`cp -p ${sh(`${install.config.path}.bak`)} ${sh(install.config.path)}`, 'resonix doctor'],
+        },
+      });
+    }
+    return reports;
+  },
+};
+export default rule;

@@ -1,0 +1,34 @@
+import type { Rule } from '../../model.js';
+import { sh } from '../lib.js';
+
+export const rule: Rule = {
+  meta: {
+    id: 'state/multiple-dirs',
+    title: 'More than one state dir holds data',
+    severity: 'warning',
+    phases: ['audit', 'verify', 'image'],
+    description: 'Lists every state dir of a home (~/.resonix, ~/.resonix-<profile>, $RESONIX_STATE_DIR) that holds data.',
+    why: 'Each profile is a separate install: a migration that copies one leaves the others behind, and two dirs in use at once cause "pairing required" split-brain errors.',
+    fix: 'Archive and migrate each profile; remove a stray one only after checking which is in use.',
+  },
+  check({ machine, phase }) {
+    return machine.homes.flatMap((home) => {
+      const withData = home.installs.filter((install) => install.hasData);
+      if (withData.length < 2) return [];
+      const names = withData.map((install) => `${install.stateDir}${install.active ? ' (used by the CLI)' : ''}${install.servedBy.length ? ' (used by a service)' : ''}`);
+      const archive = withData.map((install) => `tar -C ${sh(home.path)} -czf ${sh(`resonix-${install.profile ?? 'default'}.tgz`)} ${sh(install.stateDir.slice(home.path.length + 1))}`);
+      return [
+        {
+          message:
+            phase === 'audit'
+              ? `${withData.length} state dirs hold data in ${home.path}: each one must be archived and migrated.`
+              : `${withData.length} state dirs hold data in ${home.path}: make sure the gateway runs the one you migrated.`,
+          path: home.path,
+          evidence: names,
+          fix: { summary: 'Migrate every profile (then encrypt the archives); remove a stray dir once you know it is unused.', commands: archive },
+        },
+      ];
+    });
+  },
+};
+export default rule;

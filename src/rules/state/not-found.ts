@@ -1,0 +1,61 @@
+import type { Home, Rule, RuleReport } from '../../model.js';
+import { sh } from '../lib.js';
+
+/** The state dirs the gateway of this home will use: its services', else the CLI's. */
+function gatewayStateDirs(home: Home): { stateDir: string; because: string }[] {
+  if (home.services.length > 0) {
+    return home.services.map((unit) => ({ stateDir: unit.resolution.stateDir, because: `service ${unit.name} resolves it` }));
+  }
+  const source = home.resolution.stateDirSource;
+  const because = source === 'default' ? 'the default for this home' : source === 'flag' ? 'given with --state-dir' : `from ${source}`;
+  return [{ stateDir: home.resolution.stateDir, because }];
+}
+
+export const rule: Rule = {
+  meta: {
+    id: 'state/not-found',
+    title: 'No state where the gateway will look',
+    severity: 'error',
+    phases: ['verify', 'image'],
+    description:
+      'Finds the state dir the gateway will use (its service unit\'s environment, else RESONIX_STATE_DIR, else ~/.resonix[-<profile>]) and checks that it exists and holds data.',
+    why: 'A gateway that finds no state dir starts fresh: onboarding again, channels logged out, no history.',
+    fix: 'Copy the old state dir to that place (rsync -a keeps modes and dot-files), or point the service at the dir that holds it.',
+  },
+  check({ machine }) {
+    if (machine.mode === 'image' && machine.homes.length === 0) {
+      return [
+        {
+          message: 'This image has no Resonix state dir and no gateway service for any user in /etc/passwd.',
+          path: '/',
+          fix: { summary: 'Bake the state dir into the image under the gateway user\'s home.', commands: ['rsync -a <source>/.resonix/ <rootfs>/home/<user>/.resonix/'] },
+        },
+      ];
+    }
+    const reports: RuleReport[] = [];
+    for (const home of machine.homes) {
+      for (const { stateDir, because } of gatewayStateDirs(home)) {
+        const install = home.installs.find((candidate) => candidate.stateDir === stateDir);
+        if (install?.inventory.exists && install.hasData) continue;
+        const where = install?.inventory.exists ? 'is empty' : 'does not exist';
+        const elsewhere = home.installs.filter((other) => other.stateDir !== stateDir && other.hasData).map((other) => other.stateDir);
+        reports.push({
+          message: `The gateway will use ${stateDir} (${because}), but it ${where}: it would start as a fresh install.`,
+          path: stateDir,
+          ...(install ? { install: install.id } : {}),
+          ...(elsewhere.length > 0 ? { evidence: elsewhere.map((dir) => `state found instead in ${dir}`) } : {}),
+          fix: {
+            summary: elsewhere.length > 0 ? 'Point the gateway at the dir that holds the state, or move the state here.' : 'Copy the old state dir here.',
+            commands: [
+              ...(elsewhere.length > 0 ? [`rsync -a ${sh(elsewhere[0]!)}/ ${sh(stateDir)}/`] : []),
+              `rsync -a <old-host>:${sh(stateDir)}/ ${sh(stateDir)}/`,
+              'resonix doctor',
+            ],
+          },
+        });
+      }
+    }
+    return reports;
+  },
+};
+export default rule;

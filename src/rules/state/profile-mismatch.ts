@@ -1,0 +1,54 @@
+import type { Rule, RuleReport } from '../../model.js';
+import { sh } from '../lib.js';
+
+export const rule: Rule = {
+  meta: {
+    id: 'state/profile-mismatch',
+    title: 'CLI and service use different state dirs',
+    severity: 'error',
+    phases: ['audit', 'verify', 'image'],
+    description:
+      'Compares the state dir the resonix CLI resolves with the one each gateway service unit resolves (RESONIX_STATE_DIR, RESONIX_CONFIG_PATH, RESONIX_PROFILE, HOME in the unit), and checks that the migrated data sits in the dir that will run.',
+    why: 'When the service runs another profile or state dir than the one copied, the config is ignored, channels are logged out and history looks empty.',
+    fix: 'Run the gateway with the migrated profile: `resonix gateway install --force` from that profile, then `resonix doctor`.',
+  },
+  check({ machine }) {
+    const reports: RuleReport[] = [];
+    for (const home of machine.homes) {
+      const cli = home.resolution;
+      for (const unit of home.services) {
+        if (unit.resolution.stateDir === cli.stateDir && unit.resolution.configPath === cli.configPath) continue;
+        const profileFlag = unit.resolution.profile ? ` --profile ${sh(unit.resolution.profile)}` : cli.profile ? ` --profile ${sh(cli.profile)}` : '';
+        reports.push({
+          message: `The resonix CLI uses ${cli.stateDir}, but service ${unit.name} runs the gateway on ${unit.resolution.stateDir}: they will not see the same config, channels or sessions.`,
+          path: unit.path,
+          evidence: [
+            `Config (cli): ${cli.configPath} (${cli.stateDirSource})`,
+            `Config (service): ${unit.resolution.configPath} (${unit.env.RESONIX_STATE_DIR ? 'RESONIX_STATE_DIR in the unit' : unit.env.HOME ? 'HOME in the unit' : 'unit default'})`,
+          ],
+          fix: {
+            summary: 'Reinstall the service from the profile that holds the migrated state.',
+            commands: [`resonix${profileFlag} gateway install --force`, `resonix${profileFlag} doctor`],
+          },
+        });
+      }
+      const running = home.services.length > 0 ? home.services.map((unit) => unit.resolution.stateDir) : [cli.stateDir];
+      for (const stateDir of new Set(running)) {
+        const target = home.installs.find((install) => install.stateDir === stateDir);
+        if (target?.hasData) continue;
+        const holders = home.installs.filter((install) => install.stateDir !== stateDir && install.hasData && install.config.gatewayMode !== 'remote');
+        for (const holder of holders) {
+          const flag = holder.profile ? ` --profile ${sh(holder.profile)}` : '';
+          reports.push({
+            message: `The migrated data is in ${holder.stateDir}${holder.profile ? ` (profile ${holder.profile})` : ''}, but the gateway will run on ${stateDir}, which ${target?.inventory.exists ? 'is empty' : 'does not exist'}.`,
+            path: holder.stateDir,
+            install: holder.id,
+            fix: { summary: 'Run the gateway with the profile that holds the data.', commands: [`resonix${flag} gateway install --force`, `resonix${flag} doctor`] },
+          });
+        }
+      }
+    }
+    return reports;
+  },
+};
+export default rule;

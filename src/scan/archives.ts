@@ -1,0 +1,108 @@
+// Backup archives near an install, found by their bytes (a `.tgz` named `notes.txt` is still a tgz).
+// globby lists the candidate files: it already knows dot-files, absolute patterns and `~`-free
+// cwd-relative globs for the user's own `archives` patterns, so we do not write a matcher.
+import fs from 'node:fs';
+import path from 'node:path';
+import { globby } from 'globby';
+import type { BackupArchive, ScanProblem } from '../model.js';
+import { archiveHoldsResonixState, classifyArchiveHead } from './archive-classify.js';
+import { inspectArchiveFile } from './archive-list.js';
+import { hostPath } from './install.js';
+import { readHead } from './read.js';
+
+const NEAR_HOME = ['', 'Desktop', 'Downloads', 'Documents', 'backup', 'backups', 'Backups'];
+const SYSTEM_DIRS = ['/var/backups'];
+const MAX_CANDIDATES = 5000;
+
+export interface FindArchivesOptions {
+  root: string;
+  homes: string[];
+  tmpDir: string;
+  /** user globs (absolute, or `~/`-relative to each home) */
+  patterns: string[];
+  /** state dirs: archives inside them belong to the inventory, not here */
+  exclude: string[];
+  problems: ScanProblem[];
+}
+
+function isInside(child: string, parent: string): boolean {
+  const relative = path.posix.relative(parent, child);
+  return relative === '' || (!relative.startsWith('..') && !path.posix.isAbsolute(relative));
+}
+
+async function listDir(root: string, machineDir: string, pattern = '*'): Promise<string[]> {
+  const cwd = hostPath(root, machineDir);
+  if (!fs.existsSync(cwd)) return [];
+  const found = await globby(pattern, { cwd, dot: true, onlyFiles: true, followSymbolicLinks: false, suppressErrors: true, gitignore: false });
+  return found.map((relative) => path.posix.join(machineDir, relative));
+}
+
+async function candidatePaths(options: FindArchivesOptions): Promise<string[]> {
+  const dirs = new Set<string>([options.tmpDir, ...SYSTEM_DIRS]);
+  for (const home of options.homes) for (const sub of NEAR_HOME) dirs.add(path.posix.join(home, sub));
+  const found: string[] = [];
+  for (const dir of dirs) found.push(...(await listDir(options.root, dir)));
+  for (const pattern of options.patterns) {
+    const homesForPattern = pattern.startsWith('~/') ? options.homes : ['/'];
+    for (const home of homesForPattern) {
+      const glob = pattern.startsWith('~/') ? pattern.slice(2) : pattern.replace(/^\/+/, '');
+      found.push(...(await listDir(options.root, home, glob)));
+    }
+  }
+  return [...new Set(found)].filter((file) => !options.exclude.some((dir) => isInside(file, dir))).sort().slice(0, MAX_CANDIDATES);
+}
+
+const NAMED_LIKE_RESONIX = /resonix/i;
+
+export async function describeArchive(
+  root: string,
+  machinePath: string,
+  problems: ScanProblem[],
+  keepMembers = false,
+): Promise<BackupArchive | undefined> {
+  const file = hostPath(root, machinePath);
+  let stat: fs.Stats;
+  let head: Buffer;
+  try {
+    stat = fs.lstatSync(file);
+    if (!stat.isFile() || stat.size < 32) return undefined;
+    head = readHead(file, 4096);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EACCES') problems.push({ path: machinePath, code, message: `cannot read ${machinePath} to check whether it is a backup` });
+    return undefined;
+  }
+  const classified = classifyArchiveHead(head);
+  if (classified.format === 'unknown') return undefined;
+  const listing = classified.encrypted ? { ...classified } : await inspectArchiveFile(file);
+  const members = listing.members;
+  const held = members ? archiveHoldsResonixState(members) : { holdsResonixState: false, secretMembers: [] };
+  const opaque = !members;
+  // an archive we cannot look into counts as a Resonix backup only when its name says so
+  const holdsResonixState = held.holdsResonixState || (opaque && NAMED_LIKE_RESONIX.test(path.posix.basename(machinePath)));
+  if (!holdsResonixState) return undefined;
+  return {
+    path: machinePath,
+    format: listing.format,
+    encrypted: listing.encrypted,
+    ...(listing.partlyEncrypted ? { partlyEncrypted: true } : {}),
+    mode: stat.mode & 0o7777,
+    uid: stat.uid,
+    gid: stat.gid,
+    size: stat.size,
+    ...(members && keepMembers ? { members } : {}),
+    ...('membersTruncated' in listing && listing.membersTruncated ? { membersTruncated: true } : {}),
+    holdsResonixState,
+    secretMembers: held.secretMembers,
+    ...('listError' in listing && listing.listError ? { listError: listing.listError } : {}),
+  };
+}
+
+export async function findBackupArchives(options: FindArchivesOptions): Promise<BackupArchive[]> {
+  const archives: BackupArchive[] = [];
+  for (const candidate of await candidatePaths(options)) {
+    const archive = await describeArchive(options.root, candidate, options.problems);
+    if (archive) archives.push(archive);
+  }
+  return archives;
+}

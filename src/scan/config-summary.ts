@@ -1,0 +1,210 @@
+// What a parsed resonix.json says that matters for a move, without keeping any secret value.
+import path from 'node:path';
+import type { AgentConfig, ConfigPath, ConfigSummary } from '../model.js';
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+const SECRET_KEY = /(token|secret|password|passwd|apikey|api_key|privatekey|private_key|credential)$/i;
+const ENV_REFERENCE = /(?<!\$)\$\{([A-Z_][A-Z0-9_]*)\}/g;
+const PATH_LIKE = /^(~\/|~$|\/|[A-Za-z]:[\\/])/;
+
+function isObject(value: Json | undefined): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function str(value: Json | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function get(value: Json | undefined, ...keys: string[]): Json | undefined {
+  let current = value;
+  for (const key of keys) {
+    if (!isObject(current)) return undefined;
+    current = current[key];
+  }
+  return current;
+}
+
+function isSecretRef(value: Json): boolean {
+  return isObject(value) && typeof value.source === 'string' && ['env', 'file', 'exec'].includes(value.source);
+}
+
+interface Walked {
+  paths: ConfigPath[];
+  envRefs: Set<string>;
+  inlineSecretKeys: string[];
+  secretValues: string[];
+  includes: string[];
+}
+
+function isEnvVarsKey(keyPath: string): boolean {
+  return /^env\.(vars\.)?[A-Za-z_][A-Za-z0-9_]*$/.test(keyPath);
+}
+
+function walkStrings(value: Json, keyPath: string, out: Walked): void {
+  if (typeof value === 'string') {
+    for (const match of value.matchAll(ENV_REFERENCE)) out.envRefs.add(match[1]!);
+    const lastKey = keyPath.split('.').pop() ?? '';
+    const wholeReference = /^\$\{[A-Z_][A-Z0-9_]*\}$/.test(value);
+    if ((SECRET_KEY.test(lastKey) || isEnvVarsKey(keyPath)) && !wholeReference && value !== '') {
+      out.inlineSecretKeys.push(keyPath);
+      out.secretValues.push(value);
+      return;
+    }
+    if (PATH_LIKE.test(value)) out.paths.push({ key: keyPath, value });
+    return;
+  }
+  if (Array.isArray(value)) {
+    value.forEach((item, index) => walkStrings(item, `${keyPath}[${index}]`, out));
+    return;
+  }
+  if (!isObject(value)) return;
+  if (isSecretRef(value)) {
+    if (value.source === 'env' && typeof value.id === 'string') out.envRefs.add(value.id);
+    if (value.source === 'file' && typeof value.path === 'string') out.paths.push({ key: `${keyPath}.path`, value: value.path });
+    return;
+  }
+  for (const [key, child] of Object.entries(value)) {
+    const childPath = keyPath === '' ? key : `${keyPath}.${key}`;
+    if (key === '$include') {
+      const list = Array.isArray(child) ? child : [child];
+      for (const item of list) if (typeof item === 'string') out.includes.push(item);
+      continue;
+    }
+    walkStrings(child, childPath, out);
+  }
+}
+
+function agentsOf(config: JsonObject): AgentConfig[] {
+  const agents = get(config, 'agents');
+  const list = get(agents, 'list');
+  const result: AgentConfig[] = [];
+  if (Array.isArray(list)) {
+    for (const item of list) {
+      const id = str(get(item, 'id'));
+      if (!id) continue;
+      result.push({
+        id,
+        ...(str(get(item, 'workspace')) ? { workspace: str(get(item, 'workspace'))! } : {}),
+        ...(str(get(item, 'agentDir')) ? { agentDir: str(get(item, 'agentDir'))! } : {}),
+        ...(get(item, 'default') === true ? { isDefault: true } : {}),
+      });
+    }
+  }
+  const entries = get(agents, 'entries');
+  if (isObject(entries)) {
+    for (const [id, item] of Object.entries(entries)) {
+      if (result.some((agent) => agent.id === id)) continue;
+      result.push({
+        id,
+        ...(str(get(item, 'workspace')) ? { workspace: str(get(item, 'workspace'))! } : {}),
+        ...(str(get(item, 'agentDir')) ? { agentDir: str(get(item, 'agentDir'))! } : {}),
+        ...(get(item, 'default') === true ? { isDefault: true } : {}),
+      });
+    }
+  }
+  if (result.length > 0 && !result.some((agent) => agent.isDefault)) {
+    const main = result.find((agent) => agent.id === 'main') ?? result[0]!;
+    main.isDefault = true;
+  }
+  return result;
+}
+
+function channelsOf(config: JsonObject): string[] {
+  const channels = get(config, 'channels');
+  if (!isObject(channels)) return [];
+  return Object.entries(channels)
+    .filter(([, value]) => isObject(value) && value.enabled !== false)
+    .map(([name]) => name)
+    .sort();
+}
+
+function whatsappAccountsOf(config: JsonObject): ConfigSummary['whatsappAccounts'] {
+  const whatsapp = get(config, 'channels', 'whatsapp');
+  if (!isObject(whatsapp) || whatsapp.enabled === false) return [];
+  const accounts = get(whatsapp, 'accounts');
+  if (!isObject(accounts)) return [{ id: 'default' }];
+  return Object.entries(accounts).map(([id, account]) => {
+    const authDir = str(get(account, 'authDir'));
+    return authDir ? { id, authDir } : { id };
+  });
+}
+
+/** Removes user:password from a URL so it can be shown. */
+export function safeUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    url.username = '';
+    url.password = '';
+    url.search = url.search ? '?…' : '';
+    return url.toString();
+  } catch {
+    return raw.replace(/\/\/[^/@]*@/, '//');
+  }
+}
+
+export interface SummariseResult {
+  summary: Omit<ConfigSummary, 'path' | 'exists' | 'size'>;
+  secretValues: string[];
+}
+
+export function summariseConfig(parsed: unknown): SummariseResult {
+  const config: JsonObject = isObject(parsed as Json) ? (parsed as JsonObject) : {};
+  const walked: Walked = { paths: [], envRefs: new Set(), inlineSecretKeys: [], secretValues: [], includes: [] };
+  walkStrings(config, '', walked);
+  const remoteUrl = str(get(config, 'gateway', 'remote', 'url'));
+  const port = get(config, 'gateway', 'port');
+  const summary: SummariseResult['summary'] = {
+    ...(str(get(config, 'gateway', 'mode')) !== undefined ? { gatewayMode: str(get(config, 'gateway', 'mode'))! } : {}),
+    ...(remoteUrl ? { remoteUrl: safeUrl(remoteUrl) } : {}),
+    ...(typeof port === 'number' ? { port } : {}),
+    ...(str(get(config, 'meta', 'lastTouchedVersion')) ? { lastTouchedVersion: str(get(config, 'meta', 'lastTouchedVersion'))! } : {}),
+    ...(str(get(config, 'wizard', 'lastRunVersion')) ? { wizardLastRunVersion: str(get(config, 'wizard', 'lastRunVersion'))! } : {}),
+    ...(str(get(config, 'agents', 'defaults', 'workspace'))
+      ? { agentsDefaultWorkspace: str(get(config, 'agents', 'defaults', 'workspace'))! }
+      : {}),
+    agents: agentsOf(config),
+    channels: channelsOf(config),
+    whatsappAccounts: whatsappAccountsOf(config),
+    includes: walked.includes,
+    envRefs: [...walked.envRefs].sort(),
+    paths: walked.paths,
+    inlineSecretKeys: walked.inlineSecretKeys,
+  };
+  return { summary, secretValues: walked.secretValues };
+}
+
+export function emptyConfigSummary(configPath: string, exists: boolean): ConfigSummary {
+  return { path: configPath, exists, agents: [], channels: [], whatsappAccounts: [], includes: [], envRefs: [], paths: [], inlineSecretKeys: [] };
+}
+
+export interface WorkspacePlan {
+  agentId: string;
+  path: string;
+  source: 'config' | 'default';
+}
+
+/** Each agent's workspace as Resonix resolves it (reference §4). */
+export function planWorkspaces(
+  summary: Pick<ConfigSummary, 'agents' | 'agentsDefaultWorkspace' | 'gatewayMode'>,
+  context: { home: string; stateDir: string; profile?: string; cwd?: string },
+): WorkspacePlan[] {
+  const expand = (value: string): string => {
+    const withHome = value === '~' ? context.home : value.startsWith('~/') ? path.posix.join(context.home, value.slice(2)) : value;
+    return path.posix.resolve(context.cwd ?? context.home, withHome);
+  };
+  const agents = summary.agents.length > 0 ? summary.agents : summary.gatewayMode === 'remote' ? [] : [{ id: 'main', isDefault: true }];
+  return agents.map((agent: AgentConfig) => {
+    if (agent.workspace) return { agentId: agent.id, path: expand(agent.workspace), source: 'config' as const };
+    if (agent.isDefault) {
+      if (summary.agentsDefaultWorkspace) return { agentId: agent.id, path: expand(summary.agentsDefaultWorkspace), source: 'config' as const };
+      const name = context.profile ? `workspace-${context.profile}` : 'workspace';
+      return { agentId: agent.id, path: path.posix.join(context.home, '.resonix', name), source: 'default' as const };
+    }
+    if (summary.agentsDefaultWorkspace) {
+      return { agentId: agent.id, path: path.posix.join(expand(summary.agentsDefaultWorkspace), agent.id), source: 'config' as const };
+    }
+    return { agentId: agent.id, path: path.posix.join(context.stateDir, `workspace-${agent.id}`), source: 'default' as const };
+  });
+}

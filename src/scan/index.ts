@@ -1,0 +1,347 @@
+// discover + collect: the only code that reads the scanned machine. Produces one serialisable Machine.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { GatewayLock, GatewayUser, GroupEntry, Home, Install, Machine, PasswdEntry, ScanProblem, ServiceUnit, StrayWorkspace } from '../model.js';
+import { findBackupArchives } from './archives.js';
+import { collectInstall, hostPath, type CollectContext } from './install.js';
+import { parseGroup, parsePasswd, supplementaryGroups } from './passwd.js';
+import { readTextCapped } from './read.js';
+import { resolveResonix, type Env } from './resolve.js';
+import { splitEnvForReport } from './secrets.js';
+import { discoverServiceUnits, type RawServiceUnit } from './services.js';
+
+export interface ScanOptions {
+  mode: 'live' | 'image';
+  /** host path of the machine's root: '/' live, ROOTFS for an image */
+  root: string;
+  /** the process environment (live); ignored in image mode */
+  env: Env;
+  cwd?: string;
+  /** --home: the home to inspect */
+  home?: string;
+  /** --state-dir: the state dir to inspect, as RESONIX_STATE_DIR would */
+  stateDir?: string;
+  profile?: string;
+  /** --user: who runs the gateway */
+  user?: string;
+  /** extra globs where backup archives may be (this tool's config `archives`) */
+  archivePatterns?: string[];
+  maxEntries?: number;
+}
+
+export interface ScanResult {
+  machine: Machine;
+  /** secret values seen while scanning: only for the masker, never serialised */
+  secrets: Set<string>;
+}
+
+function readUsers(root: string): { users: PasswdEntry[]; groups: GroupEntry[] } {
+  const passwd = readTextCapped(hostPath(root, '/etc/passwd'), 4 * 1024 * 1024);
+  const group = readTextCapped(hostPath(root, '/etc/group'), 4 * 1024 * 1024);
+  return { users: passwd.ok ? parsePasswd(passwd.text) : [], groups: group.ok ? parseGroup(group.text) : [] };
+}
+
+function lstatOrUndefined(file: string): fs.Stats | undefined {
+  try {
+    return fs.lstatSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+function userByName(users: PasswdEntry[], name: string): PasswdEntry | undefined {
+  if (/^\d+$/.test(name)) return users.find((user) => user.uid === Number(name));
+  return users.find((user) => user.name === name);
+}
+
+function gatewayUserFor(
+  options: ScanOptions,
+  users: PasswdEntry[],
+  groups: GroupEntry[],
+  homeStat: fs.Stats | undefined,
+  services: ServiceUnit[],
+): GatewayUser {
+  const make = (entry: PasswdEntry | undefined, uid: number, gid: number, source: GatewayUser['source']): GatewayUser => ({
+    ...(entry ? { name: entry.name } : {}),
+    uid,
+    gid,
+    groups: entry ? supplementaryGroups(entry.name, entry.gid, groups) : [gid],
+    source,
+  });
+  // an explicit --user wins over anything we infer
+  if (options.user) {
+    const entry = userByName(users, options.user);
+    if (entry) return make(entry, entry.uid, entry.gid, 'flag');
+    if (/^\d+$/.test(options.user)) return make(undefined, Number(options.user), Number(options.user), 'flag');
+  }
+  const serviceUser = services.find((unit) => unit.user)?.user;
+  if (serviceUser) {
+    const entry = userByName(users, serviceUser);
+    if (entry) return make(entry, entry.uid, entry.gid, 'service');
+  }
+  if (homeStat) {
+    const entry = users.find((user) => user.uid === homeStat.uid);
+    return make(entry, homeStat.uid, homeStat.gid, 'home-owner');
+  }
+  const uid = process.getuid?.() ?? 0;
+  const gid = process.getgid?.() ?? 0;
+  return make(users.find((user) => user.uid === uid), uid, gid, 'current');
+}
+
+function toServiceUnit(raw: RawServiceUnit, fallbackHome: string, users: PasswdEntry[], secrets: Set<string>): ServiceUnit {
+  const split = splitEnvForReport(raw.parsed.environment);
+  for (const value of [...split.secretValues, ...raw.secretValues]) secrets.add(value);
+  const userHome = raw.parsed.user ? userByName(users, raw.parsed.user)?.home : undefined;
+  const resolution = resolveResonix({
+    env: raw.parsed.environment,
+    fallbackHome: userHome ?? raw.homePath ?? fallbackHome,
+    fallbackHomeSource: 'passwd',
+    ...(raw.parsed.workingDirectory ? { cwd: raw.parsed.workingDirectory } : {}),
+  });
+  return {
+    kind: raw.kind,
+    path: raw.path,
+    name: raw.name,
+    enabled: raw.enabled,
+    execStart: raw.parsed.execStart.map((word) => (secretsHas(secrets, word) ? '[masked]' : word)),
+    ...(raw.parsed.workingDirectory ? { workingDirectory: raw.parsed.workingDirectory } : {}),
+    ...(raw.parsed.user ? { user: raw.parsed.user } : {}),
+    ...(raw.parsed.group ? { group: raw.parsed.group } : {}),
+    env: split.env,
+    envKeys: split.envKeys,
+    secretEnvKeys: split.secretEnvKeys,
+    environmentFiles: raw.environmentFiles,
+    resolution,
+    ...(raw.parsed.errors.length > 0 ? { parseError: raw.parsed.errors.join('; ') } : {}),
+  };
+}
+
+function secretsHas(secrets: Set<string>, word: string): boolean {
+  for (const secret of secrets) if (secret.length >= 6 && word.includes(secret)) return true;
+  return false;
+}
+
+/** `~/.resonix` and `~/.resonix-<profile>` dirs in a home. */
+function stateDirsInHome(root: string, home: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(hostPath(root, home));
+  } catch {
+    return [];
+  }
+  return names
+    .filter((name) => /^\.resonix(-[a-z0-9][a-z0-9_-]{0,63})?$/.test(name))
+    .filter((name) => lstatOrUndefined(hostPath(root, path.posix.join(home, name)))?.isDirectory())
+    .sort()
+    .map((name) => path.posix.join(home, name));
+}
+
+const WORKSPACE_MARKERS = ['AGENTS.md', 'SOUL.md', 'IDENTITY.md', 'USER.md', 'MEMORY.md', 'HEARTBEAT.md', 'TOOLS.md', 'BOOTSTRAP.md'];
+const MAX_WORKSPACE_PROBE_DIRS = 2000;
+
+/** Visible dirs up to two levels below the home that look like agent workspaces. */
+function findWorkspaceDirs(root: string, home: string): StrayWorkspace[] {
+  const found: StrayWorkspace[] = [];
+  let probed = 0;
+  const probe = (dir: string, depth: number): void => {
+    if (probed++ > MAX_WORKSPACE_PROBE_DIRS) return;
+    let names: fs.Dirent[];
+    try {
+      names = fs.readdirSync(hostPath(root, dir), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    const markers = names.filter((entry) => entry.isFile() && WORKSPACE_MARKERS.includes(entry.name)).map((entry) => entry.name);
+    if (depth > 0 && markers.length >= 2) {
+      found.push({ path: dir, markers: markers.sort() });
+      return;
+    }
+    if (depth >= 2) return;
+    for (const entry of names) {
+      if (entry.isDirectory() && !entry.name.startsWith('.') && entry.name !== 'node_modules') probe(path.posix.join(dir, entry.name), depth + 1);
+    }
+  };
+  probe(home, 0);
+  return found;
+}
+
+function readLocks(options: ScanOptions, env: Env, uid: number, installs: Install[]): GatewayLock[] {
+  if (options.mode !== 'live') return [];
+  const locks: GatewayLock[] = [];
+  const tmp = env.TMPDIR && env.TMPDIR.trim() !== '' ? env.TMPDIR : '/tmp';
+  const lockDir = path.posix.join(tmp, `resonix-${uid}`);
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(hostPath(options.root, lockDir));
+  } catch {
+    names = [];
+  }
+  for (const name of names.filter((candidate) => /^gateway\.[0-9a-f]{8}\.lock$/.test(candidate))) {
+    const lockPath = path.posix.join(lockDir, name);
+    const read = readTextCapped(hostPath(options.root, lockPath), 64 * 1024);
+    let pid: number | undefined;
+    let configPath: string | undefined;
+    if (read.ok) {
+      try {
+        const parsed = JSON.parse(read.text) as { pid?: unknown; configPath?: unknown };
+        if (typeof parsed.pid === 'number' && Number.isInteger(parsed.pid) && parsed.pid > 0) pid = parsed.pid;
+        if (typeof parsed.configPath === 'string') configPath = parsed.configPath;
+      } catch {
+        // a torn lock file: keep it, without a pid
+      }
+    }
+    locks.push({ path: lockPath, generation: 'file', ...(pid ? { pid, alive: isAlive(pid) } : {}), ...(configPath ? { configPath } : {}) });
+  }
+  for (const install of installs) {
+    for (const entry of install.inventory.entries) {
+      if (entry.type === 'file' && /^tmp\/resonix-\d+\/gateway\.[0-9a-f]{8}\.lock\.sqlite$/.test(entry.path)) {
+        locks.push({ path: path.posix.join(install.stateDir, entry.path), generation: 'sqlite' });
+      }
+    }
+  }
+  return locks;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+interface HomeTarget {
+  path: string;
+  env: Env;
+  fallbackSource: 'flag' | 'os' | 'passwd';
+}
+
+function homeTargets(options: ScanOptions, users: PasswdEntry[]): HomeTarget[] {
+  if (options.mode === 'live') {
+    const env: Env = { ...options.env };
+    if (options.home) {
+      env.HOME = options.home;
+      delete env.USERPROFILE;
+    }
+    if (options.stateDir) env.RESONIX_STATE_DIR = options.stateDir;
+    const home = options.home ?? (env.HOME && env.HOME !== '' ? env.HOME : os.homedir());
+    return [{ path: home, env, fallbackSource: options.home ? 'flag' : 'os' }];
+  }
+  // image: nothing of the host; every user whose home holds a .resonix* dir, or the one asked for
+  const base: Env = {};
+  if (options.stateDir) base.RESONIX_STATE_DIR = options.stateDir;
+  if (options.home) return [{ path: options.home, env: { ...base, HOME: options.home }, fallbackSource: 'flag' }];
+  const asked = options.user ? userByName(users, options.user) : undefined;
+  const candidates = asked ? [asked] : users;
+  const seen = new Set<string>();
+  const targets: HomeTarget[] = [];
+  for (const user of candidates) {
+    if (seen.has(user.home) || user.home === '/' || user.home === '') continue;
+    seen.add(user.home);
+    const hasState = stateDirsInHome(options.root, user.home).length > 0;
+    const hasUnits = lstatOrUndefined(hostPath(options.root, path.posix.join(user.home, '.config/systemd/user'))) !== undefined;
+    if (asked || hasState || hasUnits) targets.push({ path: user.home, env: { ...base, HOME: user.home, USER: user.name }, fallbackSource: 'passwd' });
+  }
+  return targets;
+}
+
+export async function scanMachine(options: ScanOptions): Promise<ScanResult> {
+  const secrets = new Set<string>();
+  const problems: ScanProblem[] = [];
+  const { users, groups } = readUsers(options.root);
+  const targets = homeTargets(options, users);
+  const discovered = await discoverServiceUnits({ root: options.root, homes: targets.map((target) => ({ path: target.path })), readSystemUnits: true });
+  problems.push(...discovered.problems);
+  const allUnits = discovered.units.map((raw) => ({ raw, unit: toServiceUnit(raw, targets[0]?.path ?? '/root', users, secrets) }));
+
+  // system units whose user has no home target of its own still need one (image mode)
+  if (options.mode === 'image' && !options.home) {
+    for (const { unit } of allUnits) {
+      const home = unit.resolution.home;
+      if (!targets.some((target) => target.path === home)) targets.push({ path: home, env: { HOME: home }, fallbackSource: 'passwd' });
+    }
+  }
+
+  const homes: Home[] = [];
+  for (const target of targets) {
+    const context: CollectContext = {
+      root: options.root,
+      home: target.path,
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+      ...(options.maxEntries ? { maxEntries: options.maxEntries } : {}),
+      secrets,
+      problems,
+    };
+    const resolution = resolveResonix({
+      env: target.env,
+      fallbackHome: target.path,
+      fallbackHomeSource: target.fallbackSource,
+      ...(options.profile ? { profile: options.profile } : {}),
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+    });
+    if (options.stateDir && resolution.stateDirSource === 'RESONIX_STATE_DIR') resolution.stateDirSource = 'flag';
+    const services = allUnits
+      .filter(({ raw, unit }) => raw.homePath === target.path || unit.resolution.home === target.path)
+      .map(({ unit }) => unit);
+
+    const stateDirs = new Map<string, Install['foundBy']>();
+    stateDirs.set(resolution.stateDir, options.stateDir ? 'flag' : 'resolution');
+    for (const dir of stateDirsInHome(options.root, resolution.home)) if (!stateDirs.has(dir)) stateDirs.set(dir, 'home-glob');
+    if (resolution.home !== target.path) {
+      for (const dir of stateDirsInHome(options.root, target.path)) if (!stateDirs.has(dir)) stateDirs.set(dir, 'home-glob');
+    }
+    for (const unit of services) if (!stateDirs.has(unit.resolution.stateDir)) stateDirs.set(unit.resolution.stateDir, 'service');
+
+    const installs: Install[] = [];
+    for (const [stateDir, foundBy] of stateDirs) {
+      const active = stateDir === resolution.stateDir;
+      const servingUnit = services.find((unit) => unit.resolution.stateDir === stateDir);
+      const configPath = active ? resolution.configPath : servingUnit?.resolution.configPath;
+      const install = collectInstall(context, stateDir, { active, foundBy, ...(configPath ? { configPath } : {}) });
+      install.servedBy = services.filter((unit) => unit.resolution.stateDir === stateDir).map((unit) => unit.path);
+      installs.push(install);
+    }
+    const homeStat = lstatOrUndefined(hostPath(options.root, target.path));
+    const gatewayUser = gatewayUserFor(options, users, groups, homeStat, services);
+    const owner = homeStat ? users.find((user) => user.uid === homeStat.uid) : undefined;
+    homes.push({
+      path: target.path,
+      exists: homeStat?.isDirectory() ?? false,
+      ...(homeStat ? { ownerUid: homeStat.uid, ownerGid: homeStat.gid } : {}),
+      ...(owner ? { user: owner.name } : {}),
+      resolution,
+      gatewayUser,
+      installs,
+      services,
+      locks: readLocks(options, target.env, gatewayUser.uid, installs),
+      workspaceDirs: findWorkspaceDirs(options.root, target.path),
+    });
+  }
+
+  const archives = await findBackupArchives({
+    root: options.root,
+    homes: homes.map((home) => home.path),
+    tmpDir: options.mode === 'live' ? (options.env.TMPDIR && options.env.TMPDIR !== '' ? options.env.TMPDIR : '/tmp') : '/tmp',
+    patterns: options.archivePatterns ?? [],
+    exclude: homes.flatMap((home) => home.installs.map((install) => install.stateDir)),
+    problems,
+  });
+
+  const machine: Machine = {
+    schema: 1,
+    mode: options.mode,
+    root: options.mode === 'live' ? '/' : options.root,
+    platform: options.mode === 'live' ? process.platform : 'linux',
+    scannedAt: new Date().toISOString(),
+    currentUid: process.getuid?.() ?? 0,
+    users,
+    groups,
+    homes,
+    archives,
+    processEnvKeys: options.mode === 'live' ? Object.keys(options.env).filter((key) => options.env[key] !== undefined).sort() : [],
+    problems,
+  };
+  return { machine, secrets };
+}

@@ -1,0 +1,147 @@
+// Collects the facts of one state dir: its inventory, config, SQLite headers, .env keys, workspaces.
+import path from 'node:path';
+import JSON5 from 'json5';
+import type { ConfigSummary, FileEntry, FileInventory, Install, LayoutGeneration, ScanProblem, SqliteHeader, Workspace } from '../model.js';
+import { emptyConfigSummary, planWorkspaces, summariseConfig } from './config-summary.js';
+import { parseDotenv } from './dotenv.js';
+import { readHead, readTextCapped } from './read.js';
+import { profileOfStateDir } from './resolve.js';
+import { SQLITE_HEADER_BYTES, isSqliteDatabasePath, parseSqliteHeader } from './sqlite-header.js';
+import { walkTree } from './walk.js';
+
+export const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
+const MAX_DOTENV_BYTES = 1024 * 1024;
+
+export interface CollectContext {
+  /** host path of the machine's root ('/' live, ROOTFS in image mode) */
+  root: string;
+  home: string;
+  cwd?: string;
+  maxEntries?: number;
+  /** collects secret values seen while reading, for the masker; never stored in the Machine */
+  secrets: Set<string>;
+  problems: ScanProblem[];
+}
+
+export function hostPath(root: string, machinePath: string): string {
+  return root === '/' ? machinePath : path.join(root, machinePath);
+}
+
+function isInside(child: string, parent: string): boolean {
+  const relative = path.posix.relative(parent, child);
+  return relative === '' || (!relative.startsWith('..') && !path.posix.isAbsolute(relative));
+}
+
+export function readConfig(context: CollectContext, configPath: string): ConfigSummary {
+  const read = readTextCapped(hostPath(context.root, configPath), MAX_CONFIG_BYTES);
+  if (!read.ok) {
+    if (read.reason === 'ENOENT' || read.reason === 'ENOTDIR') return emptyConfigSummary(configPath, false);
+    return { ...emptyConfigSummary(configPath, true), parseError: { message: `cannot read: ${read.reason}` } };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON5.parse(read.text);
+  } catch (error) {
+    const syntax = error as SyntaxError & { lineNumber?: number; columnNumber?: number };
+    // JSON5's message quotes the offending character only: safe, no secret values
+    const message = String(syntax.message ?? 'invalid JSON5').replace(/^JSON5: /, '');
+    return {
+      ...emptyConfigSummary(configPath, true),
+      size: read.size,
+      parseError: { message, ...(syntax.lineNumber ? { line: syntax.lineNumber } : {}), ...(syntax.columnNumber ? { column: syntax.columnNumber } : {}) },
+    };
+  }
+  const { summary, secretValues } = summariseConfig(parsed);
+  for (const value of secretValues) context.secrets.add(value);
+  return { path: configPath, exists: true, size: read.size, ...summary };
+}
+
+function generationOf(entries: FileEntry[]): LayoutGeneration {
+  let sqlite = false;
+  let files = false;
+  for (const entry of entries) {
+    if (entry.type !== 'file') continue;
+    if (entry.path === 'state/resonix.sqlite' || /^agents\/[^/]+\/agent\/resonix-agent\.sqlite$/.test(entry.path)) sqlite = true;
+    if (/^agents\/[^/]+\/(agent\/auth-profiles\.json|sessions\/(sessions\.json|[^/]+\.jsonl))$/.test(entry.path)) files = true;
+  }
+  return sqlite && files ? 'mixed' : sqlite ? 'sqlite' : files ? 'file' : 'empty';
+}
+
+const REBUILDABLE = /^(cache|tmp|plugin-skills|npm|tools|logs|media)(\/|$)/;
+
+function hasDataFiles(entries: FileEntry[]): boolean {
+  return entries.some((entry) => entry.type === 'file' && !REBUILDABLE.test(entry.path));
+}
+
+function readSqliteHeaders(context: CollectContext, stateDir: string, entries: FileEntry[]): SqliteHeader[] {
+  const headers: SqliteHeader[] = [];
+  for (const entry of entries) {
+    if (entry.type !== 'file' || entry.size === 0 || !isSqliteDatabasePath(entry.path)) continue;
+    try {
+      const head = readHead(hostPath(context.root, path.posix.join(stateDir, entry.path)), SQLITE_HEADER_BYTES);
+      headers.push(parseSqliteHeader(entry.path, head, entry.size));
+    } catch {
+      headers.push({ path: entry.path, valid: false, size: entry.size });
+    }
+  }
+  return headers;
+}
+
+function readDotenvKeys(context: CollectContext, stateDir: string): string[] {
+  const read = readTextCapped(hostPath(context.root, path.posix.join(stateDir, '.env')), MAX_DOTENV_BYTES);
+  if (!read.ok) return [];
+  const values = parseDotenv(read.text);
+  for (const value of Object.values(values)) if (value.length >= 6) context.secrets.add(value);
+  return Object.keys(values).sort();
+}
+
+/** Entries of `inventory` that lie under `relativeDir`, re-rooted there. */
+export function subInventory(inventory: FileInventory, relativeDir: string, machinePath: string): FileInventory {
+  const prefix = `${relativeDir}/`;
+  const entries = inventory.entries
+    .filter((entry) => entry.path === relativeDir || entry.path.startsWith(prefix))
+    .map((entry) => ({ ...entry, path: entry.path === relativeDir ? '' : entry.path.slice(prefix.length) }));
+  return { root: machinePath, exists: entries.some((entry) => entry.path === ''), entries };
+}
+
+function collectWorkspaces(context: CollectContext, stateDir: string, inventory: FileInventory, config: ConfigSummary, profile?: string): Workspace[] {
+  const plans = planWorkspaces(config, { home: context.home, stateDir, ...(profile ? { profile } : {}), ...(context.cwd ? { cwd: context.cwd } : {}) });
+  return plans.map((plan) => {
+    let workspaceInventory: FileInventory;
+    if (isInside(plan.path, stateDir) && plan.path !== stateDir) {
+      workspaceInventory = subInventory(inventory, path.posix.relative(stateDir, plan.path), plan.path);
+    } else {
+      const walked = walkTree(hostPath(context.root, plan.path), plan.path, { maxEntries: context.maxEntries ?? 2_000_000 });
+      context.problems.push(...walked.problems);
+      workspaceInventory = walked.inventory;
+    }
+    return { agentId: plan.agentId, path: plan.path, source: plan.source, inventory: workspaceInventory };
+  });
+}
+
+export function collectInstall(
+  context: CollectContext,
+  stateDir: string,
+  facts: { configPath?: string; active: boolean; foundBy: Install['foundBy']; profile?: string },
+): Install {
+  const walked = walkTree(hostPath(context.root, stateDir), stateDir, { maxEntries: context.maxEntries ?? 2_000_000 });
+  context.problems.push(...walked.problems);
+  const inventory = walked.inventory;
+  const config = readConfig(context, facts.configPath ?? path.posix.join(stateDir, 'resonix.json'));
+  const profile = facts.profile ?? profileOfStateDir(stateDir);
+  return {
+    id: stateDir,
+    stateDir,
+    ...(profile ? { profile } : {}),
+    active: facts.active,
+    servedBy: [],
+    foundBy: facts.foundBy,
+    inventory,
+    generation: generationOf(inventory.entries),
+    hasData: hasDataFiles(inventory.entries),
+    config,
+    workspaces: inventory.exists || config.exists ? collectWorkspaces(context, stateDir, inventory, config, profile) : [],
+    sqlite: readSqliteHeaders(context, stateDir, inventory.entries),
+    dotenvKeys: inventory.exists ? readDotenvKeys(context, stateDir) : [],
+  };
+}

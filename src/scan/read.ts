@@ -1,0 +1,79 @@
+// Bounded reads for the few rules that need file contents. Never opens anything but a regular
+// file (a FIFO would block, a device could be endless), never follows a symlink.
+import fs from 'node:fs';
+
+const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+
+export class NotRegularFileError extends Error {
+  constructor(readonly hostPath: string, readonly kind: string) {
+    super(`not a regular file (${kind})`);
+  }
+}
+
+function openRegular(hostPath: string): number {
+  const stat = fs.lstatSync(hostPath);
+  if (!stat.isFile()) throw new NotRegularFileError(hostPath, stat.isSymbolicLink() ? 'symlink' : 'special file');
+  const fd = fs.openSync(hostPath, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  if (!fs.fstatSync(fd).isFile()) {
+    fs.closeSync(fd);
+    throw new NotRegularFileError(hostPath, 'changed during the scan');
+  }
+  return fd;
+}
+
+/** The first `bytes` bytes of a regular file (fewer if it is shorter). */
+export function readHead(hostPath: string, bytes: number): Buffer {
+  const fd = openRegular(hostPath);
+  try {
+    const buffer = Buffer.alloc(bytes);
+    const read = fs.readSync(fd, buffer, 0, bytes, 0);
+    return buffer.subarray(0, read);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The last `bytes` bytes of a regular file. */
+export function readTail(hostPath: string, bytes: number): Buffer {
+  const fd = openRegular(hostPath);
+  try {
+    const size = fs.fstatSync(fd).size;
+    const length = Math.min(bytes, size);
+    const buffer = Buffer.alloc(length);
+    const read = fs.readSync(fd, buffer, 0, length, size - length);
+    return buffer.subarray(0, read);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export type TextRead = { ok: true; text: string; size: number } | { ok: false; reason: string; size?: number };
+
+/** A whole text file, refused when larger than `maxBytes` or binary (NUL bytes). */
+export function readTextCapped(hostPath: string, maxBytes: number): TextRead {
+  let fd: number;
+  try {
+    fd = openRegular(hostPath);
+  } catch (error) {
+    if (error instanceof NotRegularFileError) return { ok: false, reason: error.message };
+    return { ok: false, reason: (error as NodeJS.ErrnoException).code ?? 'cannot read' };
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (size > maxBytes) return { ok: false, reason: `too large (${size} bytes, limit ${maxBytes})`, size };
+    const buffer = Buffer.alloc(size);
+    let offset = 0;
+    while (offset < size) {
+      const read = fs.readSync(fd, buffer, offset, size - offset, offset);
+      if (read === 0) break;
+      offset += read;
+    }
+    const content = buffer.subarray(0, offset);
+    if (content.includes(0)) return { ok: false, reason: 'binary content (NUL bytes)', size };
+    return { ok: true, text: content.toString('utf8'), size };
+  } catch (error) {
+    return { ok: false, reason: (error as NodeJS.ErrnoException).code ?? 'cannot read' };
+  } finally {
+    fs.closeSync(fd);
+  }
+}

@@ -1,0 +1,15 @@
+import { rule } from '../../../src/rules/copy/config-only.js';
+import { config, home, install, machine } from '../../helpers/machine.js';
+import { ruleCases } from '../../helpers/rule-cases.js';
+
+ruleCases(rule, {
+  fires: [
+    { name: 'only resonix.json arrived', machine: machine([home([install(undefined, ['resonix.json', 'logs/', 'logs/config-audit.jsonl'])])]) },
+  ],
+  passes: [
+    { name: 'a full file-based copy', machine: machine() },
+    { name: 'a SQLite install', machine: machine([home([install(undefined, ['resonix.json', 'state/resonix.sqlite'])])]) },
+    { name: 'a thin client has only a config by design', machine: machine([home([install(undefined, ['resonix.json'], { config: config({ gatewayMode: 'remote' }) })])]) },
+    { name: 'no config at all (state/not-found says that)', machine: machine([home([install(undefined, [], { config: config({ exists: false }) })])]) },
+  ],
+});
