@@ -26,6 +26,8 @@ export interface FileEntry {
   nonUtf8?: boolean;
   /** a directory the scan could not list (EACCES, ENOTDIR during a race, …) */
   unreadable?: string;
+  /** symlinks only: the target does not resolve (missing, loop, permission) */
+  linkBroken?: boolean;
 }
 
 export interface FileInventory {
@@ -123,6 +125,45 @@ export interface ConfigSummary {
   paths: ConfigPath[];
   /** dotted keys that hold an inline secret (values never kept) */
   inlineSecretKeys: string[];
+  /** env variable names the config's own `env` / `env.vars` section sets */
+  envVarKeys?: string[];
+  /** each `$include`, checked */
+  includeChecks?: IncludeCheck[];
+}
+
+export interface IncludeCheck {
+  /** as written in the config */
+  value: string;
+  /** absolute path after ~ and relative resolution */
+  resolved: string;
+  exists: boolean;
+  /** resolves (after symlinks) outside the config's own dir */
+  outside: boolean;
+  /** part of an include cycle */
+  cycle: boolean;
+  /** deeper than Resonix's limit of 10 */
+  tooDeep?: boolean;
+  /** the file that includes it */
+  from: string;
+}
+
+/** Absolute paths that sessions.json records (sessionFile, skillsSnapshot). */
+export interface SessionPathRefs {
+  /** sessions.json path relative to the state dir */
+  file: string;
+  sessionFiles: string[];
+  skillPaths: string[];
+  /** sessionFile entries whose transcript is missing */
+  missingTranscripts: string[];
+  parseError?: string;
+}
+
+export interface WorkspaceGit {
+  /** tracked or staged files that are credentials by name (.env, creds.json, auth-profiles.json, …) */
+  secretFiles: string[];
+  /** secret-looking values in tracked/staged content: where and what kind, never the value */
+  secretHits: { path: string; line?: number; kind: string }[];
+  error?: string;
 }
 
 export interface SqliteHeader {
@@ -142,6 +183,8 @@ export interface Workspace {
   path: string;
   source: 'config' | 'default';
   inventory: FileInventory;
+  /** present when the workspace is a git repository */
+  git?: WorkspaceGit;
 }
 
 export type LayoutGeneration = 'file' | 'sqlite' | 'mixed' | 'empty';
@@ -168,6 +211,12 @@ export interface Install {
   sqlite: SqliteHeader[];
   /** names (not values) of variables set in <state>/.env */
   dotenvKeys: string[];
+  /** sessions.json files and the absolute paths they record */
+  sessionRefs?: SessionPathRefs[];
+  /** file system type the state dir lives on (tmpfs, ext4, …), when known */
+  fsType?: string;
+  /** transcripts (*.jsonl) whose last byte is not a newline */
+  partialTranscripts?: string[];
 }
 
 export interface ServiceUnit {
@@ -191,6 +240,12 @@ export interface ServiceUnit {
   /** the home and state dir this unit's gateway resolves */
   resolution: Resolution;
   parseError?: string;
+  /** ExecStart binary/script, WorkingDirectory or EnvironmentFile paths that do not exist on this machine */
+  missingPaths?: string[];
+  /** the Node.js version of the binary ExecStart runs, when it could be learned */
+  nodeVersion?: string;
+  /** the Resonix version of the entry script's package.json */
+  resonixVersion?: string;
 }
 
 export interface GatewayLock {
@@ -244,6 +299,8 @@ export interface BackupArchive {
   membersTruncated?: boolean;
   /** looks like it holds Resonix state */
   holdsResonixState: boolean;
+  /** sits directly in a shared temporary dir (/tmp, /var/tmp, /dev/shm, $TMPDIR) */
+  inTempDir?: boolean;
   /** relative member paths (or reasons) that carry secrets */
   secretMembers: string[];
   listError?: string;
@@ -270,6 +327,23 @@ export interface Home {
   locks: GatewayLock[];
   /** workspace-looking dirs outside any state dir */
   workspaceDirs: StrayWorkspace[];
+  /** names of variables in ~/.config/resonix/gateway.env */
+  gatewayEnvKeys?: string[];
+}
+
+/** The Resonix build and Node.js this machine will run, where they could be learned. */
+export interface Runtime {
+  resonixVersion?: string;
+  resonixSource?: 'flag' | 'path' | 'service-package' | 'unknown';
+  /** package.json engines.node of the installed Resonix */
+  nodeRange?: string;
+  /** resonix.schemaVersions of the installed Resonix */
+  schemaVersions?: { state?: number; agent?: number };
+  /** `node` on PATH */
+  nodeVersion?: string;
+  nodePath?: string;
+  /** TCP ports on loopback that accept connections (live only, only the ports Resonix would use) */
+  openPorts?: number[];
 }
 
 export interface Machine {
@@ -286,6 +360,7 @@ export interface Machine {
   archives: BackupArchive[];
   /** names (not values) of set process env variables */
   processEnvKeys: string[];
+  runtime?: Runtime;
   problems: ScanProblem[];
 }
 

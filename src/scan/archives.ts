@@ -54,11 +54,13 @@ async function candidatePaths(options: FindArchivesOptions): Promise<string[]> {
 
 const NAMED_LIKE_RESONIX = /resonix/i;
 
+const TEMP_DIRS = ['/tmp', '/var/tmp', '/dev/shm'];
+
 export async function describeArchive(
   root: string,
   machinePath: string,
   problems: ScanProblem[],
-  keepMembers = false,
+  options: { keepMembers?: boolean; tmpDir?: string } = {},
 ): Promise<BackupArchive | undefined> {
   const file = hostPath(root, machinePath);
   let stat: fs.Stats;
@@ -90,9 +92,10 @@ export async function describeArchive(
     uid: stat.uid,
     gid: stat.gid,
     size: stat.size,
-    ...(members && keepMembers ? { members } : {}),
+    ...(members && options.keepMembers ? { members } : {}),
     ...('membersTruncated' in listing && listing.membersTruncated ? { membersTruncated: true } : {}),
     holdsResonixState,
+    ...([...TEMP_DIRS, options.tmpDir].includes(path.posix.dirname(machinePath)) ? { inTempDir: true } : {}),
     secretMembers: held.secretMembers,
     ...('listError' in listing && listing.listError ? { listError: listing.listError } : {}),
   };
@@ -101,7 +104,7 @@ export async function describeArchive(
 export async function findBackupArchives(options: FindArchivesOptions): Promise<BackupArchive[]> {
   const archives: BackupArchive[] = [];
   for (const candidate of await candidatePaths(options)) {
-    const archive = await describeArchive(options.root, candidate, options.problems);
+    const archive = await describeArchive(options.root, candidate, options.problems, { tmpDir: options.tmpDir });
     if (archive) archives.push(archive);
   }
   return archives;

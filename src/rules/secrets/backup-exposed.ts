@@ -3,13 +3,12 @@ import { octal, sh } from '../lib.js';
 
 const SYNCED = /\/(Library\/Mobile Documents|Library\/CloudStorage|iCloud Drive|Dropbox|OneDrive[^/]*|Google Drive|GoogleDrive|Nextcloud|ownCloud|pCloud Drive|MEGA|Sync)(\/|$)/;
 const WEB_SERVED = /^(\/var\/www|\/srv\/(www|http)|\/usr\/share\/nginx|\/usr\/share\/httpd)(\/|$)|\/(public_html|Sites|www|htdocs)(\/|$)/;
-const TEMPORARY = /^\/(tmp|var\/tmp|dev\/shm)(\/|$)/;
 
-export function exposureReasons(archive: Pick<BackupArchive, 'path' | 'mode'>): string[] {
+export function exposureReasons(archive: Pick<BackupArchive, 'path' | 'mode' | 'inTempDir'>): string[] {
   const reasons: string[] = [];
   if (archive.mode & 0o004) reasons.push(`world-readable (${octal(archive.mode)})`);
   else if (archive.mode & 0o040) reasons.push(`group-readable (${octal(archive.mode)})`);
-  if (TEMPORARY.test(archive.path)) reasons.push('in a temporary dir other users can list');
+  if (archive.inTempDir) reasons.push('in a temporary dir other users can list');
   if (SYNCED.test(archive.path)) reasons.push('in a synced folder (copied to the cloud)');
   if (WEB_SERVED.test(archive.path)) reasons.push('in a web-served dir');
   return reasons;

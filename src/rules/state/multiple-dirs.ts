@@ -7,13 +7,15 @@ export const rule: Rule = {
     title: 'More than one state dir holds data',
     severity: 'warning',
     phases: ['audit', 'verify', 'image'],
-    description: 'Lists every state dir of a home (~/.resonix, ~/.resonix-<profile>, $RESONIX_STATE_DIR) that holds data.',
+    description:
+      'Lists every state dir of a home (~/.resonix, ~/.resonix-<profile>, $RESONIX_STATE_DIR) that holds data. In audit every profile counts (each must be archived); in verify and image a thin-client profile (gateway.mode remote) does not, since it cannot split the gateway state.',
     why: 'Each profile is a separate install: a migration that copies one leaves the others behind, and two dirs in use at once cause "pairing required" split-brain errors.',
     fix: 'Archive and migrate each profile; remove a stray one only after checking which is in use.',
   },
   check({ machine, phase }) {
     return machine.homes.flatMap((home) => {
-      const withData = home.installs.filter((install) => install.hasData);
+      // before the move every profile must be archived; after it, only gateway state can split the brain
+      const withData = home.installs.filter((install) => install.hasData && (phase === 'audit' || install.config.gatewayMode !== 'remote'));
       if (withData.length < 2) return [];
       const names = withData.map((install) => `${install.stateDir}${install.active ? ' (used by the CLI)' : ''}${install.servedBy.length ? ' (used by a service)' : ''}`);
       const archive = withData.map((install) => `tar -C ${sh(home.path)} -czf ${sh(`resonix-${install.profile ?? 'default'}.tgz`)} ${sh(install.stateDir.slice(home.path.length + 1))}`);

@@ -16,36 +16,40 @@ export const rule: Rule = {
     const reports: RuleReport[] = [];
     for (const home of machine.homes) {
       const cli = home.resolution;
+      const cliInstall = home.installs.find((install) => install.stateDir === cli.stateDir);
       for (const unit of home.services) {
         if (unit.resolution.stateDir === cli.stateDir && unit.resolution.configPath === cli.configPath) continue;
-        const profileFlag = unit.resolution.profile ? ` --profile ${sh(unit.resolution.profile)}` : cli.profile ? ` --profile ${sh(cli.profile)}` : '';
+        const unitInstall = home.installs.find((install) => install.stateDir === unit.resolution.stateDir);
+        // reinstall from whichever side holds the migrated data
+        const dataSide = cliInstall?.hasData || !unitInstall?.hasData ? cli.profile : unit.resolution.profile;
+        const flag = dataSide ? ` --profile ${sh(dataSide)}` : '';
         reports.push({
           message: `The resonix CLI uses ${cli.stateDir}, but service ${unit.name} runs the gateway on ${unit.resolution.stateDir}: they will not see the same config, channels or sessions.`,
           path: unit.path,
+          ...(cliInstall ? { install: cliInstall.id } : {}),
           evidence: [
             `Config (cli): ${cli.configPath} (${cli.stateDirSource})`,
             `Config (service): ${unit.resolution.configPath} (${unit.env.RESONIX_STATE_DIR ? 'RESONIX_STATE_DIR in the unit' : unit.env.HOME ? 'HOME in the unit' : 'unit default'})`,
+            `data: ${cliInstall?.hasData ? cli.stateDir : unitInstall?.hasData ? unit.resolution.stateDir : 'in neither'}`,
           ],
           fix: {
-            summary: 'Reinstall the service from the profile that holds the migrated state.',
-            commands: [`resonix${profileFlag} gateway install --force`, `resonix${profileFlag} doctor`],
+            summary: 'Reinstall the service from the profile that holds the migrated state, so both agree.',
+            commands: [`resonix${flag} gateway install --force`, `resonix${flag} doctor`],
           },
         });
       }
-      const running = home.services.length > 0 ? home.services.map((unit) => unit.resolution.stateDir) : [cli.stateDir];
-      for (const stateDir of new Set(running)) {
-        const target = home.installs.find((install) => install.stateDir === stateDir);
-        if (target?.hasData) continue;
-        const holders = home.installs.filter((install) => install.stateDir !== stateDir && install.hasData && install.config.gatewayMode !== 'remote');
-        for (const holder of holders) {
-          const flag = holder.profile ? ` --profile ${sh(holder.profile)}` : '';
-          reports.push({
-            message: `The migrated data is in ${holder.stateDir}${holder.profile ? ` (profile ${holder.profile})` : ''}, but the gateway will run on ${stateDir}, which ${target?.inventory.exists ? 'is empty' : 'does not exist'}.`,
-            path: holder.stateDir,
-            install: holder.id,
-            fix: { summary: 'Run the gateway with the profile that holds the data.', commands: [`resonix${flag} gateway install --force`, `resonix${flag} doctor`] },
-          });
-        }
+      // with no service, or with services that agree with the CLI: is the data where they run?
+      if (home.services.some((unit) => unit.resolution.stateDir !== cli.stateDir)) continue;
+      if (cliInstall?.hasData) continue;
+      const holders = home.installs.filter((install) => install.stateDir !== cli.stateDir && install.hasData && install.config.gatewayMode !== 'remote');
+      for (const holder of holders) {
+        const flag = holder.profile ? ` --profile ${sh(holder.profile)}` : '';
+        reports.push({
+          message: `The migrated data is in ${holder.stateDir}${holder.profile ? ` (profile ${holder.profile})` : ''}, but the gateway will run on ${cli.stateDir}, which ${cliInstall?.inventory.exists ? 'is empty' : 'does not exist'}.`,
+          path: holder.stateDir,
+          install: holder.id,
+          fix: { summary: 'Run the gateway with the profile that holds the data.', commands: [`resonix${flag} gateway install --force`, `resonix${flag} doctor`] },
+        });
       }
     }
     return reports;

@@ -11,5 +11,11 @@ ruleCases(rule, {
       expect: (reports) => expect(reports[0]!.message).toContain('wss://gw.example.net:18789/'),
     },
   ],
-  passes: [{ name: 'a local gateway', machine: machine() }],
+  passes: [
+    { name: 'a local gateway', machine: machine() },
+    {
+      name: 'a thin-client profile that neither the CLI nor a service uses',
+      machine: machine([home([install(), install('/home/alice/.resonix-work', ['resonix.json'], { active: false, config: config({ gatewayMode: 'remote' }) })])]),
+    },
+  ],
 });

@@ -24,7 +24,7 @@ ruleCases(rule, {
       machine: machine(undefined, { archives: [archive({ mode: 0o644 })] }),
       expect: (reports) => expect(reports[0]!.fix!.actions).toEqual([{ kind: 'chmod', path: '/home/alice/backups/resonix.tgz.age', mode: 0o600 }]),
     },
-    { name: 'a private backup left in /tmp', machine: machine(undefined, { archives: [archive({ path: '/tmp/resonix.tgz' })] }) },
+    { name: 'a private backup left in /tmp', machine: machine(undefined, { archives: [archive({ path: '/tmp/resonix.tgz', inTempDir: true })] }) },
     { name: 'a backup in Dropbox', machine: machine(undefined, { archives: [archive({ path: '/home/alice/Dropbox/resonix.tgz.age' })] }) },
   ],
   passes: [{ name: 'a 0600 encrypted backup in a private dir', machine: machine(undefined, { archives: [archive({})] }) }],

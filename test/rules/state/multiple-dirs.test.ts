@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { rule } from '../../../src/rules/state/multiple-dirs.js';
-import { home, install, machine } from '../../helpers/machine.js';
+import { config, home, install, machine } from '../../helpers/machine.js';
 import { ruleCases } from '../../helpers/rule-cases.js';
 
 ruleCases(rule, {
@@ -16,6 +16,11 @@ ruleCases(rule, {
     },
   ],
   passes: [
+    {
+      name: 'after the move, a thin-client profile beside the gateway',
+      phase: 'verify',
+      machine: machine([home([install(), install('/home/alice/.resonix-work', ['resonix.json', 'state/resonix.sqlite'], { active: false, profile: 'work', config: config({ gatewayMode: 'remote' }) })])]),
+    },
     { name: 'one state dir', machine: machine() },
     { name: 'a second dir that is empty', machine: machine([home([install(), install('/home/alice/.resonix-dev', [], { active: false, hasData: false })])]) },
   ],
