@@ -178,7 +178,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   });
   try {
     if (argv.length === 0) {
-      io.stdout(program.helpInformation());
+      program.outputHelp();
       return EXIT.ok;
     }
     await program.parseAsync(argv, { from: 'user' });

@@ -78,6 +78,9 @@ export async function describeArchive(
   if (classified.format === 'unknown') return undefined;
   const listing = classified.encrypted ? { ...classified } : await inspectArchiveFile(file);
   const members = listing.members;
+  if ('listError' in listing && listing.listError) {
+    problems.push({ path: machinePath, code: 'EARCHIVE', message: `${machinePath}: ${listing.listError}` });
+  }
   const held = members ? archiveHoldsResonixState(members) : { holdsResonixState: false, secretMembers: [] };
   const opaque = !members;
   // an archive we cannot look into counts as a Resonix backup only when its name says so

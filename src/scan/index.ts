@@ -273,6 +273,7 @@ export async function scanMachine(options: ScanOptions): Promise<ScanResult> {
       ...(options.maxEntries ? { maxEntries: options.maxEntries } : {}),
       secrets,
       problems,
+      followSymlinks: options.mode === 'live',
     };
     const resolution = resolveResonix({
       env: target.env,

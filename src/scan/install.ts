@@ -21,6 +21,8 @@ export interface CollectContext {
   /** collects secret values seen while reading, for the masker; never stored in the Machine */
   secrets: Set<string>;
   problems: ScanProblem[];
+  /** live scans follow a symlinked resonix.json / .env as Resonix does; image scans never do */
+  followSymlinks?: boolean;
 }
 
 export function hostPath(root: string, machinePath: string): string {
@@ -33,7 +35,7 @@ function isInside(child: string, parent: string): boolean {
 }
 
 export function readConfig(context: CollectContext, configPath: string): ConfigSummary {
-  const read = readTextCapped(hostPath(context.root, configPath), MAX_CONFIG_BYTES);
+  const read = readTextCapped(hostPath(context.root, configPath), MAX_CONFIG_BYTES, { followSymlinks: context.followSymlinks ?? false });
   if (!read.ok) {
     if (read.reason === 'ENOENT' || read.reason === 'ENOTDIR') return emptyConfigSummary(configPath, false);
     return { ...emptyConfigSummary(configPath, true), parseError: { message: `cannot read: ${read.reason}` } };
@@ -88,7 +90,7 @@ function readSqliteHeaders(context: CollectContext, stateDir: string, entries: F
 }
 
 function readDotenvKeys(context: CollectContext, stateDir: string): string[] {
-  const read = readTextCapped(hostPath(context.root, path.posix.join(stateDir, '.env')), MAX_DOTENV_BYTES);
+  const read = readTextCapped(hostPath(context.root, path.posix.join(stateDir, '.env')), MAX_DOTENV_BYTES, { followSymlinks: context.followSymlinks ?? false });
   if (!read.ok) return [];
   const values = parseDotenv(read.text);
   for (const value of Object.values(values)) if (value.length >= 6) context.secrets.add(value);

@@ -10,10 +10,24 @@ export class NotRegularFileError extends Error {
   }
 }
 
-function openRegular(hostPath: string): number {
-  const stat = fs.lstatSync(hostPath);
-  if (!stat.isFile()) throw new NotRegularFileError(hostPath, stat.isSymbolicLink() ? 'symlink' : 'special file');
-  const fd = fs.openSync(hostPath, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+export interface OpenOptions {
+  /**
+   * follow a symlink to a regular file (live scans of a config kept in a dotfiles repo); never in image
+   * mode, where an absolute link would point into the host
+   */
+  followSymlinks?: boolean;
+}
+
+function openRegular(hostPath: string, options: OpenOptions = {}): number {
+  let stat: fs.Stats;
+  try {
+    stat = options.followSymlinks ? fs.statSync(hostPath) : fs.lstatSync(hostPath);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw new NotRegularFileError(hostPath, 'symlink loop');
+    throw error;
+  }
+  if (!stat.isFile()) throw new NotRegularFileError(hostPath, stat.isSymbolicLink() ? 'symlink' : stat.isFIFO() ? 'FIFO' : stat.isDirectory() ? 'directory' : 'special file');
+  const fd = fs.openSync(hostPath, O_RDONLY | O_NONBLOCK | (options.followSymlinks ? 0 : O_NOFOLLOW));
   if (!fs.fstatSync(fd).isFile()) {
     fs.closeSync(fd);
     throw new NotRegularFileError(hostPath, 'changed during the scan');
@@ -50,10 +64,10 @@ export function readTail(hostPath: string, bytes: number): Buffer {
 export type TextRead = { ok: true; text: string; size: number } | { ok: false; reason: string; size?: number };
 
 /** A whole text file, refused when larger than `maxBytes` or binary (NUL bytes). */
-export function readTextCapped(hostPath: string, maxBytes: number): TextRead {
+export function readTextCapped(hostPath: string, maxBytes: number, options: OpenOptions = {}): TextRead {
   let fd: number;
   try {
-    fd = openRegular(hostPath);
+    fd = openRegular(hostPath, options);
   } catch (error) {
     if (error instanceof NotRegularFileError) return { ok: false, reason: error.message };
     return { ok: false, reason: (error as NodeJS.ErrnoException).code ?? 'cannot read' };

@@ -17,8 +17,9 @@ export const rule: Rule = {
       const error = install.config.parseError;
       if (!error) continue;
       const where = error.line ? ` at line ${error.line}${error.column ? `, column ${error.column}` : ''}` : '';
+      const what = error.message.startsWith('cannot read') ? `${error.message}` : `is not valid JSON5${where}: ${error.message}`;
       reports.push({
-        message: `${install.config.path} is not valid JSON5${where}: ${error.message}.`,
+        message: `${install.config.path} ${what}.`,
         path: install.config.path,
         install: install.id,
         fix: {

@@ -1,0 +1,72 @@
+// Bad input on the scanned machine: each gives a finding or a note, never a crash, a hang or exit 2,
+// and the rest of the report still comes out.
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Report } from '../../src/model.js';
+import { CLI_PATH, canChown, entry } from '../helpers/scenario.js';
+import { cleanupMachines, expectNoLeak, liveScenario, machineFrom, ruleIds } from './run.js';
+
+afterAll(cleanupMachines);
+
+describe('a hostile state dir', () => {
+  it('symlink loops, FIFOs, a non-UTF-8 name, a corrupt archive and a FIFO for a config: all reported, nothing hangs', async () => {
+    const scenario = await liveScenario('healthy-file-2026.5');
+    scenario.entries.push(
+      { path: '{home}/.resonix/loop-a', target: 'loop-b' },
+      { path: '{home}/.resonix/loop-b', target: 'loop-a' },
+      { path: '{home}/.resonix/agents/main/sessions/pipe', type: 'fifo', mode: '0600' },
+      { path: '{home}/.resonix-fifo/', mode: '0700' },
+      { path: '{home}/.resonix-fifo/resonix.json', type: 'fifo', mode: '0600' },
+      { path: '{home}/Downloads/' },
+      { path: '{home}/Downloads/resonix-backup.tgz', mode: '0600', base64: Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0, 3]), Buffer.alloc(200, 0x5a)]).toString('base64') },
+    );
+    const machine = await machineFrom(scenario);
+    const bad = Buffer.concat([Buffer.from(path.join(machine.home, '.resonix', 'media') + '/'), Buffer.from([0x66, 0xff, 0xfe, 0x2e, 0x70, 0x6e, 0x67])]);
+    fs.writeFileSync(bad, 'x', { mode: 0o600 });
+    if (canChown) fs.chownSync(bad, 1000, 1000);
+    const started = Date.now();
+    const result = await machine.cli(['verify', '--home', machine.home, '--format', 'json', '--verbose']);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(result.code).toBeLessThan(2);
+    const report = JSON.parse(result.stdout) as Report;
+    expect(report.installs.map((install) => path.basename(install.stateDir))).toEqual(['.resonix', '.resonix-fifo']);
+    const fifoConfig = report.findings.find((finding) => finding.ruleId === 'state/config-invalid')!;
+    expect(fifoConfig.message).toMatch(/not a regular file \(FIFO\)/);
+    expect(report.problems.map((problem) => problem.message).join('\n')).toMatch(/resonix-backup\.tgz: .*(gzip|truncated|corrupt)/i);
+    // the pretty report escapes the bad bytes instead of writing them raw
+    const pretty = await machine.cli(['verify', '--home', machine.home, '--verbose']);
+    expect(pretty.stdout).not.toContain('\ufffd');
+  });
+
+  it.skipIf(!canChown)('a state dir the scanning user cannot read: a note and a finding, not a crash', async () => {
+    const scenario = await liveScenario('healthy-file-2026.5');
+    entry(scenario, '{home}/.resonix/credentials/').owner = 'root';
+    const machine = await machineFrom(scenario);
+    // scan as alice (uid 1000), who cannot list the root-owned 0700 credentials dir
+    const run = spawnSync('setpriv', ['--reuid=1000', '--regid=1000', '--clear-groups', process.execPath, CLI_PATH, 'verify', '--home', machine.home, '--format', 'json', '--verbose'], {
+      env: { PATH: process.env.PATH!, HOME: machine.home, TMPDIR: machine.path('tmp') },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.status, run.stderr).toBe(1);
+    expectNoLeak(run.stdout + run.stderr, machine);
+    const report = JSON.parse(run.stdout) as Report;
+    expect(report.problems.some((problem) => problem.code === 'EACCES' && problem.path.endsWith('/.resonix/credentials'))).toBe(true);
+    expect(ruleIds(report, 'error')).toContain('perms/unreadable');
+  });
+
+  it('a resonix.json of binary garbage, and one that is huge, are findings', async () => {
+    const scenario = await liveScenario('healthy-file-2026.5');
+    const config = entry(scenario, '{home}/.resonix/resonix.json');
+    delete config.json;
+    config.base64 = Buffer.from([0, 1, 2, 0xff, 0x00, 0x7b]).toString('base64');
+    const machine = await machineFrom(scenario);
+    const { report } = await machine.json('verify');
+    expect(report.findings.find((finding) => finding.ruleId === 'state/config-invalid')!.message).toMatch(/binary/);
+    execFileSync('truncate', ['-s', String(9 * 1024 * 1024), path.join(machine.home, '.resonix', 'resonix.json')]);
+    const huge = await machine.json('verify');
+    expect(huge.report.findings.find((finding) => finding.ruleId === 'state/config-invalid')!.message).toMatch(/too large/);
+  });
+});
