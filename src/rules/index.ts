@@ -9,6 +9,7 @@ import { rule as remoteClientOnly } from './remote/client-only.js';
 import { rule as remoteModeUnset } from './remote/mode-unset.js';
 import { rule as remoteStaleLocalState } from './remote/stale-local-state.js';
 import { rule as secretsBackupExposed } from './secrets/backup-exposed.js';
+import { rule as secretsInWorkspaceGit } from './secrets/in-workspace-git.js';
 import { rule as secretsUnencryptedBackup } from './secrets/unencrypted-backup.js';
 import { rule as stateConfigInvalid } from './state/config-invalid.js';
 import { rule as stateMultipleDirs } from './state/multiple-dirs.js';
@@ -30,6 +31,7 @@ export const builtinRules: readonly Rule[] = [
   remoteModeUnset,
   secretsUnencryptedBackup,
   secretsBackupExposed,
+  secretsInWorkspaceGit,
 ];
 
 export function findRule(id: string, rules: readonly Rule[] = builtinRules): Rule | undefined {

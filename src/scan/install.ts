@@ -4,6 +4,7 @@ import JSON5 from 'json5';
 import type { ConfigSummary, FileEntry, FileInventory, Install, LayoutGeneration, ScanProblem, SqliteHeader, Workspace } from '../model.js';
 import { emptyConfigSummary, planWorkspaces, summariseConfig } from './config-summary.js';
 import { parseDotenv } from './dotenv.js';
+import { scanWorkspaceGit } from './git.js';
 import { readHead, readTextCapped } from './read.js';
 import { profileOfStateDir } from './resolve.js';
 import { SQLITE_HEADER_BYTES, isSqliteDatabasePath, parseSqliteHeader } from './sqlite-header.js';
@@ -117,7 +118,10 @@ function collectWorkspaces(context: CollectContext, stateDir: string, inventory:
       context.problems.push(...walked.problems);
       workspaceInventory = walked.inventory;
     }
-    return { agentId: plan.agentId, path: plan.path, source: plan.source, inventory: workspaceInventory };
+    // git only on live machines: the workspace-git rule runs in audit and verify
+    const hasGit = context.followSymlinks === true && workspaceInventory.entries.some((entry) => entry.path === '.git');
+    const git = hasGit ? scanWorkspaceGit(hostPath(context.root, plan.path)) : undefined;
+    return { agentId: plan.agentId, path: plan.path, source: plan.source, inventory: workspaceInventory, ...(git ? { git } : {}) };
   });
 }
 
