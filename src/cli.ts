@@ -37,6 +37,7 @@ interface SharedOptions {
   quiet?: boolean;
   color: boolean;
   verbose?: boolean;
+  resonixVersion?: string;
 }
 
 const FORMATS = ['pretty', 'json'] as const;
@@ -64,7 +65,8 @@ function addSharedOptions(command: Command): Command {
     .option('--max-warnings <n>', 'fail when there are more warnings than this', parseCount)
     .option('--quiet', 'report errors only')
     .option('--no-color', 'no colours (also NO_COLOR, or when not a terminal)')
-    .option('--verbose', 'also list skipped rules and unreadable paths');
+    .option('--verbose', 'also list skipped rules and unreadable paths')
+    .option('--resonix-version <version>', 'the Resonix version that will run here, when it cannot be learned from PATH or the service');
 }
 
 function parseRuleFlags(flags: string[], known: ReadonlySet<string>): Record<string, SeveritySetting> {
@@ -123,6 +125,7 @@ async function runScanCommand(phase: Phase, options: SharedOptions, io: CliIo, r
     ...(stateDir ? { stateDir } : {}),
     ...(profile ? { profile } : {}),
     ...(options.user ? { user: options.user } : {}),
+    ...(options.resonixVersion ? { resonixVersion: options.resonixVersion } : {}),
     archivePatterns: toolConfig.archives,
   });
   const report = runRules({ phase, machine, severities, secrets });

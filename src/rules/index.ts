@@ -1,7 +1,14 @@
 // Every built-in rule, in catalog order. The single source for the CLI, docs and reporters.
 import type { Rule } from '../model.js';
+import { rule as gatewayPortConflict } from './gateway/port-conflict.js';
+import { rule as gatewayRunning } from './gateway/running.js';
+import { rule as gatewayServiceMissing } from './gateway/service-missing.js';
+import { rule as gatewayStaleService } from './gateway/stale-service.js';
 import { rule as copyConfigOnly } from './copy/config-only.js';
 import { rule as copyHiddenOmitted } from './copy/hidden-omitted.js';
+import { rule as pathsEnvMissing } from './paths/env-missing.js';
+import { rule as pathsForeignHome } from './paths/foreign-home.js';
+import { rule as pathsIncludeBroken } from './paths/include-broken.js';
 import { rule as permsSecretsExposed } from './perms/secrets-exposed.js';
 import { rule as permsUnreadable } from './perms/unreadable.js';
 import { rule as permsWrongOwner } from './perms/wrong-owner.js';
@@ -15,6 +22,9 @@ import { rule as stateConfigInvalid } from './state/config-invalid.js';
 import { rule as stateMultipleDirs } from './state/multiple-dirs.js';
 import { rule as stateNotFound } from './state/not-found.js';
 import { rule as stateProfileMismatch } from './state/profile-mismatch.js';
+import { rule as versionDowngrade } from './version/downgrade.js';
+import { rule as versionLayoutUpgrade } from './version/layout-upgrade.js';
+import { rule as versionNodeUnsupported } from './version/node-unsupported.js';
 
 export const builtinRules: readonly Rule[] = [
   stateNotFound,
@@ -32,6 +42,16 @@ export const builtinRules: readonly Rule[] = [
   secretsUnencryptedBackup,
   secretsBackupExposed,
   secretsInWorkspaceGit,
+  pathsForeignHome,
+  pathsIncludeBroken,
+  pathsEnvMissing,
+  versionDowngrade,
+  versionNodeUnsupported,
+  versionLayoutUpgrade,
+  gatewayRunning,
+  gatewayStaleService,
+  gatewayServiceMissing,
+  gatewayPortConflict,
 ];
 
 export function findRule(id: string, rules: readonly Rule[] = builtinRules): Rule | undefined {

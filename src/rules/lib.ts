@@ -162,3 +162,9 @@ export function isInside(child: string, parent: string): boolean {
 export function describeUser(user: GatewayUser): string {
   return user.name ? `${user.name} (uid ${user.uid})` : `uid ${user.uid}`;
 }
+
+/** Folders a sync client copies to the cloud (macOS iCloud/CloudStorage, Dropbox, OneDrive, Google Drive, …). */
+export const SYNCED_FOLDER = /\/(Library\/Mobile Documents|Library\/CloudStorage|iCloud Drive|Dropbox|OneDrive[^/]*|Google Drive|GoogleDrive|Nextcloud|ownCloud|pCloud Drive|MEGA|Sync)(\/|$)/;
+
+/** Dirs Resonix rebuilds and leaves out of its own backups (reference §3). */
+export const REBUILDABLE_DIR = /^(cache|plugin-skills|npm|tmp|tools)(\/|$)|^extensions\/[^/]+\/node_modules(\/|$)/;

@@ -2,9 +2,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { GatewayLock, GatewayUser, GroupEntry, Home, Install, Machine, PasswdEntry, ScanProblem, ServiceUnit, StrayWorkspace } from '../model.js';
+import type { GatewayLock, GatewayUser, GroupEntry, Home, Install, Machine, PasswdEntry, Runtime, ScanProblem, ServiceUnit, StrayWorkspace } from '../model.js';
 import { findBackupArchives } from './archives.js';
 import { collectInstall, hostPath, type CollectContext } from './install.js';
+import { parseDotenv } from './dotenv.js';
+import { readMounts } from './links.js';
+import { inspectPathRuntime, inspectServiceRuntime, probeLoopbackPorts } from './runtime.js';
 import { parseGroup, parsePasswd, supplementaryGroups } from './passwd.js';
 import { readTextCapped } from './read.js';
 import { resolveResonix, type Env } from './resolve.js';
@@ -27,6 +30,8 @@ export interface ScanOptions {
   user?: string;
   /** extra globs where backup archives may be (this tool's config `archives`) */
   archivePatterns?: string[];
+  /** --resonix-version: the Resonix version that will run, when it cannot be learned */
+  resonixVersion?: string;
   maxEntries?: number;
 }
 
@@ -89,7 +94,7 @@ function gatewayUserFor(
   return make(users.find((user) => user.uid === uid), uid, gid, 'current');
 }
 
-function toServiceUnit(raw: RawServiceUnit, fallbackHome: string, users: PasswdEntry[], secrets: Set<string>): ServiceUnit {
+function toServiceUnit(raw: RawServiceUnit, fallbackHome: string, users: PasswdEntry[], secrets: Set<string>, options: ScanOptions): ServiceUnit {
   const split = splitEnvForReport(raw.parsed.environment);
   for (const value of [...split.secretValues, ...raw.secretValues]) secrets.add(value);
   const userHome = raw.parsed.user ? userByName(users, raw.parsed.user)?.home : undefined;
@@ -99,6 +104,16 @@ function toServiceUnit(raw: RawServiceUnit, fallbackHome: string, users: PasswdE
     fallbackHomeSource: 'passwd',
     ...(raw.parsed.workingDirectory ? { cwd: raw.parsed.workingDirectory } : {}),
   });
+  const optional = new Set(raw.parsed.environmentFiles.filter((file) => file.optional).map((file) => file.path));
+  const runtime = inspectServiceRuntime(
+    options.root,
+    {
+      execStart: raw.parsed.execStart,
+      ...(raw.parsed.workingDirectory ? { workingDirectory: raw.parsed.workingDirectory } : {}),
+      environmentFiles: raw.environmentFiles.map((file) => ({ ...file, optional: optional.has(file.path) })),
+    },
+    { live: options.mode === 'live' },
+  );
   return {
     kind: raw.kind,
     path: raw.path,
@@ -114,12 +129,24 @@ function toServiceUnit(raw: RawServiceUnit, fallbackHome: string, users: PasswdE
     environmentFiles: raw.environmentFiles,
     resolution,
     ...(raw.parsed.errors.length > 0 ? { parseError: raw.parsed.errors.join('; ') } : {}),
+    ...(runtime.missingPaths.length > 0 ? { missingPaths: runtime.missingPaths } : {}),
+    ...(runtime.nodeVersion ? { nodeVersion: runtime.nodeVersion } : {}),
+    ...(runtime.resonixVersion ? { resonixVersion: runtime.resonixVersion } : {}),
   };
 }
 
 function secretsHas(secrets: Set<string>, word: string): boolean {
   for (const secret of secrets) if (secret.length >= 6 && word.includes(secret)) return true;
   return false;
+}
+
+/** `~/.config/resonix/gateway.env`: loaded for the default state dir only (reference §5). */
+function gatewayEnvFile(root: string, home: string, secrets: Set<string>): { gatewayEnvKeys?: string[] } {
+  const read = readTextCapped(hostPath(root, path.posix.join(home, '.config/resonix/gateway.env')), 1024 * 1024);
+  if (!read.ok) return {};
+  const values = parseDotenv(read.text);
+  for (const value of Object.values(values)) if (value.length >= 6) secrets.add(value);
+  return { gatewayEnvKeys: Object.keys(values).sort() };
 }
 
 /** `~/.resonix` and `~/.resonix-<profile>` dirs in a home. */
@@ -247,6 +274,39 @@ function homeTargets(options: ScanOptions, users: PasswdEntry[]): HomeTarget[] {
   return targets;
 }
 
+/** The ports a gateway of these installs would listen on (config, unit env, defaults). */
+function gatewayPorts(homes: Home[]): number[] {
+  const ports = new Set<number>([18789]);
+  for (const home of homes) {
+    for (const install of home.installs) if (install.config.port) ports.add(install.config.port);
+    for (const unit of home.services) {
+      const port = Number(unit.env.RESONIX_GATEWAY_PORT);
+      if (Number.isInteger(port) && port > 0 && port < 65536) ports.add(port);
+    }
+    if (home.installs.some((install) => install.profile === 'dev')) ports.add(19001);
+  }
+  return [...ports].sort((a, b) => a - b);
+}
+
+async function machineRuntime(options: ScanOptions, units: RawServiceUnit[], homes: Home[]): Promise<Runtime> {
+  const flag = options.resonixVersion ? { resonixVersionFlag: options.resonixVersion } : {};
+  const runtime: Runtime = options.mode === 'live' ? inspectPathRuntime(options.env, flag) : options.resonixVersion ? { resonixVersion: options.resonixVersion, resonixSource: 'flag' } : {};
+  if (!runtime.nodeRange || !runtime.schemaVersions || !runtime.resonixVersion) {
+    // the package beside a service's entry script tells what the gateway will run (image mode has nothing else)
+    for (const raw of units) {
+      const service = inspectServiceRuntime(options.root, { execStart: raw.parsed.execStart, environmentFiles: [] }, { live: false });
+      if (!service.resonixVersion) continue;
+      if (!runtime.resonixVersion) Object.assign(runtime, { resonixVersion: service.resonixVersion, resonixSource: 'service-package' });
+      if (runtime.resonixVersion !== service.resonixVersion) continue;
+      if (!runtime.nodeRange && service.nodeRange) runtime.nodeRange = service.nodeRange;
+      if (!runtime.schemaVersions && service.schemaVersions) runtime.schemaVersions = service.schemaVersions;
+      break;
+    }
+  }
+  if (options.mode === 'live') runtime.openPorts = await probeLoopbackPorts(gatewayPorts(homes));
+  return runtime;
+}
+
 export async function scanMachine(options: ScanOptions): Promise<ScanResult> {
   const secrets = new Set<string>();
   const problems: ScanProblem[] = [];
@@ -254,7 +314,7 @@ export async function scanMachine(options: ScanOptions): Promise<ScanResult> {
   const targets = homeTargets(options, users);
   const discovered = await discoverServiceUnits({ root: options.root, homes: targets.map((target) => ({ path: target.path })), readSystemUnits: true });
   problems.push(...discovered.problems);
-  const allUnits = discovered.units.map((raw) => ({ raw, unit: toServiceUnit(raw, targets[0]?.path ?? '/root', users, secrets) }));
+  const allUnits = discovered.units.map((raw) => ({ raw, unit: toServiceUnit(raw, targets[0]?.path ?? '/root', users, secrets, options) }));
 
   // system units whose user has no home target of its own still need one (image mode)
   if (options.mode === 'image' && !options.home) {
@@ -265,6 +325,7 @@ export async function scanMachine(options: ScanOptions): Promise<ScanResult> {
   }
 
   const homes: Home[] = [];
+  const mounts = options.mode === 'live' ? readMounts() : undefined;
   for (const target of targets) {
     const context: CollectContext = {
       root: options.root,
@@ -274,6 +335,7 @@ export async function scanMachine(options: ScanOptions): Promise<ScanResult> {
       secrets,
       problems,
       followSymlinks: options.mode === 'live',
+      ...(mounts ? { mounts } : {}),
     };
     const resolution = resolveResonix({
       env: target.env,
@@ -318,6 +380,7 @@ export async function scanMachine(options: ScanOptions): Promise<ScanResult> {
       services,
       locks: readLocks(options, target.env, gatewayUser.uid, installs),
       workspaceDirs: findWorkspaceDirs(options.root, target.path),
+      ...gatewayEnvFile(options.root, target.path, secrets),
     });
   }
 
@@ -330,6 +393,7 @@ export async function scanMachine(options: ScanOptions): Promise<ScanResult> {
     problems,
   });
 
+  const runtime = await machineRuntime(options, discovered.units, homes);
   const machine: Machine = {
     schema: 1,
     mode: options.mode,
@@ -342,6 +406,7 @@ export async function scanMachine(options: ScanOptions): Promise<ScanResult> {
     homes,
     archives,
     processEnvKeys: options.mode === 'live' ? Object.keys(options.env).filter((key) => options.env[key] !== undefined).sort() : [],
+    runtime,
     problems,
   };
   return { machine, secrets };

@@ -4,7 +4,11 @@ import JSON5 from 'json5';
 import type { ConfigSummary, FileEntry, FileInventory, Install, LayoutGeneration, ScanProblem, SqliteHeader, Workspace } from '../model.js';
 import { emptyConfigSummary, planWorkspaces, summariseConfig } from './config-summary.js';
 import { parseDotenv } from './dotenv.js';
+import { summariseEnvVarKeys } from './config-env.js';
 import { scanWorkspaceGit } from './git.js';
+import { checkIncludes } from './includes.js';
+import { readSessionRefs } from './session-refs.js';
+import { fsTypeOf, resolveLink } from './links.js';
 import { readHead, readTextCapped } from './read.js';
 import { profileOfStateDir } from './resolve.js';
 import { SQLITE_HEADER_BYTES, isSqliteDatabasePath, parseSqliteHeader } from './sqlite-header.js';
@@ -24,6 +28,17 @@ export interface CollectContext {
   problems: ScanProblem[];
   /** live scans follow a symlinked resonix.json / .env as Resonix does; image scans never do */
   followSymlinks?: boolean;
+  /** live mounts, to tell tmpfs/ramfs */
+  mounts?: { point: string; type: string }[];
+}
+
+/** Marks symlinks whose target does not resolve (inside the machine root). */
+export function markBrokenLinks(root: string, inventory: FileInventory): void {
+  for (const entry of inventory.entries) {
+    if (entry.type !== 'symlink') continue;
+    const resolved = resolveLink(root, path.posix.join(inventory.root, entry.path));
+    if (!resolved.ok) entry.linkBroken = true;
+  }
 }
 
 export function hostPath(root: string, machinePath: string): string {
@@ -56,7 +71,14 @@ export function readConfig(context: CollectContext, configPath: string): ConfigS
   }
   const { summary, secretValues } = summariseConfig(parsed);
   for (const value of secretValues) context.secrets.add(value);
-  return { path: configPath, exists: true, size: read.size, ...summary };
+  return {
+    path: configPath,
+    exists: true,
+    size: read.size,
+    ...summary,
+    envVarKeys: summariseEnvVarKeys(parsed),
+    ...(summary.includes.length > 0 ? { includeChecks: checkIncludes(context.root, configPath, summary.includes, context.home) } : {}),
+  };
 }
 
 function generationOf(entries: FileEntry[]): LayoutGeneration {
@@ -117,6 +139,7 @@ function collectWorkspaces(context: CollectContext, stateDir: string, inventory:
       const walked = walkTree(hostPath(context.root, plan.path), plan.path, { maxEntries: context.maxEntries ?? 2_000_000 });
       context.problems.push(...walked.problems);
       workspaceInventory = walked.inventory;
+      markBrokenLinks(context.root, workspaceInventory);
     }
     // git only on live machines: the workspace-git rule runs in audit and verify
     const hasGit = context.followSymlinks === true && workspaceInventory.entries.some((entry) => entry.path === '.git');
@@ -133,6 +156,8 @@ export function collectInstall(
   const walked = walkTree(hostPath(context.root, stateDir), stateDir, { maxEntries: context.maxEntries ?? 2_000_000 });
   context.problems.push(...walked.problems);
   const inventory = walked.inventory;
+  markBrokenLinks(context.root, inventory);
+  const fsType = context.mounts ? fsTypeOf(context.mounts, stateDir) : undefined;
   const config = readConfig(context, facts.configPath ?? path.posix.join(stateDir, 'resonix.json'));
   const profile = facts.profile ?? profileOfStateDir(stateDir);
   return {
@@ -149,5 +174,8 @@ export function collectInstall(
     workspaces: inventory.exists || config.exists ? collectWorkspaces(context, stateDir, inventory, config, profile) : [],
     sqlite: readSqliteHeaders(context, stateDir, inventory.entries),
     dotenvKeys: inventory.exists ? readDotenvKeys(context, stateDir) : [],
+    ...(fsType && inventory.exists ? { fsType } : {}),
+    // a truncated inventory would make every transcript look missing
+    ...(inventory.exists && !inventory.truncated ? { sessionRefs: readSessionRefs(context.root, stateDir, new Set(inventory.entries.map((entry) => entry.path))) } : {}),
   };
 }

@@ -19,7 +19,7 @@ export function expectNoLeak(text: string, machine: Materialised): void {
 
 const live: Machine[] = [];
 
-const MACHINE_PREFIXES = /(?<![\w/.{}-])\/(usr\/bin\/node|usr\/lib\/node_modules|opt\/resonix-prefix)/g;
+const MACHINE_PREFIXES = /(?<![\w/.{}-])\/(usr\/bin\/node|usr\/local\/bin\/node|usr\/lib\/node_modules|opt\/resonix-prefix)/g;
 
 /**
  * A live machine runs with the host's `/`, so absolute paths of the scenario's own programs
@@ -44,7 +44,9 @@ export async function machineFrom(scenario: Scenario | string, options: { live?:
   const resolved = typeof scenario === 'string' && isLive ? await liveScenario(scenario) : scenario;
   const materialised = await materialise(resolved, { live: isLive });
   const cli = async (args: string[], extraEnv: Record<string, string> = {}): Promise<CliResult> => {
-    const result = await runCli(args, { env: { ...materialised.env, TMPDIR: materialised.path('tmp'), ...extraEnv } });
+    // the machine's own programs (its node, its resonix) come first on PATH, the host's tools after
+    const PATH = `${materialised.path('usr/local/bin')}:${materialised.path('usr/bin')}:${process.env.PATH}`;
+    const result = await runCli(args, { env: { PATH, ...materialised.env, TMPDIR: materialised.path('tmp'), ...extraEnv } });
     expectNoLeak(result.stdout, materialised);
     expectNoLeak(result.stderr, materialised);
     expect(result.stderr).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/); // never a stack trace

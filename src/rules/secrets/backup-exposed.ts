@@ -1,7 +1,6 @@
 import type { BackupArchive, Rule, RuleReport } from '../../model.js';
-import { octal, sh } from '../lib.js';
+import { SYNCED_FOLDER, octal, sh } from '../lib.js';
 
-const SYNCED = /\/(Library\/Mobile Documents|Library\/CloudStorage|iCloud Drive|Dropbox|OneDrive[^/]*|Google Drive|GoogleDrive|Nextcloud|ownCloud|pCloud Drive|MEGA|Sync)(\/|$)/;
 const WEB_SERVED = /^(\/var\/www|\/srv\/(www|http)|\/usr\/share\/nginx|\/usr\/share\/httpd)(\/|$)|\/(public_html|Sites|www|htdocs)(\/|$)/;
 
 export function exposureReasons(archive: Pick<BackupArchive, 'path' | 'mode' | 'inTempDir'>): string[] {
@@ -9,7 +8,7 @@ export function exposureReasons(archive: Pick<BackupArchive, 'path' | 'mode' | '
   if (archive.mode & 0o004) reasons.push(`world-readable (${octal(archive.mode)})`);
   else if (archive.mode & 0o040) reasons.push(`group-readable (${octal(archive.mode)})`);
   if (archive.inTempDir) reasons.push('in a temporary dir other users can list');
-  if (SYNCED.test(archive.path)) reasons.push('in a synced folder (copied to the cloud)');
+  if (SYNCED_FOLDER.test(archive.path)) reasons.push('in a synced folder (copied to the cloud)');
   if (WEB_SERVED.test(archive.path)) reasons.push('in a web-served dir');
   return reasons;
 }

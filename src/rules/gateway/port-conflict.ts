@@ -1,0 +1,50 @@
+import type { Home, Install, Rule, RuleReport } from '../../model.js';
+import { installsOf, sh } from '../lib.js';
+import { gatewayPort, liveLockFor } from './running.js';
+
+const SQLITE_LOCK = /^tmp\/resonix-\d+\/gateway\.[0-9a-f]{8}\.lock\.sqlite$/;
+
+/** Our own gateway may hold the port: a live lock for this install, or a non-empty SQLite gateway lock (empty when idle). */
+function ownGatewayMayRun(home: Home, install: Install): boolean {
+  if (liveLockFor(home, install)) return true;
+  return install.inventory.entries.some((entry) => entry.type === 'file' && entry.size > 0 && SQLITE_LOCK.test(entry.path));
+}
+
+export const rule: Rule = {
+  meta: {
+    id: 'gateway/port-conflict',
+    title: "Another process holds the gateway's port",
+    severity: 'warning',
+    phases: ['verify'],
+    description: "The install's gateway port (gateway.port, the service's RESONIX_GATEWAY_PORT, else 18789) accepts connections on 127.0.0.1 while no live gateway lock says this install's gateway is running.",
+    why: 'The gateway cannot bind its port and exits (the service then crash-loops), or clients talk to whatever else is listening there.',
+    fix: 'Stop the other process, or give this gateway another port (`resonix config set gateway.port <port>`) and reinstall the service.',
+  },
+  check({ machine }) {
+    const open = machine.runtime?.openPorts;
+    if (!open || open.length === 0) return [];
+    const reports: RuleReport[] = [];
+    const reported = new Set<number>();
+    for (const { home, install } of installsOf(machine)) {
+      if (!install.inventory.exists || install.config.gatewayMode === 'remote') continue;
+      if (!install.hasData && !install.config.exists) continue;
+      const port = gatewayPort(home, install);
+      if (!open.includes(port) || reported.has(port) || ownGatewayMayRun(home, install)) continue;
+      reported.add(port);
+      const flag = install.profile ? ` --profile ${sh(install.profile)}` : '';
+      const who = machine.platform === 'darwin' ? `lsof -nP -iTCP:${port} -sTCP:LISTEN` : `sudo ss -ltnp 'sport = :${port}'`;
+      reports.push({
+        message: `Port ${port} on 127.0.0.1, where the gateway of ${install.stateDir} listens, is already taken by another process: the gateway will fail to bind and not start.`,
+        path: install.config.exists ? install.config.path : install.stateDir,
+        install: install.id,
+        evidence: [`127.0.0.1:${port} accepts connections`, 'no live gateway lock for this install'],
+        fix: {
+          summary: 'Find the process on the port and stop it (an old gateway from another profile or a leftover copy?), or move this gateway to a free port.',
+          commands: [who, `resonix${flag} config set gateway.port <free-port> && resonix${flag} gateway install --force`],
+        },
+      });
+    }
+    return reports;
+  },
+};
+export default rule;

@@ -1,0 +1,112 @@
+import type { GatewayLock, Home, Install, Rule, RuleReport, ServiceUnit } from '../../model.js';
+import { installsOf, sh } from '../lib.js';
+
+export const DEFAULT_GATEWAY_PORT = 18789;
+
+function validPort(value: unknown): number | undefined {
+  const port = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  return Number.isInteger(port) && port > 0 && port < 65536 ? port : undefined;
+}
+
+/** The service units of `home` that run `install`. */
+function unitsOf(home: Home, install: Install): ServiceUnit[] {
+  return home.services.filter((unit) => install.servedBy.includes(unit.path) || unit.resolution.stateDir === install.stateDir);
+}
+
+/**
+ * The port the install's gateway listens on: `gateway.port` in its config, else a serving unit's
+ * RESONIX_GATEWAY_PORT, else its ExecStart `--port`, else 18789.
+ */
+export function gatewayPort(home: Home, install: Install): number {
+  const fromConfig = validPort(install.config.port);
+  if (fromConfig !== undefined) return fromConfig;
+  const units = unitsOf(home, install);
+  for (const unit of units) {
+    const fromEnv = validPort(unit.env.RESONIX_GATEWAY_PORT);
+    if (fromEnv !== undefined) return fromEnv;
+  }
+  for (const unit of units) {
+    for (let index = 0; index < unit.execStart.length; index++) {
+      const word = unit.execStart[index]!;
+      const value = word === '--port' ? unit.execStart[index + 1] : word.startsWith('--port=') ? word.slice('--port='.length) : undefined;
+      const fromArgs = validPort(value);
+      if (fromArgs !== undefined) return fromArgs;
+    }
+  }
+  return DEFAULT_GATEWAY_PORT;
+}
+
+/** The install a gateway lock belongs to: the one whose config it names, or whose state dir holds it. */
+export function installOfLock(home: Home, lock: GatewayLock): Install | undefined {
+  return home.installs.find(
+    (install) =>
+      (lock.configPath !== undefined && lock.configPath === install.config.path) ||
+      lock.path.startsWith(`${install.stateDir}/`),
+  );
+}
+
+/** A live gateway lock for `install` (a lock that names no config counts for every install of its home). */
+export function liveLockFor(home: Home, install: Install): GatewayLock | undefined {
+  return home.locks.find((lock) => lock.alive === true && (lock.configPath === undefined || lock.configPath === install.config.path));
+}
+
+export function stopCommands(home: Home, install: Install | undefined): string[] {
+  const flag = install?.profile ? ` --profile ${sh(install.profile)}` : '';
+  const commands = [`resonix${flag} gateway stop`];
+  for (const unit of install ? unitsOf(home, install) : home.services) {
+    if (!unit.enabled) continue;
+    if (unit.kind === 'systemd-user') commands.push(`systemctl --user disable --now ${sh(unit.name)}   # so it does not restart; the new machine takes over`);
+    else if (unit.kind === 'systemd-system') commands.push(`sudo systemctl disable --now ${sh(unit.name)}   # so it does not restart; the new machine takes over`);
+    else commands.push(`launchctl bootout gui/$(id -u)/${sh(unit.name)}   # so it does not restart; the new machine takes over`);
+  }
+  return commands;
+}
+
+export const rule: Rule = {
+  meta: {
+    id: 'gateway/running',
+    title: 'The gateway is running',
+    severity: 'error',
+    phases: ['audit'],
+    description: 'A gateway lock whose pid is alive, or the install\'s gateway port (gateway.port, the service\'s RESONIX_GATEWAY_PORT, else 18789) answering on loopback.',
+    why: 'A running gateway keeps writing sessions, credentials and SQLite databases (in WAL mode): a copy taken now can be torn or miss committed data, and two hosts running one bot token fight over it.',
+    fix: 'Stop the gateway (`resonix gateway stop`) and keep its service from restarting, then copy.',
+  },
+  check({ machine }) {
+    const reports: RuleReport[] = [];
+    const reportedInstalls = new Set<string>();
+    for (const home of machine.homes) {
+      for (const lock of home.locks) {
+        if (lock.alive !== true) continue;
+        const install = installOfLock(home, lock);
+        if (install) reportedInstalls.add(install.id);
+        else for (const item of home.installs) reportedInstalls.add(item.id);
+        reports.push({
+          message: `The Resonix gateway${install ? ` for ${install.stateDir}` : ''} is running${lock.pid ? ` (pid ${lock.pid})` : ''}: a copy taken now can catch sessions and databases mid-write. Stop it first.`,
+          path: lock.path,
+          ...(install ? { install: install.id } : {}),
+          evidence: [`lock ${lock.path}${lock.pid ? `, pid ${lock.pid} alive` : ''}${lock.configPath ? `, config ${lock.configPath}` : ''}`],
+          fix: { summary: 'Stop the gateway and keep its service from restarting, then copy the state dir.', commands: stopCommands(home, install) },
+        });
+      }
+    }
+    const open = machine.runtime?.openPorts;
+    if (!open || open.length === 0) return reports;
+    const reportedPorts = new Set<number>();
+    for (const { home, install } of installsOf(machine)) {
+      if (!install.inventory.exists || install.config.gatewayMode === 'remote' || reportedInstalls.has(install.id)) continue;
+      const port = gatewayPort(home, install);
+      if (!open.includes(port) || reportedPorts.has(port)) continue;
+      reportedPorts.add(port);
+      reports.push({
+        message: `Something answers on 127.0.0.1:${port}, the gateway port of ${install.stateDir}: the gateway is most likely running, and a copy taken now can catch sessions and databases mid-write.`,
+        path: install.stateDir,
+        install: install.id,
+        evidence: [`127.0.0.1:${port} accepts connections`],
+        fix: { summary: 'Stop the gateway and keep its service from restarting, then copy the state dir.', commands: stopCommands(home, install) },
+      });
+    }
+    return reports;
+  },
+};
+export default rule;

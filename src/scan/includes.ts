@@ -1,0 +1,148 @@
+// Follows a config's `$include`s the way Resonix does (reference §5): a path or a list of paths, `~` expanded,
+// relative to the including file's dir, nested up to depth 10, cycles rejected, and each target must resolve
+// (after symlinks) inside the top config's dir. Never throws: every problem becomes a flag on an IncludeCheck.
+import fs from 'node:fs';
+import path from 'node:path';
+import JSON5 from 'json5';
+import type { IncludeCheck } from '../model.js';
+import { hostPath } from './install.js';
+import { readTextCapped } from './read.js';
+
+/** Resonix's own nesting limit. */
+export const MAX_INCLUDE_DEPTH = 10;
+const MAX_INCLUDE_BYTES = 8 * 1024 * 1024;
+/** a diamond of includes could otherwise fan out without bound */
+const MAX_CHECKS = 1000;
+const MAX_SYMLINKS = 40;
+
+const WINDOWS_ABSOLUTE = /^[A-Za-z]:[\\/]/;
+
+function isInside(child: string, parent: string): boolean {
+  const relative = path.posix.relative(parent, child);
+  return relative === '' || (!relative.startsWith('..') && !path.posix.isAbsolute(relative));
+}
+
+function expand(value: string, fromDir: string, home: string): string {
+  if (WINDOWS_ABSOLUTE.test(value)) return value;
+  if (value === '~') return home;
+  if (value.startsWith('~/')) return path.posix.join(home, value.slice(2));
+  return path.posix.resolve(fromDir, value);
+}
+
+type Real = { ok: true; path: string } | { ok: false; missing: boolean };
+
+const MISSING_CODES = new Set(['ENOENT', 'ENOTDIR', 'ELOOP']);
+
+function failure(error: unknown): Real {
+  const code = (error as NodeJS.ErrnoException).code ?? '';
+  return { ok: false, missing: MISSING_CODES.has(code) };
+}
+
+/**
+ * The real machine path of `machinePath`, following symlinks inside `root`: an absolute link target in an
+ * image means ROOTFS/target, not the host's file, so the walk is done by hand there.
+ */
+export function realMachinePath(root: string, machinePath: string): Real {
+  if (WINDOWS_ABSOLUTE.test(machinePath)) return { ok: false, missing: true };
+  if (root === '/') {
+    try {
+      return { ok: true, path: fs.realpathSync(machinePath) };
+    } catch (error) {
+      return failure(error);
+    }
+  }
+  let pending = machinePath.split('/').filter((part) => part !== '');
+  let resolved: string[] = [];
+  let links = 0;
+  try {
+    while (pending.length > 0) {
+      const part = pending.shift()!;
+      if (part === '.') continue;
+      if (part === '..') {
+        resolved.pop();
+        continue;
+      }
+      const candidate = `/${[...resolved, part].join('/')}`;
+      const stat = fs.lstatSync(hostPath(root, candidate));
+      if (!stat.isSymbolicLink()) {
+        if (pending.length > 0 && !stat.isDirectory()) return { ok: false, missing: true };
+        resolved.push(part);
+        continue;
+      }
+      if (++links > MAX_SYMLINKS) return { ok: false, missing: true };
+      const target = fs.readlinkSync(hostPath(root, candidate));
+      if (target.startsWith('/')) resolved = [];
+      pending = [...target.split('/').filter((item) => item !== ''), ...pending];
+    }
+  } catch (error) {
+    return failure(error);
+  }
+  return { ok: true, path: `/${resolved.join('/')}` };
+}
+
+function collectIncludes(value: unknown, out: string[], depth = 0): void {
+  if (depth > 64 || typeof value !== 'object' || value === null) return;
+  if (Array.isArray(value)) {
+    for (const item of value) collectIncludes(item, out, depth + 1);
+    return;
+  }
+  for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
+    if (key === '$include') {
+      for (const item of Array.isArray(child) ? child : [child]) if (typeof item === 'string') out.push(item);
+      continue;
+    }
+    collectIncludes(child, out, depth + 1);
+  }
+}
+
+/** `$include` values of one included file; none when it cannot be read or parsed. */
+function includesOf(root: string, realPath: string): string[] {
+  const read = readTextCapped(hostPath(root, realPath), MAX_INCLUDE_BYTES);
+  if (!read.ok) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON5.parse(read.text);
+  } catch {
+    return [];
+  }
+  const found: string[] = [];
+  collectIncludes(parsed, found);
+  return found;
+}
+
+export function checkIncludes(root: string, configPath: string, includes: string[], home: string): IncludeCheck[] {
+  const checks: IncludeCheck[] = [];
+  try {
+    const configDir = path.posix.dirname(configPath);
+    const realConfig = realMachinePath(root, configPath);
+    const realConfigDir = realMachinePath(root, configDir);
+    const insideConfigDir = (real: string): boolean => isInside(real, configDir) || (realConfigDir.ok && isInside(real, realConfigDir.path));
+
+    // `stack` holds the real paths of the files on the current include chain, the top config first
+    const visit = (from: string, values: string[], depth: number, stack: string[]): void => {
+      const fromDir = path.posix.dirname(from);
+      for (const value of values) {
+        if (checks.length >= MAX_CHECKS) return;
+        const resolved = expand(value, fromDir, home);
+        const real = realMachinePath(root, resolved);
+        const check: IncludeCheck = {
+          value,
+          resolved,
+          exists: real.ok || !real.missing,
+          outside: real.ok ? !insideConfigDir(real.path) : false,
+          cycle: real.ok && (stack.includes(real.path) || stack.includes(resolved)),
+          from,
+        };
+        if (depth > MAX_INCLUDE_DEPTH) check.tooDeep = true;
+        checks.push(check);
+        if (!real.ok || check.cycle || check.tooDeep) continue;
+        const nested = includesOf(root, real.path);
+        if (nested.length > 0) visit(resolved, nested, depth + 1, [...stack, real.path]);
+      }
+    };
+    visit(configPath, includes, 1, [realConfig.ok ? realConfig.path : configPath, configPath]);
+  } catch {
+    // never throws: what was checked so far stands
+  }
+  return checks;
+}

@@ -1,0 +1,121 @@
+// The absolute paths that file-based sessions.json files record (reference §9, §11): `sessionFile` of each
+// session and paths cached in `skillsSnapshot`. Both break when the state dir or workspace moves.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { SessionPathRefs } from '../model.js';
+import { hostPath } from './install.js';
+import { readTextCapped } from './read.js';
+
+export const MAX_SESSIONS_JSON_BYTES = 64 * 1024 * 1024;
+/** at most this many paths of each kind per sessions.json */
+export const MAX_SESSION_REFS = 500;
+
+const SESSIONS_JSON = /^agents\/[^/]+\/sessions\/sessions\.json$/;
+const ABSOLUTE = /^(\/|~\/|[A-Za-z]:[\\/])/;
+const SAFE_SESSION_ID = /^[A-Za-z0-9._-]+$/;
+
+type Plain = Record<string, unknown>;
+
+function isObject(value: unknown): value is Plain {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isInside(child: string, parent: string): boolean {
+  const relative = path.posix.relative(parent, child);
+  return relative === '' || (!relative.startsWith('..') && !path.posix.isAbsolute(relative));
+}
+
+/** A Set that stops growing at `MAX_SESSION_REFS`. */
+function add(set: Set<string>, value: string): void {
+  if (set.size < MAX_SESSION_REFS) set.add(value);
+}
+
+function collectPaths(value: unknown, out: Set<string>, depth = 0): void {
+  if (out.size >= MAX_SESSION_REFS || depth > 64) return;
+  if (typeof value === 'string') {
+    if (ABSOLUTE.test(value)) add(out, value);
+    return;
+  }
+  if (Array.isArray(value)) {
+    for (const item of value) collectPaths(item, out, depth + 1);
+    return;
+  }
+  if (isObject(value)) for (const child of Object.values(value)) collectPaths(child, out, depth + 1);
+}
+
+interface Context {
+  root: string;
+  stateDir: string;
+  inventoryPaths: Set<string>;
+  /** sessions dir, relative to the state dir */
+  sessionsDir: string;
+}
+
+/**
+ * The transcript a sessionFile value names, when it is absent: its path relative to the state dir when it lies
+ * inside it, else the value as written. Undefined when it is there, or when that cannot be told (a `~` path).
+ */
+function missingTranscript(context: Context, sessionFile: string): string | undefined {
+  if (/^[A-Za-z]:[\\/]/.test(sessionFile)) return sessionFile;
+  if (sessionFile.startsWith('~')) return undefined;
+  const absolute = path.posix.isAbsolute(sessionFile)
+    ? path.posix.normalize(sessionFile)
+    : path.posix.join(context.stateDir, context.sessionsDir, sessionFile);
+  if (isInside(absolute, context.stateDir)) {
+    const relative = path.posix.relative(context.stateDir, absolute);
+    return context.inventoryPaths.has(relative) ? undefined : relative;
+  }
+  try {
+    return fs.existsSync(hostPath(context.root, absolute)) ? undefined : sessionFile;
+  } catch {
+    return undefined;
+  }
+}
+
+function readOne(root: string, stateDir: string, inventoryPaths: Set<string>, file: string): SessionPathRefs {
+  const refs: SessionPathRefs = { file, sessionFiles: [], skillPaths: [], missingTranscripts: [] };
+  const read = readTextCapped(hostPath(root, path.posix.join(stateDir, file)), MAX_SESSIONS_JSON_BYTES);
+  if (!read.ok) return { ...refs, parseError: read.reason.startsWith('too large') ? 'too large' : read.reason };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(read.text);
+  } catch {
+    // JSON.parse quotes the text around the error: it could be a secret, so only say that it is invalid
+    return { ...refs, parseError: 'invalid JSON' };
+  }
+  if (!isObject(parsed)) return { ...refs, parseError: 'not a JSON object' };
+  const context: Context = { root, stateDir, inventoryPaths, sessionsDir: path.posix.dirname(file) };
+  const sessionFiles = new Set<string>();
+  const skillPaths = new Set<string>();
+  const missing = new Set<string>();
+  for (const entry of Object.values(parsed)) {
+    if (!isObject(entry)) continue;
+    const { sessionFile, sessionId, skillsSnapshot } = entry;
+    if (typeof sessionFile === 'string' && sessionFile !== '') {
+      if (ABSOLUTE.test(sessionFile)) add(sessionFiles, sessionFile);
+      const absent = missing.size < MAX_SESSION_REFS ? missingTranscript(context, sessionFile) : undefined;
+      if (absent !== undefined) add(missing, absent);
+    } else if (typeof sessionId === 'string' && SAFE_SESSION_ID.test(sessionId) && sessionId !== '.' && sessionId !== '..') {
+      const transcript = `${context.sessionsDir}/${sessionId}.jsonl`;
+      if (!inventoryPaths.has(transcript)) add(missing, transcript);
+    }
+    if (skillsSnapshot !== undefined) collectPaths(skillsSnapshot, skillPaths);
+  }
+  return { ...refs, sessionFiles: [...sessionFiles], skillPaths: [...skillPaths], missingTranscripts: [...missing] };
+}
+
+/**
+ * Reads every `agents/<id>/sessions/sessions.json` of an install. `inventoryPaths` are the state dir's inventory
+ * paths (relative); a transcript counts as missing when its path is not among them (inside the state dir) or,
+ * outside the state dir, when it is not on disk. Never throws.
+ */
+export function readSessionRefs(root: string, stateDir: string, inventoryPaths: Set<string>): SessionPathRefs[] {
+  const files = [...inventoryPaths].filter((file) => SESSIONS_JSON.test(file)).sort();
+  return files.map((file) => {
+    try {
+      return readOne(root, stateDir, inventoryPaths, file);
+    } catch (error) {
+      return { file, sessionFiles: [], skillPaths: [], missingTranscripts: [], parseError: (error as NodeJS.ErrnoException).code ?? 'cannot read' };
+    }
+  });
+}
