@@ -19,15 +19,21 @@ export interface WalkResult {
   problems: ScanProblem[];
 }
 
-function typeOf(stat: fs.Stats): FileType {
-  if (stat.isFile()) return 'file';
-  if (stat.isDirectory()) return 'dir';
-  if (stat.isSymbolicLink()) return 'symlink';
-  if (stat.isFIFO()) return 'fifo';
-  if (stat.isSocket()) return 'socket';
-  if (stat.isBlockDevice()) return 'block';
-  if (stat.isCharacterDevice()) return 'char';
-  return 'unknown';
+// File-type bits of st_mode (POSIX values; libuv reports the same ones on every platform). Read
+// from the mode directly: cheaper than six Stats.isX() calls per entry on a 100k-entry tree.
+const S_IFMT = 0o170000;
+const TYPE_BY_FORMAT = new Map<number, FileType>([
+  [0o100000, 'file'],
+  [0o040000, 'dir'],
+  [0o120000, 'symlink'],
+  [0o010000, 'fifo'],
+  [0o140000, 'socket'],
+  [0o060000, 'block'],
+  [0o020000, 'char'],
+]);
+
+function typeOf(mode: number): FileType {
+  return TYPE_BY_FORMAT.get(mode & S_IFMT) ?? 'unknown';
 }
 
 /** Shows invalid UTF-8 bytes of a name as \xNN so it stays printable and unambiguous. */
@@ -50,7 +56,7 @@ export function displayName(raw: Buffer): string {
 }
 
 function entryFromStat(relativePath: string, stat: fs.Stats, hostPath: string | Buffer): FileEntry {
-  const type = typeOf(stat);
+  const type = typeOf(stat.mode);
   const entry: FileEntry = {
     path: relativePath,
     type,
@@ -80,12 +86,19 @@ interface PendingDir {
   entry: FileEntry;
 }
 
-/** Lists a directory's names as raw bytes only when some name is not valid UTF-8. */
-function readNames(hostPath: string | Buffer): { name: string; raw?: Buffer }[] {
-  const names = fs.readdirSync(hostPath, { encoding: 'utf8' }) as string[];
-  if (!names.some((name) => name.includes('\uFFFD'))) return names.map((name) => ({ name }));
-  const raws = fs.readdirSync(hostPath, { encoding: 'buffer' }) as Buffer[];
-  return raws.map((raw) => (isUtf8(raw) ? { name: raw.toString('utf8') } : { name: displayName(raw), raw }));
+/**
+ * A directory's names, sorted by UTF-16 code unit. `raws` is set only when some name is not valid
+ * UTF-8 (then readdir runs a second time for the bytes): `raws[i]` holds the bytes of `names[i]`, or
+ * undefined for a name that is valid UTF-8. The common case is a plain string array with the
+ * built-in sort: no object per name, no comparator calls.
+ */
+function readNames(hostPath: string | Buffer): { names: string[]; raws?: (Buffer | undefined)[] } {
+  const names = fs.readdirSync(hostPath, { encoding: 'utf8' });
+  if (!names.some((name) => name.includes('\uFFFD'))) return { names: names.sort() };
+  const raws = fs.readdirSync(hostPath, { encoding: 'buffer' });
+  const listed = raws.map((raw) => (isUtf8(raw) ? { name: raw.toString('utf8'), raw: undefined } : { name: displayName(raw), raw }));
+  listed.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { names: listed.map((item) => item.name), raws: listed.map((item) => item.raw) };
 }
 
 function childHostPath(parent: string | Buffer, name: string, raw?: Buffer): string | Buffer {
@@ -120,9 +133,9 @@ export function walkTree(hostRoot: string, machineRoot: string, options: WalkOpt
   const stack: PendingDir[] = [{ hostPath: hostRoot, relativePath: '', entry: rootEntry }];
   while (stack.length > 0) {
     const dir = stack.pop()!;
-    let names: { name: string; raw?: Buffer }[];
+    let listing: { names: string[]; raws?: (Buffer | undefined)[] };
     try {
-      names = readNames(dir.hostPath);
+      listing = readNames(dir.hostPath);
     } catch (error) {
       const code = errorCode(error);
       dir.entry.unreadable = code;
@@ -133,13 +146,16 @@ export function walkTree(hostRoot: string, machineRoot: string, options: WalkOpt
       });
       continue;
     }
-    names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const { name, raw } of names) {
+    const { names, raws } = listing;
+    const prefix = dir.relativePath === '' ? '' : `${dir.relativePath}/`;
+    for (let i = 0; i < names.length; i++) {
       if (entries.length >= maxEntries) {
         truncated = true;
         break;
       }
-      const relativePath = dir.relativePath === '' ? name : `${dir.relativePath}/${name}`;
+      const name = names[i]!;
+      const raw = raws?.[i];
+      const relativePath = prefix + name;
       const hostPath = childHostPath(dir.hostPath, name, raw);
       let stat: fs.Stats;
       try {

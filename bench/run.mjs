@@ -1,0 +1,267 @@
+#!/usr/bin/env node
+// Speed benchmark: resonix-migrate verify against `find -printf` (the floor of a metadata-only walk).
+//   node bench/run.mjs [--dir D] [--sessions N] [--credentials N] [--media-gb G] [--runs 5] [--regenerate] [--check]
+// Generates the tree with bench/generate.mjs (or reuses one made with the same parameters), runs each
+// tool once to warm up, then alternates the two for --runs timed runs each and reports median wall times,
+// their ratio and the peak RSS. Nothing is dropped from the page cache: both tools run warm.
+// With --check it exits 1 when the ratio exceeds 1.5 or the peak RSS of verify exceeds 200 MB.
+// Results go to bench/.out/results.json. Needs `npm run build` first (it runs bin/, which loads dist/).
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MARKER, generate } from './generate.mjs';
+
+const MAX_RATIO = 1.5;
+const MAX_RSS_MB = 200;
+const USAGE = 'usage: node bench/run.mjs [--dir D] [--sessions 100000] [--credentials 3000] [--media-gb 2] [--runs 5] [--regenerate] [--check]';
+
+const benchDir = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.dirname(benchDir);
+const outDir = path.join(benchDir, '.out');
+const bin = path.join(repo, 'bin', 'resonix-migrate.js');
+
+function parseArgs(argv) {
+  const options = { dir: path.join(outDir, 'tree'), sessions: 100_000, credentials: 3000, mediaGb: 2, runs: 5, regenerate: false, check: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      const next = argv[++i];
+      if (next === undefined) throw new Error(`${arg} needs a value\n${USAGE}`);
+      return next;
+    };
+    const number = (min) => {
+      const text = value();
+      const parsed = Number(text);
+      if (!Number.isFinite(parsed) || parsed < min) throw new Error(`${arg}: not a number >= ${min}: ${text}`);
+      return parsed;
+    };
+    if (arg === '--dir') options.dir = path.resolve(value());
+    else if (arg === '--sessions') options.sessions = Math.trunc(number(0));
+    else if (arg === '--credentials') options.credentials = Math.trunc(number(0));
+    else if (arg === '--media-gb') options.mediaGb = number(0);
+    else if (arg === '--runs') options.runs = Math.trunc(number(1));
+    else if (arg === '--regenerate') options.regenerate = true;
+    else if (arg === '--check') options.check = true;
+    else if (arg === '-h' || arg === '--help') throw new Error(USAGE);
+    else throw new Error(`unknown argument ${arg}\n${USAGE}`);
+  }
+  return options;
+}
+
+function readMarker(dir) {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, MARKER), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The tree to measure: reused when a previous run made it with the same parameters. */
+function prepareTree(options) {
+  const marker = readMarker(options.dir);
+  const same = marker && marker.sessions === options.sessions && marker.credentials === options.credentials && marker.mediaGb === options.mediaGb;
+  if (same && !options.regenerate && fs.existsSync(marker.state)) {
+    console.log(`reusing the tree in ${options.dir} (${marker.dirs + marker.files} entries; --regenerate to rebuild it)`);
+    return { ...marker, reused: true };
+  }
+  let nonEmpty = false;
+  try {
+    nonEmpty = fs.readdirSync(options.dir).length > 0;
+  } catch {
+    nonEmpty = false;
+  }
+  // replace only a tree this benchmark made (it has the marker); never wipe someone's dir
+  if (nonEmpty && !marker) throw new Error(`${options.dir} is not empty and was not made by bench/generate.mjs; pick another --dir`);
+  console.log(`generating the tree in ${options.dir} …`);
+  const made = generate({ dir: options.dir, sessions: options.sessions, credentials: options.credentials, mediaGb: options.mediaGb, force: nonEmpty }, (line) => console.log(line));
+  return { ...readMarker(options.dir), reused: false, generateSeconds: made.seconds };
+}
+
+function findTimeBinary() {
+  const candidate = '/usr/bin/time';
+  try {
+    fs.accessSync(candidate, fs.constants.X_OK);
+  } catch {
+    return undefined;
+  }
+  // BusyBox and BSD `time` lack -f/-o; GNU time has both
+  const probe = spawnSync(candidate, ['-f', '%M', '-o', '/dev/null', 'true'], { stdio: 'ignore' });
+  return probe.status === 0 ? candidate : undefined;
+}
+
+/**
+ * Runs a command with stdout to /dev/null, stderr captured; wall time from around the spawn. Under GNU
+ * time when available (for both tools alike, so the wrapper's small cost is the same on both sides).
+ */
+function timed(command, args, timeBinary, captureStdout = false) {
+  const rssFile = timeBinary ? path.join(outDir, `rss-${process.pid}.txt`) : undefined;
+  const argv = timeBinary ? [timeBinary, ['-f', '%M %U %S', '-o', rssFile, command, ...args]] : [command, args];
+  const devNull = captureStdout ? undefined : fs.openSync('/dev/null', 'w');
+  const started = process.hrtime.bigint();
+  const result = spawnSync(argv[0], argv[1], {
+    stdio: ['ignore', captureStdout ? 'pipe' : devNull, 'pipe'],
+    maxBuffer: 512 * 1024 * 1024,
+  });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (devNull !== undefined) fs.closeSync(devNull);
+  let rssKb;
+  let cpuMs;
+  if (rssFile) {
+    // GNU time writes "Command exited with non-zero status N" before the format line on failure
+    const lines = fs.readFileSync(rssFile, 'utf8').trim().split('\n');
+    const [rss, user, system] = lines[lines.length - 1].split(' ').map(Number);
+    fs.rmSync(rssFile, { force: true });
+    if (Number.isFinite(rss)) rssKb = rss;
+    if (Number.isFinite(user) && Number.isFinite(system)) cpuMs = (user + system) * 1000;
+  }
+  if (result.error) throw result.error;
+  return { ms, status: result.status, signal: result.signal, rssKb, cpuMs, stderr: result.stderr.toString(), stdout: captureStdout ? result.stdout.toString() : undefined };
+}
+
+/** A word as a POSIX shell would need it, for the commands recorded in results.json. */
+const shellWord = (word) => (/^[A-Za-z0-9_./:@%+=,-]+$/.test(word) ? word : `'${word.replace(/\n/g, '\\n').replace(/'/g, `'\\''`)}'`);
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+
+function main() {
+  const options = parseArgs(process.argv.slice(2));
+  if (!fs.existsSync(path.join(repo, 'dist', 'cli.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+  fs.mkdirSync(outDir, { recursive: true });
+  const tree = prepareTree(options);
+  const home = tree.home;
+  const state = path.join(home, '.resonix');
+  const timeBinary = findTimeBinary();
+
+  const tools = {
+    find: { label: `find -printf`, command: 'find', args: [state, '-printf', '%m %U %s %p\n'], ok: (status) => status === 0 },
+    ours: {
+      label: 'resonix-migrate verify',
+      command: process.execPath,
+      args: [bin, 'verify', '--home', home, '--format', 'json'],
+      // 0 = clean, 1 = findings; 2 (usage/internal error) or a signal is a failure
+      ok: (status) => status === 0 || status === 1,
+    },
+  };
+  const run = (name, captureStdout = false) => {
+    const tool = tools[name];
+    const result = timed(tool.command, tool.args, timeBinary, captureStdout);
+    if (!tool.ok(result.status)) {
+      throw new Error(`${tool.label} failed (exit ${result.status ?? result.signal}):\n${[tool.command, ...tool.args].join(' ')}\n${result.stderr}`);
+    }
+    return result;
+  };
+
+  console.log(`node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${os.platform()} ${os.release()}`);
+  console.log('cache: nothing is dropped; both tools run with a warm cache after one warm-up run each');
+  const load = os.loadavg()[0];
+  console.log(`load average ${load.toFixed(2)} on ${os.cpus().length} CPUs${load > os.cpus().length / 2 ? ': a busy machine, expect noisy wall times' : ''}`);
+  // warm-up: one each, not timed; verify's output is kept once to check that it saw the whole tree
+  run('find');
+  const warm = run('ours', true);
+  let seen;
+  try {
+    seen = JSON.parse(warm.stdout).installs?.find((install) => install.stateDir === state)?.files;
+  } catch {
+    seen = undefined;
+  }
+  const expected = tree.dirs + tree.files;
+  if (seen !== expected) console.log(`warning: verify reported ${seen ?? 'no'} entries for ${state}, the generator made ${expected}`);
+
+  const samples = { find: [], ours: [] };
+  for (let i = 0; i < options.runs; i++) {
+    // alternate, so drift on the machine hits both alike
+    for (const name of ['find', 'ours']) {
+      const result = run(name);
+      samples[name].push(result);
+      if (process.stdout.isTTY) process.stdout.write(`\rrun ${i + 1}/${options.runs}`);
+    }
+  }
+  if (process.stdout.isTTY) process.stdout.write('\r\x1b[K');
+
+  const summary = (name) => {
+    const list = samples[name];
+    const rss = list.map((sample) => sample.rssKb).filter((value) => value !== undefined);
+    const cpu = list.map((sample) => sample.cpuMs).filter((value) => value !== undefined);
+    return {
+      medianMs: Math.round(median(list.map((sample) => sample.ms)) * 10) / 10,
+      // user + system CPU time (GNU time, 10 ms resolution): steadier than wall time on a busy machine
+      medianCpuMs: cpu.length === list.length ? Math.round(median(cpu)) : null,
+      samplesMs: list.map((sample) => Math.round(sample.ms * 10) / 10),
+      exitCodes: [...new Set(list.map((sample) => sample.status))],
+      peakRssKb: rss.length > 0 ? Math.max(...rss) : null,
+    };
+  };
+  const find = summary('find');
+  const ours = summary('ours');
+  const ratio = Math.round((ours.medianMs / find.medianMs) * 100) / 100;
+  const peakRssMb = ours.peakRssKb === null ? null : Math.round((ours.peakRssKb / 1024) * 10) / 10;
+  const ratioOk = ratio <= MAX_RATIO;
+  const cpuRatio = find.medianCpuMs && ours.medianCpuMs !== null ? Math.round((ours.medianCpuMs / find.medianCpuMs) * 100) / 100 : null;
+  const rssOk = peakRssMb === null ? null : peakRssMb <= MAX_RSS_MB;
+
+  const cpuText = (ms) => (ms === null ? 'n/a' : `${ms} ms`);
+  const mb = (kb) => (kb === null ? 'n/a' : `${(kb / 1024).toFixed(1)} MB`);
+  const rows = [
+    ['tool', 'median wall', 'wall of each run (ms)', 'median CPU', 'peak RSS'],
+    [tools.find.label, `${find.medianMs.toFixed(1)} ms`, find.samplesMs.join(' '), cpuText(find.medianCpuMs), mb(find.peakRssKb)],
+    [tools.ours.label, `${ours.medianMs.toFixed(1)} ms`, ours.samplesMs.join(' '), cpuText(ours.medianCpuMs), mb(ours.peakRssKb)],
+  ];
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  console.log(`tree: ${state}: ${expected} entries (${tree.dirs} dirs, ${tree.files} files), ${tree.sessions} sessions, ${(tree.apparentBytes / 1024 ** 3).toFixed(2)} GB apparent`);
+  console.log(`${options.runs} timed runs each\n`);
+  for (const row of rows) console.log(row.map((cell, column) => cell.padEnd(widths[column])).join('  '));
+  console.log(`\nratio verify/find (median wall): ${ratio.toFixed(2)} (limit ${MAX_RATIO}) ${ratioOk ? 'ok' : 'OVER'}`);
+  if (cpuRatio !== null) console.log(`ratio verify/find (median CPU, for information): ${cpuRatio.toFixed(2)}`);
+  if (peakRssMb === null) console.log(`peak RSS of verify: could not measure (no GNU /usr/bin/time; on Debian: apt-get install time)`);
+  else console.log(`peak RSS of verify: ${peakRssMb.toFixed(1)} MB (limit ${MAX_RSS_MB} MB) ${rssOk ? 'ok' : 'OVER'}`);
+
+  const results = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? null,
+    platform: `${os.platform()} ${os.release()}`,
+    cache: 'warm: nothing dropped from the page cache; one untimed warm-up run of each tool first',
+    runs: options.runs,
+    tree: {
+      dir: options.dir,
+      home,
+      stateDir: state,
+      entries: expected,
+      dirs: tree.dirs,
+      files: tree.files,
+      sessions: tree.sessions,
+      credentials: tree.credentials,
+      mediaGb: tree.mediaGb,
+      apparentBytes: tree.apparentBytes,
+      reused: tree.reused,
+      entriesSeenByVerify: seen ?? null,
+    },
+    find: { command: ['find', ...tools.find.args].map(shellWord).join(' '), ...find },
+    ours: { command: ['node', path.relative(repo, bin), ...tools.ours.args.slice(1)].map(shellWord).join(' '), ...ours, peakRssMb },
+    rssMeasuredWith: timeBinary ? `${timeBinary} -f '%M %U %S'` : null,
+    ratio,
+    cpuRatio,
+    loadAverage: os.loadavg().map((value) => Math.round(value * 100) / 100),
+    limits: { ratio: MAX_RATIO, peakRssMb: MAX_RSS_MB },
+    pass: { ratio: ratioOk, peakRss: rssOk },
+    checked: options.check,
+  };
+  fs.writeFileSync(path.join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`results: ${path.relative(process.cwd(), path.join(outDir, 'results.json')) || path.join(outDir, 'results.json')}`);
+  if (options.check && (!ratioOk || rssOk === false)) return 1;
+  return 0;
+}
+
+try {
+  process.exitCode = main();
+} catch (error) {
+  process.stderr.write(`${error.message}\n`);
+  process.exitCode = 2;
+}
