@@ -9,6 +9,7 @@ import { rule as copyHiddenOmitted } from './copy/hidden-omitted.js';
 import { rule as pathsEnvMissing } from './paths/env-missing.js';
 import { rule as pathsForeignHome } from './paths/foreign-home.js';
 import { rule as pathsIncludeBroken } from './paths/include-broken.js';
+import { rule as permsSymlinkEscape } from './perms/symlink-escape.js';
 import { rule as permsSecretsExposed } from './perms/secrets-exposed.js';
 import { rule as permsUnreadable } from './perms/unreadable.js';
 import { rule as permsWrongOwner } from './perms/wrong-owner.js';
@@ -16,12 +17,16 @@ import { rule as remoteClientOnly } from './remote/client-only.js';
 import { rule as remoteModeUnset } from './remote/mode-unset.js';
 import { rule as remoteStaleLocalState } from './remote/stale-local-state.js';
 import { rule as secretsBackupExposed } from './secrets/backup-exposed.js';
+import { rule as secretsDuplicateLiveCredentials } from './secrets/duplicate-live-credentials.js';
+import { rule as secretsInServiceUnit } from './secrets/in-service-unit.js';
 import { rule as secretsInWorkspaceGit } from './secrets/in-workspace-git.js';
 import { rule as secretsUnencryptedBackup } from './secrets/unencrypted-backup.js';
 import { rule as stateConfigInvalid } from './state/config-invalid.js';
+import { rule as stateHomeOverride } from './state/home-override.js';
 import { rule as stateMultipleDirs } from './state/multiple-dirs.js';
 import { rule as stateNotFound } from './state/not-found.js';
 import { rule as stateProfileMismatch } from './state/profile-mismatch.js';
+import { rule as stateRiskyLocation } from './state/risky-location.js';
 import { rule as versionDowngrade } from './version/downgrade.js';
 import { rule as versionLayoutUpgrade } from './version/layout-upgrade.js';
 import { rule as versionNodeUnsupported } from './version/node-unsupported.js';
@@ -30,18 +35,23 @@ export const builtinRules: readonly Rule[] = [
   stateNotFound,
   stateProfileMismatch,
   stateMultipleDirs,
+  stateHomeOverride,
+  stateRiskyLocation,
   stateConfigInvalid,
   copyConfigOnly,
   copyHiddenOmitted,
   permsWrongOwner,
   permsUnreadable,
   permsSecretsExposed,
+  permsSymlinkEscape,
   remoteClientOnly,
   remoteStaleLocalState,
   remoteModeUnset,
   secretsUnencryptedBackup,
   secretsBackupExposed,
   secretsInWorkspaceGit,
+  secretsInServiceUnit,
+  secretsDuplicateLiveCredentials,
   pathsForeignHome,
   pathsIncludeBroken,
   pathsEnvMissing,
