@@ -4,8 +4,12 @@ import { rule as gatewayPortConflict } from './gateway/port-conflict.js';
 import { rule as gatewayRunning } from './gateway/running.js';
 import { rule as gatewayServiceMissing } from './gateway/service-missing.js';
 import { rule as gatewayStaleService } from './gateway/stale-service.js';
+import { rule as copyChannelLoginMissing } from './copy/channel-login-missing.js';
 import { rule as copyConfigOnly } from './copy/config-only.js';
 import { rule as copyHiddenOmitted } from './copy/hidden-omitted.js';
+import { rule as copySqliteTorn } from './copy/sqlite-torn.js';
+import { rule as copyTruncatedTranscript } from './copy/truncated-transcript.js';
+import { rule as copyWorkspaceMissing } from './copy/workspace-missing.js';
 import { rule as pathsEnvMissing } from './paths/env-missing.js';
 import { rule as pathsForeignHome } from './paths/foreign-home.js';
 import { rule as pathsIncludeBroken } from './paths/include-broken.js';
@@ -40,6 +44,10 @@ export const builtinRules: readonly Rule[] = [
   stateConfigInvalid,
   copyConfigOnly,
   copyHiddenOmitted,
+  copyWorkspaceMissing,
+  copySqliteTorn,
+  copyTruncatedTranscript,
+  copyChannelLoginMissing,
   permsWrongOwner,
   permsUnreadable,
   permsSecretsExposed,

@@ -9,7 +9,7 @@ import { scanWorkspaceGit } from './git.js';
 import { checkIncludes } from './includes.js';
 import { readSessionRefs } from './session-refs.js';
 import { fsTypeOf, resolveLink } from './links.js';
-import { readHead, readTextCapped } from './read.js';
+import { readHead, readTail, readTextCapped } from './read.js';
 import { profileOfStateDir } from './resolve.js';
 import { SQLITE_HEADER_BYTES, isSqliteDatabasePath, parseSqliteHeader } from './sqlite-header.js';
 import { walkTree } from './walk.js';
@@ -120,6 +120,27 @@ function readDotenvKeys(context: CollectContext, stateDir: string): string[] {
   return Object.keys(values).sort();
 }
 
+const TRANSCRIPT = /^agents\/[^/]+\/sessions\/[^/]+\.jsonl$/;
+/** a copy taken while the gateway runs tears the files being appended: the newest ones */
+const NEWEST_TRANSCRIPTS_CHECKED = 200;
+
+/** Transcripts whose last byte is not a newline, among the most recently written ones. */
+function findPartialTranscripts(context: CollectContext, stateDir: string, entries: FileEntry[]): string[] {
+  const newest = entries
+    .filter((entry) => entry.type === 'file' && entry.size > 0 && TRANSCRIPT.test(entry.path))
+    .sort((a, b) => b.mtimeMs - a.mtimeMs)
+    .slice(0, NEWEST_TRANSCRIPTS_CHECKED);
+  const partial: string[] = [];
+  for (const entry of newest) {
+    try {
+      if (readTail(hostPath(context.root, path.posix.join(stateDir, entry.path)), 1)[0] !== 0x0a) partial.push(entry.path);
+    } catch {
+      // unreadable or gone: other rules say so
+    }
+  }
+  return partial.sort();
+}
+
 /** Entries of `inventory` that lie under `relativeDir`, re-rooted there. */
 export function subInventory(inventory: FileInventory, relativeDir: string, machinePath: string): FileInventory {
   const prefix = `${relativeDir}/`;
@@ -175,6 +196,7 @@ export function collectInstall(
     sqlite: readSqliteHeaders(context, stateDir, inventory.entries),
     dotenvKeys: inventory.exists ? readDotenvKeys(context, stateDir) : [],
     ...(fsType && inventory.exists ? { fsType } : {}),
+    ...(inventory.exists ? { partialTranscripts: findPartialTranscripts(context, stateDir, inventory.entries) } : {}),
     // a truncated inventory would make every transcript look missing
     ...(inventory.exists && !inventory.truncated ? { sessionRefs: readSessionRefs(context.root, stateDir, new Set(inventory.entries.map((entry) => entry.path))) } : {}),
   };

@@ -104,6 +104,43 @@ describe('copy', () => {
   });
 });
 
+describe('copy, continued', () => {
+  it('copy/workspace-missing: the research workspace lived outside ~/.resonix and was not copied', async () => {
+    const scenario = await liveScenario(FILE);
+    removeEntries(scenario, '{home}/work');
+    const { code, report } = await (await machineFrom(scenario)).json('verify');
+    expect(code).toBe(1);
+    expect(report.findings.find((item) => item.ruleId === 'copy/workspace-missing')!.path).toMatch(/work\/agent-research$/);
+  });
+
+  it('copy/channel-login-missing: WhatsApp configured, credentials/whatsapp left behind', async () => {
+    const scenario = await liveScenario(FILE);
+    removeEntries(scenario, '{home}/.resonix/credentials/whatsapp');
+    const { report } = await (await machineFrom(scenario)).json('verify');
+    expect(report.findings.find((item) => item.ruleId === 'copy/channel-login-missing')!.path).toMatch(/credentials\/whatsapp\/default\/creds\.json$/);
+  });
+
+  it('copy/sqlite-torn: a state database cut short, read from its header only', async () => {
+    const scenario = await liveScenario(SQLITE);
+    const database = entry(scenario, '{home}/.resonix/state/resonix.sqlite');
+    database.sqlite = { ...database.sqlite!, truncateTo: 8192 };
+    const { code, report } = await (await machineFrom(scenario)).json('verify');
+    expect(code).toBe(1);
+    expect(report.findings.find((item) => item.ruleId === 'copy/sqlite-torn')!.evidence![0]).toMatch(/^state\/resonix\.sqlite: 8192 bytes/);
+  });
+
+  it('copy/truncated-transcript: the newest transcript ends mid-line', async () => {
+    const scenario = await liveScenario(FILE);
+    const transcript = scenario.entries.find((item) => item.path.endsWith('.jsonl') && item.path.includes('/sessions/'))!;
+    const lines = (transcript.jsonl ?? []).map((line) => JSON.stringify(line)).join('\n');
+    delete transcript.jsonl;
+    transcript.content = `${lines}\n{"type":"message","role":"assistant","content":"half a li`;
+    transcript.mtime = 'now';
+    const { report } = await (await machineFrom(scenario)).json('verify');
+    expect(report.findings.find((item) => item.ruleId === 'copy/truncated-transcript')!.evidence![0]).toContain('(partial last line)');
+  });
+});
+
 describe('perms', () => {
   it.skipIf(!canChown)('perms/wrong-owner: copied as root with `cp -r`, which does not keep owners', async () => {
     const old = await machineFrom(FILE);
