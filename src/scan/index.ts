@@ -11,7 +11,7 @@ import { inspectPathRuntime, inspectServiceRuntime, probeLoopbackPorts } from '.
 import { parseGroup, parsePasswd, supplementaryGroups } from './passwd.js';
 import { readTextCapped } from './read.js';
 import { resolveResonix, type Env } from './resolve.js';
-import { splitEnvForReport } from './secrets.js';
+import { maskSecrets, splitEnvForReport } from './secrets.js';
 import { discoverServiceUnits, type RawServiceUnit } from './services.js';
 
 export interface ScanOptions {
@@ -71,7 +71,7 @@ function gatewayUserFor(
     ...(entry ? { name: entry.name } : {}),
     uid,
     gid,
-    groups: entry ? supplementaryGroups(entry.name, entry.gid, groups) : [gid],
+    groups: entry ? [...new Set([gid, ...supplementaryGroups(entry.name, entry.gid, groups)])] : [gid],
     source,
   });
   // an explicit --user wins over anything we infer
@@ -99,7 +99,8 @@ function toServiceUnit(raw: RawServiceUnit, fallbackHome: string, users: PasswdE
   for (const value of [...split.secretValues, ...raw.secretValues]) secrets.add(value);
   const userHome = raw.parsed.user ? userByName(users, raw.parsed.user)?.home : undefined;
   const resolution = resolveResonix({
-    env: raw.parsed.environment,
+    // EnvironmentFile= values override Environment= in systemd: a state dir set there really moves
+    env: raw.resolutionEnv,
     fallbackHome: userHome ?? raw.homePath ?? fallbackHome,
     fallbackHomeSource: 'passwd',
     ...(raw.parsed.workingDirectory ? { cwd: raw.parsed.workingDirectory } : {}),
@@ -119,7 +120,7 @@ function toServiceUnit(raw: RawServiceUnit, fallbackHome: string, users: PasswdE
     path: raw.path,
     name: raw.name,
     enabled: raw.enabled,
-    execStart: raw.parsed.execStart.map((word) => (secretsHas(secrets, word) ? '[masked]' : word)),
+    execStart: raw.parsed.execStart.map((word) => maskSecrets(word, secrets)),
     ...(raw.parsed.workingDirectory ? { workingDirectory: raw.parsed.workingDirectory } : {}),
     ...(raw.parsed.user ? { user: raw.parsed.user } : {}),
     ...(raw.parsed.group ? { group: raw.parsed.group } : {}),
@@ -135,10 +136,6 @@ function toServiceUnit(raw: RawServiceUnit, fallbackHome: string, users: PasswdE
   };
 }
 
-function secretsHas(secrets: Set<string>, word: string): boolean {
-  for (const secret of secrets) if (secret.length >= 6 && word.includes(secret)) return true;
-  return false;
-}
 
 /** `~/.config/resonix/gateway.env`: loaded for the default state dir only (reference §5). */
 function gatewayEnvFile(root: string, home: string, secrets: Set<string>): { gatewayEnvKeys?: string[] } {

@@ -1,0 +1,286 @@
+// Everything the tool knows about what a secret looks like. Nothing here returns a secret value for
+// output: masks keep at most a public provider prefix.
+
+/** Env names whose values may appear in a report (when the value itself does not look secret). */
+export const SAFE_ENV_KEYS: ReadonlySet<string> = new Set([
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'USERPROFILE',
+  'SHELL',
+  'PATH',
+  'TMPDIR',
+  'LANG',
+  'TZ',
+  'NODE_ENV',
+  'XDG_CONFIG_HOME',
+  'XDG_RUNTIME_DIR',
+  'RESONIX_STATE_DIR',
+  'RESONIX_CONFIG_PATH',
+  'RESONIX_PROFILE',
+  'RESONIX_HOME',
+  'RESONIX_GATEWAY_PORT',
+  'RESONIX_OAUTH_DIR',
+  'RESONIX_AGENT_DIR',
+  'RESONIX_SYSTEMD_UNIT',
+  'RESONIX_WINDOWS_TASK_NAME',
+  'RESONIX_SERVICE_MARKER',
+  'RESONIX_SERVICE_KIND',
+  'RESONIX_SERVICE_VERSION',
+  'RESONIX_NIX_MODE',
+]);
+
+const NOT_SECRET_NAMES = new Set(['PWD', 'OLDPWD', 'SSH_AUTH_SOCK', 'TOKENIZERS_PARALLELISM', 'GPG_TTY']);
+const SECRET_NAME_PARTS = [
+  'TOKEN',
+  'SECRET',
+  'PASSWORD',
+  'PASSWD',
+  'PASSPHRASE',
+  'API_KEY',
+  'APIKEY',
+  'PRIVATE_KEY',
+  'CREDENTIAL',
+  'ACCESS_KEY',
+  'AUTH_KEY',
+  'COOKIE',
+];
+/** names of a location (TOKEN_FILE, SECRETS_DIR) hold a path, not the secret */
+const LOCATION_SUFFIX = /_(FILE|PATH|DIR|DIRECTORY)$/;
+
+export function isSecretEnvKey(name: string): boolean {
+  const upper = name.toUpperCase();
+  if (SAFE_ENV_KEYS.has(upper) || NOT_SECRET_NAMES.has(upper) || LOCATION_SUFFIX.test(upper)) return false;
+  if (SECRET_NAME_PARTS.some((part) => upper.includes(part))) return true;
+  if (upper.endsWith('PUBLIC_KEY')) return false;
+  return /(^|_)(KEY|PASS|PW)$/.test(upper);
+}
+
+export interface Span {
+  start: number;
+  end: number;
+}
+
+/** Providers' public prefixes: kept in a mask so a reader can tell which secret it was. */
+const PROVIDER_PREFIXES = [
+  'sk-ant-',
+  'sk-proj-',
+  'sk-or-',
+  'sk-',
+  'github_pat_',
+  'ghp_',
+  'gho_',
+  'ghu_',
+  'ghs_',
+  'ghr_',
+  'xoxb-',
+  'xoxp-',
+  'xoxa-',
+  'xapp-',
+  'glpat-',
+  'AKIA',
+  'ASIA',
+  'AIza',
+];
+
+// split, not a lookahead regex: that would rescan the rest of a long match at every position
+function hasLongRunWithDigit(match: string): boolean {
+  return match.split(/[^A-Za-z0-9]/).some((run) => run.length >= 16 && /\d/.test(run));
+}
+
+const TOKEN_CHARS = 'A-Za-z0-9_-';
+const PATTERNS: { re: RegExp; kind: string; accept?: (match: string) => boolean }[] = [
+  { re: /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g, kind: 'private key (PEM)' },
+  { re: new RegExp(`(?<![${TOKEN_CHARS}])sk-ant-[${TOKEN_CHARS}]{8,}`, 'g'), kind: 'Anthropic API key' },
+  // generic sk-: needs a long alphanumeric run with a digit, so `sk-learn-models-2024` is not a key
+  {
+    re: new RegExp(`(?<![${TOKEN_CHARS}])sk-[${TOKEN_CHARS}]{16,}`, 'g'),
+    kind: 'OpenAI-style API key (sk-)',
+    accept: hasLongRunWithDigit,
+  },
+  { re: /(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{20,}/g, kind: 'GitHub token' },
+  { re: /(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{20,}/g, kind: 'GitHub fine-grained token' },
+  { re: /(?<![A-Za-z0-9_-])(?:xox[abposr]|xapp)-[A-Za-z0-9-]{10,}/g, kind: 'Slack token' },
+  { re: /(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}/g, kind: 'Google API key' },
+  { re: /(?<![A-Za-z0-9_-])glpat-[A-Za-z0-9_-]{20,}/g, kind: 'GitLab token' },
+  // Telegram bot token: <bot id>:<35 chars>
+  { re: /(?<![0-9])\d{8,10}:[A-Za-z0-9_-]{35,}/g, kind: 'Telegram bot token' },
+  { re: /(?<![A-Za-z0-9])(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Za-z0-9])/g, kind: 'AWS access key id' },
+  // JWT-ish: base64url JSON header "eyJ…" and at least a payload
+  { re: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]*)?/g, kind: 'JSON Web Token' },
+];
+
+/**
+ * Coarse POSIX ERE (`grep -E`, `git grep -E`, C locale) prefilters for the named patterns above: whatever
+ * findNamedSecrets reports on a line, that line matches at least one of these. Confirm with findNamedSecrets.
+ */
+export const SECRET_PREFILTER_ERE: readonly string[] = [
+  '-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----',
+  'sk-[A-Za-z0-9_-]{8,}',
+  'gh[pousr]_[A-Za-z0-9]{20,}',
+  'github_pat_[A-Za-z0-9_]{20,}',
+  '(xox[abposr]|xapp)-[A-Za-z0-9-]{10,}',
+  'AIza[0-9A-Za-z_-]{35}',
+  'glpat-[A-Za-z0-9_-]{20,}',
+  '[0-9]{8,10}:[A-Za-z0-9_-]{35}',
+  '(AKIA|ASIA)[0-9A-Z]{16}',
+  'eyJ[A-Za-z0-9_-]{8,}[.][A-Za-z0-9_-]{8,}',
+];
+
+export interface NamedSecretSpan extends Span {
+  /** a human name for what it is ("Anthropic API key"): never the value */
+  kind: string;
+}
+
+/**
+ * Provider-shaped secrets in `text` with what kind each is. Unlike findSecretSpans it leaves out the
+ * random-looking heuristic (hashes in notes are not secrets); a match inside an earlier, more specific
+ * one (sk- inside sk-ant-) is dropped. Callers must not keep the matched text.
+ */
+export function findNamedSecrets(text: string): NamedSecretSpan[] {
+  const found: NamedSecretSpan[] = [];
+  for (const { re, kind, accept } of PATTERNS) {
+    re.lastIndex = 0;
+    for (const match of text.matchAll(re)) {
+      if (match[0] === '' || (accept && !accept(match[0]))) continue;
+      const span = { start: match.index, end: match.index + match[0].length, kind };
+      if (found.some((other) => span.start < other.end && other.start < span.end)) continue;
+      found.push(span);
+    }
+  }
+  return found.sort((a, b) => a.start - b.start);
+}
+
+/** Where in `text` something looks like a secret (overlapping spans merged). */
+export function findSecretSpans(text: string): Span[] {
+  const spans: Span[] = [];
+  for (const { re, accept } of PATTERNS) {
+    re.lastIndex = 0;
+    for (const match of text.matchAll(re)) {
+      if (match[0] === '' || (accept && !accept(match[0]))) continue;
+      spans.push({ start: match.index, end: match.index + match[0].length });
+    }
+  }
+  spans.push(...randomLookingSpans(text));
+  return mergeSpans(spans);
+}
+
+/** Long hex or base64 runs: generated tokens (gateway tokens are 48 hex). Paths are split at '/'. */
+function randomLookingSpans(text: string): Span[] {
+  const spans: Span[] = [];
+  for (const run of text.matchAll(/[A-Za-z0-9+/_-]{32,}={0,2}/g)) {
+    const offset = run.index;
+    for (const hex of run[0].matchAll(/[0-9a-f]{32,}|[0-9A-F]{32,}/g)) {
+      if (/\d/.test(hex[0]) && /[a-fA-F]/.test(hex[0])) spans.push({ start: offset + hex.index, end: offset + hex.index + hex[0].length });
+    }
+    for (const piece of base64Pieces(run[0])) {
+      if (isRandomLooking(piece.text)) spans.push({ start: offset + piece.at, end: offset + piece.at + piece.text.length });
+    }
+  }
+  return spans;
+}
+
+function base64Pieces(run: string): { text: string; at: number }[] {
+  const slashes = run.split('/').length - 1;
+  // standard base64 has a '/' about every 64 chars; a path has one every few chars
+  if (slashes <= run.length / 20 + 1 && !run.startsWith('/')) return [{ text: run, at: 0 }];
+  const pieces: { text: string; at: number }[] = [];
+  let at = 0;
+  for (const part of run.split('/')) {
+    pieces.push({ text: part, at });
+    at += part.length + 1;
+  }
+  return pieces;
+}
+
+function isRandomLooking(piece: string): boolean {
+  const body = piece.replace(/=+$/, '');
+  if (body.length < 32) return false;
+  if (!/[A-Z]/.test(body) || !/[a-z]/.test(body) || !/\d/.test(body)) return false;
+  return new Set(body).size >= 16;
+}
+
+export function looksLikeSecretValue(value: string): boolean {
+  return findSecretSpans(value).length > 0;
+}
+
+function mergeSpans(spans: Span[]): Span[] {
+  const sorted = [...spans].sort((a, b) => a.start - b.start || b.end - a.end);
+  const merged: Span[] = [];
+  for (const span of sorted) {
+    const last = merged[merged.length - 1];
+    if (last && span.start <= last.end) last.end = Math.max(last.end, span.end);
+    else merged.push({ ...span });
+  }
+  return merged;
+}
+
+const MIN_KNOWN_SECRET_LENGTH = 6;
+
+/** Replaces every known secret value and every secret-looking string in `text`. */
+export function maskSecrets(text: string, known: Iterable<string> = []): string {
+  const spans: Span[] = [...findSecretSpans(text)];
+  for (const secret of new Set(known)) {
+    if (secret.length < MIN_KNOWN_SECRET_LENGTH) continue;
+    for (let at = text.indexOf(secret); at >= 0; at = text.indexOf(secret, at + secret.length)) {
+      spans.push({ start: at, end: at + secret.length });
+    }
+  }
+  let out = '';
+  let cursor = 0;
+  for (const span of mergeSpans(spans)) {
+    out += text.slice(cursor, span.start) + maskFor(text.slice(span.start, span.end));
+    cursor = span.end;
+  }
+  return out + text.slice(cursor);
+}
+
+export function maskFor(secret: string): string {
+  const pem = /^-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.exec(secret);
+  const prefix = pem?.[0] ?? PROVIDER_PREFIXES.find((candidate) => secret.startsWith(candidate));
+  // a prefix that is most of the value would give the value away
+  return prefix && prefix.length * 2 <= secret.length ? `${prefix}…[masked]` : '[masked]';
+}
+
+const SECRET_FLAG = /^--?[A-Za-z0-9_-]*(token|secret|password|passwd|passphrase|api[-_]?key|apikey|auth[-_]?key)$/i;
+
+/** Values a command line passes as secrets: `--token X`, `--password=X`, `env API_KEY=X node …`. */
+export function secretArgValues(argv: readonly string[]): string[] {
+  const values: string[] = [];
+  const isLocation = (value: string) => /^(\/|~|\.\.?\/)/.test(value);
+  argv.forEach((word, index) => {
+    const eq = word.indexOf('=');
+    const next = argv[index + 1];
+    if (SECRET_FLAG.test(word) && next !== undefined && !isLocation(next)) values.push(next);
+    else if (eq > 0 && word.startsWith('-') && SECRET_FLAG.test(word.slice(0, eq))) values.push(word.slice(eq + 1));
+    else if (eq > 0 && /^[A-Za-z_][A-Za-z0-9_]*$/.test(word.slice(0, eq)) && isSecretEnvKey(word.slice(0, eq))) {
+      values.push(word.slice(eq + 1));
+    }
+  });
+  return values.filter((value) => value !== '' && !isLocation(value));
+}
+
+export interface EnvReport {
+  env: Record<string, string>;
+  envKeys: string[];
+  secretEnvKeys: string[];
+  /** raw values of the secret keys: for the masker only, never for output */
+  secretValues: string[];
+}
+
+export function splitEnvForReport(env: Record<string, string>): EnvReport {
+  const safe: [string, string][] = [];
+  const secretEnvKeys: string[] = [];
+  const secretValues = new Set<string>();
+  const envKeys = Object.keys(env).sort();
+  for (const key of envKeys) {
+    const value = env[key] ?? '';
+    const valueIsSecret = looksLikeSecretValue(value);
+    // an empty value embeds nothing, whatever its name
+    if (value.trim() !== '' && (valueIsSecret || isSecretEnvKey(key))) {
+      secretEnvKeys.push(key);
+      secretValues.add(value);
+    } else if (SAFE_ENV_KEYS.has(key) && !valueIsSecret) safe.push([key, value]);
+  }
+  return { env: Object.fromEntries(safe), envKeys, secretEnvKeys, secretValues: [...secretValues] };
+}
