@@ -4,7 +4,9 @@ import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError, loadToolConfig, type ToolConfig } from './config.js';
 import { failsRun, runRules } from './engine.js';
+import { FixError, applyFixes, planFixes, type PlannedFix } from './fix/index.js';
 import type { Phase, Report, SeveritySetting } from './model.js';
+import { printable } from './reporters/escape.js';
 import { formatJson } from './reporters/json.js';
 import { formatPretty } from './reporters/pretty.js';
 import { explainRule, formatRuleList } from './reporters/rules.js';
@@ -38,6 +40,8 @@ interface SharedOptions {
   color: boolean;
   verbose?: boolean;
   resonixVersion?: string;
+  fix?: boolean;
+  fixDryRun?: boolean;
 }
 
 const FORMATS = ['pretty', 'json'] as const;
@@ -66,6 +70,8 @@ function addSharedOptions(command: Command): Command {
     .option('--quiet', 'report errors only')
     .option('--no-color', 'no colours (also NO_COLOR, or when not a terminal)')
     .option('--verbose', 'also list skipped rules and unreadable paths')
+    .option('--fix', 'apply the safe fixes (chmod, chown) the findings carry, then scan again')
+    .option('--fix-dry-run', 'print exactly what --fix would do, and change nothing')
     .option('--resonix-version <version>', 'the Resonix version that will run here, when it cannot be learned from PATH or the service');
 }
 
@@ -116,8 +122,8 @@ async function runScanCommand(phase: Phase, options: SharedOptions, io: CliIo, r
   const absolute = (value: string | undefined): string | undefined => (value === undefined ? undefined : rootfs !== undefined ? path.posix.resolve('/', value) : path.resolve(io.cwd, value));
   const home = absolute(options.home);
   const stateDir = absolute(options.stateDir);
-  const { machine, secrets } = await scanMachine({
-    mode: rootfs !== undefined ? 'image' : 'live',
+  const scanOptions = {
+    mode: rootfs !== undefined ? ('image' as const) : ('live' as const),
     root,
     env: rootfs !== undefined ? {} : io.env,
     cwd: io.cwd,
@@ -127,11 +133,33 @@ async function runScanCommand(phase: Phase, options: SharedOptions, io: CliIo, r
     ...(options.user ? { user: options.user } : {}),
     ...(options.resonixVersion ? { resonixVersion: options.resonixVersion } : {}),
     archivePatterns: toolConfig.archives,
-  });
-  const report = runRules({ phase, machine, severities, secrets });
+  };
+  const check = async (): Promise<{ report: Report; machine: Awaited<ReturnType<typeof scanMachine>>['machine'] }> => {
+    const { machine, secrets } = await scanMachine(scanOptions);
+    return { report: runRules({ phase, machine, severities, secrets }), machine };
+  };
+  let { report, machine } = await check();
+  // fix logs go where they cannot corrupt a machine-readable report
+  const log = options.format === 'pretty' && !options.output ? io.stdout : io.stderr;
+  if (options.fixDryRun || options.fix) {
+    const plan = planFixes(report);
+    if (plan.length === 0) log('Nothing to fix automatically.\n\n');
+    else if (options.fixDryRun) log(formatPlan('--fix would apply', plan));
+    else {
+      const applied = applyFixes(machine, plan);
+      log(formatPlan('Applied', applied));
+      ({ report, machine } = await check());
+    }
+  }
   writeReport(render(report, options, io), options, io);
   const maxWarnings = options.quiet ? undefined : options.maxWarnings;
   return failsRun(report, maxWarnings !== undefined ? { maxWarnings } : {}) ? EXIT.findings : EXIT.ok;
+}
+
+function formatPlan(title: string, plan: PlannedFix[]): string {
+  const width = Math.max(...plan.map((item) => item.command.length));
+  const lines = plan.map((item) => `  ${printable(item.command).padEnd(width)}  # ${item.ruleId}`);
+  return `${title} ${plan.length} fix${plan.length === 1 ? '' : 'es'}:\n${lines.join('\n')}\n\n`;
 }
 
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
@@ -191,7 +219,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       // --help and --version end here too, with exit code 0
       return error.exitCode === 0 ? EXIT.ok : EXIT.failure;
     }
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof FixError) {
       io.stderr(`resonix-migrate: ${error.message}\n`);
       return EXIT.failure;
     }
