@@ -1,6 +1,6 @@
 // `rules` and `explain`: the rule metadata as a table, and one rule as a page.
 import type { Rule } from '../model.js';
-import { ruleDocPage } from '../docs.js';
+import { readRuleExamples, ruleDocPage } from '../docs.js';
 
 export function formatRuleList(rules: readonly Rule[], format: 'pretty' | 'json'): string {
   if (format === 'json') {
@@ -14,5 +14,5 @@ export function formatRuleList(rules: readonly Rule[], format: 'pretty' | 'json'
 
 export function explainRule(id: string, rules: readonly Rule[]): string | undefined {
   const rule = rules.find((candidate) => candidate.meta.id === id);
-  return rule ? ruleDocPage(rule) : undefined;
+  return rule ? ruleDocPage(rule, readRuleExamples(rule.meta.id)) : undefined;
 }
