@@ -1,5 +1,6 @@
 // Runs the enabled rules for a phase, applies severity overrides, masks secrets once for every
 // finding, and returns a sorted, de-duplicated Report.
+import { createHash } from 'node:crypto';
 import type { Finding, Machine, Phase, Report, Rule, RuleReport, Severity, SeveritySetting } from './model.js';
 import { SEVERITY_RANK } from './model.js';
 import { builtinRules } from './rules/index.js';
@@ -36,6 +37,35 @@ function maskFinding(finding: Finding, secrets: string[]): Finding {
         }
       : {}),
   };
+}
+
+type Roots = NonNullable<Report['roots']>;
+
+/** The places paths are relative to, so fingerprints and SARIF locations survive a move between machines. */
+export function rootsOf(machine: Machine): Roots {
+  const home = machine.homes[0];
+  const active = home?.installs.find((install) => install.active);
+  return {
+    ...(machine.mode === 'image' ? { ROOTFS: machine.root } : {}),
+    ...(home ? { HOME: home.path } : {}),
+    ...(active ? { STATEDIR: active.stateDir } : {}),
+  };
+}
+
+/** A path with the longest matching root replaced by its name: /home/alice/.resonix/x → $STATEDIR/x. */
+export function normalisePath(target: string, roots: Roots): string {
+  const entries = Object.entries(roots).filter(([, root]) => root && root !== '/') as [string, string][];
+  entries.sort((a, b) => b[1].length - a[1].length);
+  for (const [name, root] of entries) {
+    if (target === root) return `$${name}`;
+    if (target.startsWith(`${root}/`)) return `$${name}/${target.slice(root.length + 1)}`;
+  }
+  return target;
+}
+
+export function fingerprintOf(finding: Pick<Finding, 'ruleId' | 'path' | 'message'>, roots: Roots): string {
+  const target = finding.path !== undefined ? normalisePath(finding.path, roots) : finding.message.replace(/\d+/g, 'N');
+  return createHash('sha256').update(`${finding.ruleId}\0${target}`).digest('hex').slice(0, 32);
 }
 
 export function compareFindings(a: Finding, b: Finding): number {
@@ -99,7 +129,8 @@ export function runRules(options: EngineOptions): Report {
     const key = `${finding.ruleId}\u0000${finding.path ?? ''}\u0000${finding.message}`;
     if (!unique.has(key)) unique.set(key, finding);
   }
-  const sorted = [...unique.values()].sort(compareFindings);
+  const roots = rootsOf(options.machine);
+  const sorted = [...unique.values()].sort(compareFindings).map((finding) => ({ ...finding, fingerprint: fingerprintOf(finding, roots) }));
   const summary = { error: 0, warning: 0, info: 0 };
   for (const finding of sorted) summary[finding.severity] += 1;
   return {
@@ -121,6 +152,7 @@ export function runRules(options: EngineOptions): Report {
     summary,
     rules: { run, skipped },
     problems: options.machine.problems.map((problem) => ({ ...problem, path: maskSecrets(problem.path, secrets), message: maskSecrets(problem.message, secrets) })),
+    roots,
   };
 }
 

@@ -389,6 +389,10 @@ export interface Finding {
   install?: string;
   evidence?: string[];
   fix?: Fix;
+  /** stable across machines: rule id + the target with home/state dir/rootfs prefixes normalised */
+  fingerprint?: string;
+  /** present when a suppression or the baseline file covers this finding: it no longer fails the run */
+  suppressed?: { kind: 'config' | 'baseline'; reason: string; expires?: string };
 }
 
 /** What a rule returns: the engine adds the rule id and default severity. */
@@ -446,4 +450,8 @@ export interface Report {
   summary: { error: number; warning: number; info: number };
   rules: { run: string[]; skipped: { id: string; reason: string }[] };
   problems: ScanProblem[];
+  /** roots that `fingerprint` and SARIF `uriBaseId`s are relative to */
+  roots?: { HOME?: string; STATEDIR?: string; ROOTFS?: string };
+  /** baseline entries that matched no finding (the baseline should shrink) and expired suppressions */
+  stale?: { baseline: string[]; suppressions: { rule: string; path: string; expired: string }[] };
 }

@@ -11,6 +11,8 @@ function orderedFinding(finding: Finding): Finding {
     ...(finding.install !== undefined ? { install: finding.install } : {}),
     ...(finding.evidence ? { evidence: finding.evidence } : {}),
     ...(finding.fix ? { fix: { summary: finding.fix.summary, commands: finding.fix.commands, ...(finding.fix.actions ? { actions: finding.fix.actions } : {}) } } : {}),
+    ...(finding.fingerprint ? { fingerprint: finding.fingerprint } : {}),
+    ...(finding.suppressed ? { suppressed: finding.suppressed } : {}),
   };
 }
 
@@ -23,6 +25,8 @@ export function formatJson(report: Report): string {
     summary: { error: report.summary.error, warning: report.summary.warning, info: report.summary.info },
     rules: report.rules,
     problems: report.problems,
+    ...(report.roots ? { roots: report.roots } : {}),
+    ...(report.stale ? { stale: report.stale } : {}),
   };
   return `${JSON.stringify(ordered, null, 2)}\n`;
 }

@@ -111,7 +111,7 @@ describe('exit codes', () => {
 describe('formats', () => {
   it('json: one object on stdout, the documented keys in order, findings sorted', async () => {
     const { report } = await broken.json('audit');
-    expect(Object.keys(report)).toEqual(['tool', 'phase', 'installs', 'findings', 'summary', 'rules', 'problems']);
+    expect(Object.keys(report)).toEqual(['tool', 'phase', 'installs', 'findings', 'summary', 'rules', 'problems', 'roots']);
     expect(report.tool.name).toBe('resonix-migrate');
     expect(report.summary).toEqual({ error: 1, warning: 2, info: 0 });
     expect(report.findings.map((finding) => finding.severity)).toEqual(['error', 'warning', 'warning']);
