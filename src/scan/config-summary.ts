@@ -42,7 +42,11 @@ function isEnvVarsKey(keyPath: string): boolean {
   return /^env\.(vars\.)?[A-Za-z_][A-Za-z0-9_]*$/.test(keyPath);
 }
 
-function walkStrings(value: Json, keyPath: string, out: Walked): void {
+/** Real configs are a few levels deep; a hostile one 10k deep must not overflow the stack. */
+const MAX_CONFIG_DEPTH = 64;
+
+function walkStrings(value: Json, keyPath: string, out: Walked, depth = 0): void {
+  if (depth > MAX_CONFIG_DEPTH) return;
   if (typeof value === 'string') {
     for (const match of value.matchAll(ENV_REFERENCE)) out.envRefs.add(match[1]!);
     const lastKey = keyPath.split('.').pop() ?? '';
@@ -56,7 +60,7 @@ function walkStrings(value: Json, keyPath: string, out: Walked): void {
     return;
   }
   if (Array.isArray(value)) {
-    value.forEach((item, index) => walkStrings(item, `${keyPath}[${index}]`, out));
+    value.forEach((item, index) => walkStrings(item, `${keyPath}[${index}]`, out, depth + 1));
     return;
   }
   if (!isObject(value)) return;
@@ -72,7 +76,7 @@ function walkStrings(value: Json, keyPath: string, out: Walked): void {
       for (const item of list) if (typeof item === 'string') out.includes.push(item);
       continue;
     }
-    walkStrings(child, childPath, out);
+    walkStrings(child, childPath, out, depth + 1);
   }
 }
 

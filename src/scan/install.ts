@@ -50,35 +50,35 @@ function isInside(child: string, parent: string): boolean {
   return relative === '' || (!relative.startsWith('..') && !path.posix.isAbsolute(relative));
 }
 
-export function readConfig(context: CollectContext, configPath: string): ConfigSummary {
-  const read = readTextCapped(hostPath(context.root, configPath), MAX_CONFIG_BYTES, { followSymlinks: context.followSymlinks ?? false });
-  if (!read.ok) {
-    if (read.reason === 'ENOENT' || read.reason === 'ENOTDIR') return emptyConfigSummary(configPath, false);
-    return { ...emptyConfigSummary(configPath, true), parseError: { message: `cannot read: ${read.reason}` } };
-  }
+/** Parses the text of a resonix.json: a pure step, so it can be fuzzed. Secret values go to `secrets`. */
+export function parseConfigText(text: string, configPath: string, secrets: Set<string>): ConfigSummary {
   let parsed: unknown;
   try {
-    parsed = JSON5.parse(read.text);
+    parsed = JSON5.parse(text);
   } catch (error) {
     const syntax = error as SyntaxError & { lineNumber?: number; columnNumber?: number };
     // JSON5's message quotes the offending character only: safe, no secret values
     const message = String(syntax.message ?? 'invalid JSON5').replace(/^JSON5: /, '');
     return {
       ...emptyConfigSummary(configPath, true),
-      size: read.size,
+      size: Buffer.byteLength(text),
       parseError: { message, ...(syntax.lineNumber ? { line: syntax.lineNumber } : {}), ...(syntax.columnNumber ? { column: syntax.columnNumber } : {}) },
     };
   }
   const { summary, secretValues } = summariseConfig(parsed);
-  for (const value of secretValues) context.secrets.add(value);
-  return {
-    path: configPath,
-    exists: true,
-    size: read.size,
-    ...summary,
-    envVarKeys: summariseEnvVarKeys(parsed),
-    ...(summary.includes.length > 0 ? { includeChecks: checkIncludes(context.root, configPath, summary.includes, context.home) } : {}),
-  };
+  for (const value of secretValues) secrets.add(value);
+  return { path: configPath, exists: true, size: Buffer.byteLength(text), ...summary, envVarKeys: summariseEnvVarKeys(parsed) };
+}
+
+export function readConfig(context: CollectContext, configPath: string): ConfigSummary {
+  const read = readTextCapped(hostPath(context.root, configPath), MAX_CONFIG_BYTES, { followSymlinks: context.followSymlinks ?? false });
+  if (!read.ok) {
+    if (read.reason === 'ENOENT' || read.reason === 'ENOTDIR') return emptyConfigSummary(configPath, false);
+    return { ...emptyConfigSummary(configPath, true), parseError: { message: `cannot read: ${read.reason}` } };
+  }
+  const summary = parseConfigText(read.text, configPath, context.secrets);
+  if (summary.parseError || summary.includes.length === 0) return summary;
+  return { ...summary, includeChecks: checkIncludes(context.root, configPath, summary.includes, context.home) };
 }
 
 function generationOf(entries: FileEntry[]): LayoutGeneration {
