@@ -3,11 +3,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError, loadToolConfig, type ToolConfig } from './config.js';
-import { failsRun, runRules } from './engine.js';
+import { runRules } from './engine.js';
+import { BaselineError, applyBaseline, applySuppressions, failsGate, makeBaseline, parseBaseline } from './gate.js';
 import { FixError, applyFixes, planFixes, type PlannedFix } from './fix/index.js';
 import type { Phase, Report, SeveritySetting } from './model.js';
 import { printable } from './reporters/escape.js';
+import { formatGithub } from './reporters/github.js';
 import { formatJson } from './reporters/json.js';
+import { formatJunit } from './reporters/junit.js';
+import { formatMarkdown } from './reporters/markdown.js';
+import { formatSarif } from './reporters/sarif.js';
 import { formatPretty } from './reporters/pretty.js';
 import { explainRule, formatRuleList } from './reporters/rules.js';
 import { builtinRules } from './rules/index.js';
@@ -33,8 +38,14 @@ interface SharedOptions {
   user?: string;
   config?: string;
   format: string;
-  output?: string;
+  output: string[];
   rule: string[];
+  only: string[];
+  skip: string[];
+  failOn?: 'error' | 'warning' | 'info';
+  category?: string;
+  baseline?: string;
+  writeBaseline?: string;
   maxWarnings?: number;
   quiet?: boolean;
   color: boolean;
@@ -44,7 +55,8 @@ interface SharedOptions {
   fixDryRun?: boolean;
 }
 
-const FORMATS = ['pretty', 'json'] as const;
+const FORMATS = ['pretty', 'json', 'sarif', 'junit', 'github', 'markdown'] as const;
+type Format = (typeof FORMATS)[number];
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -64,9 +76,15 @@ function addSharedOptions(command: Command): Command {
     .option('--user <name>', 'the user who runs the gateway (default: the service User=, else the home owner)')
     .option('--config <file>', "this tool's config file")
     .addOption(new Option('--format <format>', 'output format').choices([...FORMATS]).default('pretty'))
-    .option('--output <file>', 'write the report to a file instead of stdout')
+    .option('--output <[format=]file>', 'write the report to a file instead of stdout; FORMAT=FILE adds another format (repeatable)', collect, [])
     .option('--rule <id=severity>', 'set a rule to off|info|warning|error (repeatable)', collect, [])
+    .option('--only <id>', 'run only this rule (repeatable)', collect, [])
+    .option('--skip <id>', 'do not run this rule (repeatable)', collect, [])
+    .addOption(new Option('--fail-on <severity>', 'fail on findings at or above this severity').choices(['error', 'warning', 'info']).default('error'))
     .option('--max-warnings <n>', 'fail when there are more warnings than this', parseCount)
+    .option('--baseline <file>', 'known findings (from --write-baseline) stop failing the run')
+    .option('--write-baseline <file>', 'write the current findings as a baseline')
+    .option('--category <id>', 'SARIF automationDetails.id (default resonix-migrate/<phase>)')
     .option('--quiet', 'report errors only')
     .option('--no-color', 'no colours (also NO_COLOR, or when not a terminal)')
     .option('--verbose', 'also list skipped rules and unreadable paths')
@@ -93,20 +111,87 @@ function profileOf(options: SharedOptions): string | undefined {
 }
 
 function useColor(options: SharedOptions, io: CliIo): boolean {
-  if (!options.color || options.output) return false;
+  if (!options.color) return false;
   if (io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '') return false;
   if (io.env.CI !== undefined && io.env.CI !== '' && io.env.CI !== 'false') return false;
   return io.stdoutIsTTY;
 }
 
-function writeReport(text: string, options: SharedOptions, io: CliIo): void {
-  if (options.output) fs.writeFileSync(path.resolve(io.cwd, options.output), text, { mode: 0o600 });
-  else io.stdout(text);
+interface Destination {
+  format: Format;
+  /** undefined: stdout */
+  file?: string;
 }
 
-function render(report: Report, options: SharedOptions, io: CliIo): string {
-  if (options.format === 'json') return formatJson(report);
-  return formatPretty(report, { color: useColor(options, io), ...(options.quiet ? { quiet: true } : {}), ...(options.verbose ? { verbose: true } : {}) });
+/** `--output FILE` redirects the --format report; `--output sarif=FILE` adds another format. */
+export function destinations(options: Pick<SharedOptions, 'format' | 'output'>): Destination[] {
+  const list: Destination[] = [];
+  let mainToFile = false;
+  for (const value of options.output) {
+    const match = /^([a-z]+)=(.+)$/.exec(value);
+    if (match && (FORMATS as readonly string[]).includes(match[1]!)) list.push({ format: match[1] as Format, file: match[2]! });
+    else if (match && !value.includes('/') && !value.includes('.')) throw new UsageError(`--output ${value}: unknown format "${match[1]}" (${FORMATS.join(', ')})`);
+    else {
+      list.push({ format: options.format as Format, file: value });
+      mainToFile = true;
+    }
+  }
+  if (!mainToFile) list.unshift({ format: options.format as Format });
+  return list;
+}
+
+function render(format: Format, report: Report, options: SharedOptions, io: CliIo, toTerminal: boolean): string {
+  switch (format) {
+    case 'json':
+      return formatJson(report);
+    case 'sarif':
+      return formatSarif(report, builtinRules, options.category ? { category: options.category } : {});
+    case 'junit':
+      return formatJunit(report, builtinRules);
+    case 'markdown':
+      return formatMarkdown(report);
+    case 'github': {
+      const github = formatGithub(report);
+      const summaryFile = io.env.GITHUB_STEP_SUMMARY;
+      if (summaryFile) fs.appendFileSync(summaryFile, github.summary);
+      return github.stdout;
+    }
+    default:
+      return formatPretty(report, { color: toTerminal && useColor(options, io), ...(options.quiet ? { quiet: true } : {}), ...(options.verbose ? { verbose: true } : {}) });
+  }
+}
+
+function writeReports(report: Report, options: SharedOptions, io: CliIo): void {
+  for (const destination of destinations(options)) {
+    const text = render(destination.format, report, options, io, destination.file === undefined);
+    if (destination.file) fs.writeFileSync(path.resolve(io.cwd, destination.file), text, { mode: 0o600 });
+    else io.stdout(text);
+  }
+}
+
+function knownIds(ids: string[], known: ReadonlySet<string>, flag: string): string[] {
+  for (const id of ids) if (!known.has(id)) throw new UsageError(`${flag} ${id}: unknown rule (resonix-migrate rules lists them)`);
+  return ids;
+}
+
+function gateReport(report: Report, options: SharedOptions, toolConfig: ToolConfig, io: CliIo): Report {
+  let gated = applySuppressions(report, toolConfig.suppressions, new Date().toISOString().slice(0, 10));
+  if (options.baseline) {
+    const file = path.resolve(io.cwd, options.baseline);
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new UsageError(`cannot read baseline ${options.baseline}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+    }
+    try {
+      gated = applyBaseline(gated, parseBaseline(text, options.baseline), options.baseline);
+    } catch (error) {
+      if (error instanceof BaselineError) throw new UsageError(error.message);
+      throw error;
+    }
+  }
+  return gated;
 }
 
 async function runScanCommand(phase: Phase, options: SharedOptions, io: CliIo, rootfs?: string): Promise<number> {
@@ -136,11 +221,12 @@ async function runScanCommand(phase: Phase, options: SharedOptions, io: CliIo, r
   };
   const check = async (): Promise<{ report: Report; machine: Awaited<ReturnType<typeof scanMachine>>['machine'] }> => {
     const { machine, secrets } = await scanMachine(scanOptions);
-    return { report: runRules({ phase, machine, severities, secrets }), machine };
+    const report = runRules({ phase, machine, severities, secrets, only: knownIds(options.only, known, '--only'), skip: knownIds(options.skip, known, '--skip') });
+    return { report: gateReport(report, options, toolConfig, io), machine };
   };
   let { report, machine } = await check();
   // fix logs go where they cannot corrupt a machine-readable report
-  const log = options.format === 'pretty' && !options.output ? io.stdout : io.stderr;
+  const log = options.format === 'pretty' && destinations(options).some((item) => item.file === undefined && item.format === 'pretty') ? io.stdout : io.stderr;
   if (options.fixDryRun || options.fix) {
     const plan = planFixes(report);
     if (plan.length === 0) log('Nothing to fix automatically.\n\n');
@@ -151,9 +237,12 @@ async function runScanCommand(phase: Phase, options: SharedOptions, io: CliIo, r
       ({ report, machine } = await check());
     }
   }
-  writeReport(render(report, options, io), options, io);
+  writeReports(report, options, io);
+  if (options.writeBaseline) {
+    fs.writeFileSync(path.resolve(io.cwd, options.writeBaseline), `${JSON.stringify(makeBaseline(report, new Date()), null, 2)}\n`, { mode: 0o600 });
+  }
   const maxWarnings = options.quiet ? undefined : options.maxWarnings;
-  return failsRun(report, maxWarnings !== undefined ? { maxWarnings } : {}) ? EXIT.findings : EXIT.ok;
+  return failsGate(report, { ...(options.failOn ? { failOn: options.failOn } : {}), ...(maxWarnings !== undefined ? { maxWarnings } : {}) }) ? EXIT.findings : EXIT.ok;
 }
 
 function formatPlan(title: string, plan: PlannedFix[]): string {

@@ -1,6 +1,11 @@
 // This tool's own config, found by cosmiconfig: resonix-migrate.config.{js,mjs,json}, .resonix-migraterc*,
 // or the `resonix-migrate` key of package.json. Validated here so a typo is a clear error (exit 2).
-import { cosmiconfig } from 'cosmiconfig';
+// cosmiconfig (and its loaders) is imported only when a file it would read exists: most runs have no
+// config, and loading it costs more than the existence checks (see bench/).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Suppression } from './gate.js';
 import type { SeveritySetting } from './model.js';
 
 export interface ToolConfig {
@@ -8,6 +13,10 @@ export interface ToolConfig {
   rules: Record<string, SeveritySetting>;
   /** extra globs where backup archives may be */
   archives: string[];
+  /** findings to stop failing on, each with a reason (and maybe an expiry date) */
+  suppressions: Suppression[];
+  /** rule modules from outside: package names or paths (relative to the config file) */
+  plugins: string[];
   /** the file the config came from */
   filepath?: string;
 }
@@ -28,10 +37,10 @@ const SEARCH_PLACES = [
 ];
 
 const SEVERITIES = new Set(['off', 'info', 'warning', 'error']);
-const KNOWN_KEYS = new Set(['rules', 'archives']);
+const KNOWN_KEYS = new Set(['rules', 'archives', 'suppressions', 'plugins']);
 
 export function validateConfig(raw: unknown, source: string, knownRuleIds: ReadonlySet<string>): ToolConfig {
-  if (raw === null || raw === undefined) return { rules: {}, archives: [] };
+  if (raw === null || raw === undefined) return emptyToolConfig();
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new UsageError(`${source}: the config must be an object`);
   const record = raw as Record<string, unknown>;
   for (const key of Object.keys(record)) if (!KNOWN_KEYS.has(key)) throw new UsageError(`${source}: unknown key "${key}" (known: ${[...KNOWN_KEYS].join(', ')})`);
@@ -46,10 +55,80 @@ export function validateConfig(raw: unknown, source: string, knownRuleIds: Reado
   }
   const archives = record.archives ?? [];
   if (!Array.isArray(archives) || archives.some((item) => typeof item !== 'string')) throw new UsageError(`${source}: "archives" must be a list of globs`);
-  return { rules, archives: archives as string[] };
+  const plugins = record.plugins ?? [];
+  if (!Array.isArray(plugins) || plugins.some((item) => typeof item !== 'string')) throw new UsageError(`${source}: "plugins" must be a list of package names or paths`);
+  return { rules, archives: archives as string[], suppressions: validateSuppressions(record.suppressions, source, knownRuleIds), plugins: plugins as string[] };
+}
+
+export function emptyToolConfig(): ToolConfig {
+  return { rules: {}, archives: [], suppressions: [], plugins: [] };
+}
+
+function validateSuppressions(raw: unknown, source: string, knownRuleIds: ReadonlySet<string>): Suppression[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) throw new UsageError(`${source}: "suppressions" must be a list of { rule, path, reason, expires? }`);
+  return raw.map((item: unknown, index) => {
+    const where = `${source}: suppressions[${index}]`;
+    if (typeof item !== 'object' || item === null) throw new UsageError(`${where} must be an object`);
+    const { rule, path: glob, reason, expires, ...rest } = item as Record<string, unknown>;
+    if (Object.keys(rest).length > 0) throw new UsageError(`${where}: unknown key "${Object.keys(rest)[0]}"`);
+    if (typeof rule !== 'string' || (rule !== '*' && !knownRuleIds.has(rule) && !rule.includes('/'))) throw new UsageError(`${where}: "rule" must be a rule id`);
+    if (typeof rule === 'string' && rule !== '*' && !knownRuleIds.has(rule) && !isPluginRuleId(rule)) throw new UsageError(`${where}: unknown rule "${rule}"`);
+    if (typeof glob !== 'string' || glob === '') throw new UsageError(`${where}: "path" must be a glob`);
+    if (typeof reason !== 'string' || reason.trim() === '') throw new UsageError(`${where}: a "reason" is required`);
+    if (expires !== undefined && (typeof expires !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(expires))) throw new UsageError(`${where}: "expires" must be a date YYYY-MM-DD`);
+    return { rule, path: glob, reason, ...(expires ? { expires: expires as string } : {}) };
+  });
+}
+
+/** Plugin rules are namespaced `plugin-name/rule` with more than one slash or a scope: checked when plugins load. */
+function isPluginRuleId(id: string): boolean {
+  return id.split('/').length > 2 || id.startsWith('@');
+}
+
+/** cosmiconfig's own meta-config places, looked up in process.cwd() whenever an explorer is made */
+const META_SEARCH_PLACES = ['package.json', 'package.yaml', '.config'];
+
+/** A package.json that cosmiconfig would skip: valid JSON, an object, without any of `keys`. */
+function packageJsonWithout(file: string, keys: string[]): boolean {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return false;
+  }
+  return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && keys.every((key) => !Object.hasOwn(parsed as object, key));
+}
+
+/** Where cosmiconfig's 'global' search strategy looks last (env-paths' config dir, suffix ''). */
+function globalConfigDir(): string {
+  const name = 'resonix-migrate';
+  const home = os.homedir();
+  if (process.platform === 'darwin') return path.join(home, 'Library', 'Preferences', name);
+  if (process.platform === 'win32') return path.join(process.env.APPDATA || path.join(home, 'AppData', 'Roaming'), name, 'Config');
+  return path.join(process.env.XDG_CONFIG_HOME || path.join(home, '.config'), name);
+}
+
+/**
+ * True when a search could not find anything: none of the files cosmiconfig would read exists (a
+ * package.json counts only when it carries our key, or cosmiconfig's own). Errs towards "might": any
+ * doubt hands the search to cosmiconfig, which then decides exactly as before.
+ */
+function nothingToFind(cwd: string): boolean {
+  const present = (dir: string, places: string[], packageKeys: string[]): boolean =>
+    places.some((place) => {
+      const file = path.join(dir, place);
+      if (!fs.existsSync(file)) return false;
+      return place !== 'package.json' || !packageJsonWithout(file, packageKeys);
+    });
+  if (present(cwd, SEARCH_PLACES, ['resonix-migrate'])) return false;
+  if (present(process.cwd(), META_SEARCH_PLACES, ['cosmiconfig'])) return false;
+  return !fs.existsSync(globalConfigDir());
 }
 
 export async function loadToolConfig(options: { explicitPath?: string; cwd: string; knownRuleIds: ReadonlySet<string> }): Promise<ToolConfig> {
+  if (!options.explicitPath && nothingToFind(options.cwd)) return emptyToolConfig();
+  const { cosmiconfig } = await import('cosmiconfig');
   const explorer = cosmiconfig('resonix-migrate', { searchPlaces: SEARCH_PLACES, stopDir: options.cwd });
   let result;
   try {
@@ -58,6 +137,6 @@ export async function loadToolConfig(options: { explicitPath?: string; cwd: stri
     const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
     throw new UsageError(`cannot read this tool's config${options.explicitPath ? ` ${options.explicitPath}` : ''}: ${message}`);
   }
-  if (!result) return { rules: {}, archives: [] };
+  if (!result) return emptyToolConfig();
   return { ...validateConfig(result.config, result.filepath, options.knownRuleIds), filepath: result.filepath };
 }

@@ -16,6 +16,10 @@ export interface EngineOptions {
   severities?: Record<string, SeveritySetting>;
   /** secret values seen by the scan: masked wherever they appear */
   secrets?: Iterable<string>;
+  /** --only: run just these rules */
+  only?: string[];
+  /** --skip: never run these */
+  skip?: string[];
 }
 
 function maskFinding(finding: Finding, secrets: string[]): Finding {
@@ -103,6 +107,14 @@ export function runRules(options: EngineOptions): Report {
   const findings: Finding[] = [];
   for (const rule of rules) {
     const setting = severities[rule.meta.id];
+    if (options.only && options.only.length > 0 && !options.only.includes(rule.meta.id)) {
+      skipped.push({ id: rule.meta.id, reason: 'not selected by --only' });
+      continue;
+    }
+    if (options.skip?.includes(rule.meta.id)) {
+      skipped.push({ id: rule.meta.id, reason: 'skipped by --skip' });
+      continue;
+    }
     if (setting === 'off') {
       skipped.push({ id: rule.meta.id, reason: 'turned off' });
       continue;

@@ -47,7 +47,9 @@ function installTitle(install: InstallSummary): string {
 
 export function formatPretty(report: Report, options: PrettyOptions): string {
   const colors = pc.createColors(options.color);
-  const shown = options.quiet ? report.findings.filter((finding) => finding.severity === 'error') : report.findings;
+  const live = report.findings.filter((finding) => !finding.suppressed);
+  const suppressed = report.findings.length - live.length;
+  const shown = options.quiet ? live.filter((finding) => finding.severity === 'error') : live;
   const lines: string[] = [colors.bold(`resonix-migrate ${report.phase}`) + colors.dim(` (${report.tool.name} ${report.tool.version}, ${plural(report.rules.run.length, 'rule')})`), ''];
   const byInstall = new Map<string, Finding[]>();
   const machineWide: Finding[] = [];
@@ -78,8 +80,11 @@ export function formatPretty(report: Report, options: PrettyOptions): string {
   } else if (report.problems.length > 0) {
     lines.push(colors.dim(`  ? ${plural(report.problems.length, 'path')} could not be read (--verbose lists them)`), '');
   }
+  for (const entry of report.stale?.baseline ?? []) lines.push(colors.yellow(`  ! baseline entry no longer matches (remove it so the baseline shrinks): ${printable(entry)}`));
+  for (const entry of report.stale?.suppressions ?? []) lines.push(colors.yellow(`  ! suppression of ${entry.rule} for ${printable(entry.path)} expired on ${entry.expired}: it no longer suppresses`));
+  if ((report.stale?.baseline.length ?? 0) + (report.stale?.suppressions.length ?? 0) > 0) lines.push('');
   const { error, warning, info } = report.summary;
-  const counts = `${plural(error, 'error')}, ${plural(warning, 'warning')}, ${info} info`;
+  const counts = `${plural(error, 'error')}, ${plural(warning, 'warning')}, ${info} info${suppressed > 0 ? ` (${suppressed} suppressed)` : ''}`;
   const verdict =
     error > 0 ? colors.red(`✗ ${counts}: not ready`) : warning > 0 ? colors.yellow(`! ${counts}: ready, with warnings to review`) : colors.green(`✓ ${counts}: ready`);
   lines.push(verdict);

@@ -1,0 +1,115 @@
+// What fails a run: suppressions from this tool's config, a baseline of known findings, --fail-on and
+// --max-warnings. Pure functions of a Report; the CLI reads and writes the files.
+import picomatch from 'picomatch';
+import { normalisePath } from './engine.js';
+import type { Finding, Report, Severity } from './model.js';
+import { SEVERITY_RANK } from './model.js';
+import { TOOL } from './version.js';
+
+export interface Suppression {
+  rule: string;
+  /** a glob over the finding's path: absolute, `~/…`, or `$STATEDIR/…` / `$HOME/…` / `$ROOTFS/…` */
+  path: string;
+  reason: string;
+  /** YYYY-MM-DD: from that day on it stops suppressing, and says so */
+  expires?: string;
+}
+
+export interface BaselineFile {
+  baseline: 1;
+  tool: { name: string; version: string };
+  createdAt: string;
+  findings: { fingerprint: string; ruleId: string; path?: string }[];
+}
+
+function expandHome(glob: string, home: string | undefined): string {
+  return home && glob.startsWith('~/') ? `${home}/${glob.slice(2)}` : glob;
+}
+
+function suppressionMatches(suppression: Suppression, finding: Finding, roots: NonNullable<Report['roots']>): boolean {
+  if (suppression.rule !== finding.ruleId && suppression.rule !== '*') return false;
+  if (finding.path === undefined) return suppression.path === '**';
+  const isMatch = picomatch(expandHome(suppression.path, roots.HOME), { dot: true });
+  return isMatch(finding.path) || isMatch(normalisePath(finding.path, roots));
+}
+
+function recount(findings: Finding[]): Report['summary'] {
+  const summary = { error: 0, warning: 0, info: 0 };
+  for (const finding of findings) if (!finding.suppressed) summary[finding.severity] += 1;
+  return summary;
+}
+
+/** Marks suppressed findings (they stay in the report) and lists expired suppressions. */
+export function applySuppressions(report: Report, suppressions: Suppression[], today: string): Report {
+  const roots = report.roots ?? {};
+  const expired = suppressions.filter((item) => item.expires !== undefined && item.expires <= today);
+  const active = suppressions.filter((item) => !expired.includes(item));
+  const findings = report.findings.map((finding) => {
+    if (finding.suppressed) return finding;
+    const match = active.find((item) => suppressionMatches(item, finding, roots));
+    return match ? { ...finding, suppressed: { kind: 'config' as const, reason: match.reason, ...(match.expires ? { expires: match.expires } : {}) } } : finding;
+  });
+  const stale = report.stale ?? { baseline: [], suppressions: [] };
+  const staleSuppressions = [...stale.suppressions, ...expired.map((item) => ({ rule: item.rule, path: item.path, expired: item.expires! }))];
+  return {
+    ...report,
+    findings,
+    summary: recount(findings),
+    ...(staleSuppressions.length > 0 || report.stale ? { stale: { ...stale, suppressions: staleSuppressions } } : {}),
+  };
+}
+
+/** Known findings stop failing the run; baseline entries that match nothing are listed so it only shrinks. */
+export function applyBaseline(report: Report, baseline: BaselineFile, source: string): Report {
+  const known = new Set(baseline.findings.map((entry) => entry.fingerprint));
+  const seen = new Set<string>();
+  const findings = report.findings.map((finding) => {
+    if (!finding.fingerprint || !known.has(finding.fingerprint)) return finding;
+    seen.add(finding.fingerprint);
+    return finding.suppressed ? finding : { ...finding, suppressed: { kind: 'baseline' as const, reason: `known in baseline ${source}` } };
+  });
+  const unmatched = baseline.findings.filter((entry) => !seen.has(entry.fingerprint)).map((entry) => `${entry.ruleId} ${entry.path ?? ''} (${entry.fingerprint})`.replace('  ', ' '));
+  const stale = report.stale ?? { baseline: [], suppressions: [] };
+  return { ...report, findings, summary: recount(findings), stale: { ...stale, baseline: unmatched } };
+}
+
+export function makeBaseline(report: Report, now: Date): BaselineFile {
+  return {
+    baseline: 1,
+    tool: { ...TOOL },
+    createdAt: now.toISOString(),
+    findings: report.findings
+      .filter((finding) => finding.fingerprint && !finding.suppressed)
+      .map((finding) => ({ fingerprint: finding.fingerprint!, ruleId: finding.ruleId, ...(finding.path ? { path: finding.path } : {}) })),
+  };
+}
+
+export class BaselineError extends Error {}
+
+export function parseBaseline(text: string, source: string): BaselineFile {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new BaselineError(`${source} is not JSON`);
+  }
+  const record = parsed as Partial<BaselineFile>;
+  if (typeof record !== 'object' || record === null || record.baseline !== 1 || !Array.isArray(record.findings)) {
+    throw new BaselineError(`${source} is not a resonix-migrate baseline (written by --write-baseline)`);
+  }
+  for (const entry of record.findings) {
+    if (typeof entry?.fingerprint !== 'string' || typeof entry.ruleId !== 'string') throw new BaselineError(`${source}: every finding needs a fingerprint and a ruleId`);
+  }
+  return record as BaselineFile;
+}
+
+export type FailOn = Severity;
+
+/** Exit code 1 when an unsuppressed finding at or above `failOn`, or too many warnings. */
+export function failsGate(report: Report, options: { failOn?: FailOn; maxWarnings?: number } = {}): boolean {
+  const threshold = SEVERITY_RANK[options.failOn ?? 'error'];
+  const live = report.findings.filter((finding) => !finding.suppressed);
+  if (live.some((finding) => SEVERITY_RANK[finding.severity] >= threshold)) return true;
+  const warnings = live.filter((finding) => finding.severity === 'warning').length;
+  return options.maxWarnings !== undefined && options.maxWarnings >= 0 && warnings > options.maxWarnings;
+}

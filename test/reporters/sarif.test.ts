@@ -1,0 +1,345 @@
+// SARIF output: valid against the official 2.1.0 schema for every report shape, locations relative
+// to the same roots as the fingerprints, and hostile strings kept inert.
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type * as Sarif from 'sarif';
+import { describe, expect, it } from 'vitest';
+import { normalisePath } from '../../src/engine.js';
+import type { Finding, Report, Rule, RuleMeta, Severity } from '../../src/model.js';
+import { formatSarif } from '../../src/reporters/sarif.js';
+
+// ---- fixture (the same in each reporter test) ----
+const HOME = '/home/alice';
+const STATEDIR = '/home/alice/.resonix';
+const ROOTFS = '/mnt/image';
+const HOSTILE = 'evil\u001b[2J\n::error::pwned</testcase><x>]]>| pipe ```tick`<script>alert(1)</script>\ud800';
+
+function rule(id: string, severity: Severity, extra: Partial<RuleMeta> = {}): Rule {
+  return {
+    meta: { id, title: `Title of ${id}`, severity, phases: ['verify'], description: `What ${id} checks.`, why: `Why ${id} matters.`, fix: `How to fix ${id}.`, ...extra },
+    check: () => [],
+  };
+}
+
+const RULES: Rule[] = [
+  rule('perms/secrets-exposed', 'error', { tags: ['security'], autofix: true }),
+  rule('gateway/port-conflict', 'warning'),
+  rule('secrets/unencrypted-backup', 'warning', { tags: ['security'] }),
+  rule('state/multiple-dirs', 'info'),
+  rule('copy/sqlite-torn', 'error', { needsBaseline: true }),
+  rule('remote/mode-unset', 'info'),
+];
+
+function report(findings: Finding[], extra: Partial<Report> = {}): Report {
+  const summary = { error: 0, warning: 0, info: 0 };
+  for (const finding of findings) if (!finding.suppressed) summary[finding.severity] += 1;
+  return {
+    tool: { name: 'resonix-migrate', version: '0.1.0' },
+    phase: 'verify',
+    installs: [{ stateDir: STATEDIR, active: true, generation: 'file', files: 12, servedBy: ['resonix-gateway.service'], lastTouchedVersion: '2026.5.1' }],
+    findings,
+    summary,
+    rules: {
+      run: ['perms/secrets-exposed', 'gateway/port-conflict', 'secrets/unencrypted-backup', 'state/multiple-dirs'],
+      skipped: [
+        { id: 'copy/sqlite-torn', reason: 'needs a baseline (--against a manifest or archive)' },
+        { id: 'remote/mode-unset', reason: 'turned off' },
+      ],
+    },
+    problems: [],
+    roots: { HOME, STATEDIR, ROOTFS },
+    ...extra,
+  };
+}
+
+const CHMOD: Finding = {
+  ruleId: 'perms/secrets-exposed',
+  severity: 'error',
+  message: 'creds.json is readable by group staff',
+  path: `${STATEDIR}/credentials/creds.json`,
+  install: STATEDIR,
+  evidence: ['mode 0640, group staff (gid 20)'],
+  fix: {
+    summary: 'Make it readable by alice only',
+    commands: [`chmod 600 ${STATEDIR}/credentials/creds.json`],
+    actions: [{ kind: 'chmod', path: `${STATEDIR}/credentials/creds.json`, mode: 0o600 }],
+  },
+  fingerprint: 'a'.repeat(32),
+};
+
+function fullReport(): Report {
+  return report(
+    [
+      CHMOD,
+      { ruleId: 'gateway/port-conflict', severity: 'warning', message: 'Port 18789 is taken', path: `${ROOTFS}/etc/systemd/system/resonix-gateway.service`, fingerprint: 'b'.repeat(32) },
+      {
+        ruleId: 'secrets/unencrypted-backup',
+        severity: 'warning',
+        message: 'Backup is not encrypted',
+        path: '/opt/backups/ñandú/alice backup #1?.tar.gz',
+        fix: { summary: 'Encrypt it', commands: ["age -p -o 'x.age' 'x'"] },
+        fingerprint: 'c'.repeat(32),
+      },
+      { ruleId: 'state/multiple-dirs', severity: 'info', message: 'Two state dirs', path: `${HOME}/.resonix-work`, fingerprint: 'd'.repeat(32) },
+      { ruleId: 'state/multiple-dirs', severity: 'info', message: 'A finding with no path', install: STATEDIR, fingerprint: 'e'.repeat(32) },
+      {
+        ruleId: 'perms/secrets-exposed',
+        severity: 'error',
+        message: '.env is readable by others',
+        path: `${STATEDIR}/.env`,
+        fingerprint: 'f'.repeat(32),
+        suppressed: { kind: 'config', reason: 'shared lab box, accepted', expires: '2099-01-01' },
+      },
+      { ruleId: 'gateway/port-conflict', severity: 'warning', message: 'Known port clash', path: STATEDIR, fingerprint: '0'.repeat(32), suppressed: { kind: 'baseline', reason: 'known in baseline .resonix-migrate-baseline.json' } },
+    ],
+    {
+      problems: [{ path: `${HOME}/private`, code: 'EACCES', message: 'permission denied' }],
+      stale: { baseline: ['1'.repeat(32)], suppressions: [{ rule: 'gateway/port-conflict', path: '/x', expired: '2020-01-01' }] },
+    },
+  );
+}
+
+function hostileReport(): Report {
+  const hostilePath = `${STATEDIR}/${HOSTILE}.json`;
+  return report(
+    [
+      {
+        ruleId: 'perms/secrets-exposed',
+        severity: 'error',
+        message: `bad ${HOSTILE}`,
+        path: hostilePath,
+        install: STATEDIR,
+        evidence: [HOSTILE],
+        fix: { summary: `fix ${HOSTILE}`, commands: [`chmod 600 '${hostilePath}'`], actions: [{ kind: 'chmod', path: hostilePath, mode: 0o600 }] },
+        fingerprint: '9'.repeat(32),
+      },
+      { ruleId: 'gateway/port-conflict', severity: 'warning', message: HOSTILE, path: `/srv/${HOSTILE}` },
+      { ruleId: 'state/multiple-dirs', severity: 'info', message: HOSTILE, path: `${HOME}/${HOSTILE}`, suppressed: { kind: 'config', reason: HOSTILE } },
+    ],
+    { problems: [{ path: `/srv/${HOSTILE}`, code: 'EACCES', message: HOSTILE }] },
+  );
+}
+
+function cleanReport(): Report {
+  return report([]);
+}
+// ---- end of fixture ----
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SCHEMA_PATH = path.join(REPO_ROOT, '..', 'shared', 'schemas', 'sarif-schema-2.1.0.json');
+const HAS_SCHEMA = fs.existsSync(SCHEMA_PATH);
+
+// ajv-draft-04 and ajv-formats are CommonJS; require() gives the classes without default-interop guesswork
+const require = createRequire(import.meta.url);
+type AjvClass = typeof import('ajv-draft-04').default;
+type AddFormats = typeof import('ajv-formats').default;
+
+function validator(): (data: unknown) => string[] {
+  const Ajv = require('ajv-draft-04') as AjvClass;
+  const addFormats = require('ajv-formats') as AddFormats;
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  addFormats(ajv);
+  const validate = ajv.compile(JSON.parse(fs.readFileSync(SCHEMA_PATH, 'utf8')) as object);
+  return (data) => (validate(data) ? [] : (validate.errors ?? []).map((error) => `${error.instancePath} ${error.message ?? ''} ${JSON.stringify(error.params)}`));
+}
+
+function sarif(input: Report, options: Parameters<typeof formatSarif>[2] = {}): Sarif.Log {
+  const text = formatSarif(input, RULES, options);
+  expect(text.endsWith('\n')).toBe(true);
+  return JSON.parse(text) as Sarif.Log;
+}
+
+function runOf(log: Sarif.Log): Sarif.Run {
+  expect(log.runs).toHaveLength(1);
+  return log.runs[0]!;
+}
+
+const SAMPLES: [string, () => Report][] = [
+  ['clean', cleanReport],
+  ['every severity, suppressions, fixes, roots', fullReport],
+  ['hostile strings', hostileReport],
+  ['no roots at all', () => ({ ...fullReport(), roots: undefined })],
+];
+
+describe.skipIf(!HAS_SCHEMA)(HAS_SCHEMA ? 'SARIF schema' : `SARIF schema (skipped: ${SCHEMA_PATH} is missing)`, () => {
+  const validate = HAS_SCHEMA ? validator() : () => [];
+  for (const [name, make] of SAMPLES) {
+    it(`${name}: valid SARIF 2.1.0`, () => {
+      expect(validate(sarif(make()))).toEqual([]);
+      expect(validate(sarif(make(), { category: 'nightly/host-a', docsBaseUri: 'https://docs.example.com/resonix' }))).toEqual([]);
+    });
+  }
+  it('the validator does reject a broken log (the check is not vacuous)', () => {
+    const log = sarif(fullReport());
+    const fix = runOf(log).results![0]!.fixes![0]!;
+    fix.artifactChanges[0]!.replacements = [];
+    expect(validate(log).length).toBeGreaterThan(0);
+  });
+});
+
+describe('formatSarif', () => {
+  it('describes the log and the tool', () => {
+    const log = sarif(fullReport());
+    expect(log.$schema).toBe('https://json.schemastore.org/sarif-2.1.0.json');
+    expect(log.version).toBe('2.1.0');
+    const driver = runOf(log).tool.driver;
+    expect(driver.name).toBe('resonix-migrate');
+    expect(driver.version).toBe('0.1.0');
+    expect(driver.informationUri).toMatch(/^https:\/\//);
+  });
+
+  it('lists every rule passed in, with help, docs link, level, tags and security-severity', () => {
+    const rules = runOf(sarif(cleanReport())).tool.driver.rules!;
+    expect(rules.map((item) => item.id)).toEqual(RULES.map((item) => item.meta.id));
+    const exposed = rules[0]!;
+    expect(exposed.name).toBe('PermsSecretsExposed');
+    expect(exposed.shortDescription?.text).toBe('Title of perms/secrets-exposed');
+    expect(exposed.fullDescription?.text).toBe('What perms/secrets-exposed checks.');
+    expect(exposed.help?.text).toContain('Why perms/secrets-exposed matters.');
+    expect(exposed.help?.text).toContain('How to fix perms/secrets-exposed.');
+    expect(exposed.help?.markdown).toContain('How to fix perms/secrets-exposed.');
+    expect(exposed.helpUri).toBe('https://github.com/resonix/resonix-migrate/blob/main/docs/rules/perms/secrets-exposed.md');
+    expect(exposed.defaultConfiguration?.level).toBe('error');
+    expect(exposed.properties?.tags).toEqual(['perms', 'security']);
+    expect(exposed.properties?.['security-severity']).toBe('8.0');
+    expect(rules[2]!.properties?.['security-severity']).toBe('5.0');
+    expect(rules[1]!.properties?.['security-severity']).toBeUndefined();
+    expect(rules[1]!.properties?.tags).toEqual(['gateway']);
+    expect(rules[3]!.defaultConfiguration?.level).toBe('note');
+    const custom = runOf(sarif(cleanReport(), { docsBaseUri: 'https://docs.example.com/r' })).tool.driver.rules!;
+    expect(custom[1]!.helpUri).toBe('https://docs.example.com/r/docs/rules/gateway/port-conflict.md');
+  });
+
+  it('a clean report has an empty results array, and no originalUriBaseIds', () => {
+    const run = runOf(sarif(cleanReport()));
+    expect(run.results).toEqual([]);
+    expect(run.originalUriBaseIds).toBeUndefined();
+    expect(run.properties?.summary).toEqual({ error: 0, warning: 0, info: 0, suppressed: 0 });
+  });
+
+  it('maps each finding to a result: rule index, level, message, fingerprint', () => {
+    const input = fullReport();
+    const run = runOf(sarif(input));
+    const results = run.results!;
+    expect(results).toHaveLength(input.findings.length);
+    results.forEach((result, index) => {
+      const finding = input.findings[index]!;
+      expect(result.ruleId).toBe(finding.ruleId);
+      expect(run.tool.driver.rules![result.ruleIndex!]!.id).toBe(finding.ruleId);
+      expect(result.level).toBe({ error: 'error', warning: 'warning', info: 'note' }[finding.severity]);
+      expect(result.message.text).toBe(finding.message);
+      expect(result.partialFingerprints).toEqual({ 'resonixMigrate/v1': finding.fingerprint });
+    });
+    expect(run.properties?.summary).toEqual({ ...input.summary, suppressed: 2 });
+  });
+
+  it('puts paths relative to the root fingerprints use, or as percent-encoded file:// URIs', () => {
+    const input = fullReport();
+    const run = runOf(sarif(input));
+    const where = run.results!.map((result) => result.locations?.[0]?.physicalLocation?.artifactLocation);
+    expect(where[0]).toEqual({ uri: 'credentials/creds.json', uriBaseId: 'STATEDIR' });
+    expect(where[1]).toEqual({ uri: 'etc/systemd/system/resonix-gateway.service', uriBaseId: 'ROOTFS' });
+    expect(where[2]).toEqual({ uri: 'file:///opt/backups/%C3%B1and%C3%BA/alice%20backup%20%231%3F.tar.gz' });
+    expect(where[3]).toEqual({ uri: '.resonix-work', uriBaseId: 'HOME' });
+    expect(where[4]).toEqual({ uri: '.', uriBaseId: 'STATEDIR' }); // no path: placed at its install
+    expect(where[6]).toEqual({ uri: '.', uriBaseId: 'STATEDIR' }); // the state dir itself
+    expect(run.originalUriBaseIds).toEqual({
+      STATEDIR: { uri: 'file:///home/alice/.resonix/', description: { text: 'STATEDIR on the scanned machine' } },
+      HOME: { uri: 'file:///home/alice/', description: { text: 'HOME on the scanned machine' } },
+      ROOTFS: { uri: 'file:///mnt/image/', description: { text: 'ROOTFS on the scanned machine' } },
+    });
+    // every location resolves back to the original path, through the same root as normalisePath
+    input.findings.forEach((finding, index) => {
+      const location = where[index]!;
+      const base = location.uriBaseId ? run.originalUriBaseIds![location.uriBaseId]!.uri! : undefined;
+      const resolved = decodeURIComponent(new URL(location.uri!, base).pathname).replace(/\/$/, '');
+      expect(resolved).toBe(finding.path ?? finding.install);
+      const normalised = normalisePath(finding.path ?? finding.install!, input.roots!);
+      expect(normalised.startsWith('$') ? normalised.slice(1).split('/')[0] : undefined).toBe(location.uriBaseId);
+    });
+  });
+
+  it('declares only the roots it uses, each ending with a slash', () => {
+    const input = report([CHMOD], { roots: { HOME, STATEDIR: `${STATEDIR}/`, ROOTFS } });
+    const run = runOf(sarif(input));
+    expect(Object.keys(run.originalUriBaseIds!)).toEqual(['STATEDIR']);
+    expect(run.originalUriBaseIds!.STATEDIR!.uri).toBe('file:///home/alice/.resonix/');
+  });
+
+  it('encodes path characters that would break a URI', () => {
+    const input = report([{ ...CHMOD, path: `${STATEDIR}/a b/c#d?e%f/g:h/\u00e9\u{1f600}` }, { ...CHMOD, path: '/tmp/x:y z' }]);
+    const results = runOf(sarif(input)).results!;
+    expect(results[0]!.locations![0]!.physicalLocation!.artifactLocation!.uri).toBe('a%20b/c%23d%3Fe%25f/g%3Ah/%C3%A9%F0%9F%98%80');
+    expect(results[1]!.locations![0]!.physicalLocation!.artifactLocation!.uri).toBe('file:///tmp/x%3Ay%20z');
+  });
+
+  it('a fix with actions becomes a schema-valid no-op artifact change; commands in the description', () => {
+    const results = runOf(sarif(fullReport())).results!;
+    const fix = results[0]!.fixes![0]!;
+    expect(fix.description?.text).toBe(`Make it readable by alice only\n\n$ chmod 600 ${STATEDIR}/credentials/creds.json`);
+    expect(fix.artifactChanges).toEqual([
+      {
+        artifactLocation: { uri: 'credentials/creds.json', uriBaseId: 'STATEDIR' },
+        replacements: [{ deletedRegion: { byteOffset: 0, byteLength: 0 } }],
+        properties: { action: { kind: 'chmod', path: `${STATEDIR}/credentials/creds.json`, mode: '0600' } },
+      },
+    ]);
+    // a fix without actions is no SARIF fix, but its commands are kept in the result's properties
+    expect(results[2]!.fixes).toBeUndefined();
+    expect(results[2]!.properties?.fix).toEqual({ summary: 'Encrypt it', commands: ["age -p -o 'x.age' 'x'"] });
+    expect(results[1]!.fixes).toBeUndefined();
+  });
+
+  it('suppressed findings carry external suppressions with their justification', () => {
+    const results = runOf(sarif(fullReport())).results!;
+    expect(results[5]!.suppressions).toEqual([
+      { kind: 'external', status: 'accepted', justification: 'shared lab box, accepted (until 2099-01-01)', properties: { source: 'config', expires: '2099-01-01' } },
+    ]);
+    expect(results[6]!.suppressions?.[0]).toMatchObject({ kind: 'external', justification: 'known in baseline .resonix-migrate-baseline.json', properties: { source: 'baseline' } });
+    expect(results[0]!.suppressions).toBeUndefined();
+  });
+
+  it('reports problems, skipped rules and stale entries as notes of a successful invocation', () => {
+    const run = runOf(sarif(fullReport()));
+    const invocation = run.invocations![0]!;
+    expect(invocation.executionSuccessful).toBe(true);
+    const notes = invocation.toolExecutionNotifications!;
+    expect(notes.every((note) => note.level === 'note')).toBe(true);
+    expect(notes[0]).toMatchObject({ message: { text: 'EACCES: permission denied' }, locations: [{ physicalLocation: { artifactLocation: { uri: 'private', uriBaseId: 'HOME' } } }] });
+    expect(notes[1]).toMatchObject({ message: { text: 'Rule copy/sqlite-torn did not run: needs a baseline (--against a manifest or archive)' }, associatedRule: { id: 'copy/sqlite-torn', index: 4 } });
+    expect(notes[2]!.associatedRule).toEqual({ id: 'remote/mode-unset', index: 5 });
+    expect(notes).toHaveLength(5);
+  });
+
+  it('sets automationDetails.id from the category, with a trailing slash', () => {
+    expect(runOf(sarif(fullReport())).automationDetails?.id).toBe('resonix-migrate/verify/');
+    expect(runOf(sarif(fullReport(), { category: 'nightly/host-a' })).automationDetails?.id).toBe('nightly/host-a/');
+    expect(runOf(sarif(fullReport(), { category: 'nightly/' })).automationDetails?.id).toBe('nightly/');
+  });
+
+  it('keeps hostile strings inert: no raw control, bidi or lone surrogate characters in any string', () => {
+    const text = formatSarif(hostileReport(), RULES, {});
+    const strings: string[] = [];
+    const walk = (value: unknown): void => {
+      if (typeof value === 'string') strings.push(value);
+      else if (Array.isArray(value)) value.forEach(walk);
+      else if (value && typeof value === 'object') Object.values(value).forEach(walk);
+    };
+    walk(JSON.parse(text));
+    for (const value of strings) {
+      // eslint-disable-next-line no-control-regex
+      expect(value).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
+      expect(value).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/);
+    }
+    const results = runOf(JSON.parse(text) as Sarif.Log).results!;
+    expect(results[0]!.message.text).toBe('bad evil\\e[2J\\n::error::pwned</testcase><x>]]>| pipe ```tick`<script>alert(1)</script>\\ud800');
+    expect(results[0]!.locations![0]!.physicalLocation!.artifactLocation!.uri).toMatch(/^evil%1B%5B2J%0A%3A%3Aerror%3A%3Apwned%3C\/testcase%3E%3Cx%3E%5D%5D%3E%7C%20pipe%20%60%60%60tick%60%3Cscript%3E/);
+    expect(results[0]!.locations![0]!.physicalLocation!.artifactLocation!.uri).toContain('%EF%BF%BD.json');
+  });
+
+  it('is deterministic', () => {
+    expect(formatSarif(fullReport(), RULES, {})).toBe(formatSarif(fullReport(), RULES, {}));
+  });
+});
