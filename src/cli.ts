@@ -6,7 +6,7 @@ import { UsageError, loadToolConfig, type ToolConfig } from './config.js';
 import { runRules } from './engine.js';
 import { BaselineError, applyBaseline, applySuppressions, failsGate, makeBaseline, parseBaseline } from './gate.js';
 import { FixError, applyFixes, planFixes, type PlannedFix } from './fix/index.js';
-import type { Phase, Report, SeveritySetting } from './model.js';
+import type { Phase, Report, Rule, SeveritySetting } from './model.js';
 import { printable } from './reporters/escape.js';
 import { formatGithub } from './reporters/github.js';
 import { formatJson } from './reporters/json.js';
@@ -15,6 +15,7 @@ import { formatMarkdown } from './reporters/markdown.js';
 import { formatSarif } from './reporters/sarif.js';
 import { formatPretty } from './reporters/pretty.js';
 import { explainRule, formatRuleList } from './reporters/rules.js';
+import { loadPlugins } from './plugins.js';
 import { builtinRules } from './rules/index.js';
 import { scanMachine } from './scan/index.js';
 import { PROFILE_NAME } from './scan/resolve.js';
@@ -140,14 +141,14 @@ export function destinations(options: Pick<SharedOptions, 'format' | 'output'>):
   return list;
 }
 
-function render(format: Format, report: Report, options: SharedOptions, io: CliIo, toTerminal: boolean): string {
+function render(format: Format, report: Report, rules: readonly Rule[], options: SharedOptions, io: CliIo, toTerminal: boolean): string {
   switch (format) {
     case 'json':
       return formatJson(report);
     case 'sarif':
-      return formatSarif(report, builtinRules, options.category ? { category: options.category } : {});
+      return formatSarif(report, rules, options.category ? { category: options.category } : {});
     case 'junit':
-      return formatJunit(report, builtinRules);
+      return formatJunit(report, rules);
     case 'markdown':
       return formatMarkdown(report);
     case 'github': {
@@ -161,9 +162,9 @@ function render(format: Format, report: Report, options: SharedOptions, io: CliI
   }
 }
 
-function writeReports(report: Report, options: SharedOptions, io: CliIo): void {
+function writeReports(report: Report, rules: readonly Rule[], options: SharedOptions, io: CliIo): void {
   for (const destination of destinations(options)) {
-    const text = render(destination.format, report, options, io, destination.file === undefined);
+    const text = render(destination.format, report, rules, options, io, destination.file === undefined);
     if (destination.file) fs.writeFileSync(path.resolve(io.cwd, destination.file), text, { mode: 0o600 });
     else io.stdout(text);
   }
@@ -194,9 +195,22 @@ function gateReport(report: Report, options: SharedOptions, toolConfig: ToolConf
   return gated;
 }
 
+/** This tool's config, and the built-in rules plus those of its plugins (ids checked against both). */
+async function loadConfigAndRules(configFlag: string | undefined, io: CliIo): Promise<{ toolConfig: ToolConfig; rules: readonly Rule[] }> {
+  const builtinIds = new Set(builtinRules.map((rule) => rule.meta.id));
+  const toolConfig = await loadToolConfig({ ...(configFlag ? { explicitPath: path.resolve(io.cwd, configFlag) } : {}), cwd: io.cwd, knownRuleIds: builtinIds });
+  const pluginRules = toolConfig.plugins.length > 0 ? await loadPlugins(toolConfig.plugins, { ...(toolConfig.filepath ? { configFile: toolConfig.filepath } : {}), cwd: io.cwd, builtin: builtinRules }) : [];
+  const rules = [...builtinRules, ...pluginRules];
+  const known = new Set(rules.map((rule) => rule.meta.id));
+  for (const id of [...Object.keys(toolConfig.rules), ...toolConfig.suppressions.map((item) => item.rule).filter((id) => id !== '*')]) {
+    if (!known.has(id)) throw new UsageError(`${toolConfig.filepath ?? 'config'}: unknown rule "${id}" (resonix-migrate rules lists them)`);
+  }
+  return { toolConfig, rules };
+}
+
 async function runScanCommand(phase: Phase, options: SharedOptions, io: CliIo, rootfs?: string): Promise<number> {
-  const known = new Set(builtinRules.map((rule) => rule.meta.id));
-  const toolConfig: ToolConfig = await loadToolConfig({ ...(options.config ? { explicitPath: path.resolve(io.cwd, options.config) } : {}), cwd: io.cwd, knownRuleIds: known });
+  const { toolConfig, rules } = await loadConfigAndRules(options.config, io);
+  const known = new Set(rules.map((rule) => rule.meta.id));
   const severities = { ...toolConfig.rules, ...parseRuleFlags(options.rule, known) };
   const profile = profileOf(options);
   let root = '/';
@@ -221,7 +235,7 @@ async function runScanCommand(phase: Phase, options: SharedOptions, io: CliIo, r
   };
   const check = async (): Promise<{ report: Report; machine: Awaited<ReturnType<typeof scanMachine>>['machine'] }> => {
     const { machine, secrets } = await scanMachine(scanOptions);
-    const report = runRules({ phase, machine, severities, secrets, only: knownIds(options.only, known, '--only'), skip: knownIds(options.skip, known, '--skip') });
+    const report = runRules({ phase, machine, rules, severities, secrets, only: knownIds(options.only, known, '--only'), skip: knownIds(options.skip, known, '--skip') });
     return { report: gateReport(report, options, toolConfig, io), machine };
   };
   let { report, machine } = await check();
@@ -237,7 +251,7 @@ async function runScanCommand(phase: Phase, options: SharedOptions, io: CliIo, r
       ({ report, machine } = await check());
     }
   }
-  writeReports(report, options, io);
+  writeReports(report, rules, options, io);
   if (options.writeBaseline) {
     fs.writeFileSync(path.resolve(io.cwd, options.writeBaseline), `${JSON.stringify(makeBaseline(report, new Date()), null, 2)}\n`, { mode: 0o600 });
   }
@@ -274,16 +288,20 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .command('rules')
     .description('list every rule with its severity and phases')
     .addOption(new Option('--format <format>', 'output format').choices(['pretty', 'json']).default('pretty'))
-    .action((options: { format: string }) => {
-      io.stdout(formatRuleList(builtinRules, options.format === 'json' ? 'json' : 'pretty'));
+    .option('--config <file>', "this tool's config (its plugins' rules are listed too)")
+    .action(async (options: { format: string; config?: string }) => {
+      const { rules } = await loadConfigAndRules(options.config, io);
+      io.stdout(formatRuleList(rules, options.format === 'json' ? 'json' : 'pretty'));
       setExit(EXIT.ok);
     });
   program
     .command('explain')
     .argument('<rule>', 'a rule id, e.g. copy/config-only')
     .description('what a rule checks, why it matters, how to fix it')
-    .action((id: string) => {
-      const text = explainRule(id, builtinRules);
+    .option('--config <file>', "this tool's config (to explain its plugins' rules)")
+    .action(async (id: string, options: { config?: string }) => {
+      const { rules } = await loadConfigAndRules(options.config, io);
+      const text = explainRule(id, rules);
       if (text === undefined) throw new UsageError(`unknown rule "${id}" (resonix-migrate rules lists them)`);
       io.stdout(text);
       setExit(EXIT.ok);

@@ -48,7 +48,8 @@ export function validateConfig(raw: unknown, source: string, knownRuleIds: Reado
   if (record.rules !== undefined) {
     if (typeof record.rules !== 'object' || record.rules === null || Array.isArray(record.rules)) throw new UsageError(`${source}: "rules" must map rule ids to severities`);
     for (const [id, value] of Object.entries(record.rules as Record<string, unknown>)) {
-      if (!knownRuleIds.has(id)) throw new UsageError(`${source}: unknown rule "${id}" (resonix-migrate rules lists them)`);
+      // plugin rules are checked once the plugins are loaded (see plugins.ts)
+      if (!knownRuleIds.has(id) && !isPluginRuleId(id, knownRuleIds)) throw new UsageError(`${source}: unknown rule "${id}" (resonix-migrate rules lists them)`);
       if (typeof value !== 'string' || !SEVERITIES.has(value)) throw new UsageError(`${source}: rule "${id}" must be off, info, warning or error`);
       rules[id] = value as SeveritySetting;
     }
@@ -73,7 +74,7 @@ function validateSuppressions(raw: unknown, source: string, knownRuleIds: Readon
     const { rule, path: glob, reason, expires, ...rest } = item as Record<string, unknown>;
     if (Object.keys(rest).length > 0) throw new UsageError(`${where}: unknown key "${Object.keys(rest)[0]}"`);
     if (typeof rule !== 'string' || (rule !== '*' && !knownRuleIds.has(rule) && !rule.includes('/'))) throw new UsageError(`${where}: "rule" must be a rule id`);
-    if (typeof rule === 'string' && rule !== '*' && !knownRuleIds.has(rule) && !isPluginRuleId(rule)) throw new UsageError(`${where}: unknown rule "${rule}"`);
+    if (typeof rule === 'string' && rule !== '*' && !knownRuleIds.has(rule) && !isPluginRuleId(rule, knownRuleIds)) throw new UsageError(`${where}: unknown rule "${rule}"`);
     if (typeof glob !== 'string' || glob === '') throw new UsageError(`${where}: "path" must be a glob`);
     if (typeof reason !== 'string' || reason.trim() === '') throw new UsageError(`${where}: a "reason" is required`);
     if (expires !== undefined && (typeof expires !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(expires))) throw new UsageError(`${where}: "expires" must be a date YYYY-MM-DD`);
@@ -81,9 +82,10 @@ function validateSuppressions(raw: unknown, source: string, knownRuleIds: Readon
   });
 }
 
-/** Plugin rules are namespaced `plugin-name/rule` with more than one slash or a scope: checked when plugins load. */
-function isPluginRuleId(id: string): boolean {
-  return id.split('/').length > 2 || id.startsWith('@');
+/** An id outside the built-in families may belong to a plugin: checked when plugins load. */
+export function isPluginRuleId(id: string, builtinIds: ReadonlySet<string>): boolean {
+  const family = id.slice(0, id.lastIndexOf('/'));
+  return family !== '' && ![...builtinIds].some((builtin) => builtin.startsWith(`${family}/`));
 }
 
 /** cosmiconfig's own meta-config places, looked up in process.cwd() whenever an explorer is made */

@@ -1,0 +1,62 @@
+// Rules from outside. A plugin is an ES module (a package name or a path, relative to the config file)
+// that exports `name` and `rules`: rules with exactly the built-in shape ({ meta, check }), whose ids are
+// namespaced `<name>/<rule>`. They run through the same engine, masking and reporters as built-in rules.
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { UsageError } from './config.js';
+import type { Phase, Rule } from './model.js';
+import { PHASES } from './model.js';
+
+const SEVERITIES = new Set(['error', 'warning', 'info']);
+const PLUGIN_NAME = /^(@[a-z0-9-]+\/)?[a-z0-9][a-z0-9-]*$/;
+
+function validRule(rule: unknown, plugin: string, name: string, builtinFamilies: Set<string>): Rule {
+  const candidate = rule as Rule;
+  const meta = candidate?.meta;
+  const where = `plugin ${plugin}`;
+  if (!meta || typeof candidate.check !== 'function') throw new UsageError(`${where}: every rule needs { meta, check }`);
+  if (typeof meta.id !== 'string' || !meta.id.startsWith(`${name}/`) || !/^[a-z0-9-]+$/.test(meta.id.slice(name.length + 1))) {
+    throw new UsageError(`${where}: rule id "${String(meta.id)}" must be namespaced "${name}/<rule>"`);
+  }
+  if (builtinFamilies.has(name)) throw new UsageError(`${where}: "${name}" is a built-in rule family`);
+  for (const key of ['title', 'description', 'why', 'fix'] as const) {
+    if (typeof meta[key] !== 'string' || meta[key].trim() === '') throw new UsageError(`${where}: ${meta.id} needs meta.${key}`);
+  }
+  if (!SEVERITIES.has(meta.severity)) throw new UsageError(`${where}: ${meta.id} has severity "${String(meta.severity)}"`);
+  if (!Array.isArray(meta.phases) || meta.phases.length === 0 || meta.phases.some((phase: Phase) => !PHASES.includes(phase))) {
+    throw new UsageError(`${where}: ${meta.id} needs phases from ${PHASES.join(', ')}`);
+  }
+  return candidate;
+}
+
+export async function loadPlugins(specifiers: string[], options: { configFile?: string; cwd: string; builtin: readonly Rule[] }): Promise<Rule[]> {
+  const base = options.configFile ? path.dirname(options.configFile) : options.cwd;
+  const require = createRequire(path.join(base, 'noop.js'));
+  const builtinFamilies = new Set(options.builtin.map((rule) => rule.meta.id.split('/')[0]!));
+  const loaded: Rule[] = [];
+  for (const specifier of specifiers) {
+    const isPath = specifier.startsWith('.') || path.isAbsolute(specifier);
+    let url: string;
+    try {
+      url = pathToFileURL(isPath ? path.resolve(base, specifier) : require.resolve(specifier)).href;
+    } catch {
+      throw new UsageError(`cannot find plugin "${specifier}" (from ${base})`);
+    }
+    let module: { name?: unknown; rules?: unknown; default?: { name?: unknown; rules?: unknown } };
+    try {
+      module = (await import(url)) as typeof module;
+    } catch (error) {
+      throw new UsageError(`cannot load plugin "${specifier}": ${(error as Error).message.split('\n')[0]}`);
+    }
+    const exported = module.rules ? module : (module.default ?? {});
+    if (typeof exported.name !== 'string' || !PLUGIN_NAME.test(exported.name)) throw new UsageError(`plugin ${specifier} must export a lower-case "name"`);
+    if (!Array.isArray(exported.rules)) throw new UsageError(`plugin ${specifier} must export "rules", an array`);
+    for (const rule of exported.rules) {
+      const valid = validRule(rule, specifier, exported.name, builtinFamilies);
+      if ([...options.builtin, ...loaded].some((other) => other.meta.id === valid.meta.id)) throw new UsageError(`plugin ${specifier}: rule id ${valid.meta.id} is taken`);
+      loaded.push(valid);
+    }
+  }
+  return loaded;
+}
