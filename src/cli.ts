@@ -19,6 +19,7 @@ import { loadPlugins } from './plugins.js';
 import { builtinRules } from './rules/index.js';
 import { scanMachine } from './scan/index.js';
 import { PROFILE_NAME } from './scan/resolve.js';
+import { maskSecrets } from './scan/secrets.js';
 import { TOOL } from './version.js';
 
 export const EXIT = { ok: 0, findings: 1, failure: 2 } as const;
@@ -327,11 +328,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       return error.exitCode === 0 ? EXIT.ok : EXIT.failure;
     }
     if (error instanceof UsageError || error instanceof FixError) {
-      io.stderr(`resonix-migrate: ${error.message}\n`);
+      io.stderr(`resonix-migrate: ${printable(maskSecrets(error.message))}\n`);
       return EXIT.failure;
     }
     const message = error instanceof Error ? error.message : String(error);
-    io.stderr(`resonix-migrate: internal error: ${message.split('\n')[0]}\n`);
+    io.stderr(`resonix-migrate: internal error: ${printable(maskSecrets(message.split('\n')[0] ?? ''))}\n`);
     if (io.env.RESONIX_MIGRATE_DEBUG && error instanceof Error) io.stderr(`${error.stack}\n`);
     return EXIT.failure;
   }

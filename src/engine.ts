@@ -22,9 +22,16 @@ export interface EngineOptions {
   skip?: string[];
 }
 
-function maskFinding(finding: Finding, secrets: string[]): Finding {
+/**
+ * The unmasked actions of a finding, for `--fix` only: a symbol key never reaches JSON or any reporter,
+ * while the visible `fix.actions` are masked like every other string.
+ */
+export const RAW_ACTIONS = Symbol('resonix-migrate.rawActions');
+export type WithRawActions = Finding & { [RAW_ACTIONS]?: NonNullable<Finding['fix']>['actions'] };
+
+function maskFinding(finding: Finding, secrets: string[]): WithRawActions {
   const mask = (text: string): string => maskSecrets(text, secrets);
-  return {
+  const masked: WithRawActions = {
     ruleId: finding.ruleId,
     severity: finding.severity,
     message: mask(finding.message),
@@ -36,11 +43,13 @@ function maskFinding(finding: Finding, secrets: string[]): Finding {
           fix: {
             summary: mask(finding.fix.summary),
             commands: finding.fix.commands.map(mask),
-            ...(finding.fix.actions ? { actions: finding.fix.actions } : {}),
+            ...(finding.fix.actions ? { actions: finding.fix.actions.map((action) => ({ ...action, path: mask(action.path) })) } : {}),
           },
         }
       : {}),
   };
+  if (finding.fix?.actions) masked[RAW_ACTIONS] = finding.fix.actions;
+  return masked;
 }
 
 type Roots = NonNullable<Report['roots']>;
@@ -136,7 +145,7 @@ export function runRules(options: EngineOptions): Report {
       findings.push(crashFinding(rule, error));
     }
   }
-  const unique = new Map<string, Finding>();
+  const unique = new Map<string, WithRawActions>();
   for (const finding of findings.map((item) => maskFinding(item, secrets))) {
     const key = `${finding.ruleId}\u0000${finding.path ?? ''}\u0000${finding.message}`;
     if (!unique.has(key)) unique.set(key, finding);

@@ -4,6 +4,7 @@
 // every action before applying any, so a missing permission stops it before it half-applies.
 import fs from 'node:fs';
 import path from 'node:path';
+import { RAW_ACTIONS, type WithRawActions } from '../engine.js';
 import type { FixAction, Machine, Report } from '../model.js';
 
 export class FixError extends Error {}
@@ -39,12 +40,15 @@ export function planFixes(report: Report): PlannedFix[] {
   const seen = new Set<string>();
   const plan: PlannedFix[] = [];
   for (const finding of report.findings) {
-    for (const action of finding.fix?.actions ?? []) {
+    const shown = finding.fix?.actions ?? [];
+    // the real paths, for applying; the shown (masked) ones, for printing
+    const raw = (finding as WithRawActions)[RAW_ACTIONS] ?? shown;
+    raw.forEach((action, index) => {
       const key = JSON.stringify(action);
-      if (seen.has(key)) continue;
+      if (seen.has(key)) return;
       seen.add(key);
-      plan.push({ action, command: commandOf(action), ruleId: finding.ruleId });
-    }
+      plan.push({ action, command: commandOf(shown[index] ?? action), ruleId: finding.ruleId });
+    });
   }
   return plan;
 }

@@ -1,0 +1,92 @@
+// Masking is one central step: findings from every rule, built over a Machine whose every string field
+// carries a canary secret, must not let one survive in any format.
+import { describe, expect, it } from 'vitest';
+import { runRules } from '../src/engine.js';
+import type { Machine, Phase } from '../src/model.js';
+import { PHASES } from '../src/model.js';
+import { formatGithub } from '../src/reporters/github.js';
+import { formatJson } from '../src/reporters/json.js';
+import { formatJunit } from '../src/reporters/junit.js';
+import { formatMarkdown } from '../src/reporters/markdown.js';
+import { formatPretty } from '../src/reporters/pretty.js';
+import { formatSarif } from '../src/reporters/sarif.js';
+import { builtinRules } from '../src/rules/index.js';
+import { config, entries, home, install, machine, service } from './helpers/machine.js';
+import { CANARIES, findCanaries } from './helpers/scenario.js';
+
+const canary = CANARIES[0]!;
+const token = CANARIES[1]!;
+
+/** A broken machine whose names, paths, config values, env values and unit lines all carry canaries. */
+function poisoned(): Machine {
+  const stateDir = `/home/alice/.resonix`;
+  const inventory = entries([
+    ['', 0o755],
+    ['resonix.json', 0o644],
+    [`credentials/${canary}.json`, 0o644, 0],
+    [`agents/main/sessions/${token}.jsonl`, 0o666],
+    ['state/resonix.sqlite', 0o600, undefined, { size: 10 }],
+  ]);
+  inventory.push({ path: `link-${canary}`, type: 'symlink', mode: 0o777, uid: 1000, gid: 1000, size: 10, mtimeMs: 0, linkTarget: `/Users/bob/${token}`, linkBroken: true });
+  const poisonedInstall = install(stateDir, [], {
+    inventory: { root: stateDir, exists: true, entries: inventory },
+    config: config({
+      gatewayMode: 'remote',
+      remoteUrl: `wss://gw.example.net/${canary}`,
+      lastTouchedVersion: '2099.1.1',
+      envRefs: [`KEY_${token}`],
+      paths: [{ key: `agents.list[0].workspace`, value: `/Users/bob/${canary}` }],
+      includes: [`/etc/${canary}.json5`],
+      includeChecks: [{ value: `/etc/${canary}.json5`, resolved: `/etc/${canary}.json5`, exists: false, outside: true, cycle: false, from: `${stateDir}/resonix.json` }],
+      whatsappAccounts: [{ id: canary }],
+      parseError: { message: `unexpected ${token}`, line: 1, column: 2 },
+    }),
+    sqlite: [{ path: 'state/resonix.sqlite', valid: true, pageSize: 4096, pageCount: 9, userVersion: 99, size: 10 }],
+    partialTranscripts: [`agents/main/sessions/${token}.jsonl`],
+    sessionRefs: [{ file: 'agents/main/sessions/sessions.json', sessionFiles: [`/Users/bob/${canary}.jsonl`], skillPaths: [`/Users/bob/${token}`], missingTranscripts: [`agents/main/sessions/${canary}.jsonl`] }],
+    workspaces: [
+      {
+        agentId: canary,
+        path: `/home/alice/${canary}`,
+        source: 'config',
+        inventory: { root: `/home/alice/${canary}`, exists: false, entries: [] },
+        git: { secretFiles: [`.env-${canary}`], secretHits: [{ path: `MEMORY-${token}.md`, line: 3, kind: 'Anthropic API key' }] },
+      },
+    ],
+    dotenvKeys: [],
+  });
+  const unit = service(`/home/alice/.resonix-${'x'}`, {
+    name: `resonix-gateway-${canary}.service`,
+    execStart: [`/Users/bob/.nvm/${canary}/node`, `--token=${token}`],
+    env: { HOME: `/Users/bob`, RESONIX_STATE_DIR: `/home/alice/.resonix-x`, RESONIX_HOME: `/home/alice/.resonix` },
+    envKeys: ['HOME', 'RESONIX_GATEWAY_TOKEN'],
+    secretEnvKeys: ['RESONIX_GATEWAY_TOKEN'],
+    missingPaths: [`/Users/bob/.nvm/${canary}/node`],
+    nodeVersion: '18.0.0',
+  });
+  return machine([home([poisonedInstall], { services: [unit], workspaceDirs: [{ path: `/home/alice/${token}`, markers: ['AGENTS.md', 'SOUL.md'] }] })], {
+    archives: [{ path: `/tmp/${canary}.tgz`, format: 'tar.gz', encrypted: false, mode: 0o644, uid: 1000, gid: 1000, size: 100, holdsResonixState: true, inTempDir: true, secretMembers: [`.resonix/${token}.json`] }],
+    runtime: { resonixVersion: '2026.1.1', nodeVersion: '18.0.0', openPorts: [18789] },
+    problems: [{ path: `/home/alice/${canary}`, code: 'EACCES', message: `cannot list ${token}` }],
+  });
+}
+
+describe('central secret masking', () => {
+  for (const phase of PHASES as readonly Phase[]) {
+    it(`${phase}: findings from every rule, in every format, carry no canary`, () => {
+      const target = poisoned();
+      const report = runRules({ phase, machine: target, baseline: target, secrets: CANARIES });
+      expect(report.findings.length).toBeGreaterThan(5);
+      const outputs = [
+        formatJson(report),
+        formatPretty(report, { color: false, verbose: true }),
+        formatSarif(report, builtinRules),
+        formatJunit(report, builtinRules),
+        formatMarkdown(report),
+        formatGithub(report).stdout,
+        formatGithub(report).summary,
+      ];
+      outputs.forEach((output, index) => expect(findCanaries(output), `output ${index}: ${output.split('\n').filter((line) => findCanaries(line).length > 0).slice(0, 3).join(' | ')}`).toEqual([]));
+    });
+  }
+});
