@@ -15,7 +15,19 @@ export interface ArchiveInspection {
   partlyEncrypted?: boolean;
   members?: ArchiveMember[];
   membersTruncated?: boolean;
+  /** which limit stopped the listing, when one did */
+  limitHit?: 'maxMembers' | 'maxBytes';
   listError?: string;
+}
+
+/**
+ * Sees one tar member's data as it streams past (nothing is written anywhere). Keep only what you need:
+ * the data of a big member flows through in chunks.
+ */
+export interface MemberSink {
+  data(chunk: Buffer): void;
+  /** `complete` is false when the listing stopped (damage, a limit) before the member's data ended */
+  end(complete: boolean): void;
 }
 
 export interface InspectOptions {
@@ -23,16 +35,23 @@ export interface InspectOptions {
   maxMembers?: number;
   /** stop a tar listing after this many (decompressed) tar bytes (default 64 GiB): bounds gzip bombs */
   maxBytes?: number;
+  /**
+   * Called for each tar member as its header is read; a returned sink is fed the member's data. Zip data
+   * is never inflated, so zip members are not offered.
+   */
+  onTarMember?: (member: ArchiveMember) => MemberSink | undefined;
 }
 
 interface Limits {
   maxMembers: number;
   maxBytes: number;
+  onTarMember?: InspectOptions['onTarMember'];
 }
 
 interface Listing {
   members: ArchiveMember[];
   membersTruncated?: boolean;
+  limitHit?: ArchiveInspection['limitHit'];
   listError?: string;
 }
 
@@ -45,6 +64,7 @@ export async function inspectArchiveFile(hostPath: string, opts: InspectOptions 
   const limits: Limits = {
     maxMembers: opts.maxMembers ?? DEFAULT_MAX_MEMBERS,
     maxBytes: opts.maxBytes ?? DEFAULT_MAX_BYTES,
+    ...(opts.onTarMember ? { onTarMember: opts.onTarMember } : {}),
   };
   let handle: FileHandle;
   try {
@@ -107,7 +127,9 @@ async function readAt(handle: FileHandle, position: number, length: number): Pro
   return buffer.subarray(0, bytesRead);
 }
 
-const READ_CHUNK = 64 * 1024;
+const READ_CHUNK = 256 * 1024;
+// zlib output chunks: the default 16 KiB makes the per-chunk overhead (not inflate) the cost of a big archive
+const GUNZIP_CHUNK = 256 * 1024;
 
 /**
  * A stream of the file from `start`. Not `handle.createReadStream()`: destroying that one closes the
@@ -197,17 +219,24 @@ function tarFailure(error: unknown, count: number): string {
 function listTar(handle: FileHandle, gzipped: boolean, limits: Limits): Promise<Listing> {
   return new Promise((resolve) => {
     const source = readFrom(handle, 0);
-    const gunzip = gzipped ? createGunzip() : undefined;
+    const gunzip = gzipped ? createGunzip({ chunkSize: GUNZIP_CHUNK }) : undefined;
     const tarInput: Readable = gunzip ?? source;
     const extract = tarStream.extract();
     const members: ArchiveMember[] = [];
     let upstreamError: { error: unknown; describe: DescribeFailure } | undefined;
     let tarBytes = 0;
     let settled = false;
+    let sink: MemberSink | undefined;
+    const endSink = (complete: boolean): void => {
+      const current = sink;
+      sink = undefined;
+      current?.end(complete);
+    };
 
     const settle = (outcome: Omit<Listing, 'members'>): void => {
       if (settled) return;
       settled = true;
+      endSink(false);
       source.destroy();
       gunzip?.destroy();
       extract.destroy();
@@ -228,15 +257,24 @@ function listTar(handle: FileHandle, gzipped: boolean, limits: Limits): Promise<
 
     tarInput.on('data', (chunk: Buffer) => {
       tarBytes += chunk.length;
-      if (tarBytes > limits.maxBytes) settle({ membersTruncated: true });
+      if (tarBytes > limits.maxBytes) settle({ membersTruncated: true, limitHit: 'maxBytes' });
     });
     extract.on('entry', (header, stream, next) => {
       // a damaged archive destroys the current entry's stream with the parser's error, reported already
-      stream.on('error', () => undefined);
-      if (members.length >= limits.maxMembers) return settle({ membersTruncated: true });
-      members.push(tarMember(header));
-      stream.on('end', () => next());
-      stream.resume(); // drain the member's data without keeping it
+      stream.on('error', () => endSink(false));
+      if (members.length >= limits.maxMembers) return settle({ membersTruncated: true, limitHit: 'maxMembers' });
+      const member = tarMember(header);
+      members.push(member);
+      sink = limits.onTarMember?.(member);
+      if (sink) {
+        const current = sink;
+        stream.on('data', (chunk: unknown) => current.data(chunk as Buffer));
+      }
+      stream.on('end', () => {
+        endSink(true);
+        next();
+      });
+      stream.resume(); // drain the member's data; only a sink keeps any of it
     });
     extract.on('finish', () => finished());
     extract.on('error', (error: unknown) => finished(error));
@@ -299,7 +337,7 @@ function listZip(handle: FileHandle, limits: Limits): Promise<ArchiveInspection>
         format: 'zip',
         ...zipEncryption(tally),
         members,
-        ...(truncated ? { membersTruncated: true } : {}),
+        ...(truncated ? { membersTruncated: true, limitHit: 'maxMembers' as const } : {}),
         ...(listError === undefined ? {} : { listError }),
       });
     // decodeStrings off: yauzl would reject "../" and absolute names, which we want listed as they are.

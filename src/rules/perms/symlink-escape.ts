@@ -1,17 +1,49 @@
-import type { FileInventory, Rule, RuleReport } from '../../model.js';
+import type { FileInventory, Phase, Rule, RuleReport } from '../../model.js';
 import { REBUILDABLE_DIR, installsOf, isInside, joinPath, plural, sample, sh } from '../lib.js';
 import path from 'node:path';
 
-function escapes(inventory: FileInventory): { path: string; target: string; broken: boolean }[] {
-  const found: { path: string; target: string; broken: boolean }[] = [];
+interface Escape {
+  path: string;
+  target: string;
+  broken: boolean;
+  /** inspect: an absolute target names a path on whatever machine the archive is restored to */
+  absolute?: boolean;
+}
+
+/**
+ * In an archive (phase inspect) nothing was resolved on disk: a link is broken when its relative target,
+ * inside the inventory, is not a member (nor below a member that is itself a link).
+ */
+function brokenInArchive(inventory: FileInventory, targetPath: string, members: Map<string, string>): boolean {
+  const relative = path.posix.relative(inventory.root, targetPath);
+  if (relative === '' || members.has(relative)) return false;
+  const parts = relative.split('/');
+  for (let i = 1; i < parts.length; i++) if (members.get(parts.slice(0, i).join('/')) === 'symlink') return false;
+  return true;
+}
+
+function escapes(inventory: FileInventory, phase: Phase): Escape[] {
+  const found: Escape[] = [];
+  const members = phase === 'inspect' ? new Map(inventory.entries.map((entry) => [entry.path, entry.type])) : undefined;
   for (const entry of inventory.entries) {
     if (entry.type !== 'symlink' || REBUILDABLE_DIR.test(entry.path)) continue;
     const target = entry.linkTarget ?? '';
-    const absolute = path.posix.resolve(path.posix.dirname(joinPath(inventory.root, entry.path)), target);
-    const outside = !isInside(absolute, inventory.root);
-    if (entry.linkBroken || outside) found.push({ path: joinPath(inventory.root, entry.path), target, broken: entry.linkBroken === true });
+    const resolved = path.posix.resolve(path.posix.dirname(joinPath(inventory.root, entry.path)), target);
+    const outside = !isInside(resolved, inventory.root);
+    const item = { path: joinPath(inventory.root, entry.path), target };
+    if (members) {
+      const absolute = path.posix.isAbsolute(target);
+      const broken = !absolute && !outside && brokenInArchive(inventory, resolved, members);
+      if (absolute || outside || broken) found.push({ ...item, broken, ...(absolute ? { absolute } : {}) });
+    } else if (entry.linkBroken || outside) {
+      found.push({ ...item, broken: entry.linkBroken === true });
+    }
   }
   return found;
+}
+
+function describe(item: Escape): string {
+  return `${item.path} -> ${item.target}${item.broken ? ' (broken)' : item.absolute ? ' (absolute)' : ''}`;
 }
 
 export const rule: Rule = {
@@ -21,27 +53,34 @@ export const rule: Rule = {
     severity: 'warning',
     phases: ['audit', 'verify', 'image', 'inspect'],
     description:
-      'A symlink inside the state dir or a workspace is broken, or points outside it (often into the old machine\'s paths). Links in dirs Resonix rebuilds (plugin-skills/, cache/, tmp/, npm/, tools/) are left alone.',
+      "A symlink inside the state dir or a workspace is broken, or points outside it (often into the old machine's paths). In an archive, a link to an absolute path counts too, and a relative one is broken when the archive does not hold its target. Links in dirs Resonix rebuilds (plugin-skills/, cache/, tmp/, npm/, tools/) are left alone.",
     why: 'A copy keeps the link but not what it points to: the gateway finds nothing there on the new machine, or reads a file the backup never held.',
     fix: 'Replace the link with the file it points to, or fix its target.',
   },
-  check({ machine }) {
+  check({ phase, machine }) {
     const reports: RuleReport[] = [];
     for (const { install } of installsOf(machine)) {
       const inventories = [install.inventory, ...install.workspaces.map((workspace) => workspace.inventory).filter((inventory) => !isInside(inventory.root, install.stateDir))];
       for (const inventory of inventories) {
-        const found = escapes(inventory);
+        const found = escapes(inventory, phase);
         if (found.length === 0) continue;
         const broken = found.filter((item) => item.broken).length;
+        const where = phase === 'inspect' ? 'point outside it or to an absolute path' : 'point outside it';
         reports.push({
-          message: `${plural(found.length, 'symlink')} under ${inventory.root} ${broken > 0 ? `${broken === found.length ? 'are' : 'include'} broken or ` : ''}point outside it.`,
+          message: `${plural(found.length, 'symlink')} under ${inventory.root} ${broken > 0 ? `${broken === found.length ? 'are' : 'include'} broken or ` : ''}${where}.`,
           path: inventory.root,
           install: install.id,
-          evidence: sample(found.map((item) => `${item.path} -> ${item.target}${item.broken ? ' (broken)' : ''}`)),
-          fix: {
-            summary: 'Copy the real file in place of each link (or point it at the new path).',
-            commands: found.slice(0, 10).map((item) => (item.broken ? `ln -sfn <new-target> ${sh(item.path)}` : `cp --remove-destination "$(readlink -f ${sh(item.path)})" ${sh(item.path)}`)),
-          },
+          evidence: sample(found.map(describe)),
+          fix:
+            phase === 'inspect'
+              ? {
+                  summary: 'The archive holds the links, not what they point to: on the machine it was made on, replace each link with its file (or archive with --dereference), then make the archive again.',
+                  commands: [`tar --dereference -czf resonix-backup.tgz ${sh(inventory.root)}   # on the machine the archive was made on`],
+                }
+              : {
+                  summary: 'Copy the real file in place of each link (or point it at the new path).',
+                  commands: found.slice(0, 10).map((item) => (item.broken ? `ln -sfn <new-target> ${sh(item.path)}` : `cp --remove-destination "$(readlink -f ${sh(item.path)})" ${sh(item.path)}`)),
+                },
         });
       }
     }
