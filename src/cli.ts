@@ -6,7 +6,7 @@ import { UsageError, loadToolConfig, type ToolConfig } from './config.js';
 import { runRules } from './engine.js';
 import { BaselineError, applyBaseline, applySuppressions, failsGate, makeBaseline, parseBaseline } from './gate.js';
 import { FixError, applyFixes, planFixes, type PlannedFix } from './fix/index.js';
-import type { Phase, Report, Rule, SeveritySetting } from './model.js';
+import type { Machine, Phase, Report, Rule, SeveritySetting } from './model.js';
 import { printable } from './reporters/escape.js';
 import { formatGithub } from './reporters/github.js';
 import { formatJson } from './reporters/json.js';
@@ -15,6 +15,10 @@ import { formatMarkdown } from './reporters/markdown.js';
 import { formatSarif } from './reporters/sarif.js';
 import { formatPretty } from './reporters/pretty.js';
 import { explainRule, formatRuleList } from './reporters/rules.js';
+import { archiveBaseline, inspectArchive, looksLikeArchive } from './inspect/archive-machine.js';
+import { loadBaseline, type LoadedBaseline } from './manifest/baseline.js';
+import { createManifest, hashForBaseline, writeManifest } from './manifest/snapshot.js';
+import { ManifestError } from './manifest/types.js';
 import { loadPlugins } from './plugins.js';
 import { builtinRules } from './rules/index.js';
 import { scanMachine } from './scan/index.js';
@@ -55,6 +59,12 @@ interface SharedOptions {
   resonixVersion?: string;
   fix?: boolean;
   fixDryRun?: boolean;
+  /** audit --snapshot FILE, snapshot --out FILE */
+  snapshot?: string;
+  out?: string;
+  /** verify/inspect --against manifest.json|backup.tgz */
+  against?: string;
+  hash?: boolean;
 }
 
 const FORMATS = ['pretty', 'json', 'sarif', 'junit', 'github', 'markdown'] as const;
@@ -209,8 +219,26 @@ async function loadConfigAndRules(configFlag: string | undefined, io: CliIo): Pr
   return { toolConfig, rules };
 }
 
-async function runScanCommand(phase: Phase, options: SharedOptions, io: CliIo, rootfs?: string): Promise<number> {
+async function openArchive(file: string): Promise<Awaited<ReturnType<typeof inspectArchive>>> {
+  const inspected = await inspectArchive(file);
+  if (!inspected.opened) throw new UsageError(inspected.problems[0]?.message ?? `cannot open ${file}`);
+  return inspected;
+}
+
+/** A manifest (JSON from `snapshot`) or a backup archive, as a baseline. */
+async function baselineFrom(file: string, io: CliIo): Promise<LoadedBaseline> {
+  try {
+    return await loadBaseline(path.resolve(io.cwd, file));
+  } catch (error) {
+    if (error instanceof ManifestError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+async function runScanCommand(phase: Phase, options: SharedOptions, io: CliIo, rootfs?: string, archive?: string): Promise<number> {
   const { toolConfig, rules } = await loadConfigAndRules(options.config, io);
+  if (archive !== undefined && !fs.existsSync(path.resolve(io.cwd, archive))) throw new UsageError(`${archive}: no such file`);
+  if (archive !== undefined && (options.fix || options.fixDryRun)) throw new UsageError('inspect reads an archive and changes nothing: run the commands its findings show');
   const known = new Set(rules.map((rule) => rule.meta.id));
   const severities = { ...toolConfig.rules, ...parseRuleFlags(options.rule, known) };
   const profile = profileOf(options);
@@ -234,10 +262,22 @@ async function runScanCommand(phase: Phase, options: SharedOptions, io: CliIo, r
     ...(options.resonixVersion ? { resonixVersion: options.resonixVersion } : {}),
     archivePatterns: toolConfig.archives,
   };
+  const loaded = options.against ? await baselineFrom(options.against, io) : undefined;
+  const baseline = loaded?.machine;
   const check = async (): Promise<{ report: Report; machine: Awaited<ReturnType<typeof scanMachine>>['machine'] }> => {
-    const { machine, secrets } = await scanMachine(scanOptions);
-    const report = runRules({ phase, machine, rules, severities, secrets, only: knownIds(options.only, known, '--only'), skip: knownIds(options.skip, known, '--skip') });
-    return { report: gateReport(report, options, toolConfig, io), machine };
+    const scanned = archive !== undefined ? await openArchive(archive) : await scanMachine(scanOptions);
+    const secrets = loaded?.kind === 'archive' ? new Set([...scanned.secrets, ...loaded.secrets]) : scanned.secrets;
+    // the live files a baseline comparison needs are hashed only against a manifest that has hashes
+    const hashed = loaded?.kind === 'manifest' && loaded.manifest.hashing.enabled && archive === undefined;
+    const current = hashed ? await hashForBaseline(scanned.machine, loaded.machine) : scanned.machine;
+    if (options.snapshot) {
+      const out = path.resolve(io.cwd, options.snapshot);
+      await writeManifest(out, await createManifest(scanned, { hash: true }));
+      io.stderr(`Snapshot manifest written to ${printable(out)}\n`);
+    }
+    const report = runRules({ ...(baseline ? { baseline } : {}), phase, machine: current, rules, severities, secrets, only: knownIds(options.only, known, '--only'), skip: knownIds(options.skip, known, '--skip') });
+    // fixes act on the scanned machine (hashes are only for the comparison)
+    return { report: gateReport(report, options, toolConfig, io), machine: scanned.machine };
   };
   let { report, machine } = await check();
   // fix logs go where they cannot corrupt a machine-readable report
@@ -260,6 +300,27 @@ async function runScanCommand(phase: Phase, options: SharedOptions, io: CliIo, r
   return failsGate(report, { ...(options.failOn ? { failOn: options.failOn } : {}), ...(maxWarnings !== undefined ? { maxWarnings } : {}) }) ? EXIT.findings : EXIT.ok;
 }
 
+async function runSnapshot(options: SharedOptions, io: CliIo): Promise<number> {
+  const profile = profileOf(options);
+  const scanned = await scanMachine({
+    mode: 'live',
+    root: '/',
+    env: io.env,
+    cwd: io.cwd,
+    ...(options.home ? { home: path.resolve(io.cwd, options.home) } : {}),
+    ...(options.stateDir ? { stateDir: path.resolve(io.cwd, options.stateDir) } : {}),
+    ...(profile ? { profile } : {}),
+    ...(options.user ? { user: options.user } : {}),
+  });
+  const manifest = await createManifest(scanned, { hash: options.hash !== false });
+  const out = path.resolve(io.cwd, options.out!);
+  await writeManifest(out, manifest);
+  const installs = manifest.machine.homes.flatMap((home) => home.installs).filter((install) => install.inventory.exists);
+  const files = installs.reduce((sum, install) => sum + install.inventory.entries.length, 0);
+  io.stderr(`Snapshot of ${installs.length} state dir${installs.length === 1 ? '' : 's'} (${files} entries, ${manifest.hashing.files} hashed) written to ${printable(out)}\n`);
+  return EXIT.ok;
+}
+
 function formatPlan(title: string, plan: PlannedFix[]): string {
   const width = Math.max(...plan.map((item) => item.command.length));
   const lines = plan.map((item) => `  ${printable(item.command).padEnd(width)}  # ${item.ruleId}`);
@@ -280,8 +341,19 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   const scanCommand = (name: string, phase: Phase, description: string): void => {
     addSharedOptions(program.command(name).description(description)).action(async (options: SharedOptions) => setExit(await runScanCommand(phase, options, io)));
   };
-  scanCommand('audit', 'audit', 'before the move, on the old machine: is it safe to copy now, what must be copied, what leaks?');
-  scanCommand('verify', 'verify', 'after the move, on the new machine: did everything arrive, and will the gateway find it, read it and start?');
+  addSharedOptions(program.command('audit').description('before the move, on the old machine: is it safe to copy now, what must be copied, what leaks?'))
+    .option('--snapshot <file>', 'also write a snapshot manifest of this machine (no secret values) to carry across')
+    .action(async (options: SharedOptions) => setExit(await runScanCommand('audit', options, io)));
+  addSharedOptions(program.command('verify').description('after the move, on the new machine: did everything arrive, and will the gateway find it, read it and start?'))
+    .option('--against <file>', 'compare with the old machine: a manifest from `snapshot`, or a backup archive')
+    .action(async (options: SharedOptions) => setExit(await runScanCommand('verify', options, io)));
+  addSharedOptions(program.command('inspect').argument('<archive>', 'a backup archive (tar, tar.gz, zip, age, gpg, …)').description('is this backup complete, encrypted, safe to keep?'))
+    .option('--against <file>', 'a manifest from `snapshot` to check the archive against')
+    .action(async (archive: string, options: SharedOptions) => setExit(await runScanCommand('inspect', options, io, undefined, path.resolve(io.cwd, archive))));
+  addSharedOptions(program.command('snapshot').description('before the move: write a manifest of what is here (no secret values) for verify --against'))
+    .requiredOption('--out <file>', 'where to write the manifest (mode 0600)')
+    .option('--no-hash', 'skip sha256 of file contents (sizes, modes and owners only)')
+    .action(async (options: SharedOptions) => setExit(await runSnapshot(options, io)));
   addSharedOptions(program.command('image').argument('<rootfs>', 'root filesystem dir of the image').description('in CI: does this provisioning image carry a correct, safe Resonix setup?')).action(
     async (rootfs: string, options: SharedOptions) => setExit(await runScanCommand('image', options, io, rootfs)),
   );

@@ -28,6 +28,10 @@ export interface FileEntry {
   unreadable?: string;
   /** symlinks only: the target does not resolve (missing, loop, permission) */
   linkBroken?: boolean;
+  /** regular files of a snapshot manifest (and those `verify --against` compares): lower-case hex sha256 of the bytes */
+  sha256?: string;
+  /** why a regular file of a manifest has no sha256 */
+  hashSkipped?: 'secret' | 'changed' | 'unreadable' | 'not-regular';
 }
 
 export interface FileInventory {
@@ -201,7 +205,7 @@ export interface Install {
   /** some service unit resolves to this dir */
   servedBy: string[];
   /** how it was found */
-  foundBy: 'resolution' | 'home-glob' | 'service' | 'flag';
+  foundBy: 'resolution' | 'home-glob' | 'service' | 'flag' | 'archive';
   inventory: FileInventory;
   generation: LayoutGeneration;
   /** holds data beyond an empty/fresh skeleton */

@@ -6,6 +6,7 @@ import { rule as gatewayServiceMissing } from './gateway/service-missing.js';
 import { rule as gatewayStaleService } from './gateway/stale-service.js';
 import { rule as copyChannelLoginMissing } from './copy/channel-login-missing.js';
 import { rule as copyConfigOnly } from './copy/config-only.js';
+import { rule as copyIncomplete } from './copy/incomplete.js';
 import { rule as copyHiddenOmitted } from './copy/hidden-omitted.js';
 import { rule as copySqliteTorn } from './copy/sqlite-torn.js';
 import { rule as copyTruncatedTranscript } from './copy/truncated-transcript.js';
@@ -26,6 +27,7 @@ import { rule as secretsInServiceUnit } from './secrets/in-service-unit.js';
 import { rule as secretsInWorkspaceGit } from './secrets/in-workspace-git.js';
 import { rule as secretsUnencryptedBackup } from './secrets/unencrypted-backup.js';
 import { rule as stateConfigInvalid } from './state/config-invalid.js';
+import { rule as stateFreshOnboarding } from './state/fresh-onboarding.js';
 import { rule as stateHomeOverride } from './state/home-override.js';
 import { rule as stateMultipleDirs } from './state/multiple-dirs.js';
 import { rule as stateNotFound } from './state/not-found.js';
@@ -40,9 +42,11 @@ export const builtinRules: readonly Rule[] = [
   stateProfileMismatch,
   stateMultipleDirs,
   stateHomeOverride,
+  stateFreshOnboarding,
   stateRiskyLocation,
   stateConfigInvalid,
   copyConfigOnly,
+  copyIncomplete,
   copyHiddenOmitted,
   copyWorkspaceMissing,
   copySqliteTorn,

@@ -71,26 +71,39 @@ export function parentsOf(relativePath: string): string[] {
 
 export type Audience = 'group' | 'world';
 
+/** What readableBy/writableBy need of the inventory: a Map, or anything with its `get` (e.g. one built on first use). */
+export type EntryLookup = Pick<ReadonlyMap<string, FileEntry>, 'get'>;
+
+/**
+ * Whether every dir above `relativePath` (its parentsOf chain) is in the inventory with `execBit` set.
+ * Walks the chain by index instead of building it: the same paths, looked up in the same order.
+ */
+function parentsSearchable(relativePath: string, byPath: EntryLookup, execBit: number): boolean {
+  if (relativePath === '') return true;
+  const root = byPath.get('');
+  if (root === undefined || (root.mode & execBit) === 0) return false;
+  for (let slash = relativePath.indexOf('/'); slash !== -1; slash = relativePath.indexOf('/', slash + 1)) {
+    const dir = byPath.get(relativePath.slice(0, slash));
+    if (dir === undefined || (dir.mode & execBit) === 0) return false;
+  }
+  return true;
+}
+
 /**
  * Who besides the owner can read `entry`, judged by the whole path: a 0644 file under a 0700 dir is
- * not readable by others (reference §11). Returns the widest audience, or undefined.
+ * not readable by others (reference §11). Returns the widest audience, or undefined. The entry's own
+ * bits are checked first: most entries (0600, 0700) are ruled out without looking at their parents.
  */
-export function readableBy(entry: FileEntry, byPath: Map<string, FileEntry>): Audience | undefined {
-  const chain = parentsOf(entry.path).map((parent) => byPath.get(parent));
-  const through = (shiftRead: number, shiftExec: number): boolean =>
-    (entry.mode & shiftRead) !== 0 && chain.every((dir) => dir !== undefined && (dir.mode & shiftExec) !== 0);
-  if (through(0o004, 0o001)) return 'world';
-  if (through(0o040, 0o010)) return 'group';
+export function readableBy(entry: FileEntry, byPath: EntryLookup): Audience | undefined {
+  if ((entry.mode & 0o004) !== 0 && parentsSearchable(entry.path, byPath, 0o001)) return 'world';
+  if ((entry.mode & 0o040) !== 0 && parentsSearchable(entry.path, byPath, 0o010)) return 'group';
   return undefined;
 }
 
-export function writableBy(entry: FileEntry, byPath: Map<string, FileEntry>): Audience | undefined {
-  const chain = parentsOf(entry.path).map((parent) => byPath.get(parent));
-  const through = (shiftWrite: number, shiftExec: number): boolean =>
-    (entry.mode & shiftWrite) !== 0 && chain.every((dir) => dir !== undefined && (dir.mode & shiftExec) !== 0);
+export function writableBy(entry: FileEntry, byPath: EntryLookup): Audience | undefined {
   if (entry.type === 'symlink') return undefined;
-  if (through(0o002, 0o001)) return 'world';
-  if (through(0o020, 0o010)) return 'group';
+  if ((entry.mode & 0o002) !== 0 && parentsSearchable(entry.path, byPath, 0o001)) return 'world';
+  if ((entry.mode & 0o020) !== 0 && parentsSearchable(entry.path, byPath, 0o010)) return 'group';
   return undefined;
 }
 

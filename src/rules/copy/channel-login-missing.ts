@@ -1,6 +1,10 @@
 import path from 'node:path';
-import type { Install, Rule, RuleReport } from '../../model.js';
+import { filesOf } from '../../manifest/compare.js';
+import { matchInstalls } from '../../manifest/match.js';
+import type { Install, Machine, Rule, RuleReport } from '../../model.js';
 import { installsOf, isInside, sh } from '../lib.js';
+
+const WHATSAPP_LOGIN = /^credentials\/whatsapp\/([^/]+)\/creds\.json$/;
 
 /** Where an account's WhatsApp login lives, relative to the state dir; undefined when it is outside (unknown here). */
 function loginPath(install: Install, account: { id: string; authDir?: string }): string | undefined {
@@ -9,17 +13,48 @@ function loginPath(install: Install, account: { id: string; authDir?: string }):
   return path.posix.join(path.posix.relative(install.stateDir, account.authDir), 'creds.json');
 }
 
+function credentialsCommand(from: string, to: string): string {
+  return `rsync -a <old-host>:${sh(path.posix.join(from, 'credentials'))}/ ${sh(path.posix.join(to, 'credentials'))}/`;
+}
+
+/** Baseline part: the old machine had a WhatsApp login (creds.json) that is not here, configured or not. */
+function loginsLeftBehind(machine: Machine, baseline: Machine, reported: Set<string>): RuleReport[] {
+  const reports: RuleReport[] = [];
+  for (const match of matchInstalls(baseline, machine)) {
+    const current = match.current;
+    if (!current?.inventory.exists || current.config.gatewayMode === 'remote') continue;
+    for (const old of match.baseline.inventory.entries) {
+      const account = old.type === 'file' && old.path.startsWith('credentials/whatsapp/') ? WHATSAPP_LOGIN.exec(old.path)?.[1] : undefined;
+      const relative = old.path;
+      if (account === undefined || filesOf(current.inventory).has(relative)) continue;
+      const where = path.posix.join(current.stateDir, relative);
+      if (reported.has(where)) continue;
+      reports.push({
+        message: `The old machine had a WhatsApp login for account ${account} (${relative}); it is not in ${current.stateDir}: the channel will ask for a new QR pairing.`,
+        path: where,
+        install: current.id,
+        fix: {
+          summary: 'Copy the credentials from the old machine with its gateway stopped, or pair again.',
+          commands: [credentialsCommand(match.baseline.stateDir, current.stateDir), `resonix channels login whatsapp --account ${sh(account)}   # if the old login is lost`],
+        },
+      });
+    }
+  }
+  return reports;
+}
+
 export const rule: Rule = {
   meta: {
     id: 'copy/channel-login-missing',
     title: 'Channel login not copied',
     severity: 'error',
     phases: ['verify', 'image'],
-    description: 'A configured channel account (a WhatsApp account) has no login state (credentials/whatsapp/<account>/creds.json, or its authDir).',
+    description:
+      'A configured channel account (a WhatsApp account) has no login state (credentials/whatsapp/<account>/creds.json, or its authDir). With a baseline: a WhatsApp login the old machine had (credentials/whatsapp/<account>/creds.json) is not here.',
     why: 'Without its login state the channel needs re-pairing with a new QR code; restoring an older copy of ratcheting credentials desyncs it.',
     fix: 'Copy credentials/ from the old machine (gateway stopped); otherwise re-pair the channel.',
   },
-  check({ machine }) {
+  check({ machine, baseline }) {
     const reports: RuleReport[] = [];
     for (const { install } of installsOf(machine)) {
       if (!install.inventory.exists || install.config.gatewayMode === 'remote') continue;
@@ -39,6 +74,7 @@ export const rule: Rule = {
         });
       }
     }
+    if (baseline) reports.push(...loginsLeftBehind(machine, baseline, new Set(reports.map((report) => report.path ?? ''))));
     return reports;
   },
 };

@@ -1,5 +1,7 @@
-import type { FileEntry, FixAction, Rule, RuleReport } from '../../model.js';
-import { entryMap, installsOf, isSecretDir, isSecretFile, joinPath, octal, plural, readableBy, sample, sh, writableBy, type Audience } from '../lib.js';
+import { entriesOf, NOT_COPIED } from '../../manifest/compare.js';
+import { matchInstalls } from '../../manifest/match.js';
+import type { FileEntry, FixAction, Machine, Rule, RuleReport } from '../../model.js';
+import { entryMap, installsOf, isSecretDir, isSecretFile, joinPath, octal, plural, readableBy, sample, sh, writableBy, type Audience, type EntryLookup } from '../lib.js';
 
 interface Exposure {
   entry: FileEntry;
@@ -8,7 +10,9 @@ interface Exposure {
 }
 
 function exposuresOf(entries: FileEntry[]): Exposure[] {
-  const byPath = entryMap({ root: '', exists: true, entries });
+  // built on the first lookup: in a tidy state dir no entry's own bits let others in, and none is needed
+  let map: Map<string, FileEntry> | undefined;
+  const byPath: EntryLookup = { get: (relativePath) => (map ??= entryMap({ root: '', exists: true, entries })).get(relativePath) };
   const found: Exposure[] = [];
   for (const entry of entries) {
     const writable = writableBy(entry, byPath);
@@ -35,6 +39,47 @@ function tightened(entry: FileEntry): number {
   return entry.mode & ~0o077 & 0o7777;
 }
 
+/**
+ * Baseline part: files the live check does not know as secret (cron jobs, paired nodes, delivery queue,
+ * memory and plugin databases, media, …) that nobody else could read on the old machine (judged by the
+ * whole path there) and that others can read here. The owner had them private; the copy opened them.
+ */
+function openedSinceBaseline(machine: Machine, baseline: Machine): RuleReport[] {
+  const reports: RuleReport[] = [];
+  for (const match of matchInstalls(baseline, machine)) {
+    const current = match.current;
+    if (!current?.inventory.exists) continue;
+    const liveFound = new Set(exposuresOf(current.inventory.entries).map((item) => item.entry.path));
+    // both maps built on first use: files whose own bits keep others out (most) need neither
+    let before: ReadonlyMap<string, FileEntry> | undefined;
+    const hereLookup: EntryLookup = { get: (relativePath) => entriesOf(current.inventory).get(relativePath) };
+    const opened: { entry: FileEntry; audience: Audience }[] = [];
+    for (const entry of current.inventory.entries) {
+      if (entry.type !== 'file' || (entry.mode & 0o044) === 0 || liveFound.has(entry.path) || NOT_COPIED.test(entry.path)) continue;
+      const audience = readableBy(entry, hereLookup);
+      if (!audience) continue;
+      before ??= entriesOf(match.baseline.inventory);
+      const old = before.get(entry.path);
+      if (old?.type === 'file' && readableBy(old, before) === undefined) opened.push({ entry, audience });
+    }
+    if (opened.length === 0) continue;
+    const world = opened.some((item) => item.audience === 'world');
+    reports.push({
+      severity: world ? 'error' : 'warning',
+      message: `${plural(opened.length, 'file')} in ${current.stateDir} that no other user could read on the old machine ${opened.length === 1 ? 'is' : 'are'} readable by ${world ? 'every user on this machine' : 'its group'} here.`,
+      path: current.stateDir,
+      install: current.id,
+      evidence: sample(opened.map(({ entry, audience }) => `${octal(entry.mode)} ${audience}-readable ${joinPath(current.stateDir, entry.path)}`), 8),
+      fix: {
+        summary: 'Close them to other users again, as they were on the old machine.',
+        commands: [`chmod 700 ${sh(current.stateDir)}`, `chmod -R go-rwx ${sh(current.stateDir)}`],
+        actions: opened.map(({ entry }) => ({ kind: 'chmod', path: joinPath(current.stateDir, entry.path), mode: tightened(entry) })),
+      },
+    });
+  }
+  return reports;
+}
+
 export const rule: Rule = {
   meta: {
     id: 'perms/secrets-exposed',
@@ -42,13 +87,13 @@ export const rule: Rule = {
     severity: 'error',
     phases: ['audit', 'verify', 'image'],
     description:
-      'The state dir should be 0700 and config, .env, credentials, auth profiles, sessions and SQLite databases 0600; nothing in it group- or world-writable. Exposure is judged by the whole path: a 0644 file under a 0700 dir is not readable by others. World exposure is an error, group exposure a warning.',
+      'The state dir should be 0700 and config, .env, credentials, auth profiles, sessions and SQLite databases 0600; nothing in it group- or world-writable. Exposure is judged by the whole path: a 0644 file under a 0700 dir is not readable by others. World exposure is an error, group exposure a warning. With a baseline: any other file that no other user could read there (by its whole path) and others can read here.',
     why: 'A copy made with a loose umask, `cp` without -p or as root can leave API keys, OAuth tokens and chat logins readable by every user on the machine.',
     fix: 'chmod 700 the state dir and 600 the secret files.',
     autofix: true,
     tags: ['security'],
   },
-  check({ machine }) {
+  check({ machine, baseline }) {
     const reports: RuleReport[] = [];
     for (const { install } of installsOf(machine)) {
       if (!install.inventory.exists) continue;
@@ -75,6 +120,7 @@ export const rule: Rule = {
         },
       });
     }
+    if (baseline) reports.push(...openedSinceBaseline(machine, baseline));
     return reports;
   },
 };

@@ -7,29 +7,64 @@ function parentOf(relativePath: string): string | undefined {
   return slash === -1 ? '' : relativePath.slice(0, slash);
 }
 
+/**
+ * The entries ordered by depth (the number of path segments, '' and top-level names alike counting one),
+ * keeping the inventory's order within a depth: a stable sort, done by bucketing with each depth computed
+ * once. Parents come before their children whatever order the inventory is in (a manifest, an archive).
+ */
+function byDepth(entries: FileEntry[]): FileEntry[] {
+  const buckets: FileEntry[][] = [];
+  for (const entry of entries) {
+    const path = entry.path;
+    let depth = 0;
+    for (let slash = path.indexOf('/'); slash !== -1; slash = path.indexOf('/', slash + 1)) depth++;
+    (buckets[depth] ??= []).push(entry);
+  }
+  const sorted: FileEntry[] = [];
+  for (const bucket of buckets) if (bucket) for (const entry of bucket) sorted.push(entry);
+  return sorted;
+}
+
 /** Entries the user cannot open although it can reach their parent: the top of each blocked subtree. */
 export function blockedEntries(inventory: FileInventory, user: GatewayUser): { entry: FileEntry; hidden: number }[] {
   const open = new Map<string, boolean>();
   const blocked: { entry: FileEntry; hidden: number }[] = [];
   const byTop = new Map<string, { entry: FileEntry; hidden: number }>();
-  const sorted = [...inventory.entries].sort((a, b) => a.path.split('/').length - b.path.split('/').length);
+  const sorted = byDepth(inventory.entries);
+  // siblings come one after another: their parent's state is looked up once for the run, not sliced out of
+  // each path and hashed again (kept in step should the parent's path be set again meanwhile)
+  let lastParent: string | undefined;
+  let lastParentOpen = false;
+  const remember = (relativePath: string, value: boolean): void => {
+    open.set(relativePath, value);
+    if (relativePath === lastParent) lastParentOpen = value;
+  };
   for (const entry of sorted) {
-    const parent = parentOf(entry.path);
-    const parentOpen = parent === undefined ? true : open.get(parent) ?? false;
+    const relativePath = entry.path;
+    let parentOpen = true;
+    if (relativePath !== '') {
+      const slash = relativePath.lastIndexOf('/');
+      const parentLength = slash === -1 ? 0 : slash;
+      if (lastParent === undefined || lastParent.length !== parentLength || (slash !== -1 && !relativePath.startsWith(lastParent))) {
+        lastParent = slash === -1 ? '' : relativePath.slice(0, slash);
+        lastParentOpen = open.get(lastParent) ?? false;
+      }
+      parentOpen = lastParentOpen;
+    }
     if (!parentOpen) {
-      let top = parent;
+      let top = parentOf(relativePath);
       while (top !== undefined && !byTop.has(top)) top = parentOf(top);
       const holder = top !== undefined ? byTop.get(top) : undefined;
       if (holder) holder.hidden += 1;
-      open.set(entry.path, false);
+      remember(relativePath, false);
       continue;
     }
     if (entry.type === 'symlink' || entry.type === 'fifo' || entry.type === 'socket' || entry.type === 'char' || entry.type === 'block') {
-      open.set(entry.path, false);
+      remember(relativePath, false);
       continue;
     }
     const ok = entry.type === 'dir' ? userMay(entry, user, READ) && userMay(entry, user, EXEC) : userMay(entry, user, READ);
-    open.set(entry.path, ok);
+    remember(relativePath, ok);
     if (!ok) {
       const record = { entry, hidden: 0 };
       blocked.push(record);

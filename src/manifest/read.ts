@@ -1,0 +1,402 @@
+// Reads and validates a snapshot manifest. The validator is hand-written and typed against the model:
+// each object schema must name every field of its type (the compiler says when the model grows a field
+// the validator does not check), each field is type-checked, unknown fields are dropped. Every failure is
+// a ManifestError with one line that says where and what; nothing here throws anything else.
+import fs from 'node:fs';
+import type {
+  AgentConfig,
+  ArchiveFormat,
+  ArchiveMember,
+  BackupArchive,
+  ConfigPath,
+  ConfigSummary,
+  FileEntry,
+  FileInventory,
+  FileType,
+  GatewayLock,
+  GatewayUser,
+  GroupEntry,
+  Home,
+  IncludeCheck,
+  Install,
+  Machine,
+  ParseErrorInfo,
+  PasswdEntry,
+  Resolution,
+  Runtime,
+  ScanProblem,
+  ServiceUnit,
+  SessionPathRefs,
+  SqliteHeader,
+  StrayWorkspace,
+  Workspace,
+  WorkspaceGit,
+} from '../model.js';
+import { HASH_SKIP_REASONS, MANIFEST_VERSION, ManifestError, type HashedFileEntry, type HashSkipReason, type Manifest, type ManifestHashing } from './types.js';
+
+/** Manifests larger than this are refused unread. */
+export const MAX_MANIFEST_BYTES = 512 * 1024 * 1024;
+
+// ---------------------------------------------------------------------------------------------
+// Combinators
+
+type Check<T> = (value: unknown, where: string) => T;
+interface Optional<T> extends Check<T | undefined> {
+  optional: true;
+}
+
+class Invalid extends Error {}
+
+function fail(where: string, what: string): never {
+  throw new Invalid(`${where} ${what}`);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return value.length > 40 ? 'a string' : JSON.stringify(value);
+  if (typeof value === 'object') return 'an object';
+  return String(value);
+}
+
+const str: Check<string> = (value, where) => (typeof value === 'string' ? value : fail(where, `must be a string, not ${describe(value)}`));
+const num: Check<number> = (value, where) => (typeof value === 'number' && Number.isFinite(value) ? value : fail(where, `must be a number, not ${describe(value)}`));
+const int: Check<number> = (value, where) => (Number.isSafeInteger(value) ? (value as number) : fail(where, `must be a whole number, not ${describe(value)}`));
+const nat: Check<number> = (value, where) => (Number.isSafeInteger(value) && (value as number) >= 0 ? (value as number) : fail(where, `must be a whole number ≥ 0, not ${describe(value)}`));
+const bool: Check<boolean> = (value, where) => (typeof value === 'boolean' ? value : fail(where, `must be true or false, not ${describe(value)}`));
+
+function literal<T extends string | number>(...allowed: readonly T[]): Check<T> {
+  return (value, where) => (allowed.includes(value as T) ? (value as T) : fail(where, `must be one of ${allowed.map((item) => JSON.stringify(item)).join(', ')}, not ${describe(value)}`));
+}
+
+function pattern(re: RegExp, what: string): Check<string> {
+  return (value, where) => (typeof value === 'string' && re.test(value) ? value : fail(where, `must be ${what}, not ${describe(value)}`));
+}
+
+function opt<T>(check: Check<T>): Optional<T> {
+  const wrapped = ((value: unknown, where: string) => (value === undefined ? undefined : check(value, where))) as Optional<T>;
+  wrapped.optional = true;
+  return wrapped;
+}
+
+function arr<T>(check: Check<T>): Check<T[]> {
+  return (value, where) => {
+    if (!Array.isArray(value)) fail(where, `must be an array, not ${describe(value)}`);
+    return value.map((item, index) => check(item, `${where}[${index}]`));
+  };
+}
+
+function record<T>(check: Check<T>): Check<Record<string, T>> {
+  return (value, where) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(where, `must be an object, not ${describe(value)}`);
+    const out: Record<string, T> = {};
+    for (const [key, item] of Object.entries(value)) out[key] = check(item, `${where}.${key}`);
+    return out;
+  };
+}
+
+/** One checker per field of T: required fields take Check<X>, optional ones opt(Check<X>). */
+type Shape<T> = { [K in keyof T]-?: {} extends Pick<T, K> ? Optional<Exclude<T[K], undefined>> : Check<T[K]> };
+
+function obj<T>(shape: Shape<T>): Check<T> {
+  const keys = Object.keys(shape) as (keyof T & string)[];
+  return (value, where) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(where, `must be an object, not ${describe(value)}`);
+    const source = value as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const key of keys) {
+      const check = shape[key] as Check<unknown> & { optional?: true };
+      const item = source[key];
+      if (item === undefined) {
+        if (check.optional) continue;
+        fail(`${where}.${key}`, 'is missing');
+      }
+      out[key] = check(item, `${where}.${key}`);
+    }
+    return out as T;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The model
+
+const FILE_TYPES: readonly FileType[] = ['file', 'dir', 'symlink', 'fifo', 'socket', 'block', 'char', 'unknown'];
+const ARCHIVE_FORMATS: readonly ArchiveFormat[] = ['tar', 'tar.gz', 'gzip', 'zip', 'age', 'openpgp', 'openssl-enc', '7z', 'bzip2', 'xz', 'zstd', 'unknown'];
+const mode: Check<number> = (value, where) => (Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) <= 0o7777 ? (value as number) : fail(where, `must be permission bits (0..0o7777), not ${describe(value)}`));
+const sha256 = pattern(/^[0-9a-f]{64}$/, 'a lower-case hex sha256');
+
+const fileEntryShape: Shape<HashedFileEntry> = {
+  path: str,
+  type: literal(...FILE_TYPES),
+  mode,
+  uid: nat,
+  gid: nat,
+  size: nat,
+  mtimeMs: num,
+  linkTarget: opt(str),
+  nonUtf8: opt(bool),
+  unreadable: opt(str),
+  linkBroken: opt(bool),
+  sha256: opt(sha256),
+  hashSkipped: opt(literal<HashSkipReason>(...HASH_SKIP_REASONS)),
+};
+// every field of the model's FileEntry is checked: this fails to compile when FileEntry gains one the shape lacks
+const fileEntryShapeIsComplete: Shape<FileEntry> = fileEntryShape;
+void fileEntryShapeIsComplete;
+const fileEntry: Check<HashedFileEntry> = obj<HashedFileEntry>(fileEntryShape);
+
+const fileInventory = obj<FileInventory>({ root: str, exists: bool, entries: arr(fileEntry), truncated: opt(bool) });
+const scanProblem = obj<ScanProblem>({ path: str, code: str, message: str });
+const passwdEntry = obj<PasswdEntry>({ name: str, uid: nat, gid: nat, home: str });
+const groupEntry = obj<GroupEntry>({ name: str, gid: nat, members: arr(str) });
+const gatewayUser = obj<GatewayUser>({ name: opt(str), uid: nat, gid: nat, groups: arr(nat), source: literal('service', 'home-owner', 'flag', 'current') });
+const resolution = obj<Resolution>({
+  home: str,
+  homeSource: literal('RESONIX_HOME', 'HOME', 'USERPROFILE', 'os', 'flag', 'passwd'),
+  stateDir: str,
+  stateDirSource: literal('RESONIX_STATE_DIR', 'profile', 'default', 'flag'),
+  configPath: str,
+  configPathSource: literal('RESONIX_CONFIG_PATH', 'profile', 'default'),
+  profile: opt(str),
+  resonixHome: opt(str),
+});
+const parseErrorInfo = obj<ParseErrorInfo>({ message: str, line: opt(nat), column: opt(nat) });
+const agentConfig = obj<AgentConfig>({ id: str, workspace: opt(str), agentDir: opt(str), isDefault: opt(bool) });
+const configPath = obj<ConfigPath>({ key: str, value: str });
+const includeCheck = obj<IncludeCheck>({ value: str, resolved: str, exists: bool, outside: bool, cycle: bool, tooDeep: opt(bool), from: str });
+const configSummary = obj<ConfigSummary>({
+  path: str,
+  exists: bool,
+  size: opt(nat),
+  parseError: opt(parseErrorInfo),
+  gatewayMode: opt(str),
+  remoteUrl: opt(str),
+  port: opt(int),
+  lastTouchedVersion: opt(str),
+  wizardLastRunVersion: opt(str),
+  agentsDefaultWorkspace: opt(str),
+  agents: arr(agentConfig),
+  channels: arr(str),
+  whatsappAccounts: arr(obj<{ id: string; authDir?: string }>({ id: str, authDir: opt(str) })),
+  includes: arr(str),
+  envRefs: arr(str),
+  paths: arr(configPath),
+  inlineSecretKeys: arr(str),
+  envVarKeys: opt(arr(str)),
+  includeChecks: opt(arr(includeCheck)),
+});
+const sessionPathRefs = obj<SessionPathRefs>({ file: str, sessionFiles: arr(str), skillPaths: arr(str), missingTranscripts: arr(str), parseError: opt(str) });
+const workspaceGit = obj<WorkspaceGit>({
+  secretFiles: arr(str),
+  secretHits: arr(obj<{ path: string; line?: number; kind: string }>({ path: str, line: opt(nat), kind: str })),
+  error: opt(str),
+});
+const sqliteHeader = obj<SqliteHeader>({ path: str, valid: bool, pageSize: opt(nat), pageCount: opt(nat), userVersion: opt(int), size: nat });
+const workspace = obj<Workspace>({ agentId: str, path: str, source: literal('config', 'default'), inventory: fileInventory, git: opt(workspaceGit) });
+const install = obj<Install>({
+  id: str,
+  stateDir: str,
+  profile: opt(str),
+  active: bool,
+  servedBy: arr(str),
+  foundBy: literal('resolution', 'home-glob', 'service', 'flag'),
+  inventory: fileInventory,
+  generation: literal('file', 'sqlite', 'mixed', 'empty'),
+  hasData: bool,
+  config: configSummary,
+  workspaces: arr(workspace),
+  sqlite: arr(sqliteHeader),
+  dotenvKeys: arr(str),
+  sessionRefs: opt(arr(sessionPathRefs)),
+  fsType: opt(str),
+  partialTranscripts: opt(arr(str)),
+});
+const serviceUnit = obj<ServiceUnit>({
+  kind: literal('systemd-user', 'systemd-system', 'launchd'),
+  path: str,
+  name: str,
+  enabled: bool,
+  execStart: arr(str),
+  workingDirectory: opt(str),
+  user: opt(str),
+  group: opt(str),
+  env: record(str),
+  envKeys: arr(str),
+  secretEnvKeys: arr(str),
+  environmentFiles: arr(obj<{ path: string; exists: boolean; keys: string[] }>({ path: str, exists: bool, keys: arr(str) })),
+  resolution,
+  parseError: opt(str),
+  missingPaths: opt(arr(str)),
+  nodeVersion: opt(str),
+  resonixVersion: opt(str),
+});
+const gatewayLock = obj<GatewayLock>({ path: str, pid: opt(nat), configPath: opt(str), alive: opt(bool), generation: literal('file', 'sqlite') });
+const archiveMember = obj<ArchiveMember>({
+  path: str,
+  type: literal(...FILE_TYPES),
+  mode,
+  size: nat,
+  uid: opt(nat),
+  gid: opt(nat),
+  mtimeMs: opt(num),
+  linkTarget: opt(str),
+  encrypted: opt(bool),
+});
+const backupArchive = obj<BackupArchive>({
+  path: str,
+  format: literal(...ARCHIVE_FORMATS),
+  encrypted: bool,
+  partlyEncrypted: opt(bool),
+  mode,
+  uid: nat,
+  gid: nat,
+  size: nat,
+  members: opt(arr(archiveMember)),
+  membersTruncated: opt(bool),
+  holdsResonixState: bool,
+  inTempDir: opt(bool),
+  secretMembers: arr(str),
+  listError: opt(str),
+});
+const strayWorkspace = obj<StrayWorkspace>({ path: str, markers: arr(str) });
+const home = obj<Home>({
+  path: str,
+  exists: bool,
+  ownerUid: opt(nat),
+  ownerGid: opt(nat),
+  user: opt(str),
+  resolution,
+  gatewayUser,
+  installs: arr(install),
+  services: arr(serviceUnit),
+  locks: arr(gatewayLock),
+  workspaceDirs: arr(strayWorkspace),
+  gatewayEnvKeys: opt(arr(str)),
+});
+const runtime = obj<Runtime>({
+  resonixVersion: opt(str),
+  resonixSource: opt(literal('flag', 'path', 'service-package', 'unknown')),
+  nodeRange: opt(str),
+  schemaVersions: opt(obj<{ state?: number; agent?: number }>({ state: opt(nat), agent: opt(nat) })),
+  nodeVersion: opt(str),
+  nodePath: opt(str),
+  openPorts: opt(arr(nat)),
+});
+const machine = obj<Machine>({
+  schema: literal(1),
+  mode: literal('live', 'image'),
+  root: str,
+  platform: str,
+  scannedAt: str,
+  currentUid: nat,
+  users: arr(passwdEntry),
+  groups: arr(groupEntry),
+  homes: arr(home),
+  archives: arr(backupArchive),
+  processEnvKeys: arr(str),
+  runtime: opt(runtime),
+  problems: arr(scanProblem),
+});
+const hashing = obj<ManifestHashing>({
+  algorithm: literal('sha256'),
+  enabled: bool,
+  files: nat,
+  bytes: nat,
+  skipped: obj<Record<HashSkipReason, number>>({ secret: nat, changed: nat, unreadable: nat, 'not-regular': nat }),
+});
+const manifestCheck = obj<Manifest>({
+  manifest: literal(1),
+  tool: obj<{ name: string; version: string }>({ name: str, version: str }),
+  createdAt: pattern(/^\d{4}-\d{2}-\d{2}T/, 'an ISO date'),
+  machine,
+  owners: obj<Manifest['owners']>({ users: record(str), groups: record(str) }),
+  hashing,
+});
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+/** Validates a parsed manifest; `name` is how the user called the file. */
+export function validateManifest(value: unknown, name = 'manifest'): Manifest {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ManifestError(`${name} is not a resonix-migrate manifest: it holds ${describe(value)}, not an object`);
+  }
+  const version = (value as Record<string, unknown>).manifest;
+  if (version === undefined) {
+    throw new ManifestError(`${name} is not a resonix-migrate manifest (it has no "manifest" version field); write one with \`resonix-migrate snapshot --out FILE\``);
+  }
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
+    throw new ManifestError(`${name} is not a resonix-migrate manifest: "manifest" must be a format version number, not ${describe(version)}`);
+  }
+  if (version > MANIFEST_VERSION) {
+    throw new ManifestError(`${name} was written by a newer resonix-migrate (manifest format ${version}; this build reads up to ${MANIFEST_VERSION}): upgrade resonix-migrate`);
+  }
+  try {
+    return manifestCheck(value, 'manifest');
+  } catch (error) {
+    if (error instanceof Invalid) throw new ManifestError(`${name} is not a valid manifest: ${error.message}`);
+    throw new ManifestError(`${name} is not a valid manifest: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** Parses and validates manifest text. */
+export function parseManifest(text: string, name = 'manifest'): Manifest {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    const at = /position (\d+)/.exec(reason);
+    const atEnd = /end of (JSON )?input|Unterminated/i.test(reason) || (at !== null && Number(at[1]) >= text.trimEnd().length);
+    const hint = text.trim() === '' ? 'it is empty' : atEnd ? `it ends early, truncated? (${reason})` : reason;
+    throw new ManifestError(`${name} is not JSON: ${hint}`);
+  }
+  return validateManifest(parsed, name);
+}
+
+/** Reads, parses and validates a manifest file; every failure is a one-line ManifestError. */
+export function readManifest(file: string): Manifest {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ManifestError(code === 'ENOENT' ? `${file}: no such file` : `${file}: cannot read it (${code ?? 'error'})`);
+  }
+  if (!stat.isFile()) throw new ManifestError(`${file} is not a regular file`);
+  if (stat.size > MAX_MANIFEST_BYTES) throw new ManifestError(`${file} is ${stat.size} bytes, more than a manifest may be (${MAX_MANIFEST_BYTES}): not a manifest?`);
+  let text: string;
+  try {
+    const fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+    try {
+      const confirmed = fs.fstatSync(fd);
+      if (!confirmed.isFile()) throw new ManifestError(`${file} is not a regular file`);
+      if (confirmed.size > MAX_MANIFEST_BYTES) throw new ManifestError(`${file} is more than ${MAX_MANIFEST_BYTES} bytes: not a manifest?`);
+      text = fs.readFileSync(fd).toString('utf8');
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (error) {
+    if (error instanceof ManifestError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ManifestError(`${file}: cannot read it (${code ?? (error instanceof Error ? error.message : 'error')})`);
+  }
+  return parseManifest(text, file);
+}
+
+/**
+ * The manifest's Machine, ready to be a rule baseline: owner names the manifest recorded are added to
+ * its users and groups where missing (home '' for users known only by name).
+ */
+export function baselineOf(manifest: Manifest): Machine {
+  const machineCopy: Machine = { ...manifest.machine, users: [...manifest.machine.users], groups: [...manifest.machine.groups] };
+  for (const [id, name] of Object.entries(manifest.owners.users)) {
+    const uid = Number(id);
+    if (Number.isSafeInteger(uid) && !machineCopy.users.some((user) => user.uid === uid)) machineCopy.users.push({ name, uid, gid: uid, home: '' });
+  }
+  for (const [id, name] of Object.entries(manifest.owners.groups)) {
+    const gid = Number(id);
+    if (Number.isSafeInteger(gid) && !machineCopy.groups.some((group) => group.gid === gid)) machineCopy.groups.push({ name, gid, members: [] });
+  }
+  return machineCopy;
+}

@@ -1,0 +1,243 @@
+// createManifest on materialised machines: hashes equal sha256sum's, the manifest validates, no canary in
+// it, a 200 MB sparse file hashes with flat memory, a FIFO is never read.
+import { execFile, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { hashFile, hashFiles } from '../../src/manifest/hash.js';
+import { readManifest, validateManifest } from '../../src/manifest/read.js';
+import { createManifest, hashForBaseline, withholdHash, writeManifest } from '../../src/manifest/snapshot.js';
+import { hashSkippedOf, sha256Of, type Manifest } from '../../src/manifest/types.js';
+import type { FileEntry, FileInventory, Machine } from '../../src/model.js';
+import { scanMachine } from '../../src/scan/index.js';
+import { findCanaries, loadScenario, materialise, type Materialised, type Scenario } from '../helpers/scenario.js';
+
+const run = promisify(execFile);
+const made: Materialised[] = [];
+const scratch: string[] = [];
+afterAll(async () => {
+  while (made.length > 0) await made.pop()!.cleanup();
+  for (const dir of scratch) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const BIG = 200 * 1024 * 1024;
+
+async function liveMachine(name: string, extra: (scenario: Scenario) => void = () => undefined): Promise<Materialised> {
+  const scenario = await loadScenario(name);
+  extra(scenario);
+  const m = await materialise(scenario, { live: true });
+  made.push(m);
+  return m;
+}
+
+function scanLive(m: Materialised) {
+  return scanMachine({ mode: 'live', root: '/', env: { ...m.env, TMPDIR: m.path('tmp') }, home: m.home, cwd: m.root });
+}
+
+function inventoriesOf(machine: Machine): FileInventory[] {
+  return machine.homes.flatMap((home) => home.installs.flatMap((install) => [install.inventory, ...install.workspaces.map((workspace) => workspace.inventory)]));
+}
+
+function filesOf(machine: Machine): { absolute: string; entry: FileEntry }[] {
+  return inventoriesOf(machine).flatMap((inventory) =>
+    inventory.entries.filter((entry) => entry.type === 'file').map((entry) => ({ absolute: path.posix.join(inventory.root, entry.path), entry })),
+  );
+}
+
+async function sha256sum(files: string[]): Promise<Map<string, string>> {
+  const { stdout } = await run('sha256sum', ['--', ...files], { maxBuffer: 64 * 1024 * 1024 });
+  const out = new Map<string, string>();
+  for (const line of stdout.trim().split('\n')) {
+    const match = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
+    if (match) out.set(match[2]!, match[1]!);
+  }
+  return out;
+}
+
+describe('createManifest on a materialised file-based install', () => {
+  let m: Materialised;
+  let manifest: Manifest;
+  let peakRssDelta = 0;
+
+  it('builds it: a 200 MB sparse file and a FIFO in the state dir, with flat memory', async () => {
+    m = await liveMachine('healthy-file-2026.5', (scenario) => {
+      scenario.entries.push(
+        { path: '{home}/.resonix/media/inbound/big.bin', type: 'sparse', size: BIG, mode: '0600' },
+        { path: '{home}/.resonix/agents/main/sessions/pipe', type: 'fifo', mode: '0600' },
+        { path: '{home}/.resonix/credentials/short-token.json', mode: '0600', content: '{"t":"{canary:github}"}' },
+      );
+    });
+    const scan = await scanLive(m);
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const timer = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage().rss);
+    }, 2);
+    try {
+      manifest = await createManifest(scan, { hash: true });
+    } finally {
+      clearInterval(timer);
+    }
+    peak = Math.max(peak, process.memoryUsage().rss);
+    peakRssDelta = peak - before;
+    if (process.env.RXM_SHOW_RSS) console.log(`rss delta while hashing: ${(peakRssDelta / 1048576).toFixed(1)} MB`);
+    expect(manifest.hashing.enabled).toBe(true);
+    expect(manifest.hashing.bytes).toBeGreaterThanOrEqual(BIG);
+    expect(peakRssDelta, `rss grew by ${(peakRssDelta / 1048576).toFixed(1)} MB`).toBeLessThan(50 * 1024 * 1024);
+  }, 120_000);
+
+  it('every hash equals sha256sum of the same file', async () => {
+    const hashed = filesOf(manifest.machine).filter(({ entry }) => sha256Of(entry) !== undefined);
+    expect(hashed.length).toBeGreaterThan(10);
+    const expected = await sha256sum([...new Set(hashed.map(({ absolute }) => absolute))]);
+    for (const { absolute, entry } of hashed) expect(sha256Of(entry), absolute).toBe(expected.get(absolute));
+    const big = hashed.find(({ absolute }) => absolute.endsWith('/media/inbound/big.bin'))!;
+    expect(big.entry.size).toBe(BIG);
+    expect(sha256Of(big.entry)).toBe(expected.get(big.absolute));
+  });
+
+  it('every regular file has a hash or says why not; .env and short credentials are withheld', () => {
+    for (const { absolute, entry } of filesOf(manifest.machine)) {
+      expect(sha256Of(entry) !== undefined || hashSkippedOf(entry) !== undefined, absolute).toBe(true);
+    }
+    const byName = new Map(filesOf(manifest.machine).map(({ absolute, entry }) => [absolute.slice(m.home.length), entry]));
+    expect(hashSkippedOf(byName.get('/.resonix/.env')!)).toBe('secret');
+    expect(sha256Of(byName.get('/.resonix/.env')!)).toBeUndefined();
+    expect(hashSkippedOf(byName.get('/.resonix/credentials/short-token.json')!)).toBe('secret');
+    expect(sha256Of(byName.get('/.resonix/credentials/whatsapp/default/creds.json')!)).toMatch(/^[0-9a-f]{64}$/);
+    expect(manifest.hashing.skipped.secret).toBeGreaterThanOrEqual(2);
+  });
+
+  it('the FIFO is listed, never opened', () => {
+    const fifo = inventoriesOf(manifest.machine)
+      .flatMap((inventory) => inventory.entries)
+      .find((entry) => entry.path === 'agents/main/sessions/pipe')!;
+    expect(fifo.type).toBe('fifo');
+    expect(sha256Of(fifo)).toBeUndefined();
+  });
+
+  it('holds no canary secret, and validates after a round trip through writeManifest/readManifest (0600, no temp file left)', async () => {
+    const text = JSON.stringify(manifest);
+    expect(findCanaries(text, m.canaries)).toEqual([]);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rxm-manifest-'));
+    scratch.push(dir);
+    const file = path.join(dir, 'manifest.json');
+    const umask = process.umask(0o022);
+    try {
+      await writeManifest(file, manifest);
+    } finally {
+      process.umask(umask);
+    }
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(fs.readdirSync(dir)).toEqual(['manifest.json']);
+    expect(findCanaries(fs.readFileSync(file, 'utf8'), m.canaries)).toEqual([]);
+    const read = readManifest(file);
+    expect(read).toEqual(JSON.parse(text));
+    expect(validateManifest(JSON.parse(text))).toEqual(read);
+    // a live scan names owners from this host's passwd/group
+    for (const { entry } of filesOf(read.machine)) {
+      const name = read.machine.users.find((user) => user.uid === entry.uid)?.name;
+      if (name) expect(read.owners.users[String(entry.uid)]).toBe(name);
+    }
+    // overwriting keeps 0600 and leaves no temp file
+    await writeManifest(file, { ...manifest, createdAt: '2030-01-01T00:00:00.000Z' });
+    expect(readManifest(file).createdAt).toBe('2030-01-01T00:00:00.000Z');
+    expect(fs.readdirSync(dir)).toEqual(['manifest.json']);
+  });
+
+  it('hash: false records sizes only', async () => {
+    const scan = await scanLive(m);
+    const plain = await createManifest(scan, { hash: false });
+    expect(plain.hashing).toMatchObject({ enabled: false, files: 0, bytes: 0 });
+    expect(filesOf(plain.machine).every(({ entry }) => sha256Of(entry) === undefined)).toBe(true);
+  });
+
+  it('hashForBaseline hashes only what the baseline can be compared with', async () => {
+    const scan = await scanLive(m);
+    const current = await hashForBaseline(scan.machine, manifest.machine);
+    const hashed = filesOf(current).filter(({ entry }) => sha256Of(entry) !== undefined);
+    const baselineHashed = filesOf(manifest.machine).filter(({ entry }) => sha256Of(entry) !== undefined);
+    expect(hashed.length).toBe(baselineHashed.length);
+    const expected = new Map(baselineHashed.map(({ absolute, entry }) => [absolute, sha256Of(entry)]));
+    for (const { absolute, entry } of hashed) expect(sha256Of(entry)).toBe(expected.get(absolute));
+    // the scan's own Machine is left as it was
+    expect(filesOf(scan.machine).some(({ entry }) => sha256Of(entry) !== undefined)).toBe(false);
+  });
+});
+
+describe('createManifest of an image (ROOTFS) machine', () => {
+  it('reads the files under the root, names paths as the machine sees them; no canary', async () => {
+    const m = await materialise('healthy-sqlite-2026.9');
+    made.push(m);
+    const scan = await scanMachine({ mode: 'image', root: m.root, env: {} });
+    const manifest = await createManifest(scan, { hash: true });
+    const database = filesOf(manifest.machine).find(({ absolute }) => absolute === '/home/alice/.resonix/state/resonix.sqlite')!;
+    const expected = execFileSync('sha256sum', [m.path('/home/alice/.resonix/state/resonix.sqlite')], { encoding: 'utf8' }).split(' ')[0];
+    expect(sha256Of(database.entry)).toBe(expected);
+    expect(findCanaries(JSON.stringify(manifest), m.canaries)).toEqual([]);
+    expect(manifest.owners.users['1000']).toBe('alice');
+    expect(manifest.owners.groups['1000']).toBe('alice');
+    // the workspaces outside the state dir are hashed too
+    expect(filesOf(manifest.machine).some(({ absolute, entry }) => absolute.startsWith('/home/alice/work/') && sha256Of(entry) !== undefined)).toBe(true);
+  }, 60_000);
+});
+
+describe('hashFile', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rxm-hash-'));
+  scratch.push(dir);
+
+  it('skips a FIFO without blocking, even with no writer', async () => {
+    const fifo = path.join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const outcome = await Promise.race([hashFile(fifo), new Promise((resolve) => setTimeout(() => resolve('blocked'), 2000))]);
+    expect(outcome).toEqual({ skipped: 'not-regular' });
+  });
+
+  it('never follows a symlink', async () => {
+    fs.writeFileSync(path.join(dir, 'target'), 'secret stuff');
+    fs.symlinkSync(path.join(dir, 'target'), path.join(dir, 'link'));
+    expect(await hashFile(path.join(dir, 'link'))).toMatchObject({ skipped: 'not-regular', code: 'ELOOP' });
+  });
+
+  it('says changed when the size differs from the scan, unreadable when missing; keeps job order', async () => {
+    const file = path.join(dir, 'f');
+    fs.writeFileSync(file, 'hello\n');
+    expect(await hashFile(file, { expectedSize: 3 })).toEqual({ skipped: 'changed' });
+    const results = await hashFiles([{ hostPath: path.join(dir, 'nope') }, { hostPath: file }, { hostPath: '/dev/null' }], 2);
+    expect(results[0]).toMatchObject({ skipped: 'unreadable', code: 'ENOENT' });
+    expect(results[1]).toEqual({ sha256: '5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03', bytes: 6 });
+    expect(results[2]).toEqual({ skipped: 'not-regular' });
+  });
+});
+
+describe('the hash policy', () => {
+  it('withholds .env, secrets.json, configs with an inline password and short secret files; hashes the rest', () => {
+    const config = { config: { inlineSecretKeys: ['gateway.auth.token'] } } as never;
+    const withPassword = { config: { inlineSecretKeys: ['gateway.auth.password'] } } as never;
+    expect(withholdHash('.env', 5000, 'state', config)).toBe(true);
+    expect(withholdHash('notes/.env.local', 5000, 'workspace')).toBe(true);
+    expect(withholdHash('secrets.json', 5000, 'state', config)).toBe(true);
+    expect(withholdHash('resonix.json', 3000, 'state', withPassword)).toBe(true);
+    expect(withholdHash('resonix.json', 3000, 'state', config)).toBe(false);
+    expect(withholdHash('credentials/telegram-token.txt', 46, 'state', config)).toBe(true);
+    expect(withholdHash('credentials/whatsapp/default/creds.json', 2400, 'state', config)).toBe(false);
+    expect(withholdHash('agents/main/sessions/a.jsonl', 10, 'state', config)).toBe(false);
+    expect(withholdHash('AGENTS.md', 10, 'workspace')).toBe(false);
+    expect(withholdHash('api-key.txt', 40, 'workspace')).toBe(true);
+  });
+});
+
+describe('the last guard', () => {
+  it('scrubs every known secret value of the scan from every string of the manifest', async () => {
+    const { machine, home, install } = await import('../helpers/machine.js');
+    const token = 'tok_0123456789abcdefSECRET';
+    const scanned = machine([home([install('/home/alice/.resonix', ['resonix.json', `credentials/${token}.json`])])], { processEnvKeys: [token] });
+    const manifest = await createManifest({ machine: scanned, secrets: new Set([token, 'short']) }, { hash: false });
+    const text = JSON.stringify(manifest);
+    expect(text).not.toContain(token);
+    expect(text).toContain('credentials/[masked].json');
+    expect(JSON.stringify(scanned)).toContain(token); // the scan's own Machine is not touched
+  });
+});
