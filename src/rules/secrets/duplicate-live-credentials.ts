@@ -14,7 +14,7 @@ export const rule: Rule = {
     severity: 'warning',
     phases: ['audit', 'verify'],
     description:
-      'The old gateway is still enabled to start at boot: in audit, on this (old) machine; in verify, on the old machine as the baseline recorded it.',
+      'The old gateway is still enabled to start at boot: in audit, on this (old) machine (a warning); in verify, on the old machine as the baseline recorded it (an info reminder: the snapshot was taken before the move, so a correct migration still shows it).',
     why: 'Two hosts with the same channel tokens and OAuth refresh tokens fight: Telegram 409 conflicts, refresh_token_reused errors, WhatsApp desync.',
     fix: 'Disable the old service once the new host is verified.',
     tags: ['security'],
@@ -26,6 +26,7 @@ export const rule: Rule = {
     for (const home of source.homes) {
       for (const unit of home.services.filter((candidate) => candidate.enabled)) {
         reports.push({
+          ...(phase === 'audit' ? {} : { severity: 'info' as const }),
           message:
             phase === 'audit'
               ? `${unit.name} will start the gateway at boot on this machine: once the new host runs, both would use the same channel and OAuth tokens.`
