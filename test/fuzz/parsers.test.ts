@@ -9,6 +9,8 @@ import JSON5 from 'json5';
 import { afterAll, describe, expect, it } from 'vitest';
 import { classifyArchiveHead, isTarHeader } from '../../src/scan/archive-classify.js';
 import { inspectArchiveFile } from '../../src/scan/archive-list.js';
+import { parseManifest } from '../../src/manifest/read.js';
+import { ManifestError } from '../../src/manifest/types.js';
 import { parseDotenv } from '../../src/scan/dotenv.js';
 import { parseConfigText } from '../../src/scan/install.js';
 import { parseGroup, parsePasswd } from '../../src/scan/passwd.js';
@@ -69,6 +71,25 @@ describe('resonix.json (JSON5)', () => {
     const deep = `${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`;
     expect(() => parseConfigText(deep, '/x/resonix.json', new Set())).not.toThrow();
   });
+});
+
+describe('snapshot manifests', () => {
+  const accepts = (input: string): void => {
+    try {
+      parseManifest(input, 'fuzz.json');
+    } catch (error) {
+      // a bad manifest is a clear ManifestError (exit 2), never anything else
+      expect(error).toBeInstanceOf(ManifestError);
+      expect((error as Error).message.split('\n')).toHaveLength(1);
+    }
+  };
+  property('arbitrary text', text, accepts);
+  property('arbitrary JSON', fc.jsonValue({ maxDepth: 8 }), (value) => accepts(JSON.stringify(value)));
+  property(
+    'manifest-shaped JSON with random fields',
+    fc.record({ manifest: fc.oneof(fc.constant(1), fc.integer(), fc.string()), tool: fc.jsonValue(), createdAt: fc.string(), machine: fc.jsonValue({ maxDepth: 5 }), owners: fc.jsonValue(), hashing: fc.jsonValue() }),
+    (value) => accepts(JSON.stringify(value)),
+  );
 });
 
 describe('service units', () => {
