@@ -6,6 +6,8 @@
 // their ratio and the peak RSS. Nothing is dropped from the page cache: both tools run warm.
 // With --check it exits 1 when the ratio exceeds 1.5 or the peak RSS of verify exceeds 200 MB.
 // Results go to bench/.out/results.json. Needs `npm run build` first (it runs bin/, which loads dist/).
+// Both tools run with TMPDIR set to an empty dir of bench/.out: verify looks for backup archives in the
+// temp dir, and whatever other programs left in /tmp (a 12 MB .tgz is enough) must not be measured.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -95,12 +97,13 @@ function findTimeBinary() {
  * Runs a command with stdout to /dev/null, stderr captured; wall time from around the spawn. Under GNU
  * time when available (for both tools alike, so the wrapper's small cost is the same on both sides).
  */
-function timed(command, args, timeBinary, captureStdout = false) {
+function timed(command, args, timeBinary, captureStdout = false, env = process.env) {
   const rssFile = timeBinary ? path.join(outDir, `rss-${process.pid}.txt`) : undefined;
   const argv = timeBinary ? [timeBinary, ['-f', '%M %U %S', '-o', rssFile, command, ...args]] : [command, args];
   const devNull = captureStdout ? undefined : fs.openSync('/dev/null', 'w');
   const started = process.hrtime.bigint();
   const result = spawnSync(argv[0], argv[1], {
+    env,
     stdio: ['ignore', captureStdout ? 'pipe' : devNull, 'pipe'],
     maxBuffer: 512 * 1024 * 1024,
   });
@@ -137,6 +140,11 @@ function main() {
   const home = tree.home;
   const state = path.join(home, '.resonix');
   const timeBinary = findTimeBinary();
+  // an empty temp dir, the same for both tools: nothing in the real /tmp gets measured
+  const tmpDir = path.join(outDir, 'tmp');
+  fs.rmSync(tmpDir, { recursive: true, force: true });
+  fs.mkdirSync(tmpDir, { mode: 0o700 });
+  const env = { ...process.env, TMPDIR: tmpDir };
 
   const tools = {
     find: { label: `find -printf`, command: 'find', args: [state, '-printf', '%m %U %s %p\n'], ok: (status) => status === 0 },
@@ -150,7 +158,7 @@ function main() {
   };
   const run = (name, captureStdout = false) => {
     const tool = tools[name];
-    const result = timed(tool.command, tool.args, timeBinary, captureStdout);
+    const result = timed(tool.command, tool.args, timeBinary, captureStdout, env);
     if (!tool.ok(result.status)) {
       throw new Error(`${tool.label} failed (exit ${result.status ?? result.signal}):\n${[tool.command, ...tool.args].join(' ')}\n${result.stderr}`);
     }
@@ -246,6 +254,7 @@ function main() {
     find: { command: ['find', ...tools.find.args].map(shellWord).join(' '), ...find },
     ours: { command: ['node', path.relative(repo, bin), ...tools.ours.args.slice(1)].map(shellWord).join(' '), ...ours, peakRssMb },
     rssMeasuredWith: timeBinary ? `${timeBinary} -f '%M %U %S'` : null,
+    tmpDir,
     ratio,
     cpuRatio,
     loadAverage: os.loadavg().map((value) => Math.round(value * 100) / 100),

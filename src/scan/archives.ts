@@ -1,12 +1,13 @@
 // Backup archives near an install, found by their bytes (a `.tgz` named `notes.txt` is still a tgz).
-// globby lists the candidate files: it already knows dot-files, absolute patterns and `~`-free
-// cwd-relative globs for the user's own `archives` patterns, so we do not write a matcher.
+// globby lists the candidates of the user's own `archives` patterns: it already knows dot-files,
+// absolute patterns and `~`-free cwd-relative globs, so we do not write a matcher. The fixed dirs
+// (home, Downloads, /var/backups, …) need no matcher at all: one readdir each lists their files, as
+// globby('*') would. globby and the archive listers (tar-stream, yauzl) are imported only when they
+// are needed: loading them costs more than a scan of a machine without archives (see bench/).
 import fs from 'node:fs';
 import path from 'node:path';
-import { globby } from 'globby';
 import type { BackupArchive, ScanProblem } from '../model.js';
 import { archiveHoldsResonixState, classifyArchiveHead } from './archive-classify.js';
-import { inspectArchiveFile } from './archive-list.js';
 import { hostPath } from './install.js';
 import { readHead } from './read.js';
 
@@ -30,11 +31,52 @@ function isInside(child: string, parent: string): boolean {
   return relative === '' || (!relative.startsWith('..') && !path.posix.isAbsolute(relative));
 }
 
-async function listDir(root: string, machineDir: string, pattern = '*'): Promise<string[]> {
+/** The files `pattern` matches in `machineDir` (machine paths): its plain files for '*', else what globby finds. */
+export async function listDir(root: string, machineDir: string, pattern = '*'): Promise<string[]> {
   const cwd = hostPath(root, machineDir);
-  if (!fs.existsSync(cwd)) return [];
+  // a ~/backup that is a file (or missing) has nothing to list
+  if (!isDirectory(cwd)) return [];
+  const plain = pattern === '*' ? filesIn(cwd) : undefined;
+  if (plain) return plain.map((name) => path.posix.join(machineDir, name));
+  const { globby } = await import('globby');
   const found = await globby(pattern, { cwd, dot: true, onlyFiles: true, followSymbolicLinks: false, suppressErrors: true, gitignore: false });
   return found.map((relative) => path.posix.join(machineDir, relative));
+}
+
+/**
+ * The regular files directly in `dir` (dot-files too, symlinks not): what globby('*', { dot: true,
+ * onlyFiles: true, followSymbolicLinks: false, suppressErrors: true }) returns, without loading it.
+ * Undefined in the odd cases where globby does something else, so the caller asks globby itself: `dir`
+ * is not a directory (globby throws), or holds a directory named `*` (globby expands it to `*` + `/**`).
+ */
+function filesIn(dir: string): string[] | undefined {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(dir);
+  } catch {
+    return [];
+  }
+  if (!stat.isDirectory()) return undefined;
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  const files: string[] = [];
+  for (const entry of entries) {
+    if (entry.isFile()) files.push(entry.name);
+    else if (entry.name === '*' && isDirectory(path.join(dir, entry.name))) return undefined;
+  }
+  return files;
+}
+
+function isDirectory(file: string): boolean {
+  try {
+    return fs.statSync(file).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 async function candidatePaths(options: FindArchivesOptions): Promise<string[]> {
@@ -76,7 +118,7 @@ export async function describeArchive(
   }
   const classified = classifyArchiveHead(head);
   if (classified.format === 'unknown') return undefined;
-  const listing = classified.encrypted ? { ...classified } : await inspectArchiveFile(file);
+  const listing = classified.encrypted ? { ...classified } : await (await import('./archive-list.js')).inspectArchiveFile(file);
   const members = listing.members;
   if ('listError' in listing && listing.listError) {
     problems.push({ path: machinePath, code: 'EARCHIVE', message: `${machinePath}: ${listing.listError}` });

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { SessionPathRefs } from '../model.js';
 import { hostPath } from './install.js';
 import { readTextCapped } from './read.js';
+import { scanSessionEntries, type SessionEntryFields } from './sessions-scan.js';
 
 export const MAX_SESSIONS_JSON_BYTES = 64 * 1024 * 1024;
 /** at most this many paths of each kind per sessions.json */
@@ -46,7 +47,7 @@ function collectPaths(value: unknown, out: Set<string>, depth = 0): void {
 interface Context {
   root: string;
   stateDir: string;
-  inventoryPaths: Set<string>;
+  inventoryPaths: ReadonlySet<string>;
   /** sessions dir, relative to the state dir */
   sessionsDir: string;
 }
@@ -72,32 +73,52 @@ function missingTranscript(context: Context, sessionFile: string): string | unde
   }
 }
 
-function readOne(root: string, stateDir: string, inventoryPaths: Set<string>, file: string): SessionPathRefs {
+/**
+ * The entries of a sessions.json text, as JSON.parse + Object.values give them, reduced to the fields read
+ * here: through the fast scanner (sessions-scan.ts) when it is sure, else JSON.parse of the whole text.
+ */
+function sessionEntries(text: string): SessionEntryFields[] | { parseError: string } {
+  const scanned = scanSessionEntries(text);
+  if (scanned) return scanned;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // JSON.parse quotes the text around the error: it could be a secret, so only say that it is invalid
+    return { parseError: 'invalid JSON' };
+  }
+  if (!isObject(parsed)) return { parseError: 'not a JSON object' };
+  return Object.values(parsed).map((entry) => {
+    if (!isObject(entry)) return { object: false };
+    const { sessionFile, sessionId, skillsSnapshot } = entry;
+    return { object: true, sessionFile, sessionId, skillsSnapshot };
+  });
+}
+
+function readOne(root: string, stateDir: string, inventoryPaths: ReadonlySet<string>, file: string): SessionPathRefs {
   const refs: SessionPathRefs = { file, sessionFiles: [], skillPaths: [], missingTranscripts: [] };
   const read = readTextCapped(hostPath(root, path.posix.join(stateDir, file)), MAX_SESSIONS_JSON_BYTES);
   if (!read.ok) return { ...refs, parseError: read.reason.startsWith('too large') ? 'too large' : read.reason };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(read.text);
-  } catch {
-    // JSON.parse quotes the text around the error: it could be a secret, so only say that it is invalid
-    return { ...refs, parseError: 'invalid JSON' };
-  }
-  if (!isObject(parsed)) return { ...refs, parseError: 'not a JSON object' };
+  const entries = sessionEntries(read.text);
+  if (!Array.isArray(entries)) return { ...refs, ...entries };
   const context: Context = { root, stateDir, inventoryPaths, sessionsDir: path.posix.dirname(file) };
+  const transcriptPrefix = `${context.sessionsDir}/`;
   const sessionFiles = new Set<string>();
   const skillPaths = new Set<string>();
   const missing = new Set<string>();
-  for (const entry of Object.values(parsed)) {
-    if (!isObject(entry)) continue;
+  for (const entry of entries) {
+    if (!entry.object) continue;
     const { sessionFile, sessionId, skillsSnapshot } = entry;
     if (typeof sessionFile === 'string' && sessionFile !== '') {
       if (ABSOLUTE.test(sessionFile)) add(sessionFiles, sessionFile);
       const absent = missing.size < MAX_SESSION_REFS ? missingTranscript(context, sessionFile) : undefined;
       if (absent !== undefined) add(missing, absent);
     } else if (typeof sessionId === 'string' && SAFE_SESSION_ID.test(sessionId) && sessionId !== '.' && sessionId !== '..') {
-      const transcript = `${context.sessionsDir}/${sessionId}.jsonl`;
-      if (!inventoryPaths.has(transcript)) add(missing, transcript);
+      // once `missing` is full nothing more can be added: skip building the path and the lookup
+      if (missing.size < MAX_SESSION_REFS) {
+        const transcript = `${transcriptPrefix}${sessionId}.jsonl`;
+        if (!inventoryPaths.has(transcript)) add(missing, transcript);
+      }
     }
     if (skillsSnapshot !== undefined) collectPaths(skillsSnapshot, skillPaths);
   }
@@ -109,8 +130,10 @@ function readOne(root: string, stateDir: string, inventoryPaths: Set<string>, fi
  * paths (relative); a transcript counts as missing when its path is not among them (inside the state dir) or,
  * outside the state dir, when it is not on disk. Never throws.
  */
-export function readSessionRefs(root: string, stateDir: string, inventoryPaths: Set<string>): SessionPathRefs[] {
-  const files = [...inventoryPaths].filter((file) => SESSIONS_JSON.test(file)).sort();
+export function readSessionRefs(root: string, stateDir: string, inventoryPaths: ReadonlySet<string>): SessionPathRefs[] {
+  const files: string[] = [];
+  for (const file of inventoryPaths) if (file.endsWith('sessions.json') && SESSIONS_JSON.test(file)) files.push(file);
+  files.sort();
   return files.map((file) => {
     try {
       return readOne(root, stateDir, inventoryPaths, file);

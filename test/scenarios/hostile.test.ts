@@ -20,6 +20,8 @@ describe('a hostile state dir', () => {
       { path: '{home}/.resonix-fifo/', mode: '0700' },
       { path: '{home}/.resonix-fifo/resonix.json', type: 'fifo', mode: '0600' },
       { path: '{home}/Downloads/' },
+      // a file where a backup dir is usually looked for
+      { path: '{home}/backup', content: 'not a dir' },
       { path: '{home}/Downloads/resonix-backup.tgz', mode: '0600', base64: Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0, 3]), Buffer.alloc(200, 0x5a)]).toString('base64') },
     );
     const machine = await machineFrom(scenario);
