@@ -15,9 +15,8 @@ import { formatMarkdown } from './reporters/markdown.js';
 import { formatSarif } from './reporters/sarif.js';
 import { formatPretty } from './reporters/pretty.js';
 import { explainRule, formatRuleList } from './reporters/rules.js';
-import { archiveBaseline, inspectArchive, looksLikeArchive } from './inspect/archive-machine.js';
-import { loadBaseline, type LoadedBaseline } from './manifest/baseline.js';
-import { createManifest, hashForBaseline, writeManifest } from './manifest/snapshot.js';
+import type { InspectedArchive } from './inspect/archive-machine.js';
+import type { LoadedBaseline } from './manifest/baseline.js';
 import { ManifestError } from './manifest/types.js';
 import { loadPlugins } from './plugins.js';
 import { builtinRules } from './rules/index.js';
@@ -219,7 +218,9 @@ async function loadConfigAndRules(configFlag: string | undefined, io: CliIo): Pr
   return { toolConfig, rules };
 }
 
-async function openArchive(file: string): Promise<Awaited<ReturnType<typeof inspectArchive>>> {
+// archive and manifest code (tar-stream, yauzl) loads only for the commands that use it
+async function openArchive(file: string): Promise<InspectedArchive> {
+  const { inspectArchive } = await import('./inspect/archive-machine.js');
   const inspected = await inspectArchive(file);
   if (!inspected.opened) throw new UsageError(inspected.problems[0]?.message ?? `cannot open ${file}`);
   return inspected;
@@ -227,6 +228,7 @@ async function openArchive(file: string): Promise<Awaited<ReturnType<typeof insp
 
 /** A manifest (JSON from `snapshot`) or a backup archive, as a baseline. */
 async function baselineFrom(file: string, io: CliIo): Promise<LoadedBaseline> {
+  const { loadBaseline } = await import('./manifest/baseline.js');
   try {
     return await loadBaseline(path.resolve(io.cwd, file));
   } catch (error) {
@@ -269,9 +271,10 @@ async function runScanCommand(phase: Phase, options: SharedOptions, io: CliIo, r
     const secrets = loaded?.kind === 'archive' ? new Set([...scanned.secrets, ...loaded.secrets]) : scanned.secrets;
     // the live files a baseline comparison needs are hashed only against a manifest that has hashes
     const hashed = loaded?.kind === 'manifest' && loaded.manifest.hashing.enabled && archive === undefined;
-    const current = hashed ? await hashForBaseline(scanned.machine, loaded.machine) : scanned.machine;
+    const current = hashed ? await (await import('./manifest/snapshot.js')).hashForBaseline(scanned.machine, loaded.machine) : scanned.machine;
     if (options.snapshot) {
       const out = path.resolve(io.cwd, options.snapshot);
+      const { createManifest, writeManifest } = await import('./manifest/snapshot.js');
       await writeManifest(out, await createManifest(scanned, { hash: true }));
       io.stderr(`Snapshot manifest written to ${printable(out)}\n`);
     }
@@ -312,6 +315,7 @@ async function runSnapshot(options: SharedOptions, io: CliIo): Promise<number> {
     ...(profile ? { profile } : {}),
     ...(options.user ? { user: options.user } : {}),
   });
+  const { createManifest, writeManifest } = await import('./manifest/snapshot.js');
   const manifest = await createManifest(scanned, { hash: options.hash !== false });
   const out = path.resolve(io.cwd, options.out!);
   await writeManifest(out, manifest);

@@ -136,12 +136,26 @@ export function runRules(options: EngineOptions): Report {
       skipped.push({ id: rule.meta.id, reason: 'needs a baseline (--against a manifest or archive)' });
       continue;
     }
-    run.push(rule.meta.id);
+    let cannotKnow: string | undefined;
     try {
-      const context = { phase: options.phase, machine: options.machine, ...(options.baseline ? { baseline: options.baseline } : {}) };
-      for (const report of rule.check(context)) findings.push(toFinding(rule, report, setting));
+      const context = {
+        phase: options.phase,
+        machine: options.machine,
+        ...(options.baseline ? { baseline: options.baseline } : {}),
+        skip: (reason: string) => {
+          cannotKnow = reason;
+        },
+      };
+      const reports = rule.check(context);
+      if (reports.length === 0 && cannotKnow !== undefined) {
+        skipped.push({ id: rule.meta.id, reason: cannotKnow });
+        continue;
+      }
+      run.push(rule.meta.id);
+      for (const report of reports) findings.push(toFinding(rule, report, setting));
     } catch (error) {
       // a rule that crashes becomes a finding; the run goes on (flutter doctor style)
+      run.push(rule.meta.id);
       findings.push(crashFinding(rule, error));
     }
   }

@@ -428,6 +428,11 @@ export interface RuleContext {
   phase: Phase;
   machine: Machine;
   baseline?: Machine;
+  /**
+   * A rule that cannot know (no version, no binary) says nothing and calls this: `--verbose` and the
+   * JSON/SARIF reports list it as skipped, with the reason.
+   */
+  skip?: (reason: string) => void;
 }
 
 export interface Rule {

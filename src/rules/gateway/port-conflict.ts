@@ -20,8 +20,9 @@ export const rule: Rule = {
     why: 'The gateway cannot bind its port and exits (the service then crash-loops), or clients talk to whatever else is listening there.',
     fix: 'Stop the other process, or give this gateway another port (`resonix config set gateway.port <port>`) and reinstall the service.',
   },
-  check({ machine }) {
+  check({ machine, skip }) {
     const open = machine.runtime?.openPorts;
+    if (!open) skip?.('ports are probed on a live machine only');
     if (!open || open.length === 0) return [];
     const reports: RuleReport[] = [];
     const reported = new Set<number>();

@@ -52,8 +52,10 @@ export const rule: Rule = {
     why: 'An older build refuses a config last written by a newer one ("binary is older than the config last written by …") and refuses databases with a newer schema: the gateway does not start.',
     fix: 'Install the same or a newer Resonix than the old machine ran, then reinstall the service.',
   },
-  check({ machine, baseline }) {
+  check({ machine, baseline, skip }) {
     const reports: RuleReport[] = [];
+    const known = installsOf(machine).next().done === true || [...installsOf(machine)].some(({ home, install }) => installedResonixVersion(machine, home, install) !== undefined);
+    if (!known) skip?.('the installed Resonix version is unknown (no resonix on PATH or beside the service): pass --resonix-version');
     for (const { home, install } of installsOf(machine)) {
       if (!install.inventory.exists) continue;
       const installed = installedResonixVersion(machine, home, install);
