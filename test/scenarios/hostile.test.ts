@@ -59,6 +59,35 @@ describe('a hostile state dir', () => {
     expect(ruleIds(report, 'error')).toContain('perms/unreadable');
   });
 
+  it('links to /dev/zero and /proc, a socket, a 10 GB sparse transcript and a very deep path: nothing is read whole, the report comes out', async () => {
+    const scenario = await liveScenario('healthy-file-2026.5');
+    scenario.entries.push(
+      { path: '{home}/.resonix/zero', target: '/dev/zero' },
+      { path: '{home}/.resonix/proc', target: '/proc/self' },
+      { path: '{home}/.resonix/agents/main/sessions/huge.jsonl', type: 'sparse', size: 10 * 1024 ** 3, mode: '0600', mtime: 'now' },
+    );
+    const machine = await machineFrom(scenario);
+    const net = await import('node:net');
+    const socketPath = path.join(machine.home, '.resonix', 'gateway.sock');
+    const server = net.createServer().listen(socketPath);
+    await new Promise((resolve) => server.once('listening', resolve));
+    let deep = path.join(machine.home, '.resonix', 'media');
+    for (let i = 0; i < 45; i++) deep = path.join(deep, `level-${i}-${"x".repeat(70)}`); // ~3,600 characters: near PATH_MAX
+    fs.mkdirSync(deep, { recursive: true });
+    fs.writeFileSync(path.join(deep, 'leaf.png'), 'x');
+    try {
+      const started = Date.now();
+      const { code, report } = await machine.json('verify', ['--verbose']);
+      expect(Date.now() - started).toBeLessThan(30_000);
+      expect(code).toBeLessThan(2);
+      expect(report.installs[0]!.files).toBeGreaterThan(85); // the 40 fixture entries, 45 deep dirs, the leaf, links, socket
+      // the sparse transcript's last byte is a NUL, not a newline: reported, without reading 10 GB
+      expect(report.findings.find((finding) => finding.ruleId === 'copy/truncated-transcript')?.evidence?.join('\n')).toContain('huge.jsonl');
+    } finally {
+      server.close();
+    }
+  });
+
   it('a resonix.json of binary garbage, and one that is huge, are findings', async () => {
     const scenario = await liveScenario('healthy-file-2026.5');
     const config = entry(scenario, '{home}/.resonix/resonix.json');
