@@ -1,6 +1,6 @@
 // Bad input on the scanned machine: each gives a finding or a note, never a crash, a hang or exit 2,
 // and the rest of the report still comes out.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -86,6 +86,58 @@ describe('a hostile state dir', () => {
     } finally {
       server.close();
     }
+  });
+
+  it.skipIf(!canChown)('unreadable dirs at every depth, scanned as a normal user: each noted, the report still comes out', async () => {
+    const scenario = await liveScenario('healthy-file-2026.5');
+    for (const dir of ['{home}/.resonix/credentials/', '{home}/.resonix/agents/main/', '{home}/.resonix/agents/research/sessions/']) entry(scenario, dir).owner = 'root';
+    const machine = await machineFrom(scenario);
+    const run = spawnSync('setpriv', ['--reuid=1000', '--regid=1000', '--clear-groups', process.execPath, CLI_PATH, 'verify', '--home', machine.home, '--format', 'json'], {
+      env: { PATH: process.env.PATH!, HOME: machine.home, TMPDIR: machine.path('tmp') },
+      encoding: 'utf8',
+    });
+    expect(run.status, run.stderr).toBe(1);
+    const report = JSON.parse(run.stdout) as Report;
+    const unreadable = report.problems.filter((problem) => problem.code === 'EACCES').map((problem) => path.relative(machine.home, problem.path));
+    expect(unreadable).toEqual(expect.arrayContaining(['.resonix/credentials', '.resonix/agents/main', '.resonix/agents/research/sessions']));
+  });
+
+  it('files appearing and vanishing during the scan: no crash, no exit 2', async () => {
+    const machine = await machineFrom('healthy-file-2026.5');
+    const churn = path.join(machine.home, '.resonix', 'media');
+    const child = spawn('bash', ['-c', 'while true; do for i in $(seq 1 200); do : > "$1/f$i"; done; rm -f "$1"/f*; mkdir -p "$1/d" && rmdir "$1/d"; done', 'churn', churn], { stdio: 'ignore' });
+    try {
+      for (let round = 0; round < 3; round++) {
+        const result = await machine.cli(['verify', '--home', machine.home, '--format', 'json']);
+        expect(result.code, result.stderr).toBeLessThan(2);
+        JSON.parse(result.stdout);
+      }
+    } finally {
+      child.kill();
+    }
+  });
+
+  it('an $include cycle and a missing include are findings', async () => {
+    const scenario = await liveScenario('healthy-file-2026.5');
+    const config = entry(scenario, '{home}/.resonix/resonix.json');
+    (config.json as Record<string, unknown>).$include = ['./channels.json5', './gone.json5'];
+    scenario.entries.push({ path: '{home}/.resonix/channels.json5', mode: '0600', content: '{ $include: "./resonix.json" }' });
+    const { report } = await (await machineFrom(scenario)).json('verify');
+    const evidence = report.findings.filter((finding) => finding.ruleId === 'paths/include-broken').map((finding) => finding.message).join('\n');
+    expect(evidence).toMatch(/gone\.json5/);
+    expect(evidence).toMatch(/cycle|circular/i);
+  });
+
+  it('a manifest crafted to exhaust memory (600 MB, sparse) is refused at once with exit 2', async () => {
+    const machine = await machineFrom('healthy-file-2026.5');
+    const huge = machine.path('tmp/huge-manifest.json');
+    fs.writeFileSync(huge, '{');
+    fs.truncateSync(huge, 600 * 1024 * 1024);
+    const started = Date.now();
+    const result = await machine.cli(['verify', '--home', machine.home, '--against', huge]);
+    expect(result.code).toBe(2);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
   });
 
   it('a resonix.json of binary garbage, and one that is huge, are findings', async () => {
