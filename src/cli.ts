@@ -20,7 +20,7 @@ import type { LoadedBaseline } from './manifest/baseline.js';
 import { ManifestError } from './manifest/types.js';
 import { loadPlugins } from './plugins.js';
 import { builtinRules } from './rules/index.js';
-import { scanMachine } from './scan/index.js';
+import { UnknownUserError, scanMachine } from './scan/index.js';
 import { PROFILE_NAME } from './scan/resolve.js';
 import { maskSecrets } from './scan/secrets.js';
 import { TOOL } from './version.js';
@@ -139,9 +139,10 @@ export function destinations(options: Pick<SharedOptions, 'format' | 'output'>):
   const list: Destination[] = [];
   let mainToFile = false;
   for (const value of options.output) {
-    const match = /^([a-z]+)=(.+)$/.exec(value);
-    if (match && (FORMATS as readonly string[]).includes(match[1]!)) list.push({ format: match[1] as Format, file: match[2]! });
-    else if (match && !value.includes('/') && !value.includes('.')) throw new UsageError(`--output ${value}: unknown format "${match[1]}" (${FORMATS.join(', ')})`);
+    // FORMAT=FILE only when FORMAT is one of ours; anything else (report=final.json) is a file name
+    const match = /^([A-Za-z]+)=(.+)$/.exec(value);
+    const format = match?.[1]!.toLowerCase();
+    if (match && format && (FORMATS as readonly string[]).includes(format)) list.push({ format: format as Format, file: match[2]! });
     else {
       list.push({ format: options.format as Format, file: value });
       mainToFile = true;
@@ -164,7 +165,7 @@ function render(format: Format, report: Report, rules: readonly Rule[], options:
     case 'github': {
       const github = formatGithub(report);
       const summaryFile = io.env.GITHUB_STEP_SUMMARY;
-      if (summaryFile) fs.appendFileSync(summaryFile, github.summary);
+      if (summaryFile) writePrivate(summaryFile, github.summary, true);
       return github.stdout;
     }
     default:
@@ -175,8 +176,21 @@ function render(format: Format, report: Report, rules: readonly Rule[], options:
 function writeReports(report: Report, rules: readonly Rule[], options: SharedOptions, io: CliIo): void {
   for (const destination of destinations(options)) {
     const text = render(destination.format, report, rules, options, io, destination.file === undefined);
-    if (destination.file) fs.writeFileSync(path.resolve(io.cwd, destination.file), text, { mode: 0o600 });
+    if (destination.file) writePrivate(path.resolve(io.cwd, destination.file), text);
     else io.stdout(text);
+  }
+}
+
+/** Writes a 0600 file (an existing one is tightened too); a failure is a one-line usage error, exit 2. */
+function writePrivate(file: string, text: string, append = false): void {
+  try {
+    if (append) fs.appendFileSync(file, text);
+    else {
+      fs.writeFileSync(file, text, { mode: 0o600 });
+      fs.chmodSync(file, 0o600);
+    }
+  } catch (error) {
+    throw new UsageError(`cannot write ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
   }
 }
 
@@ -203,6 +217,10 @@ function gateReport(report: Report, options: SharedOptions, toolConfig: ToolConf
     }
   }
   return gated;
+}
+
+function emptyReport(phase: Phase): Report {
+  return { tool: { name: '', version: '' }, phase, installs: [], findings: [], summary: { error: 0, warning: 0, info: 0 }, rules: { run: [], skipped: [] }, problems: [] };
 }
 
 /** This tool's config, and the built-in rules plus those of its plugins (ids checked against both). */
@@ -264,6 +282,11 @@ async function runScanCommand(phase: Phase, options: SharedOptions, io: CliIo, r
     ...(options.resonixVersion ? { resonixVersion: options.resonixVersion } : {}),
     archivePatterns: toolConfig.archives,
   };
+  // every flag is checked before anything is scanned or written
+  knownIds(options.only, known, '--only');
+  knownIds(options.skip, known, '--skip');
+  destinations(options);
+  if (options.baseline) gateReport(emptyReport(phase), options, toolConfig, io);
   const loaded = options.against ? await baselineFrom(options.against, io) : undefined;
   const baseline = loaded?.machine;
   const check = async (): Promise<{ report: Report; machine: Awaited<ReturnType<typeof scanMachine>>['machine'] }> => {
@@ -278,7 +301,7 @@ async function runScanCommand(phase: Phase, options: SharedOptions, io: CliIo, r
       await writeManifest(out, await createManifest(scanned, { hash: true }));
       io.stderr(`Snapshot manifest written to ${printable(out)}\n`);
     }
-    const report = runRules({ ...(baseline ? { baseline } : {}), phase, machine: current, rules, severities, secrets, only: knownIds(options.only, known, '--only'), skip: knownIds(options.skip, known, '--skip') });
+    const report = runRules({ ...(baseline ? { baseline } : {}), phase, machine: current, rules, severities, secrets, only: options.only, skip: options.skip });
     // fixes act on the scanned machine (hashes are only for the comparison)
     return { report: gateReport(report, options, toolConfig, io), machine: scanned.machine };
   };
@@ -297,10 +320,12 @@ async function runScanCommand(phase: Phase, options: SharedOptions, io: CliIo, r
   }
   writeReports(report, rules, options, io);
   if (options.writeBaseline) {
-    fs.writeFileSync(path.resolve(io.cwd, options.writeBaseline), `${JSON.stringify(makeBaseline(report, new Date()), null, 2)}\n`, { mode: 0o600 });
+    writePrivate(path.resolve(io.cwd, options.writeBaseline), `${JSON.stringify(makeBaseline(report, new Date()), null, 2)}\n`);
   }
+  // --quiet: warnings are neither shown nor counted
   const maxWarnings = options.quiet ? undefined : options.maxWarnings;
-  return failsGate(report, { ...(options.failOn ? { failOn: options.failOn } : {}), ...(maxWarnings !== undefined ? { maxWarnings } : {}) }) ? EXIT.findings : EXIT.ok;
+  const failOn = options.quiet ? 'error' : options.failOn;
+  return failsGate(report, { ...(failOn ? { failOn } : {}), ...(maxWarnings !== undefined ? { maxWarnings } : {}) }) ? EXIT.findings : EXIT.ok;
 }
 
 async function runSnapshot(options: SharedOptions, io: CliIo): Promise<number> {
@@ -403,7 +428,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       // --help and --version end here too, with exit code 0
       return error.exitCode === 0 ? EXIT.ok : EXIT.failure;
     }
-    if (error instanceof UsageError || error instanceof FixError) {
+    if (error instanceof UsageError || error instanceof FixError || error instanceof UnknownUserError) {
       io.stderr(`resonix-migrate: ${printable(maskSecrets(error.message))}\n`);
       return EXIT.failure;
     }

@@ -102,6 +102,20 @@ function toFinding(rule: Rule, report: RuleReport, override: Severity | undefine
   };
 }
 
+function validReport(report: RuleReport): boolean {
+  const strings = (value: unknown): boolean => Array.isArray(value) && value.every((item) => typeof item === 'string');
+  return (
+    typeof report === 'object' &&
+    report !== null &&
+    typeof report.message === 'string' &&
+    (report.severity === undefined || report.severity in SEVERITY_RANK) &&
+    (report.path === undefined || typeof report.path === 'string') &&
+    (report.install === undefined || typeof report.install === 'string') &&
+    (report.evidence === undefined || strings(report.evidence)) &&
+    (report.fix === undefined || (typeof report.fix.summary === 'string' && strings(report.fix.commands)))
+  );
+}
+
 function crashFinding(rule: Rule, error: unknown): Finding {
   const reason = error instanceof Error ? error.message : String(error);
   return { ruleId: rule.meta.id, severity: 'error', message: `The rule crashed and checked nothing: ${reason.split('\n')[0]}` };
@@ -152,7 +166,8 @@ export function runRules(options: EngineOptions): Report {
         continue;
       }
       run.push(rule.meta.id);
-      for (const report of reports) findings.push(toFinding(rule, report, setting));
+      // a plugin's report is outside data too: a malformed one is the rule's failure, not ours
+      for (const report of reports) findings.push(validReport(report) ? toFinding(rule, report, setting) : crashFinding(rule, new Error('it returned a malformed finding')));
     } catch (error) {
       // a rule that crashes becomes a finding; the run goes on (flutter doctor style)
       run.push(rule.meta.id);

@@ -79,7 +79,7 @@ export function makeBaseline(report: Report, now: Date): BaselineFile {
     tool: { ...TOOL },
     createdAt: now.toISOString(),
     findings: report.findings
-      .filter((finding) => finding.fingerprint && !finding.suppressed)
+      .filter((finding) => finding.fingerprint && finding.suppressed?.kind !== 'config')
       .map((finding) => ({ fingerprint: finding.fingerprint!, ruleId: finding.ruleId, ...(finding.path ? { path: finding.path } : {}) })),
   };
 }

@@ -35,6 +35,13 @@ export interface ScanOptions {
   maxEntries?: number;
 }
 
+/** `--user NAME` names nobody in the machine's /etc/passwd (and is not a uid). */
+export class UnknownUserError extends Error {
+  constructor(readonly user: string) {
+    super(`--user ${user}: no such user in the machine's /etc/passwd (give a name from it, or a uid)`);
+  }
+}
+
 export interface ScanResult {
   machine: Machine;
   /** secret values seen while scanning: only for the masker, never serialised */
@@ -79,6 +86,7 @@ function gatewayUserFor(
     const entry = userByName(users, options.user);
     if (entry) return make(entry, entry.uid, entry.gid, 'flag');
     if (/^\d+$/.test(options.user)) return make(undefined, Number(options.user), Number(options.user), 'flag');
+    throw new UnknownUserError(options.user);
   }
   const serviceUser = services.find((unit) => unit.user)?.user;
   if (serviceUser) {

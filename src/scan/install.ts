@@ -8,7 +8,7 @@ import { summariseEnvVarKeys } from './config-env.js';
 import { scanWorkspaceGit } from './git.js';
 import { checkIncludes } from './includes.js';
 import { readSessionRefs } from './session-refs.js';
-import { fsTypeOf, resolveLink } from './links.js';
+import { fsTypeOf, hostPathInRoot, resolveLink } from './links.js';
 import { readHead, readTail, readTextCapped } from './read.js';
 import { profileOfStateDir } from './resolve.js';
 import { SQLITE_HEADER_BYTES, isSqliteDatabasePath, parseSqliteHeader } from './sqlite-header.js';
@@ -41,8 +41,9 @@ export function markBrokenLinks(root: string, inventory: FileInventory): void {
   }
 }
 
+/** The host path of a machine path: in an image, resolved inside ROOTFS (see hostPathInRoot). */
 export function hostPath(root: string, machinePath: string): string {
-  return root === '/' ? machinePath : path.join(root, machinePath);
+  return hostPathInRoot(root, machinePath);
 }
 
 function isInside(child: string, parent: string): boolean {

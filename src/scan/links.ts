@@ -2,9 +2,13 @@
 // `/opt/x` means ROOTFS/opt/x, never the host's /opt/x. Component by component, lstat only.
 import fs from 'node:fs';
 import path from 'node:path';
-import { hostPath } from './install.js';
 
 const MAX_HOPS = 40;
+
+/** A machine path joined under the root as it is: only for paths whose components were checked. */
+function joined(root: string, machinePath: string): string {
+  return root === '/' ? machinePath : path.join(root, machinePath);
+}
 
 export type LinkResolution = { ok: true; target: string } | { ok: false; reason: 'missing' | 'loop' | 'unreadable' };
 
@@ -23,7 +27,7 @@ export function resolveLink(root: string, machinePath: string): LinkResolution {
     const candidate = path.posix.join(resolved, part);
     let stat: fs.Stats;
     try {
-      stat = fs.lstatSync(hostPath(root, candidate));
+      stat = fs.lstatSync(joined(root, candidate));
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       return { ok: false, reason: code === 'EACCES' ? 'unreadable' : 'missing' };
@@ -33,12 +37,35 @@ export function resolveLink(root: string, machinePath: string): LinkResolution {
       continue;
     }
     if (++hops > MAX_HOPS) return { ok: false, reason: 'loop' };
-    const target = fs.readlinkSync(hostPath(root, candidate));
+    const target = fs.readlinkSync(joined(root, candidate));
     const rest = target.split('/').filter(Boolean);
     if (target.startsWith('/')) resolved = '/';
     pending = [...rest, ...pending];
   }
   return { ok: true, target: resolved };
+}
+
+const resolvedParents = new Map<string, string | null>();
+
+/**
+ * The host path of a machine path. Live (root '/'), the path itself. In an image, every directory above
+ * the last component is resolved inside ROOTFS, so `ROOTFS/home -> /srv/home` means ROOTFS/srv/home and
+ * never the host's /srv/home; the last component is left as it is (lstat sees a link as a link). A parent
+ * that cannot be resolved maps to a path that does not exist.
+ */
+export function hostPathInRoot(root: string, machinePath: string): string {
+  if (root === '/') return machinePath;
+  const normal = path.posix.resolve('/', machinePath);
+  const parent = path.posix.dirname(normal);
+  const key = `${root}\0${parent}`;
+  let resolved = resolvedParents.get(key);
+  if (resolved === undefined) {
+    const result = parent === '/' ? { ok: true as const, target: '/' } : resolveLink(root, parent);
+    resolved = result.ok ? result.target : null;
+    resolvedParents.set(key, resolved);
+  }
+  if (resolved === null) return path.join(root, '.resonix-migrate-unresolvable-parent', normal);
+  return path.join(root, resolved, path.posix.basename(normal));
 }
 
 interface Mount {
