@@ -6,7 +6,7 @@ import { UsageError, loadToolConfig, type ToolConfig } from './config.js';
 import { runRules } from './engine.js';
 import { BaselineError, applyBaseline, applySuppressions, failsGate, makeBaseline, parseBaseline } from './gate.js';
 import { FixError, applyFixes, planFixes, type PlannedFix } from './fix/index.js';
-import type { Machine, Phase, Report, Rule, SeveritySetting } from './model.js';
+import type { Phase, Report, Rule, SeveritySetting } from './model.js';
 import { printable } from './reporters/escape.js';
 import { formatGithub } from './reporters/github.js';
 import { formatJson } from './reporters/json.js';
@@ -367,9 +367,6 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     'after',
     '\nExit codes:\n  0  no finding at error level (and warnings within --max-warnings)\n  1  findings that fail the run\n  2  the tool could not do its job (bad flags, unreadable tool config, internal error)',
   );
-  const scanCommand = (name: string, phase: Phase, description: string): void => {
-    addSharedOptions(program.command(name).description(description)).action(async (options: SharedOptions) => setExit(await runScanCommand(phase, options, io)));
-  };
   addSharedOptions(program.command('audit').description('before the move, on the old machine: is it safe to copy now, what must be copied, what leaks?'))
     .option('--snapshot <file>', 'also write a snapshot manifest of this machine (no secret values) to carry across')
     .action(async (options: SharedOptions) => setExit(await runScanCommand('audit', options, io)));

@@ -1,7 +1,7 @@
 // Archive members in the live scan's inventory shape (FileEntry), and the facts collectInstall derives from
 // an inventory: layout generation, whether there is data, workspace-looking dirs. Pure.
 import path from 'node:path';
-import type { FileEntry, FileInventory, LayoutGeneration, StrayWorkspace } from '../model.js';
+import type { FileEntry, FileInventory, StrayWorkspace } from '../model.js';
 import type { KeyedMember } from './members.js';
 import { memberKey } from './members.js';
 import { type Frame, toMachine } from './state-dirs.js';
@@ -48,23 +48,8 @@ export class MemberIndex {
   }
 }
 
-// Same tests as src/scan/install.ts applies to a live state dir.
-export function generationOf(entries: FileEntry[]): LayoutGeneration {
-  let sqlite = false;
-  let files = false;
-  for (const entry of entries) {
-    if (entry.type !== 'file') continue;
-    if (entry.path === 'state/resonix.sqlite' || /^agents\/[^/]+\/agent\/resonix-agent\.sqlite$/.test(entry.path)) sqlite = true;
-    if (/^agents\/[^/]+\/(agent\/auth-profiles\.json|sessions\/(sessions\.json|[^/]+\.jsonl))$/.test(entry.path)) files = true;
-  }
-  return sqlite && files ? 'mixed' : sqlite ? 'sqlite' : files ? 'file' : 'empty';
-}
-
-const REBUILDABLE = /^(cache|tmp|plugin-skills|npm|tools|logs|media)(\/|$)/;
-
-export function hasDataFiles(entries: FileEntry[]): boolean {
-  return entries.some((entry) => entry.type === 'file' && !REBUILDABLE.test(entry.path));
-}
+// the same layout and data tests as a live state dir
+export { generationOf, hasDataFiles } from '../scan/install.js';
 
 export const WORKSPACE_MARKERS = new Set(['AGENTS.md', 'SOUL.md', 'IDENTITY.md', 'USER.md', 'MEMORY.md', 'HEARTBEAT.md', 'TOOLS.md', 'BOOTSTRAP.md']);
 

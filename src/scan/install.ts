@@ -82,7 +82,7 @@ export function readConfig(context: CollectContext, configPath: string): ConfigS
   return { ...summary, includeChecks: checkIncludes(context.root, configPath, summary.includes, context.home) };
 }
 
-function generationOf(entries: FileEntry[]): LayoutGeneration {
+export function generationOf(entries: FileEntry[]): LayoutGeneration {
   let sqlite = false;
   let files = false;
   for (const entry of entries) {
@@ -95,7 +95,7 @@ function generationOf(entries: FileEntry[]): LayoutGeneration {
 
 const REBUILDABLE = /^(cache|tmp|plugin-skills|npm|tools|logs|media)(\/|$)/;
 
-function hasDataFiles(entries: FileEntry[]): boolean {
+export function hasDataFiles(entries: FileEntry[]): boolean {
   return entries.some((entry) => entry.type === 'file' && !REBUILDABLE.test(entry.path));
 }
 

@@ -3,7 +3,7 @@ import semver from 'semver';
 import type { Home, Install, Machine, Rule, RuleReport, ServiceUnit } from '../../model.js';
 import { calverCompare, parseResonixVersion } from '../../scan/runtime.js';
 import { installsOf } from '../lib.js';
-import { profileFlag, servicesFor } from './downgrade.js';
+import { profileFlag } from './downgrade.js';
 
 /**
  * Node.js ranges Resonix releases declare in package.json `engines.node` (reference §8, §11), used
