@@ -35,9 +35,13 @@ function profileOf(install: Install): Profile {
   return profile;
 }
 
-/** No sessions and no channel logins: what onboarding leaves behind. */
+/**
+ * No sessions and no channel logins, but what onboarding writes (a device identity or a state database):
+ * a dir with the config alone is a config-only copy (copy/config-only says so), not an onboarding.
+ */
 function looksFresh(install: Install, profile: Profile): boolean {
-  return install.inventory.exists && install.config.exists && install.config.gatewayMode !== 'remote' && profile.transcripts === 0 && profile.credentials === 0;
+  const onboarded = profile.device !== undefined || profile.dbBytes > 0;
+  return install.inventory.exists && install.config.exists && install.config.gatewayMode !== 'remote' && onboarded && profile.transcripts === 0 && profile.credentials === 0;
 }
 
 /** What `other` holds that `fresh` lacks, in words; empty when it holds no more real data. */
