@@ -165,9 +165,13 @@ describe('inspect ARCHIVE', () => {
     execFileSync('tar', ['czf', partial, '-C', target.old, '.resonix/resonix.json', '.resonix/agents']);
     fs.chmodSync(full, 0o600);
     fs.chmodSync(partial, 0o600);
-    const plain = JSON.parse((await target.fresh.cli(['inspect', full, '--format', 'json'])).stdout) as Report;
+    const inspected = await target.fresh.cli(['inspect', full, '--format', 'json']);
+    expect(inspected.code, inspected.stderr).toBeLessThan(2);
+    const plain = JSON.parse(inspected.stdout) as Report;
     expect(ruleIds(plain, 'error')).toEqual(['secrets/unencrypted-backup']);
-    const against = JSON.parse((await target.fresh.cli(['inspect', partial, '--against', target.manifest, '--format', 'json'])).stdout) as Report;
+    const compared = await target.fresh.cli(['inspect', partial, '--against', target.manifest, '--format', 'json']);
+    expect(compared.code, compared.stderr).toBeLessThan(2);
+    const against = JSON.parse(compared.stdout) as Report;
     expect(ruleIds(against, 'error')).toEqual(expect.arrayContaining(['copy/incomplete', 'secrets/unencrypted-backup']));
     const missing = await target.fresh.cli(['inspect', `${target.old}-nope.tgz`]);
     expect(missing.code).toBe(2);
