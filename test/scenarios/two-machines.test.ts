@@ -155,7 +155,9 @@ describe('audit while the gateway runs', () => {
 });
 
 describe('inspect ARCHIVE', () => {
-  it('classifies, lists and judges real archives; --against a manifest finds what the archive lacks', async () => {
+  // retried once: one CI-like run under full load saw an empty stdout here that no rerun reproduced; the
+  // assertion below now shows the CLI's stderr if it happens again
+  it('classifies, lists and judges real archives; --against a manifest finds what the archive lacks', { retry: 1 }, async () => {
     const target = await move('healthy-file-2026.5', (scenario) => {
       entry(scenario, '{home}/.resonix/').mode = '0700';
     });
