@@ -136,6 +136,20 @@ describe('verify --against the old machine', () => {
   });
 });
 
+describe('copied while the gateway ran', () => {
+  it.skipIf(!hasRsync)('a copy taken while a (fake) gateway held its lock and had un-checkpointed -wal data: copy/sqlite-torn after the move', async () => {
+    const target = await move('healthy-sqlite-2026.9', (scenario) => {
+      // the live gateway: its lock and 8 KiB of -wal frames not yet in the database
+      entry(scenario, '{home}/.resonix/agents/main/agent/resonix-agent.sqlite-wal').content = 'W'.repeat(8192);
+      scenario.entries.push({ path: '{home}/.resonix/tmp/resonix-1000/gateway.d97bed0c.lock.sqlite', mode: '0644', content: 'held' });
+    });
+    for (const dir of fs.readdirSync(target.old)) execFileSync('rsync', ['-a', path.join(target.old, dir), `${target.fresh.home}/`]);
+    const { report } = await verifyAgainst(target);
+    const torn = report.findings.find((finding) => finding.ruleId === 'copy/sqlite-torn')!;
+    expect(torn.evidence!.join('\n')).toContain('agents/main/agent/resonix-agent.sqlite-wal');
+  });
+});
+
 describe('audit while the gateway runs', () => {
   it('a live gateway lock: gateway/running, and the copy would be torn', async () => {
     const scenario = await liveScenario('healthy-file-2026.5');
