@@ -8,12 +8,12 @@ import path from 'node:path';
 import semver, { type SemVer } from 'semver';
 import type { Runtime } from '../model.js';
 import { hostPath } from './install.js';
+import { resolveLink } from './links.js';
 import { readTextCapped } from './read.js';
 
 const EXEC_TIMEOUT_MS = 5000;
 const MAX_PACKAGE_JSON_BYTES = 1024 * 1024;
 const MAX_HEADER_BYTES = 256 * 1024;
-const MAX_SYMLINK_HOPS = 40;
 const MAX_PROBED_PORTS = 64;
 
 // ---------------------------------------------------------------------------------------------
@@ -61,10 +61,6 @@ export function extractResonixVersion(output: string): string | undefined {
 // ---------------------------------------------------------------------------------------------
 // Paths inside the scanned root
 
-function splitPath(value: string): string[] {
-  return value.split('/').filter((part) => part !== '' && part !== '.');
-}
-
 /**
  * Resolves every symlink of an absolute machine path inside `root` (absolute link targets are
  * re-rooted, `..` never leaves the root), like realpath(3) in a chroot. Undefined when the path
@@ -79,39 +75,9 @@ export function resolveInRoot(root: string, machinePath: string): string | undef
       return undefined;
     }
   }
-  const pending = splitPath(machinePath);
-  let resolved: string[] = [];
-  let hops = 0;
-  while (pending.length > 0) {
-    const part = pending.shift()!;
-    if (part === '..') {
-      resolved.pop();
-      continue;
-    }
-    const candidate = [...resolved, part];
-    let stat: fs.Stats;
-    try {
-      stat = fs.lstatSync(path.join(root, ...candidate));
-    } catch {
-      return undefined;
-    }
-    if (stat.isSymbolicLink()) {
-      hops += 1;
-      if (hops > MAX_SYMLINK_HOPS) return undefined;
-      let target: string;
-      try {
-        target = fs.readlinkSync(path.join(root, ...candidate));
-      } catch {
-        return undefined;
-      }
-      if (target.startsWith('/')) resolved = [];
-      pending.unshift(...splitPath(target));
-      continue;
-    }
-    if (pending.length > 0 && !stat.isDirectory()) return undefined;
-    resolved = candidate;
-  }
-  return `/${resolved.join('/')}`;
+  // one resolver for the whole scan (links.ts): component by component, never leaving the root
+  const resolved = resolveLink(root, machinePath);
+  return resolved.ok ? resolved.target : undefined;
 }
 
 function statInRoot(root: string, machinePath: string): { real: string; stat: fs.Stats } | undefined {
