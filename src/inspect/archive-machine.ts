@@ -35,6 +35,7 @@ import { profileOfStateDir, resolveResonix } from '../scan/resolve.js';
 import { isSqliteDatabasePath, parseSqliteHeader } from '../scan/sqlite-header.js';
 import { type Captured, MemberCapture, type TextCapture } from './capture.js';
 import { MemberIndex, generationOf, hasDataFiles, workspaceDirsUnder } from './inventory.js';
+import { backupArchiveOf } from '../scan/archives.js';
 import { type TraversalMember, printable, sortMembers } from './members.js';
 import { type Frame, type StateRoot, findStateRoots, originalStateDirs, relocate, stateDirPath, toArchive } from './state-dirs.js';
 
@@ -176,24 +177,13 @@ function emptyArchive(archivePath: string): BackupArchive {
 
 function archiveEntry(archivePath: string, stat: fs.Stats, listing: ArchiveInspection, keepMembers: boolean): BackupArchive {
   const held = listing.members ? archiveHoldsResonixState(listing.members) : undefined;
-  const tempDirs = new Set([...TEMP_DIRS, os.tmpdir()]);
-  return {
-    path: archivePath,
-    format: listing.format,
-    encrypted: listing.encrypted,
-    ...(listing.partlyEncrypted ? { partlyEncrypted: true } : {}),
-    mode: stat.mode & 0o7777,
-    uid: stat.uid,
-    gid: stat.gid,
-    size: stat.size,
-    ...(listing.members && keepMembers ? { members: listing.members } : {}),
-    ...(listing.membersTruncated ? { membersTruncated: true } : {}),
+  return backupArchiveOf(archivePath, stat, listing, {
     // an archive that cannot be looked into was named as a backup by the user: judge where it is kept
     holdsResonixState: held ? held.holdsResonixState : true,
-    ...(tempDirs.has(path.dirname(archivePath)) ? { inTempDir: true } : {}),
     secretMembers: held?.secretMembers ?? [],
-    ...(listing.listError ? { listError: listing.listError } : {}),
-  };
+    keepMembers,
+    tempDirs: [...TEMP_DIRS, os.tmpdir()],
+  });
 }
 
 function unreadableReason(listing: ArchiveInspection): string {

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { BackupArchive, ScanProblem } from '../model.js';
 import { archiveHoldsResonixState, classifyArchiveHead } from './archive-classify.js';
+import type { ArchiveInspection } from './archive-list.js';
 import { hostPath } from './install.js';
 import { readHead } from './read.js';
 
@@ -128,6 +129,21 @@ export async function describeArchive(
   // an archive we cannot look into counts as a Resonix backup only when its name says so
   const holdsResonixState = held.holdsResonixState || (opaque && NAMED_LIKE_RESONIX.test(path.posix.basename(machinePath)));
   if (!holdsResonixState) return undefined;
+  return backupArchiveOf(machinePath, stat, listing, {
+    holdsResonixState,
+    secretMembers: held.secretMembers,
+    keepMembers: options.keepMembers === true,
+    tempDirs: [...TEMP_DIRS, ...(options.tmpDir ? [options.tmpDir] : [])],
+  });
+}
+
+/** One BackupArchive from a file's stat and its listing: the shape live scans and `inspect` share. */
+export function backupArchiveOf(
+  machinePath: string,
+  stat: Pick<fs.Stats, 'mode' | 'uid' | 'gid' | 'size'>,
+  listing: ArchiveInspection,
+  facts: { holdsResonixState: boolean; secretMembers: string[]; keepMembers: boolean; tempDirs: string[] },
+): BackupArchive {
   return {
     path: machinePath,
     format: listing.format,
@@ -137,12 +153,12 @@ export async function describeArchive(
     uid: stat.uid,
     gid: stat.gid,
     size: stat.size,
-    ...(members && options.keepMembers ? { members } : {}),
-    ...('membersTruncated' in listing && listing.membersTruncated ? { membersTruncated: true } : {}),
-    holdsResonixState,
-    ...([...TEMP_DIRS, options.tmpDir].includes(path.posix.dirname(machinePath)) ? { inTempDir: true } : {}),
-    secretMembers: held.secretMembers,
-    ...('listError' in listing && listing.listError ? { listError: listing.listError } : {}),
+    ...(listing.members && facts.keepMembers ? { members: listing.members } : {}),
+    ...(listing.membersTruncated ? { membersTruncated: true } : {}),
+    holdsResonixState: facts.holdsResonixState,
+    ...(facts.tempDirs.includes(path.posix.dirname(machinePath)) ? { inTempDir: true } : {}),
+    secretMembers: facts.secretMembers,
+    ...(listing.listError ? { listError: listing.listError } : {}),
   };
 }
 
