@@ -117,6 +117,40 @@ describe('a hostile state dir', () => {
     }
   });
 
+  it('files changing during the scan (rewritten, truncated, swapped for a FIFO, a dir or a link, re-moded): no crash, no exit 2, no leak', async () => {
+    const machine = await machineFrom('healthy-file-2026.5');
+    const state = path.join(machine.home, '.resonix');
+    // each step leaves the tree in another shape; the scan meets whichever one is there
+    const churner = [
+      'cd "$1"; cp resonix.json ../config.orig; cp agents/main/sessions/sessions.json ../sessions.orig',
+      't=agents/main/sessions/0b8e4c1e-3f7a-4d2b-9c61-5a2e8f1d7c34.jsonl',
+      'while true; do',
+      '  head -c 40 ../config.orig > resonix.json; cat ../config.orig > resonix.json',
+      '  rm -f .f; mkfifo .f && mv -f .f resonix.json; cp ../config.orig .c && mv -f .c resonix.json',
+      '  mv agents/main/sessions/sessions.json .s; mkdir agents/main/sessions/sessions.json; rmdir agents/main/sessions/sessions.json',
+      '  ln -s /dev/zero agents/main/sessions/sessions.json; rm agents/main/sessions/sessions.json; mv .s agents/main/sessions/sessions.json',
+      '  printf \'{"partial":\' >> "$t"; : > "$t"; printf \'{"type":"message"}\\n\' > "$t"',
+      '  mv agents/research/sessions .r; echo x > agents/research/sessions; rm agents/research/sessions; mv .r agents/research/sessions',
+      '  chmod 000 credentials/whatsapp/default/creds.json; chmod 644 credentials/whatsapp/default/creds.json; chmod 600 credentials/whatsapp/default/creds.json',
+      '  mv credentials .cr; ln -s .cr credentials; rm credentials; mv .cr credentials',
+      'done',
+    ].join('\n');
+    const child = spawn('bash', ['-c', churner, 'churn', state], { stdio: 'ignore' });
+    try {
+      for (let round = 0; round < 4; round++) {
+        const result = await machine.cli(['verify', '--home', machine.home, '--format', 'json']);
+        expect(result.code, result.stderr).toBeLessThan(2);
+        const report = JSON.parse(result.stdout) as Report;
+        expect(report.installs.map((install) => path.basename(install.stateDir))).toContain('.resonix');
+      }
+      const pretty = await machine.cli(['audit', '--home', machine.home]);
+      expect(pretty.code, pretty.stderr).toBeLessThan(2);
+      expect(pretty.stdout).toMatch(/problems?|passed|✓|✗|!/);
+    } finally {
+      child.kill();
+    }
+  });
+
   it('an $include cycle and a missing include are findings', async () => {
     const scenario = await liveScenario('healthy-file-2026.5');
     const config = entry(scenario, '{home}/.resonix/resonix.json');
