@@ -13,6 +13,18 @@ function loginPath(install: Install, account: { id: string; authDir?: string }):
   return path.posix.join(path.posix.relative(install.stateDir, account.authDir), 'creds.json');
 }
 
+/** Which of `paths` are regular files of the install: one pass, hashing only paths of a wanted length. */
+function presentFiles(install: Install, paths: (string | undefined)[]): Set<string> {
+  const wanted = new Set(paths.filter((item): item is string => item !== undefined));
+  const lengths = new Set([...wanted].map((item) => item.length));
+  const present = new Set<string>();
+  if (wanted.size === 0) return present;
+  for (const entry of install.inventory.entries) {
+    if (entry.type === 'file' && lengths.has(entry.path.length) && wanted.has(entry.path)) present.add(entry.path);
+  }
+  return present;
+}
+
 function credentialsCommand(from: string, to: string): string {
   return `rsync -a <old-host>:${sh(path.posix.join(from, 'credentials'))}/ ${sh(path.posix.join(to, 'credentials'))}/`;
 }
@@ -58,9 +70,9 @@ export const rule: Rule = {
     const reports: RuleReport[] = [];
     for (const { install } of installsOf(machine)) {
       if (!install.inventory.exists || install.config.gatewayMode === 'remote') continue;
-      const present = new Set(install.inventory.entries.filter((entry) => entry.type === 'file').map((entry) => entry.path));
-      for (const account of install.config.whatsappAccounts) {
-        const relative = loginPath(install, account);
+      const wanted = install.config.whatsappAccounts.map((account) => ({ account, relative: loginPath(install, account) }));
+      const present = presentFiles(install, wanted.map((item) => item.relative));
+      for (const { account, relative } of wanted) {
         if (relative === undefined || present.has(relative)) continue;
         const where = path.posix.join(install.stateDir, relative);
         reports.push({

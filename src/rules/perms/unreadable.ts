@@ -35,9 +35,14 @@ export function blockedEntries(inventory: FileInventory, user: GatewayUser): { e
   // each path and hashed again (kept in step should the parent's path be set again meanwhile)
   let lastParent: string | undefined;
   let lastParentOpen = false;
-  const remember = (relativePath: string, value: boolean): void => {
-    open.set(relativePath, value);
-    if (relativePath === lastParent) lastParentOpen = value;
+  // nothing is reached through a non-directory (ENOTDIR), so only directories are remembered: a 1M-entry
+  // inventory needs no 1M-key map. A non-directory listed again under a directory's path (a hostile archive)
+  // replaces it, as extracting it would.
+  const remember = (entry: FileEntry, value: boolean): void => {
+    const isDir = entry.type === 'dir';
+    if (!isDir && !open.has(entry.path)) return;
+    open.set(entry.path, isDir && value);
+    if (entry.path === lastParent) lastParentOpen = isDir && value;
   };
   for (const entry of sorted) {
     const relativePath = entry.path;
@@ -56,15 +61,15 @@ export function blockedEntries(inventory: FileInventory, user: GatewayUser): { e
       while (top !== undefined && !byTop.has(top)) top = parentOf(top);
       const holder = top !== undefined ? byTop.get(top) : undefined;
       if (holder) holder.hidden += 1;
-      remember(relativePath, false);
+      remember(entry, false);
       continue;
     }
     if (entry.type === 'symlink' || entry.type === 'fifo' || entry.type === 'socket' || entry.type === 'char' || entry.type === 'block') {
-      remember(relativePath, false);
+      remember(entry, false);
       continue;
     }
     const ok = entry.type === 'dir' ? userMay(entry, user, READ) && userMay(entry, user, EXEC) : userMay(entry, user, READ);
-    remember(relativePath, ok);
+    remember(entry, ok);
     if (!ok) {
       const record = { entry, hidden: 0 };
       blocked.push(record);

@@ -53,7 +53,8 @@ function blockedEntriesBefore(inventoryEntries: FileEntry[], user: GatewayUser):
       continue;
     }
     const ok = entry.type === 'dir' ? userMay(entry, user, READ) && userMay(entry, user, EXEC) : userMay(entry, user, READ);
-    open.set(entry.path, ok);
+    // nothing is reached through a non-directory (ENOTDIR): only archives and manifests can list such children
+    open.set(entry.path, entry.type === 'dir' && ok);
     if (!ok) {
       const record = { entry, hidden: 0 };
       blocked.push(record);
