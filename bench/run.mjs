@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Speed benchmark: resonix-migrate verify against `find -printf` (the floor of a metadata-only walk).
+// Speed benchmark: resonix-migrate verify against `find -printf` (the floor of a metadata-only walk), with
+// bench/floor-walk.mjs beside them: the least any Node walker must do (readdir + lstat), on 1 and 2 threads.
 //   node bench/run.mjs [--dir D] [--sessions N] [--credentials N] [--media-gb G] [--runs 5] [--regenerate] [--check]
 // Generates the tree with bench/generate.mjs (or reuses one made with the same parameters), runs each
 // tool once to warm up, then alternates the two for --runs timed runs each and reports median wall times,
@@ -148,6 +149,9 @@ function main() {
 
   const tools = {
     find: { label: `find -printf`, command: 'find', args: [state, '-printf', '%m %U %s %p\n'], ok: (status) => status === 0 },
+    // what any Node walker must do at the least (readdir + lstat, nothing kept), on one thread and on two
+    floor: { label: 'node readdir+lstat', command: process.execPath, args: [path.join(benchDir, 'floor-walk.mjs'), state], ok: (status) => status === 0 },
+    floor2: { label: 'node readdir+lstat, 2 threads', command: process.execPath, args: [path.join(benchDir, 'floor-walk.mjs'), state, '--threads', '2'], ok: (status) => status === 0 },
     ours: {
       label: 'resonix-migrate verify',
       command: process.execPath,
@@ -171,6 +175,8 @@ function main() {
   console.log(`load average ${load.toFixed(2)} on ${os.cpus().length} CPUs${load > os.cpus().length / 2 ? ': a busy machine, expect noisy wall times' : ''}`);
   // warm-up: one each, not timed; verify's output is kept once to check that it saw the whole tree
   run('find');
+  run('floor');
+  run('floor2');
   const warm = run('ours', true);
   let seen;
   try {
@@ -181,10 +187,10 @@ function main() {
   const expected = tree.dirs + tree.files;
   if (seen !== expected) console.log(`warning: verify reported ${seen ?? 'no'} entries for ${state}, the generator made ${expected}`);
 
-  const samples = { find: [], ours: [] };
+  const samples = { find: [], floor: [], floor2: [], ours: [] };
   for (let i = 0; i < options.runs; i++) {
-    // alternate, so drift on the machine hits both alike
-    for (const name of ['find', 'ours']) {
+    // alternate, so drift on the machine hits all alike
+    for (const name of Object.keys(samples)) {
       const result = run(name);
       samples[name].push(result);
       if (process.stdout.isTTY) process.stdout.write(`\rrun ${i + 1}/${options.runs}`);
@@ -206,8 +212,13 @@ function main() {
     };
   };
   const find = summary('find');
+  const floor = summary('floor');
+  const floor2 = summary('floor2');
   const ours = summary('ours');
-  const ratio = Math.round((ours.medianMs / find.medianMs) * 100) / 100;
+  const ratioOf = (a, b) => Math.round((a.medianMs / b.medianMs) * 100) / 100;
+  const ratio = ratioOf(ours, find);
+  const floorRatio = ratioOf(floor, find);
+  const floor2Ratio = ratioOf(floor2, find);
   const peakRssMb = ours.peakRssKb === null ? null : Math.round((ours.peakRssKb / 1024) * 10) / 10;
   const ratioOk = ratio <= MAX_RATIO;
   const cpuRatio = find.medianCpuMs && ours.medianCpuMs !== null ? Math.round((ours.medianCpuMs / find.medianCpuMs) * 100) / 100 : null;
@@ -218,7 +229,11 @@ function main() {
   const rows = [
     ['tool', 'median wall', 'wall of each run (ms)', 'median CPU', 'peak RSS'],
     [tools.find.label, `${find.medianMs.toFixed(1)} ms`, find.samplesMs.join(' '), cpuText(find.medianCpuMs), mb(find.peakRssKb)],
-    [tools.ours.label, `${ours.medianMs.toFixed(1)} ms`, ours.samplesMs.join(' '), cpuText(ours.medianCpuMs), mb(ours.peakRssKb)],
+    ...[
+      ['floor', floor],
+      ['floor2', floor2],
+      ['ours', ours],
+    ].map(([name, item]) => [tools[name].label, `${item.medianMs.toFixed(1)} ms`, item.samplesMs.join(' '), cpuText(item.medianCpuMs), mb(item.peakRssKb)]),
   ];
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
   console.log(`tree: ${state}: ${expected} entries (${tree.dirs} dirs, ${tree.files} files), ${tree.sessions} sessions, ${(tree.apparentBytes / 1024 ** 3).toFixed(2)} GB apparent`);
@@ -226,6 +241,7 @@ function main() {
   for (const row of rows) console.log(row.map((cell, column) => cell.padEnd(widths[column])).join('  '));
   console.log(`\nratio verify/find (median wall): ${ratio.toFixed(2)} (limit ${MAX_RATIO}) ${ratioOk ? 'ok' : 'OVER'}`);
   if (cpuRatio !== null) console.log(`ratio verify/find (median CPU, for information): ${cpuRatio.toFixed(2)}`);
+  console.log(`floor: a bare Node readdir+lstat walk takes ${floorRatio.toFixed(2)} × find (${floor2Ratio.toFixed(2)} × on 2 threads); verify takes ${ratioOf(ours, floor).toFixed(2)} × that one-thread floor`);
   if (peakRssMb === null) console.log(`peak RSS of verify: could not measure (no GNU /usr/bin/time; on Debian: apt-get install time)`);
   else console.log(`peak RSS of verify: ${peakRssMb.toFixed(1)} MB (limit ${MAX_RSS_MB} MB) ${rssOk ? 'ok' : 'OVER'}`);
 
@@ -252,7 +268,9 @@ function main() {
       entriesSeenByVerify: seen ?? null,
     },
     find: { command: ['find', ...tools.find.args].map(shellWord).join(' '), ...find },
-    ours: { command: ['node', path.relative(repo, bin), ...tools.ours.args.slice(1)].map(shellWord).join(' '), ...ours, peakRssMb },
+    floor: { command: ['node', ...tools.floor.args.map((arg) => (arg.startsWith('/') ? path.relative(repo, arg) : arg))].map(shellWord).join(' '), ...floor, ratioToFind: floorRatio },
+    floor2: { command: ['node', ...tools.floor2.args.map((arg) => (arg.startsWith('/') ? path.relative(repo, arg) : arg))].map(shellWord).join(' '), ...floor2, ratioToFind: floor2Ratio },
+    ours: { command: ['node', path.relative(repo, bin), ...tools.ours.args.slice(1)].map(shellWord).join(' '), ...ours, peakRssMb, ratioToFloor: ratioOf(ours, floor) },
     rssMeasuredWith: timeBinary ? `${timeBinary} -f '%M %U %S'` : null,
     tmpDir,
     ratio,

@@ -5,7 +5,6 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ScanProblem, ServiceUnit } from '../model.js';
 import { parseDotenv, parseDotenvKeys } from './dotenv.js';
-import { parseLaunchdPlist } from './plist.js';
 import { SAFE_ENV_KEYS, secretArgValues, splitEnvForReport } from './secrets.js';
 import { parseSystemdUnitFiles, type ParsedUnit, type UnitFileText } from './systemd.js';
 
@@ -171,6 +170,8 @@ async function readLaunchAgent(context: Context, dir: string, name: string, home
   const plistPath = path.posix.join(dir, name);
   const bytes = await readCappedBytes(context, plistPath);
   if (bytes === undefined) return undefined;
+  // plist (with xmldom) costs ~50 ms to load: only machines with a launchd agent pay it
+  const { parseLaunchdPlist } = await import('./plist.js');
   const parsed = parseLaunchdPlist(bytes);
   return {
     kind: 'launchd',
