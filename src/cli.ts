@@ -52,6 +52,7 @@ interface SharedOptions {
   baseline?: string;
   writeBaseline?: string;
   maxWarnings?: number;
+  maxEntries?: number;
   quiet?: boolean;
   color: boolean;
   verbose?: boolean;
@@ -78,6 +79,11 @@ function parseCount(value: string): number {
   return Number(value);
 }
 
+function parseEntryLimit(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`--max-entries takes a whole number of at least 1, not "${value}"`);
+  return Number(value);
+}
+
 function addSharedOptions(command: Command): Command {
   return command
     .option('--home <dir>', 'the home dir to inspect (default: as Resonix resolves it)')
@@ -93,6 +99,7 @@ function addSharedOptions(command: Command): Command {
     .option('--skip <id>', 'do not run this rule (repeatable)', collect, [])
     .addOption(new Option('--fail-on <severity>', 'fail on findings at or above this severity').choices(['error', 'warning', 'info']).default('error'))
     .option('--max-warnings <n>', 'fail when there are more warnings than this', parseCount)
+    .option('--max-entries <n>', 'list at most this many files in all (default 2000000): bounds memory, ~0.25 KB each', parseEntryLimit)
     .option('--baseline <file>', 'known findings (from --write-baseline) stop failing the run')
     .option('--write-baseline <file>', 'write the current findings as a baseline')
     .option('--category <id>', 'SARIF automationDetails.id (default resonix-migrate/<phase>)')
@@ -280,6 +287,7 @@ async function runScanCommand(phase: Phase, options: SharedOptions, io: CliIo, r
     ...(profile ? { profile } : {}),
     ...(options.user ? { user: options.user } : {}),
     ...(options.resonixVersion ? { resonixVersion: options.resonixVersion } : {}),
+    ...(options.maxEntries !== undefined ? { maxEntries: options.maxEntries } : {}),
     archivePatterns: toolConfig.archives,
   };
   // every flag is checked before anything is scanned or written
@@ -339,6 +347,7 @@ async function runSnapshot(options: SharedOptions, io: CliIo): Promise<number> {
     ...(options.stateDir ? { stateDir: path.resolve(io.cwd, options.stateDir) } : {}),
     ...(profile ? { profile } : {}),
     ...(options.user ? { user: options.user } : {}),
+    ...(options.maxEntries !== undefined ? { maxEntries: options.maxEntries } : {}),
   });
   const { createManifest, writeManifest } = await import('./manifest/snapshot.js');
   const manifest = await createManifest(scanned, { hash: options.hash !== false });

@@ -23,6 +23,12 @@ export function octal(mode: number): string {
   return mode.toString(8).padStart(4, '0');
 }
 
+/**
+ * Why a rule that judges absence says nothing about a truncated inventory: the scan stopped listing at its
+ * entry limit (--max-entries), so what it did not list may well be there.
+ */
+export const TRUNCATED_INVENTORY = 'the scan stopped listing files at its entry limit (--max-entries): what is missing cannot be told';
+
 export function entryMap(inventory: FileInventory): Map<string, FileEntry> {
   return new Map(inventory.entries.map((entry) => [entry.path, entry]));
 }

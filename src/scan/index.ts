@@ -13,6 +13,7 @@ import { readTextCapped } from './read.js';
 import { resolveResonix, type Env } from './resolve.js';
 import { maskSecrets, splitEnvForReport } from './secrets.js';
 import { discoverServiceUnits, type RawServiceUnit } from './services.js';
+import { DEFAULT_MAX_ENTRIES } from './walk.js';
 
 export interface ScanOptions {
   mode: 'live' | 'image';
@@ -32,6 +33,7 @@ export interface ScanOptions {
   archivePatterns?: string[];
   /** --resonix-version: the Resonix version that will run, when it cannot be learned */
   resonixVersion?: string;
+  /** at most this many inventory entries in all (DEFAULT_MAX_ENTRIES): bounds memory */
   maxEntries?: number;
 }
 
@@ -331,12 +333,13 @@ export async function scanMachine(options: ScanOptions): Promise<ScanResult> {
 
   const homes: Home[] = [];
   const mounts = options.mode === 'live' ? readMounts() : undefined;
+  const entryBudget = { remaining: options.maxEntries ?? DEFAULT_MAX_ENTRIES };
   for (const target of targets) {
     const context: CollectContext = {
       root: options.root,
       home: target.path,
       ...(options.cwd ? { cwd: options.cwd } : {}),
-      ...(options.maxEntries ? { maxEntries: options.maxEntries } : {}),
+      entryBudget,
       secrets,
       problems,
       followSymlinks: options.mode === 'live',

@@ -12,7 +12,7 @@ import { fsTypeOf, hostPathInRoot, resolveLink } from './links.js';
 import { readHead, readTail, readTextCapped } from './read.js';
 import { profileOfStateDir } from './resolve.js';
 import { SQLITE_HEADER_BYTES, isSqliteDatabasePath, parseSqliteHeader } from './sqlite-header.js';
-import { walkTree } from './walk.js';
+import { walkTree, type WalkResult } from './walk.js';
 
 export const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
 const MAX_DOTENV_BYTES = 1024 * 1024;
@@ -22,7 +22,8 @@ export interface CollectContext {
   root: string;
   home: string;
   cwd?: string;
-  maxEntries?: number;
+  /** entries the scan may still record, shared by every walk of one scan: memory stays bounded however many trees */
+  entryBudget: { remaining: number };
   /** collects secret values seen while reading, for the masker; never stored in the Machine */
   secrets: Set<string>;
   problems: ScanProblem[];
@@ -30,6 +31,13 @@ export interface CollectContext {
   followSymlinks?: boolean;
   /** live mounts, to tell tmpfs/ramfs */
   mounts?: { point: string; type: string }[];
+}
+
+/** Walks a tree within what is left of the scan's entry budget, and charges it. */
+function walkWithin(context: CollectContext, hostRoot: string, machineRoot: string): WalkResult {
+  const walked = walkTree(hostRoot, machineRoot, { maxEntries: context.entryBudget.remaining });
+  context.entryBudget.remaining = Math.max(0, context.entryBudget.remaining - walked.inventory.entries.length);
+  return walked;
 }
 
 /** Marks symlinks whose target does not resolve (inside the machine root). */
@@ -162,17 +170,19 @@ export function subInventory(inventory: FileInventory, relativeDir: string, mach
   const entries = inventory.entries
     .filter((entry) => entry.path === relativeDir || entry.path.startsWith(prefix))
     .map((entry) => ({ ...entry, path: entry.path === relativeDir ? '' : entry.path.slice(prefix.length) }));
-  return { root: machinePath, exists: entries.some((entry) => entry.path === ''), entries };
+  return { root: machinePath, exists: entries.some((entry) => entry.path === ''), entries, ...(inventory.truncated ? { truncated: true } : {}) };
 }
 
 function collectWorkspaces(context: CollectContext, stateDir: string, inventory: FileInventory, config: ConfigSummary, profile?: string): Workspace[] {
   const plans = planWorkspaces(config, { home: context.home, stateDir, ...(profile ? { profile } : {}), ...(context.cwd ? { cwd: context.cwd } : {}) });
   return plans.map((plan) => {
     let workspaceInventory: FileInventory;
-    if (isInside(plan.path, stateDir) && plan.path !== stateDir) {
-      workspaceInventory = subInventory(inventory, path.posix.relative(stateDir, plan.path), plan.path);
+    const inside = isInside(plan.path, stateDir) && plan.path !== stateDir ? subInventory(inventory, path.posix.relative(stateDir, plan.path), plan.path) : undefined;
+    // a state dir cut short at the entry limit may not have reached the workspace: then look at it on its own
+    if (inside && (inside.exists || !inventory.truncated)) {
+      workspaceInventory = inside;
     } else {
-      const walked = walkTree(hostPath(context.root, plan.path), plan.path, { maxEntries: context.maxEntries ?? 2_000_000 });
+      const walked = walkWithin(context, hostPath(context.root, plan.path), plan.path);
       context.problems.push(...walked.problems);
       workspaceInventory = walked.inventory;
       markBrokenLinks(context.root, workspaceInventory);
@@ -184,12 +194,20 @@ function collectWorkspaces(context: CollectContext, stateDir: string, inventory:
   });
 }
 
+const SESSIONS_JSON = /^agents\/[^/]+\/sessions\/sessions\.json$/;
+
+/** The paths sessions.json files record; the lookup set of every inventory path is built only when there is one. */
+function sessionRefsOf(context: CollectContext, stateDir: string, inventory: FileInventory): Install['sessionRefs'] {
+  if (!inventory.entries.some((entry) => entry.path.endsWith('sessions.json') && SESSIONS_JSON.test(entry.path))) return [];
+  return readSessionRefs(context.root, stateDir, new Set(inventory.entries.map((entry) => entry.path)));
+}
+
 export function collectInstall(
   context: CollectContext,
   stateDir: string,
   facts: { configPath?: string; active: boolean; foundBy: Install['foundBy']; profile?: string },
 ): Install {
-  const walked = walkTree(hostPath(context.root, stateDir), stateDir, { maxEntries: context.maxEntries ?? 2_000_000 });
+  const walked = walkWithin(context, hostPath(context.root, stateDir), stateDir);
   context.problems.push(...walked.problems);
   const inventory = walked.inventory;
   markBrokenLinks(context.root, inventory);
@@ -205,7 +223,8 @@ export function collectInstall(
     foundBy: facts.foundBy,
     inventory,
     generation: generationOf(inventory.entries),
-    hasData: hasDataFiles(inventory.entries),
+    // a tree the entry limit cut short is not empty, and what was not listed may be data: say it has some
+    hasData: hasDataFiles(inventory.entries) || inventory.truncated === true,
     config,
     workspaces: inventory.exists || config.exists ? collectWorkspaces(context, stateDir, inventory, config, profile) : [],
     sqlite: readSqliteHeaders(context, stateDir, inventory.entries),
@@ -213,6 +232,6 @@ export function collectInstall(
     ...(fsType && inventory.exists ? { fsType } : {}),
     ...(inventory.exists ? { partialTranscripts: findPartialTranscripts(context, stateDir, inventory.entries) } : {}),
     // a truncated inventory would make every transcript look missing
-    ...(inventory.exists && !inventory.truncated ? { sessionRefs: readSessionRefs(context.root, stateDir, new Set(inventory.entries.map((entry) => entry.path))) } : {}),
+    ...(inventory.exists && !inventory.truncated ? { sessionRefs: sessionRefsOf(context, stateDir, inventory) } : {}),
   };
 }

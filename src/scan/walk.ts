@@ -7,8 +7,11 @@ import path from 'node:path';
 import { isUtf8 } from 'node:buffer';
 import type { FileEntry, FileInventory, FileType, ScanProblem } from '../model.js';
 
+/** The scan's default entry limit across all the trees it walks (`--max-entries`): it bounds memory. */
+export const DEFAULT_MAX_ENTRIES = 2_000_000;
+
 export interface WalkOptions {
-  /** stop descending below this many entries (bounded memory); default 2,000,000 */
+  /** stop listing after this many entries (bounded memory); default DEFAULT_MAX_ENTRIES */
   maxEntries?: number;
   /** relative paths (POSIX) of directories whose contents are not listed, e.g. a nested workspace */
   prune?: (relativePath: string, entry: FileEntry) => boolean;
@@ -112,7 +115,7 @@ function childHostPath(parent: string | Buffer, name: string, raw?: Buffer): str
  * machine sees it (they differ in image mode).
  */
 export function walkTree(hostRoot: string, machineRoot: string, options: WalkOptions = {}): WalkResult {
-  const maxEntries = options.maxEntries ?? 2_000_000;
+  const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
   const problems: ScanProblem[] = [];
   const entries: FileEntry[] = [];
   let rootStat: fs.Stats;
@@ -175,7 +178,7 @@ export function walkTree(hostRoot: string, machineRoot: string, options: WalkOpt
     if (truncated) break;
   }
   if (truncated) {
-    problems.push({ path: machineRoot, code: 'ETOOMANY', message: `stopped listing ${machineRoot} after ${maxEntries} entries` });
+    problems.push({ path: machineRoot, code: 'ETOOMANY', message: `stopped listing ${machineRoot} after ${entries.length} entries: the scan's entry limit was reached (--max-entries)` });
   }
   return { inventory: { root: machineRoot, exists: true, entries, ...(truncated ? { truncated } : {}) }, problems };
 }

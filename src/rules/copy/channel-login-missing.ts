@@ -2,7 +2,7 @@ import path from 'node:path';
 import { filesOf } from '../../manifest/compare.js';
 import { matchInstalls } from '../../manifest/match.js';
 import type { Install, Machine, Rule, RuleReport } from '../../model.js';
-import { installsOf, isInside, sh } from '../lib.js';
+import { TRUNCATED_INVENTORY, installsOf, isInside, sh } from '../lib.js';
 
 const WHATSAPP_LOGIN = /^credentials\/whatsapp\/([^/]+)\/creds\.json$/;
 
@@ -34,7 +34,7 @@ function loginsLeftBehind(machine: Machine, baseline: Machine, reported: Set<str
   const reports: RuleReport[] = [];
   for (const match of matchInstalls(baseline, machine)) {
     const current = match.current;
-    if (!current?.inventory.exists || current.config.gatewayMode === 'remote') continue;
+    if (!current?.inventory.exists || current.config.gatewayMode === 'remote' || current.inventory.truncated) continue;
     for (const old of match.baseline.inventory.entries) {
       const account = old.type === 'file' && old.path.startsWith('credentials/whatsapp/') ? WHATSAPP_LOGIN.exec(old.path)?.[1] : undefined;
       const relative = old.path;
@@ -66,10 +66,14 @@ export const rule: Rule = {
     why: 'Without its login state the channel needs re-pairing with a new QR code; restoring an older copy of ratcheting credentials desyncs it.',
     fix: 'Copy credentials/ from the old machine (gateway stopped); otherwise re-pair the channel.',
   },
-  check({ machine, baseline }) {
+  check({ machine, baseline, skip }) {
     const reports: RuleReport[] = [];
     for (const { install } of installsOf(machine)) {
       if (!install.inventory.exists || install.config.gatewayMode === 'remote') continue;
+      if (install.inventory.truncated) {
+        skip?.(TRUNCATED_INVENTORY);
+        continue;
+      }
       const wanted = install.config.whatsappAccounts.map((account) => ({ account, relative: loginPath(install, account) }));
       const present = presentFiles(install, wanted.map((item) => item.relative));
       for (const { account, relative } of wanted) {

@@ -1,5 +1,5 @@
 import type { Rule, RuleReport } from '../../model.js';
-import { hasMigratedState, installsOf, sh } from '../lib.js';
+import { TRUNCATED_INVENTORY, hasMigratedState, installsOf, sh } from '../lib.js';
 
 export const rule: Rule = {
   meta: {
@@ -12,10 +12,14 @@ export const rule: Rule = {
     why: 'Copying only resonix.json leaves API keys, channel logins and every conversation behind: the gateway starts, but logged out and with no history.',
     fix: 'Copy the whole state dir, not just the config.',
   },
-  check({ machine }) {
+  check({ machine, skip }) {
     const reports: RuleReport[] = [];
     for (const { install } of installsOf(machine)) {
       if (!install.config.exists || install.config.gatewayMode === 'remote' || hasMigratedState(install)) continue;
+      if (install.inventory.truncated) {
+        skip?.(TRUNCATED_INVENTORY);
+        continue;
+      }
       reports.push({
         message: `${install.stateDir} has resonix.json but no credentials, agent auth, sessions or state database: only the config was copied.`,
         path: install.stateDir,

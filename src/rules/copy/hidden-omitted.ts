@@ -40,7 +40,7 @@ function baselineReports(machine: Machine, baseline: Machine): RuleReport[] {
   for (const match of matchInstalls(baseline, machine)) {
     const current = match.current;
     if (!current?.inventory.exists) continue;
-    const missing = [...omissions(match.baseline.inventory, current.inventory), ...workspaceOmissions(match)];
+    const missing = [...(current.inventory.truncated ? [] : omissions(match.baseline.inventory, current.inventory)), ...workspaceOmissions(match)];
     if (missing.length === 0) continue;
     reports.push({
       message: `${plural(missing.length, 'dot-entry', 'dot-entries')} of the old machine did not arrive with ${current.stateDir} and its workspaces (${[...new Set(missing.map((item) => path.posix.basename(item.to)))].join(', ')}): the copy skipped names starting with a dot.`,
@@ -59,7 +59,7 @@ function baselineReports(machine: Machine, baseline: Machine): RuleReport[] {
 function workspaceOmissions(match: InstallMatch): Omission[] {
   const found: Omission[] = [];
   for (const pair of matchWorkspaces(match.baseline, match.current, match.homeMap)) {
-    if (!pair.current) continue;
+    if (!pair.current || pair.current.inventory.truncated) continue;
     found.push(...omissions(pair.baseline.inventory, pair.current.inventory));
   }
   return found;

@@ -98,7 +98,8 @@ function reportsFor(match: InstallMatch, phase: Phase, takenAt: number | undefin
   const stateTo = match.current?.stateDir ?? path.posix.join(match.homeMap.to, path.posix.relative(match.homeMap.from, match.baseline.stateDir));
   const mapRoot = (root: string): string =>
     root === match.baseline.stateDir ? stateTo : root.startsWith(`${match.homeMap.from}/`) ? path.posix.join(match.homeMap.to, root.slice(match.homeMap.from.length + 1)) : root;
-  const pairs = inventoryPairs(match);
+  // a truncated inventory here cannot show what is missing
+  const pairs = inventoryPairs(match).filter((pair) => !pair.current?.truncated);
   const problems = pairs.flatMap((pair) => problemsOf(pair, takenAt, mapRoot));
   if (problems.length === 0) return [];
   const totals = areaTotals(pairs);

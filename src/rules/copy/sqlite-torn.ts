@@ -33,7 +33,7 @@ function leftBehindWals(machine: Machine, baseline: Machine): RuleReport[] {
   const reports: RuleReport[] = [];
   for (const match of matchInstalls(baseline, machine)) {
     const current = match.current;
-    if (!current?.inventory.exists) continue;
+    if (!current?.inventory.exists || current.inventory.truncated) continue;
     const lost: string[] = [];
     for (const wal of match.baseline.inventory.entries) {
       const relative = wal.path;

@@ -1,5 +1,5 @@
 import type { Rule, RuleReport } from '../../model.js';
-import { installsOf, sh } from '../lib.js';
+import { TRUNCATED_INVENTORY, installsOf, sh } from '../lib.js';
 
 export const rule: Rule = {
   meta: {
@@ -11,13 +11,17 @@ export const rule: Rule = {
     why: "The workspace holds the agent's memory (MEMORY.md, memory/*.md), persona and skills: without it the agent starts as a stranger, and Resonix fails with ENOENT on a path from the old host.",
     fix: 'Copy the workspace (often it lives outside ~/.resonix), or fix agents.*.workspace.',
   },
-  check({ machine }) {
+  check({ machine, skip }) {
     const reports: RuleReport[] = [];
     for (const { install } of installsOf(machine)) {
       if (!install.hasData || install.config.gatewayMode === 'remote' || install.config.parseError) continue;
       for (const workspace of install.workspaces) {
         const empty = workspace.inventory.exists && !workspace.inventory.entries.some((entry) => entry.type === 'file');
         if (workspace.inventory.exists && !empty) continue;
+        if (workspace.inventory.truncated) {
+          skip?.(TRUNCATED_INVENTORY);
+          continue;
+        }
         reports.push({
           message: `The workspace of agent ${workspace.agentId}, ${workspace.path}, ${empty ? 'is empty' : 'does not exist'}: the agent loses its memory and persona.`,
           path: workspace.path,

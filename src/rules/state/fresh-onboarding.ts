@@ -41,7 +41,7 @@ function profileOf(install: Install): Profile {
  */
 function looksFresh(install: Install, profile: Profile): boolean {
   const onboarded = profile.device !== undefined || profile.dbBytes > 0;
-  return install.inventory.exists && install.config.exists && install.config.gatewayMode !== 'remote' && onboarded && profile.transcripts === 0 && profile.credentials === 0;
+  return install.inventory.exists && !install.inventory.truncated && install.config.exists && install.config.gatewayMode !== 'remote' && onboarded && profile.transcripts === 0 && profile.credentials === 0;
 }
 
 /** What `other` holds that `fresh` lacks, in words; empty when it holds no more real data. */

@@ -33,6 +33,15 @@ ruleCases(rule, {
     },
   ],
   passes: [
+    {
+      name: 'the scan stopped at its entry limit before credentials/ (--max-entries), with and without a baseline',
+      phase: 'verify',
+      baseline,
+      machine: (() => {
+        const cut = install(undefined, ['resonix.json'], { config: config({ whatsappAccounts: [{ id: 'default' }] }) });
+        return machine([home([{ ...cut, inventory: { ...cut.inventory, truncated: true } }])]);
+      })(),
+    },
     { name: 'the login arrived', machine: machine([home([install(undefined, undefined, { config: config({ whatsappAccounts: [{ id: 'default' }] }) })])]) },
     { name: 'an authDir outside the state dir cannot be judged here', machine: machine([home([install(undefined, ['resonix.json'], { config: config({ whatsappAccounts: [{ id: 'x', authDir: '/srv/wa' }] }) })])]) },
     {

@@ -26,6 +26,10 @@ ruleCases(rule, {
   ],
   passes: [
     { name: 'the workspace arrived', machine: machine([home([install(undefined, undefined, { workspaces: [workspace(true)] })])]) },
+    {
+      name: 'the scan stopped at its entry limit before the workspace files (--max-entries)',
+      machine: machine([home([install(undefined, undefined, { workspaces: [{ ...workspace(true, false), inventory: { ...workspace(true, false).inventory, truncated: true } }] })])]),
+    },
     { name: 'a thin client has no workspace here', machine: machine([home([install(undefined, undefined, { config: config({ gatewayMode: 'remote' }), workspaces: [workspace(false)] })])]) },
   ],
 });

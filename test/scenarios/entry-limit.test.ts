@@ -1,0 +1,48 @@
+// --max-entries bounds the scan's memory: one budget for every tree it walks. A scan cut short must say so
+// and must never invent a finding: rules that judge absence skip what was not listed.
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Report } from '../../src/model.js';
+import { cleanupMachines, machineFrom } from './run.js';
+
+afterAll(cleanupMachines);
+
+const keyOf = (finding: Report['findings'][number]): string => `${finding.ruleId} ${finding.path ?? ''}`;
+
+describe('--max-entries', () => {
+  for (const fixture of ['healthy-file-2026.5', 'healthy-sqlite-2026.9']) {
+    it(`${fixture}: a scan cut short at any limit reports it and finds nothing a full scan does not`, async () => {
+      const machine = await machineFrom(fixture);
+      const snapshot = machine.path('tmp/old.manifest.json');
+      expect((await machine.cli(['snapshot', '--home', machine.home, '--out', snapshot])).code).toBe(0);
+      for (const extra of [[], ['--against', snapshot]]) {
+        const full = await machine.json('verify', extra);
+        expect(full.report.problems.filter((problem) => problem.code === 'ETOOMANY')).toEqual([]);
+        const fullKeys = new Set(full.report.findings.map(keyOf));
+        const listed = full.report.installs.reduce((sum, install) => sum + install.files, 0);
+        for (const limit of [1, 2, 5, 12, 30, listed - 1]) {
+          const { report } = await machine.json('verify', [...extra, '--max-entries', String(limit)]);
+          const cut = report.problems.filter((problem) => problem.code === 'ETOOMANY');
+          expect(cut.length, `limit ${limit}`).toBeGreaterThan(0);
+          expect(cut[0]!.message).toMatch(/entry limit was reached \(--max-entries\)/);
+          // one budget for all trees: the state dirs hold no more than the limit between them, plus the root
+          // entry of each tree walked after it ran out (that tells whether the tree exists)
+          expect(report.installs.reduce((sum, install) => sum + install.files, 0)).toBeLessThanOrEqual(limit + report.installs.length - 1);
+          const invented = report.findings.filter((finding) => !fullKeys.has(keyOf(finding))).map((finding) => `${keyOf(finding)}: ${finding.message}`);
+          expect(invented, `limit ${limit} ${extra.join(' ')}`).toEqual([]);
+        }
+      }
+    });
+  }
+
+  it('takes a whole number of at least 1 (exit 2 otherwise)', async () => {
+    const machine = await machineFrom('healthy-file-2026.5');
+    for (const bad of ['0', '-3', 'many', '1.5']) {
+      const result = await machine.cli(['verify', '--home', machine.home, '--max-entries', bad]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/--max-entries takes a whole number/);
+    }
+    const result = await machine.cli(['snapshot', '--home', machine.home, '--max-entries', '3', '--out', path.join(machine.path('tmp'), 'cut.json')]);
+    expect(result.code).toBe(0);
+  });
+});
