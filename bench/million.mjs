@@ -1,12 +1,18 @@
-// node bench/million.mjs [--entries 1000000]: a state dir with a million entries (1,000 session dirs of
-// 1,000 empty transcripts each), then the peak RSS and wall time of `verify --format json` on it.
-// Memory grows with the entry count (one inventory record each); the walk stops at 2,000,000 entries.
-import { execFileSync, spawnSync } from 'node:child_process';
+// node bench/million.mjs [--entries 1000000] [--check]: a state dir with a million entries (1,000 session dirs
+// of 1,000 empty transcripts each), then the peak RSS and wall time of `verify --format json` on it, once with
+// the default entry limit and once with `--max-entries 250000` (memory bounded by the limit, not the tree).
+// With --check it exits 1 when the full scan's peak RSS exceeds 512 MB or the limited one is not smaller.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
+const MAX_RSS_MB = 512;
+const LIMITED = 250_000;
+
 const argv = process.argv.slice(2);
-const entries = Number(argv[argv.indexOf('--entries') + 1] || 1_000_000);
+const entries = argv.includes('--entries') ? Number(argv[argv.indexOf('--entries') + 1]) : 1_000_000;
+const check = argv.includes('--check');
+if (!Number.isInteger(entries) || entries < 1) throw new Error('usage: node bench/million.mjs [--entries N] [--check]');
 const root = path.resolve('bench/.out/million');
 const home = path.join(root, 'home/alice');
 const state = path.join(home, '.resonix');
@@ -25,14 +31,32 @@ if (!fs.existsSync(marker)) {
   fs.writeFileSync(marker, '');
   console.log(`made ${entries} entries in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
+
 const time = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
-const args = ['bin/resonix-migrate.js', 'verify', '--home', home, '--format', 'json'];
-const started = Date.now();
-const run = time
-  ? spawnSync(time, ['-f', '%M', process.execPath, ...args], { encoding: 'utf8', maxBuffer: 1 << 30, env: { PATH: process.env.PATH, TMPDIR: root } })
-  : spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 30, env: { PATH: process.env.PATH, TMPDIR: root } });
-const wall = (Date.now() - started) / 1000;
-const rssKb = time ? Number(run.stderr.trim().split('\n').pop()) : NaN;
-const report = JSON.parse(run.stdout);
-console.log(JSON.stringify({ entries: report.installs[0]?.files, exit: run.status, wallSeconds: wall, peakRssMB: Math.round(rssKb / 1024) }));
-void execFileSync;
+
+function verify(extra) {
+  const args = ['bin/resonix-migrate.js', 'verify', '--home', home, '--format', 'json', ...extra];
+  const env = { PATH: process.env.PATH, TMPDIR: root };
+  const started = Date.now();
+  const run = time
+    ? spawnSync(time, ['-f', '%M', process.execPath, ...args], { encoding: 'utf8', maxBuffer: 1 << 30, env })
+    : spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 30, env });
+  const wallSeconds = (Date.now() - started) / 1000;
+  if (run.status !== 0 && run.status !== 1) throw new Error(`verify failed (exit ${run.status}): ${run.stderr}`);
+  const peakRssMB = time ? Math.round(Number(run.stderr.trim().split('\n').pop()) / 1024) : null;
+  const report = JSON.parse(run.stdout);
+  const listed = report.installs[0]?.files;
+  return { args: extra.join(' ') || '(default limit)', listed, cut: report.problems.some((problem) => problem.code === 'ETOOMANY'), exit: run.status, wallSeconds, peakRssMB };
+}
+
+const full = verify([]);
+const limited = verify(['--max-entries', String(LIMITED)]);
+for (const result of [full, limited]) console.log(JSON.stringify(result));
+if (full.peakRssMB !== null && full.listed > 0) {
+  console.log(`~${Math.round(((full.peakRssMB - 45) * 1024 * 1024) / full.listed)} bytes of peak RSS per listed entry (above a ~45 MB base)`);
+}
+if (check) {
+  const ok = full.peakRssMB !== null && full.peakRssMB <= MAX_RSS_MB && limited.peakRssMB < full.peakRssMB && limited.cut;
+  console.log(`check: full scan ${full.peakRssMB} MB (limit ${MAX_RSS_MB} MB), limited scan ${limited.peakRssMB} MB: ${ok ? 'ok' : 'FAILED'}`);
+  if (!ok) process.exitCode = 1;
+}

@@ -99,7 +99,7 @@ function addSharedOptions(command: Command): Command {
     .option('--skip <id>', 'do not run this rule (repeatable)', collect, [])
     .addOption(new Option('--fail-on <severity>', 'fail on findings at or above this severity').choices(['error', 'warning', 'info']).default('error'))
     .option('--max-warnings <n>', 'fail when there are more warnings than this', parseCount)
-    .option('--max-entries <n>', 'list at most this many files in all (default 2000000): bounds memory, ~0.25 KB each', parseEntryLimit)
+    .option('--max-entries <n>', 'list at most this many files and dirs in all (default 2000000): bounds memory, ~0.4 KB each', parseEntryLimit)
     .option('--baseline <file>', 'known findings (from --write-baseline) stop failing the run')
     .option('--write-baseline <file>', 'write the current findings as a baseline')
     .option('--category <id>', 'SARIF automationDetails.id (default resonix-migrate/<phase>)')
