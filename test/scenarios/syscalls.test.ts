@@ -144,12 +144,17 @@ describe.runIf((tools || process.env.CI) && !ptraceRefused)('system calls of a s
     // the lock is real: another SQLite reader is refused while the gateway holds it
     expect(spawnSync('sqlite3', [database, 'SELECT count(*) FROM turns;'], { encoding: 'utf8' }).stderr).toMatch(/locked|busy/i);
     const out = machine.path('tmp/old.manifest.json');
+    const archive = machine.path('tmp/backup.tgz');
+    spawnSync('tar', ['czf', archive, '-C', machine.home, '.resonix']);
+    expect(fs.statSync(archive).size).toBeGreaterThan(1000);
     const commands: { args: string[]; writes: string[] }[] = [
       { args: ['verify', '--home', machine.home, '--format', 'json'], writes: [] },
       { args: ['audit', '--home', machine.home, '--format', 'sarif'], writes: [] },
       { args: ['snapshot', '--home', machine.home, '--out', out], writes: [out] },
       { args: ['verify', '--home', machine.home, '--against', out, '--format', 'json'], writes: [] },
       { args: ['image', machine.root, '--format', 'json'], writes: [] },
+      { args: ['inspect', archive, '--format', 'json'], writes: [] },
+      { args: ['verify', '--home', machine.home, '--against', archive, '--format', 'json'], writes: [] },
     ];
     try {
       for (const [index, command] of commands.entries()) {
