@@ -151,6 +151,35 @@ describe('a hostile state dir', () => {
     }
   });
 
+  it('symlink chains: 60 hops (past the kernel\'s 40) is broken, 10 hops resolves, a dangling chain is broken, a config reached through a chain is read live', async () => {
+    const scenario = await liveScenario('healthy-file-2026.5');
+    const config = entry(scenario, '{home}/.resonix/resonix.json');
+    scenario.entries = scenario.entries.filter((item) => item !== config);
+    scenario.entries.push({ ...config, path: '{home}/dotfiles/resonix.json' });
+    const link = (from: string, to: string): void => void scenario.entries.push({ path: from, target: to });
+    for (let i = 0; i < 5; i++) link(`{home}/dotfiles/hop-${i}`, i === 4 ? 'resonix.json' : `hop-${i + 1}`);
+    link('{home}/.resonix/resonix.json', '../dotfiles/hop-0');
+    for (let i = 0; i < 60; i++) link(`{home}/.resonix/long-${i}`, i === 59 ? 'update-check.json' : `long-${i + 1}`);
+    for (let i = 0; i < 10; i++) link(`{home}/.resonix/short-${i}`, i === 9 ? 'update-check.json' : `short-${i + 1}`);
+    for (let i = 0; i < 10; i++) link(`{home}/.resonix/dangling-${i}`, i === 9 ? 'nowhere' : `dangling-${i + 1}`);
+    const machine = await machineFrom(scenario);
+    for (const [mode, run] of [['live', () => machine.json('verify', ['--verbose'])], ['image', () => machine.image(['--verbose'])]] as const) {
+      const started = Date.now();
+      const { code, report } = await run();
+      expect(Date.now() - started).toBeLessThan(30_000);
+      expect(code).toBeLessThan(2);
+      const invalid = report.findings.find((finding) => finding.ruleId === 'state/config-invalid');
+      // live, Resonix follows a symlinked config (a dotfiles repo) and so does the scan; an image never follows one
+      if (mode === 'live') expect(invalid).toBeUndefined();
+      else expect(invalid?.message).toMatch(/not a regular file \(symlink\)/);
+      const escapes = report.findings.filter((finding) => finding.ruleId === 'perms/symlink-escape').flatMap((finding) => [finding.message, ...(finding.evidence ?? [])]).join('\n');
+      // the 10 dangling links, and long-0 … long-20 (41 or more hops to go): the short chain and long-21 on resolve
+      expect(escapes).toMatch(/^31 symlinks under .*\.resonix include broken/);
+      expect(escapes).toMatch(/dangling-0 -> dangling-1 \(broken\)/);
+      expect(escapes).not.toMatch(/short-\d+ ->/);
+    }
+  });
+
   it('an $include cycle and a missing include are findings', async () => {
     const scenario = await liveScenario('healthy-file-2026.5');
     const config = entry(scenario, '{home}/.resonix/resonix.json');
