@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FileEntry, FileInventory, Install, Machine } from '../model.js';
 import { TOOL } from '../version.js';
+import { hostPathInRoot } from '../scan/links.js';
 import { DEFAULT_CONCURRENCY, hashFiles, type HashJob } from './hash.js';
 import { matchInstalls, matchWorkspaces } from './match.js';
 import { HASH_SKIP_REASONS, MANIFEST_VERSION, sha256Of, type HashedFileEntry, type HashSkipReason, type Manifest, type ManifestHashing } from './types.js';
@@ -51,10 +52,6 @@ export function withholdHash(relativePath: string, size: number, kind: 'state' |
     return size < SHORT_SECRET_BYTES && secretByPath(relativePath);
   }
   return size < SHORT_SECRET_BYTES && SECRET_NAME.test(path.posix.basename(relativePath));
-}
-
-function hostPathOf(root: string, machinePath: string): string {
-  return root === '/' ? machinePath : path.join(root, machinePath);
 }
 
 function absoluteOf(inventory: FileInventory, entry: FileEntry): string {
@@ -106,7 +103,7 @@ async function applyHashes(machine: Machine, targets: Target[], concurrency: num
   const jobs = new Map<string, HashJob>();
   for (const target of targets) {
     if (withheld.has(target.machinePath) || jobs.has(target.machinePath)) continue;
-    jobs.set(target.machinePath, { hostPath: hostPathOf(machine.root, target.machinePath), expectedSize: target.entry.size });
+    jobs.set(target.machinePath, { hostPath: hostPathInRoot(machine.root, target.machinePath), expectedSize: target.entry.size });
   }
   const keys = [...jobs.keys()];
   const outcomes = await hashFiles([...jobs.values()], concurrency);

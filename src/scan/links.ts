@@ -47,15 +47,32 @@ export function resolveLink(root: string, machinePath: string): LinkResolution {
 
 const resolvedParents = new Map<string, string | null>();
 
+/** A host path that does not exist, for a machine path whose links lead nowhere (missing, a loop). */
+function unresolvable(root: string, normal: string): string {
+  return path.join(root, '.resonix-migrate-unresolvable-parent', normal);
+}
+
 /**
  * The host path of a machine path. Live (root '/'), the path itself. In an image, every directory above
  * the last component is resolved inside ROOTFS, so `ROOTFS/home -> /srv/home` means ROOTFS/srv/home and
- * never the host's /srv/home; the last component is left as it is (lstat sees a link as a link). A parent
- * that cannot be resolved maps to a path that does not exist.
+ * never the host's /srv/home; the last component is left as it is (lstat sees a link as a link) unless
+ * `followLast` asks for it to be followed too (an EnvironmentFile= that is a link). A parent that cannot be
+ * resolved maps to a path that does not exist.
  */
-export function hostPathInRoot(root: string, machinePath: string): string {
-  if (root === '/') return machinePath;
+export function hostPathInRoot(root: string, machinePath: string, options: { followLast?: boolean } = {}): string {
+  if (path.resolve(root) === '/') {
+    if (!options.followLast) return machinePath;
+    try {
+      return fs.realpathSync(machinePath);
+    } catch {
+      return machinePath;
+    }
+  }
   const normal = path.posix.resolve('/', machinePath);
+  if (options.followLast) {
+    const whole = resolveLink(root, normal);
+    return whole.ok ? path.join(root, whole.target) : unresolvable(root, normal);
+  }
   const parent = path.posix.dirname(normal);
   const key = `${root}\0${parent}`;
   let resolved = resolvedParents.get(key);
@@ -64,7 +81,7 @@ export function hostPathInRoot(root: string, machinePath: string): string {
     resolved = result.ok ? result.target : null;
     resolvedParents.set(key, resolved);
   }
-  if (resolved === null) return path.join(root, '.resonix-migrate-unresolvable-parent', normal);
+  if (resolved === null) return unresolvable(root, normal);
   return path.join(root, resolved, path.posix.basename(normal));
 }
 

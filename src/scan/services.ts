@@ -5,6 +5,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ScanProblem, ServiceUnit } from '../model.js';
 import { parseDotenv, parseDotenvKeys } from './dotenv.js';
+import { hostPathInRoot } from './links.js';
 import { SAFE_ENV_KEYS, secretArgValues, splitEnvForReport } from './secrets.js';
 import { parseSystemdUnitFiles, type ParsedUnit, type UnitFileText } from './systemd.js';
 
@@ -152,7 +153,7 @@ async function readEnvironmentFiles(context: Context, parsed: ParsedUnit): Promi
       continue;
     }
     // unlike a unit, an environment file is often a symlink (to /run/secrets/…): follow it, inside the root
-    const host = await hostPathOf(context.root, file, true);
+    const host = hostPathInRoot(context.root, file, { followLast: true });
     read.exists = (await lstatOrUndefined(host)) !== undefined;
     if (!read.exists) continue;
     const text = await readCapped(context, file, host);
@@ -192,14 +193,14 @@ async function readLaunchAgent(context: Context, dir: string, name: string, home
 async function anyEntryExists(context: Context, machinePaths: string[]): Promise<boolean> {
   for (const machinePath of machinePaths) {
     // lstat: a dangling symlink in a .wants dir still means "enabled"
-    if ((await lstatOrUndefined(await hostPathOf(context.root, machinePath))) !== undefined) return true;
+    if ((await lstatOrUndefined(hostPathInRoot(context.root, machinePath))) !== undefined) return true;
   }
   return false;
 }
 
 async function listDir(context: Context, machineDir: string, pattern: RegExp): Promise<string[]> {
   try {
-    const names = await fs.readdir(await hostPathOf(context.root, machineDir));
+    const names = await fs.readdir(hostPathInRoot(context.root, machineDir));
     return names.filter((name) => pattern.test(name)).sort();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -221,7 +222,7 @@ async function readCappedBytes(context: Context, machinePath: string, knownHost?
     context.problems.push({ path: machinePath, code, message });
     return undefined;
   };
-  const host = knownHost ?? (await hostPathOf(context.root, machinePath));
+  const host = knownHost ?? (hostPathInRoot(context.root, machinePath));
   const stat = await lstatOrUndefined(host);
   if (!stat) return problem('unreadable-file', 'cannot stat');
   if (!stat.isFile()) return problem('not-regular-file', `not a regular file (${stat.isSymbolicLink() ? 'symlink' : 'special file'}), not read`);
@@ -249,46 +250,6 @@ async function readCappedBytes(context: Context, machinePath: string, knownHost?
 async function lstatOrUndefined(host: string): Promise<Stats | undefined> {
   try {
     return await fs.lstat(host);
-  } catch {
-    return undefined;
-  }
-}
-
-const MAX_SYMLINK_HOPS = 40;
-
-/**
- * Host path of a machine path. In an image, symlinks on the way (`~/.config` → dotfiles) are resolved
- * inside the root, as the machine would see them, instead of on the host. The last component is only
- * followed when asked, so callers can lstat a unit or a .wants entry itself.
- */
-export async function hostPathOf(root: string, machinePath: string, followLast = false): Promise<string> {
-  if (path.resolve(root) === '/') return followLast ? await fs.realpath(machinePath).catch(() => machinePath) : machinePath;
-  const pending = machinePath.split('/').filter((part) => part !== '' && part !== '.');
-  const last = followLast || pending[pending.length - 1] === '..' ? undefined : pending.pop();
-  let resolved: string[] = [];
-  let hops = 0;
-  while (pending.length > 0) {
-    const part = pending.shift()!;
-    if (part === '..') {
-      resolved.pop();
-      continue;
-    }
-    const candidate = [...resolved, part];
-    const target = hops < MAX_SYMLINK_HOPS ? await readlinkOrUndefined(path.join(root, ...candidate)) : undefined;
-    if (target === undefined) {
-      resolved = candidate;
-      continue;
-    }
-    hops += 1;
-    if (target.startsWith('/')) resolved = [];
-    pending.unshift(...target.split('/').filter((piece) => piece !== '' && piece !== '.'));
-  }
-  return path.join(root, ...resolved, last ?? '');
-}
-
-async function readlinkOrUndefined(host: string): Promise<string | undefined> {
-  try {
-    return await fs.readlink(host);
   } catch {
     return undefined;
   }

@@ -1,10 +1,12 @@
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { buildBinary } from 'plist';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDotenv, parseDotenvKeys } from '../../src/scan/dotenv.js';
-import { discoverServiceUnits, hostPathOf, MAX_UNIT_BYTES, type RawServiceUnit } from '../../src/scan/services.js';
+import { hostPathInRoot } from '../../src/scan/links.js';
+import { discoverServiceUnits, MAX_UNIT_BYTES, type RawServiceUnit } from '../../src/scan/services.js';
 
 const TOKEN = '3f9a1c0b7e2d4f6a8b1c3e5d7f9a0b2c4d6e8f0a1b3c5d7e';
 const OPENAI = 'sk-proj-4fJ8kLq2Mn7Pr1St5Vw9Xy3Zb6Cd0Ef';
@@ -184,15 +186,15 @@ describe('discoverServiceUnits', () => {
   });
 });
 
-describe('hostPathOf', () => {
+describe('hostPathInRoot', () => {
   it('resolves symlinks on the way inside the root and leaves the last component alone', async () => {
-    expect(await hostPathOf(root, '/home/bob/.config/systemd/user/x.service')).toBe(
+    expect(hostPathInRoot(root, '/home/bob/.config/systemd/user/x.service')).toBe(
       path.join(root, 'home/bob/dotfiles/config/systemd/user/x.service'),
     );
-    expect(await hostPathOf(root, '/etc/resonix/gateway.env')).toBe(path.join(root, 'etc/resonix/gateway.env'));
-    expect(await hostPathOf(root, '/etc/resonix/gateway.env', true)).toBe(path.join(root, 'run/secrets/gateway.env'));
-    expect(await hostPathOf(root, '/../../../etc/passwd')).toBe(path.join(root, 'etc/passwd'));
-    expect(await hostPathOf('/', '/etc/passwd')).toBe('/etc/passwd');
+    expect(hostPathInRoot(root, '/etc/resonix/gateway.env')).toBe(path.join(root, 'etc/resonix/gateway.env'));
+    expect(hostPathInRoot(root, '/etc/resonix/gateway.env', { followLast: true })).toBe(path.join(root, 'run/secrets/gateway.env'));
+    expect(hostPathInRoot(root, '/../../../etc/passwd')).toBe(path.join(root, 'etc/passwd'));
+    expect(hostPathInRoot('/', '/etc/passwd')).toBe('/etc/passwd');
   });
 });
 
@@ -238,5 +240,29 @@ describe('parseDotenv', () => {
     const started = Date.now();
     expect(parseDotenvKeys(hostile)).toEqual(['A', 'B']);
     expect(Date.now() - started).toBeLessThan(2000);
+  });
+});
+
+describe('hostPathInRoot, following the last link', () => {
+  it('gives a path that does not exist for a dangling or looping link, never the link itself or the host', async () => {
+    const base = await fsp.mkdtemp(path.join(os.tmpdir(), 'rxm-links-'));
+    try {
+      await fsp.mkdir(path.join(base, 'etc/resonix'), { recursive: true });
+      await fsp.symlink('/run/secrets/gone.env', path.join(base, 'etc/resonix/dangling.env'));
+      await fsp.symlink('loop-b', path.join(base, 'etc/resonix/loop-a'));
+      await fsp.symlink('loop-a', path.join(base, 'etc/resonix/loop-b'));
+      await fsp.symlink('/etc/passwd', path.join(base, 'etc/resonix/host.env'));
+      for (const name of ['dangling.env', 'loop-a']) {
+        const host = hostPathInRoot(base, `/etc/resonix/${name}`, { followLast: true });
+        expect(host.startsWith(base)).toBe(true);
+        expect(fs.existsSync(host)).toBe(false);
+      }
+      // an absolute link means the image's /etc/passwd, which this root does not have
+      expect(fs.existsSync(hostPathInRoot(base, '/etc/resonix/host.env', { followLast: true }))).toBe(false);
+      await fsp.writeFile(path.join(base, 'etc/passwd'), 'root:x:0:0::/root:/bin/sh\n');
+      expect(hostPathInRoot(base, '/etc/resonix/host.env', { followLast: true })).toBe(path.join(base, 'etc/passwd'));
+    } finally {
+      await fsp.rm(base, { recursive: true, force: true });
+    }
   });
 });
