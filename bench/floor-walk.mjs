@@ -7,6 +7,7 @@
 // thread lists the top two levels), which is the best case for splitting the stat calls across cores.
 import fs from 'node:fs';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { parseOptions } from './lib.mjs';
 
 /** Entries under each of `dirs` (not counting the dirs themselves). */
 function walk(dirs) {
@@ -55,11 +56,10 @@ function split(root) {
 }
 
 async function main() {
-  const args = process.argv.slice(2);
-  const root = args.find((arg) => !arg.startsWith('--'));
-  const threadsAt = args.indexOf('--threads');
-  const threads = threadsAt === -1 ? 1 : Number(args[threadsAt + 1]);
-  if (!root || !Number.isInteger(threads) || threads < 1) throw new Error('usage: node bench/floor-walk.mjs DIR [--threads N]');
+  const usage = 'usage: node bench/floor-walk.mjs DIR [--threads N]';
+  const { operands, threads } = parseOptions(process.argv.slice(2), { '--threads': { key: 'threads', type: 'int', min: 1 } }, { threads: 1 }, usage);
+  if (operands.length !== 1) throw new Error(usage);
+  const root = operands[0];
   if (threads === 1) return walk([root]);
   const { deeper, count } = split(root);
   const shares = Array.from({ length: threads }, (_, index) => deeper.filter((_, at) => at % threads === index));

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
+import { parseOptions } from './lib.mjs';
 
 const USAGE = 'usage: node bench/generate.mjs <dir> [--sessions 100000] [--credentials 3000] [--media-gb 2] [--force]';
 
@@ -17,30 +18,19 @@ export const AGENTS = ['main', 'research', 'coder', 'ops'];
 export const WHATSAPP_ACCOUNTS = ['default', 'work', 'family'];
 
 export function parseGenerateArgs(argv) {
-  const options = { dir: undefined, sessions: 100_000, credentials: 3000, mediaGb: 2, force: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = () => {
-      const next = argv[++i];
-      if (next === undefined) throw new Error(`${arg} needs a value\n${USAGE}`);
-      return next;
-    };
-    const count = (text, min) => {
-      const number = Number(text);
-      if (!Number.isFinite(number) || number < min) throw new Error(`${arg}: not a number >= ${min}: ${text}`);
-      return number;
-    };
-    if (arg === '--sessions') options.sessions = Math.trunc(count(value(), 0));
-    else if (arg === '--credentials') options.credentials = Math.trunc(count(value(), 0));
-    else if (arg === '--media-gb') options.mediaGb = count(value(), 0);
-    else if (arg === '--force') options.force = true;
-    else if (arg === '-h' || arg === '--help') throw new Error(USAGE);
-    else if (arg.startsWith('-')) throw new Error(`unknown option ${arg}\n${USAGE}`);
-    else if (options.dir === undefined) options.dir = arg;
-    else throw new Error(`one directory only\n${USAGE}`);
-  }
-  if (options.dir === undefined) throw new Error(USAGE);
-  return options;
+  const { operands, ...options } = parseOptions(
+    argv,
+    {
+      '--sessions': { key: 'sessions', type: 'int', min: 0 },
+      '--credentials': { key: 'credentials', type: 'int', min: 0 },
+      '--media-gb': { key: 'mediaGb', type: 'number', min: 0 },
+      '--force': { key: 'force', type: 'flag' },
+    },
+    { sessions: 100_000, credentials: 3000, mediaGb: 2, force: false },
+    USAGE,
+  );
+  if (operands.length !== 1) throw new Error(`one directory, please\n${USAGE}`);
+  return { ...options, dir: operands[0] };
 }
 
 // --- deterministic pseudo-random numbers (mulberry32) -------------------------------------------

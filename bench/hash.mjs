@@ -16,60 +16,29 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { median, outDirOf, parseOptions, repo, transcript, withPeakRss } from './lib.mjs';
 
 const MIN_RATIO = 0.8;
 const MAX_RSS_GROWTH_MB = 100;
 const USAGE = 'usage: node bench/hash.mjs [--gb 1] [--runs 3] [--regenerate] [--check] [--dist DIR]';
+const outDir = outDirOf('hash');
 
-const benchDir = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.dirname(benchDir);
-const outDir = path.join(benchDir, '.out', 'hash');
-
-function parseArgs(argv) {
-  const options = { gb: 1, runs: 3, regenerate: false, check: false, dist: path.join(repo, 'dist') };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = () => {
-      const next = argv[++i];
-      if (next === undefined) throw new Error(`${arg} needs a value\n${USAGE}`);
-      return next;
-    };
-    if (arg === '--gb') options.gb = Number(value());
-    else if (arg === '--runs') options.runs = Number(value());
-    else if (arg === '--dist') options.dist = path.resolve(value());
-    else if (arg === '--regenerate') options.regenerate = true;
-    else if (arg === '--check') options.check = true;
-    else if (arg === '-h' || arg === '--help') throw new Error(USAGE);
-    else throw new Error(`unknown argument ${arg}\n${USAGE}`);
-  }
-  if (!(options.gb > 0) || !(options.runs >= 1)) throw new Error(USAGE);
-  return options;
-}
+const parseArgs = (argv) =>
+  parseOptions(
+    argv,
+    {
+      '--gb': { key: 'gb', type: 'number', min: 0.01 },
+      '--runs': { key: 'runs', type: 'int', min: 1 },
+      '--dist': { key: 'dist', type: 'path' },
+      '--regenerate': { key: 'regenerate', type: 'flag' },
+      '--check': { key: 'check', type: 'flag' },
+    },
+    { gb: 1, runs: 3, regenerate: false, check: false, dist: path.join(repo, 'dist') },
+    USAGE,
+  );
 
 // --- the data --------------------------------------------------------------------------------------------
-const WORDS = 'the gateway session agent reply message whatsapp telegram tool call result memory search file project note schedule summary draft code review deploy error retry'.split(' ');
-
-function transcript(bytes, seed) {
-  let state = seed >>> 0 || 1;
-  const next = () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return state >>> 0;
-  };
-  const lines = [];
-  let size = 0;
-  while (size < bytes) {
-    const words = [];
-    for (let w = 0; w < 12 + (next() % 40); w++) words.push(WORDS[next() % WORDS.length]);
-    const line = JSON.stringify({ type: 'message', id: next().toString(36), message: { role: next() % 2 ? 'user' : 'assistant', text: words.join(' ') } });
-    lines.push(line);
-    size += line.length + 1;
-  }
-  return `${lines.join('\n')}\n`;
-}
-
 function writeRandom(file, bytes, mode = 0o600) {
   const fd = fs.openSync(file, 'w', mode);
   try {
@@ -127,30 +96,11 @@ function listFiles(dir) {
 }
 
 // --- timing -------------------------------------------------------------------------------------------
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
 function runSha256sum(listFile) {
   const started = performance.now();
   const result = spawnSync('sh', ['-c', 'xargs -0 sha256sum -- < "$1"', 'sh', listFile], { maxBuffer: 1024 ** 3, encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`sha256sum failed: ${result.stderr}`);
   return { ms: performance.now() - started, stdout: result.stdout };
-}
-
-async function timed(fn) {
-  const before = process.memoryUsage().rss;
-  let peak = before;
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
-  const started = performance.now();
-  try {
-    const value = await fn();
-    return { ms: performance.now() - started, value, rssGrowth: Math.max(peak, process.memoryUsage().rss) - before };
-  } finally {
-    clearInterval(timer);
-  }
 }
 
 async function main() {
@@ -185,11 +135,11 @@ async function main() {
   let rssGrowth = 0;
   for (let run = 0; run < options.runs; run++) {
     times.sha256sum.push(runSha256sum(listFile).ms);
-    const a = await timed(() => hashFiles(jobs));
+    const a = await withPeakRss(() => hashFiles(jobs));
     times.hashFiles.push(a.ms);
-    const one = await timed(() => hashFiles(jobs, 1));
+    const one = await withPeakRss(() => hashFiles(jobs, 1));
     times.hashFiles1.push(one.ms);
-    const b = await timed(() => createManifest(scan, { hash: true }));
+    const b = await withPeakRss(() => createManifest(scan, { hash: true }));
     times.createManifest.push(b.ms);
     rssGrowth = Math.max(rssGrowth, a.rssGrowth, one.rssGrowth, b.rssGrowth);
     if (b.value.hashing.bytes !== bytes) throw new Error(`createManifest hashed ${b.value.hashing.bytes} bytes, the tree has ${bytes}`);

@@ -13,70 +13,30 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { generate } from './generate.mjs';
+import { median, outDirOf, parseOptions, repo, transcript, withPeakRss } from './lib.mjs';
 
 const MAX_RATIO = 1.2;
 const MAX_RSS_GROWTH_MB = 100;
 const USAGE = 'usage: node bench/inspect.mjs [--gb 1] [--runs 3] [--regenerate] [--check] [--dist DIR]';
+const outDir = outDirOf('inspect');
 
-const benchDir = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.dirname(benchDir);
-const outDir = path.join(benchDir, '.out', 'inspect');
-
-function parseArgs(argv) {
-  const options = { gb: 1, runs: 3, regenerate: false, check: false, dist: path.join(repo, 'dist') };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const number = (min) => {
-      const parsed = Number(argv[++i]);
-      if (!Number.isFinite(parsed) || parsed < min) throw new Error(`${arg}: needs a number >= ${min}\n${USAGE}`);
-      return parsed;
-    };
-    if (arg === '--gb') options.gb = number(0.01);
-    else if (arg === '--runs') options.runs = Math.trunc(number(1));
-    else if (arg === '--regenerate') options.regenerate = true;
-    else if (arg === '--dist') {
-      const dir = argv[++i];
-      if (dir === undefined) throw new Error(`--dist needs a dir\n${USAGE}`);
-      options.dist = path.resolve(dir);
-    }
-    else if (arg === '--check') options.check = true;
-    else if (arg === '-h' || arg === '--help') throw new Error(USAGE);
-    else throw new Error(`unknown argument ${arg}\n${USAGE}`);
-  }
-  return options;
-}
+const parseArgs = (argv) =>
+  parseOptions(
+    argv,
+    {
+      '--gb': { key: 'gb', type: 'number', min: 0.01 },
+      '--runs': { key: 'runs', type: 'int', min: 1 },
+      '--dist': { key: 'dist', type: 'path' },
+      '--regenerate': { key: 'regenerate', type: 'flag' },
+      '--check': { key: 'check', type: 'flag' },
+    },
+    { gb: 1, runs: 3, regenerate: false, check: false, dist: path.join(repo, 'dist') },
+    USAGE,
+  );
 
 // --- the archive ------------------------------------------------------------------------------------
-const WORDS = 'the gateway session agent reply message whatsapp telegram tool call result memory search file project note please thanks schedule meeting tomorrow summary draft email code review deploy error retry'.split(' ');
-
-/** A transcript of `bytes` bytes: JSON lines of words, ids and timestamps. */
-function transcript(bytes, seed) {
-  let state = seed >>> 0;
-  const next = () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return state >>> 0;
-  };
-  const lines = [];
-  let size = 0;
-  while (size < bytes) {
-    const words = [];
-    for (let w = 0; w < 12 + (next() % 40); w++) words.push(WORDS[next() % WORDS.length]);
-    const line = JSON.stringify({
-      type: 'message',
-      id: next().toString(36) + next().toString(36),
-      timestamp: new Date(1_770_000_000_000 + (next() % 10_000_000_000)).toISOString(),
-      message: { role: next() % 2 ? 'user' : 'assistant', content: [{ type: 'text', text: words.join(' ') }] },
-    });
-    lines.push(line);
-    size += line.length + 1;
-  }
-  return `${lines.join('\n')}\n`;
-}
-
 export function makeArchive(gb, archive) {
   const tree = path.join(outDir, 'tree');
   fs.rmSync(tree, { recursive: true, force: true });
@@ -100,12 +60,6 @@ export function makeArchive(gb, archive) {
 }
 
 // --- timing -------------------------------------------------------------------------------------------
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
 function timeTar(archive) {
   const started = performance.now();
   const result = spawnSync('sh', ['-c', 'tar -tzf "$1" > /dev/null', 'sh', archive], { stdio: ['ignore', 'ignore', 'inherit'] });
@@ -114,16 +68,10 @@ function timeTar(archive) {
 }
 
 async function timeInspect(inspectArchive, archive) {
-  const before = process.memoryUsage().rss;
-  let peak = before;
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 25);
-  const started = performance.now();
-  const result = await inspectArchive(archive);
-  const ms = performance.now() - started;
-  clearInterval(timer);
+  const { ms, value: result, rssGrowth } = await withPeakRss(() => inspectArchive(archive), 25);
   const members = result.machine.homes.flatMap((home) => home.installs).reduce((sum, install) => sum + install.inventory.entries.length, 0);
   if (result.problems.length > 0) throw new Error(`inspectArchive reported: ${result.problems.map((problem) => problem.message).join('; ')}`);
-  return { ms, rssGrowth: peak - before, members };
+  return { ms, rssGrowth, members };
 }
 
 async function main() {

@@ -5,15 +5,20 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { outDirOf, parseOptions, repo } from './lib.mjs';
 
 const MAX_RSS_MB = 512;
 const LIMITED = 250_000;
 
-const argv = process.argv.slice(2);
-const entries = argv.includes('--entries') ? Number(argv[argv.indexOf('--entries') + 1]) : 1_000_000;
-const check = argv.includes('--check');
-if (!Number.isInteger(entries) || entries < 1) throw new Error('usage: node bench/million.mjs [--entries N] [--check]');
-const root = path.resolve('bench/.out/million');
+const USAGE = 'usage: node bench/million.mjs [--entries 1000000] [--check]';
+const { operands, entries, check } = parseOptions(
+  process.argv.slice(2),
+  { '--entries': { key: 'entries', type: 'int', min: 1 }, '--check': { key: 'check', type: 'flag' } },
+  { entries: 1_000_000, check: false },
+  USAGE,
+);
+if (operands.length > 0) throw new Error(USAGE);
+const root = outDirOf('million');
 const home = path.join(root, 'home/alice');
 const state = path.join(home, '.resonix');
 const marker = path.join(root, `.made-${entries}`);
@@ -35,7 +40,7 @@ if (!fs.existsSync(marker)) {
 const time = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
 function verify(extra) {
-  const args = ['bin/resonix-migrate.js', 'verify', '--home', home, '--format', 'json', ...extra];
+  const args = [path.join(repo, 'bin', 'resonix-migrate.js'), 'verify', '--home', home, '--format', 'json', ...extra];
   const env = { PATH: process.env.PATH, TMPDIR: root };
   const started = Date.now();
   const run = time

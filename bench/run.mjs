@@ -13,45 +13,34 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { MARKER, generate } from './generate.mjs';
+import { benchDir, median, outDirOf, parseOptions, repo } from './lib.mjs';
 
 const MAX_RATIO = 1.5;
 const MAX_RSS_MB = 200;
 const USAGE = 'usage: node bench/run.mjs [--dir D] [--sessions 100000] [--credentials 3000] [--media-gb 2] [--runs 5] [--regenerate] [--check]';
 
-const benchDir = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.dirname(benchDir);
-const outDir = path.join(benchDir, '.out');
+const outDir = outDirOf();
 const bin = path.join(repo, 'bin', 'resonix-migrate.js');
 
-function parseArgs(argv) {
-  const options = { dir: path.join(outDir, 'tree'), sessions: 100_000, credentials: 3000, mediaGb: 2, runs: 5, regenerate: false, check: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = () => {
-      const next = argv[++i];
-      if (next === undefined) throw new Error(`${arg} needs a value\n${USAGE}`);
-      return next;
-    };
-    const number = (min) => {
-      const text = value();
-      const parsed = Number(text);
-      if (!Number.isFinite(parsed) || parsed < min) throw new Error(`${arg}: not a number >= ${min}: ${text}`);
-      return parsed;
-    };
-    if (arg === '--dir') options.dir = path.resolve(value());
-    else if (arg === '--sessions') options.sessions = Math.trunc(number(0));
-    else if (arg === '--credentials') options.credentials = Math.trunc(number(0));
-    else if (arg === '--media-gb') options.mediaGb = number(0);
-    else if (arg === '--runs') options.runs = Math.trunc(number(1));
-    else if (arg === '--regenerate') options.regenerate = true;
-    else if (arg === '--check') options.check = true;
-    else if (arg === '-h' || arg === '--help') throw new Error(USAGE);
-    else throw new Error(`unknown argument ${arg}\n${USAGE}`);
-  }
+const parseArgs = (argv) => {
+  const { operands, ...options } = parseOptions(
+    argv,
+    {
+      '--dir': { key: 'dir', type: 'path' },
+      '--sessions': { key: 'sessions', type: 'int', min: 0 },
+      '--credentials': { key: 'credentials', type: 'int', min: 0 },
+      '--media-gb': { key: 'mediaGb', type: 'number', min: 0 },
+      '--runs': { key: 'runs', type: 'int', min: 1 },
+      '--regenerate': { key: 'regenerate', type: 'flag' },
+      '--check': { key: 'check', type: 'flag' },
+    },
+    { dir: path.join(outDir, 'tree'), sessions: 100_000, credentials: 3000, mediaGb: 2, runs: 5, regenerate: false, check: false },
+    USAGE,
+  );
+  if (operands.length > 0) throw new Error(`unknown argument ${operands[0]}\n${USAGE}`);
   return options;
-}
+};
 
 function readMarker(dir) {
   try {
@@ -126,12 +115,6 @@ function timed(command, args, timeBinary, captureStdout = false, env = process.e
 
 /** A word as a POSIX shell would need it, for the commands recorded in results.json. */
 const shellWord = (word) => (/^[A-Za-z0-9_./:@%+=,-]+$/.test(word) ? word : `'${word.replace(/\n/g, '\\n').replace(/'/g, `'\\''`)}'`);
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 
 function main() {
   const options = parseArgs(process.argv.slice(2));

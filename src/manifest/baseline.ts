@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import { inspectArchive } from '../inspect/archive-machine.js';
 import type { Machine } from '../model.js';
-import { baselineOf, readManifest } from './read.js';
+import { baselineOf, readManifest, statRegularFile } from './read.js';
 import { ManifestError, type Manifest } from './types.js';
 
 export type LoadedBaseline =
@@ -31,14 +31,7 @@ function firstByte(file: string): number | undefined {
 
 /** Reads `--against FILE`. Throws ManifestError (one line) when it can serve as no baseline. */
 export async function loadBaseline(file: string): Promise<LoadedBaseline> {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(file);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ManifestError(code === 'ENOENT' ? `${file}: no such file` : `${file}: cannot read it (${code ?? 'error'})`);
-  }
-  if (!stat.isFile()) throw new ManifestError(`${file} is not a regular file`);
+  statRegularFile(file);
   if (firstByte(file) === 0x7b /* { */) {
     const manifest = readManifest(file);
     return { kind: 'manifest', machine: baselineOf(manifest), manifest };

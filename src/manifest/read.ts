@@ -354,8 +354,8 @@ export function parseManifest(text: string, name = 'manifest'): Manifest {
   return validateManifest(parsed, name);
 }
 
-/** Reads, parses and validates a manifest file; every failure is a one-line ManifestError. */
-export function readManifest(file: string): Manifest {
+/** The stat of a regular file given on the command line; a one-line ManifestError for anything else. */
+export function statRegularFile(file: string): fs.Stats {
   let stat: fs.Stats;
   try {
     stat = fs.statSync(file);
@@ -364,6 +364,12 @@ export function readManifest(file: string): Manifest {
     throw new ManifestError(code === 'ENOENT' ? `${file}: no such file` : `${file}: cannot read it (${code ?? 'error'})`);
   }
   if (!stat.isFile()) throw new ManifestError(`${file} is not a regular file`);
+  return stat;
+}
+
+/** Reads, parses and validates a manifest file; every failure is a one-line ManifestError. */
+export function readManifest(file: string): Manifest {
+  const stat = statRegularFile(file);
   if (stat.size > MAX_MANIFEST_BYTES) throw new ManifestError(`${file} is ${stat.size} bytes, more than a manifest may be (${MAX_MANIFEST_BYTES}): not a manifest?`);
   let text: string;
   try {

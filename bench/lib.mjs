@@ -1,0 +1,91 @@
+// What the benchmark scripts share: where things are, their flags, medians, peak-RSS sampling and the
+// synthetic transcript text.
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+
+export const benchDir = path.dirname(fileURLToPath(import.meta.url));
+export const repo = path.dirname(benchDir);
+/** bench/.out, or a dir inside it */
+export const outDirOf = (...parts) => path.join(benchDir, '.out', ...parts);
+
+/**
+ * Flags as `spec` declares them: `{ '--gb': { key: 'gb', type: 'number', min: 0.01 } }`, with types
+ * 'number', 'int', 'path' (resolved) and 'flag'. Unknown flags, missing or bad values, and -h throw `usage`.
+ * Arguments that are no flag go to `options.operands`.
+ */
+export function parseOptions(argv, spec, defaults, usage) {
+  const options = { ...defaults, operands: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '-h' || arg === '--help') throw new Error(usage);
+    if (!arg.startsWith('-')) {
+      options.operands.push(arg);
+      continue;
+    }
+    const flag = spec[arg];
+    if (!flag) throw new Error(`unknown argument ${arg}\n${usage}`);
+    if (flag.type === 'flag') {
+      options[flag.key] = true;
+      continue;
+    }
+    const text = argv[++i];
+    if (text === undefined) throw new Error(`${arg} needs a value\n${usage}`);
+    if (flag.type === 'path') {
+      options[flag.key] = path.resolve(text);
+      continue;
+    }
+    const number = Number(text);
+    if (!Number.isFinite(number) || number < (flag.min ?? -Infinity)) throw new Error(`${arg}: not a number >= ${flag.min}: ${text}\n${usage}`);
+    options[flag.key] = flag.type === 'int' ? Math.trunc(number) : number;
+  }
+  return options;
+}
+
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** Runs `fn` in this process: its wall time, its value and how far the RSS rose above where it started. */
+export async function withPeakRss(fn, sampleMs = 10) {
+  const before = process.memoryUsage().rss;
+  let peak = before;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), sampleMs);
+  const started = performance.now();
+  try {
+    const value = await fn();
+    return { ms: performance.now() - started, value, rssGrowth: Math.max(peak, process.memoryUsage().rss) - before };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+const WORDS = 'the gateway session agent reply message whatsapp telegram tool call result memory search file project note please thanks schedule meeting tomorrow summary draft email code review deploy error retry'.split(' ');
+
+/** A transcript of about `bytes` bytes: JSON lines of words, ids and timestamps, the same for the same seed. */
+export function transcript(bytes, seed) {
+  let state = seed >>> 0 || 1;
+  const next = () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return state >>> 0;
+  };
+  const lines = [];
+  let size = 0;
+  while (size < bytes) {
+    const words = [];
+    for (let w = 0; w < 12 + (next() % 40); w++) words.push(WORDS[next() % WORDS.length]);
+    const line = JSON.stringify({
+      type: 'message',
+      id: next().toString(36) + next().toString(36),
+      timestamp: new Date(1_770_000_000_000 + (next() % 10_000_000_000)).toISOString(),
+      message: { role: next() % 2 ? 'user' : 'assistant', content: [{ type: 'text', text: words.join(' ') }] },
+    });
+    lines.push(line);
+    size += line.length + 1;
+  }
+  return `${lines.join('\n')}\n`;
+}
