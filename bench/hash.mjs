@@ -17,26 +17,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { median, outDirOf, parseOptions, repo, transcript, withPeakRss } from './lib.mjs';
+import { median, outDirOf, parseVolumeOptions, repo, transcript, withPeakRss } from './lib.mjs';
 
 const MIN_RATIO = 0.8;
 const MAX_RSS_GROWTH_MB = 100;
 const USAGE = 'usage: node bench/hash.mjs [--gb 1] [--runs 3] [--regenerate] [--check] [--dist DIR]';
 const outDir = outDirOf('hash');
 
-const parseArgs = (argv) =>
-  parseOptions(
-    argv,
-    {
-      '--gb': { key: 'gb', type: 'number', min: 0.01 },
-      '--runs': { key: 'runs', type: 'int', min: 1 },
-      '--dist': { key: 'dist', type: 'path' },
-      '--regenerate': { key: 'regenerate', type: 'flag' },
-      '--check': { key: 'check', type: 'flag' },
-    },
-    { gb: 1, runs: 3, regenerate: false, check: false, dist: path.join(repo, 'dist') },
-    USAGE,
-  );
+const parseArgs = (argv) => parseVolumeOptions(argv, USAGE);
 
 // --- the data --------------------------------------------------------------------------------------------
 function writeRandom(file, bytes, mode = 0o600) {

@@ -15,26 +15,14 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { generate } from './generate.mjs';
-import { median, outDirOf, parseOptions, repo, transcript, withPeakRss } from './lib.mjs';
+import { median, outDirOf, parseVolumeOptions, transcript, withPeakRss } from './lib.mjs';
 
 const MAX_RATIO = 1.2;
 const MAX_RSS_GROWTH_MB = 100;
 const USAGE = 'usage: node bench/inspect.mjs [--gb 1] [--runs 3] [--regenerate] [--check] [--dist DIR]';
 const outDir = outDirOf('inspect');
 
-const parseArgs = (argv) =>
-  parseOptions(
-    argv,
-    {
-      '--gb': { key: 'gb', type: 'number', min: 0.01 },
-      '--runs': { key: 'runs', type: 'int', min: 1 },
-      '--dist': { key: 'dist', type: 'path' },
-      '--regenerate': { key: 'regenerate', type: 'flag' },
-      '--check': { key: 'check', type: 'flag' },
-    },
-    { gb: 1, runs: 3, regenerate: false, check: false, dist: path.join(repo, 'dist') },
-    USAGE,
-  );
+const parseArgs = (argv) => parseVolumeOptions(argv, USAGE);
 
 // --- the archive ------------------------------------------------------------------------------------
 export function makeArchive(gb, archive) {

@@ -42,6 +42,24 @@ export function parseOptions(argv, spec, defaults, usage) {
   return options;
 }
 
+/** The flags of the data-volume benchmarks (hash.mjs, inspect.mjs): --gb, --runs, --dist, --regenerate, --check. */
+export function parseVolumeOptions(argv, usage) {
+  const options = parseOptions(
+    argv,
+    {
+      '--gb': { key: 'gb', type: 'number', min: 0.01 },
+      '--runs': { key: 'runs', type: 'int', min: 1 },
+      '--dist': { key: 'dist', type: 'path' },
+      '--regenerate': { key: 'regenerate', type: 'flag' },
+      '--check': { key: 'check', type: 'flag' },
+    },
+    { gb: 1, runs: 3, regenerate: false, check: false, dist: path.join(repo, 'dist') },
+    usage,
+  );
+  if (options.operands.length > 0) throw new Error(`unknown argument ${options.operands[0]}\n${usage}`);
+  return options;
+}
+
 export function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
