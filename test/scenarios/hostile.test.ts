@@ -211,8 +211,29 @@ describe('a hostile state dir', () => {
     const machine = await machineFrom(scenario);
     const { report } = await machine.json('verify');
     expect(report.findings.find((finding) => finding.ruleId === 'state/config-invalid')!.message).toMatch(/binary/);
-    execFileSync('truncate', ['-s', String(9 * 1024 * 1024), path.join(machine.home, '.resonix', 'resonix.json')]);
+    execFileSync('truncate', ['-s', String(50 * 1024 * 1024), path.join(machine.home, '.resonix', 'resonix.json')]);
     const huge = await machine.json('verify');
     expect(huge.report.findings.find((finding) => finding.ruleId === 'state/config-invalid')!.message).toMatch(/too large/);
+    // the rest of the report still comes out
+    expect(huge.report.installs[0]!.files).toBeGreaterThan(30);
+  });
+
+  it('a resonix.json nested 10,000 and 100,000 deep, and 50 MB of real JSON5 text: a finding or a parse, never a crash', async () => {
+    const machine = await machineFrom('healthy-file-2026.5');
+    const config = path.join(machine.home, '.resonix', 'resonix.json');
+    for (const depth of [10_000, 100_000]) {
+      fs.writeFileSync(config, `${'{a:'.repeat(depth)}1${'}'.repeat(depth)}`, { mode: 0o600 });
+      const started = Date.now();
+      const { report } = await machine.json('verify');
+      expect(Date.now() - started).toBeLessThan(30_000);
+      expect(report.installs.map((install) => path.basename(install.stateDir))).toContain('.resonix');
+      const invalid = report.findings.find((finding) => finding.ruleId === 'state/config-invalid');
+      if (invalid) expect(invalid.message.split('\n')).toHaveLength(1);
+    }
+    // real text past the 8 MiB read cap: refused by size before a byte of it is parsed
+    const line = `  // ${'x'.repeat(1000)}\n`;
+    fs.writeFileSync(config, `{\n${line.repeat(Math.ceil((50 * 1024 * 1024) / line.length))}}\n`, { mode: 0o600 });
+    const { report } = await machine.json('verify');
+    expect(report.findings.find((finding) => finding.ruleId === 'state/config-invalid')!.message).toMatch(/too large/);
   });
 });
