@@ -1,5 +1,6 @@
 // Bounded reads for the few rules that need file contents. Never opens anything but a regular
 // file (a FIFO would block, a device could be endless), never follows a symlink.
+import { isAscii } from 'node:buffer';
 import fs from 'node:fs';
 
 const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
@@ -84,7 +85,8 @@ export function readTextCapped(hostPath: string, maxBytes: number, options: Open
     }
     const content = buffer.subarray(0, offset);
     if (content.includes(0)) return { ok: false, reason: 'binary content (NUL bytes)', size };
-    return { ok: true, text: content.toString('utf8'), size };
+    // ASCII decodes to the same text either way, and latin1 is about twice as fast (4 × 3.4 MB of sessions.json)
+    return { ok: true, text: content.toString(isAscii(content) ? 'latin1' : 'utf8'), size };
   } catch (error) {
     return { ok: false, reason: (error as NodeJS.ErrnoException).code ?? 'cannot read' };
   } finally {
