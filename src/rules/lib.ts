@@ -29,6 +29,15 @@ export function octal(mode: number): string {
  */
 export const TRUNCATED_INVENTORY = 'the scan stopped listing files at its entry limit (--max-entries): what is missing cannot be told';
 
+/**
+ * Whether an install may hold migrated data: it does (`hasData`), or the scan stopped listing it at the
+ * entry limit and so cannot call it empty. Rules that report an install as *empty* use this; rules that need
+ * data before they report use `hasData`, so a cut-short scan invents neither.
+ */
+export function mayHoldData(install: Install): boolean {
+  return install.hasData || install.inventory.truncated === true;
+}
+
 export function entryMap(inventory: FileInventory): Map<string, FileEntry> {
   return new Map(inventory.entries.map((entry) => [entry.path, entry]));
 }

@@ -223,8 +223,7 @@ export function collectInstall(
     foundBy: facts.foundBy,
     inventory,
     generation: generationOf(inventory.entries),
-    // a tree the entry limit cut short is not empty, and what was not listed may be data: say it has some
-    hasData: hasDataFiles(inventory.entries) || inventory.truncated === true,
+    hasData: hasDataFiles(inventory.entries),
     config,
     workspaces: inventory.exists || config.exists ? collectWorkspaces(context, stateDir, inventory, config, profile) : [],
     sqlite: readSqliteHeaders(context, stateDir, inventory.entries),

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { matchInstalls, matchWorkspaces, type InstallMatch } from '../../manifest/match.js';
 import type { FileEntry, FileInventory, Machine, Rule, RuleReport } from '../../model.js';
-import { plural, sample, sh } from '../lib.js';
+import { mayHoldData, plural, sample, sh } from '../lib.js';
 
 /** Dot-entries nobody misses: Finder metadata, editor swap files, temp and lock files. */
 const UNIMPORTANT = /^(\.DS_Store|\.localized|\._.*|\.Trash(es)?|\.Spotlight-V100|\.fseventsd|.*\.(swp|swo|tmp|lock))$/;
@@ -79,7 +79,7 @@ export const rule: Rule = {
   check({ machine, baseline }) {
     const reports: RuleReport[] = [];
     for (const home of machine.homes) {
-      if (home.installs.some((install) => install.hasData) || home.workspaceDirs.length === 0) continue;
+      if (home.installs.some(mayHoldData) || home.workspaceDirs.length === 0) continue;
       reports.push({
         message: `Workspace dirs arrived in ${home.path}, but no .resonix state dir did: the copy skipped dot-dirs.`,
         path: home.path,

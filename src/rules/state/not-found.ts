@@ -1,5 +1,5 @@
 import type { Home, Rule, RuleReport } from '../../model.js';
-import { sh } from '../lib.js';
+import { mayHoldData, sh } from '../lib.js';
 
 /** The state dirs the gateway of this home will use: its services', else the CLI's. */
 function gatewayStateDirs(home: Home): { stateDir: string; because: string }[] {
@@ -36,7 +36,7 @@ export const rule: Rule = {
     for (const home of machine.homes) {
       for (const { stateDir, because } of gatewayStateDirs(home)) {
         const install = home.installs.find((candidate) => candidate.stateDir === stateDir);
-        if (install?.inventory.exists && install.hasData) continue;
+        if (install?.inventory.exists && mayHoldData(install)) continue;
         const where = install?.inventory.exists ? 'is empty' : 'does not exist';
         const elsewhere = home.installs.filter((other) => other.stateDir !== stateDir && other.hasData).map((other) => other.stateDir);
         reports.push({

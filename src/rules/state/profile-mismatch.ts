@@ -1,5 +1,5 @@
 import type { Rule, RuleReport } from '../../model.js';
-import { sh } from '../lib.js';
+import { mayHoldData, sh } from '../lib.js';
 
 export const rule: Rule = {
   meta: {
@@ -40,7 +40,7 @@ export const rule: Rule = {
       }
       // with no service, or with services that agree with the CLI: is the data where they run?
       if (home.services.some((unit) => unit.resolution.stateDir !== cli.stateDir)) continue;
-      if (cliInstall?.hasData) continue;
+      if (cliInstall && mayHoldData(cliInstall)) continue;
       const holders = home.installs.filter((install) => install.stateDir !== cli.stateDir && install.hasData && install.config.gatewayMode !== 'remote');
       for (const holder of holders) {
         const flag = holder.profile ? ` --profile ${sh(holder.profile)}` : '';
