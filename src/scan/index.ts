@@ -6,7 +6,7 @@ import type { GatewayLock, GatewayUser, GroupEntry, Home, Install, Machine, Pass
 import { findBackupArchives } from './archives.js';
 import { collectInstall, hostPath, type CollectContext } from './install.js';
 import { parseDotenv } from './dotenv.js';
-import { readMounts } from './links.js';
+import { forgetResolvedPaths, readMounts } from './links.js';
 import { inspectPathRuntime, inspectServiceRuntime, probeLoopbackPorts } from './runtime.js';
 import { parseGroup, parsePasswd, supplementaryGroups } from './passwd.js';
 import { readTextCapped } from './read.js';
@@ -315,6 +315,7 @@ async function machineRuntime(options: ScanOptions, units: RawServiceUnit[], hom
 }
 
 export async function scanMachine(options: ScanOptions): Promise<ScanResult> {
+  forgetResolvedPaths();
   const secrets = new Set<string>();
   const problems: ScanProblem[] = [];
   const { users, groups } = readUsers(options.root);

@@ -10,7 +10,11 @@ function joined(root: string, machinePath: string): string {
   return root === '/' ? machinePath : path.join(root, machinePath);
 }
 
-export type LinkResolution = { ok: true; target: string } | { ok: false; reason: 'missing' | 'loop' | 'unreadable' };
+export type LinkResolution =
+  | { ok: true; target: string }
+  | { ok: false; reason: 'missing' | 'loop' }
+  /** `blocked`: the machine path as resolved up to the dir that cannot be searched, then the rest as given */
+  | { ok: false; reason: 'unreadable'; blocked: string };
 
 /** Follows `machinePath` (a symlink) to a machine path that exists, or says why it cannot. */
 export function resolveLink(root: string, machinePath: string): LinkResolution {
@@ -30,7 +34,7 @@ export function resolveLink(root: string, machinePath: string): LinkResolution {
       stat = fs.lstatSync(joined(root, candidate));
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      return { ok: false, reason: code === 'EACCES' ? 'unreadable' : 'missing' };
+      return code === 'EACCES' ? { ok: false, reason: 'unreadable', blocked: path.posix.join(candidate, ...pending) } : { ok: false, reason: 'missing' };
     }
     if (!stat.isSymbolicLink()) {
       resolved = candidate;
@@ -45,19 +49,42 @@ export function resolveLink(root: string, machinePath: string): LinkResolution {
   return { ok: true, target: resolved };
 }
 
-const resolvedParents = new Map<string, string | null>();
+/** Resolved parent dirs of the current scan, by root and machine path (only successes: a failure is re-tried). */
+const resolvedParents = new Map<string, string>();
 
-/** A host path that does not exist, for a machine path whose links lead nowhere (missing, a loop). */
-function unresolvable(root: string, normal: string): string {
-  return path.join(root, '.resonix-migrate-unresolvable-parent', normal);
+/** Starts a scan with no remembered resolutions: the tree may have changed since the last one. */
+export function forgetResolvedPaths(): void {
+  resolvedParents.clear();
+}
+
+function resolveParent(root: string, parent: string): LinkResolution {
+  if (parent === '/') return { ok: true, target: '/' };
+  const key = `${root}\0${parent}`;
+  const known = resolvedParents.get(key);
+  if (known !== undefined) return { ok: true, target: known };
+  const result = resolveLink(root, parent);
+  if (result.ok) resolvedParents.set(key, result.target);
+  return result;
+}
+
+/**
+ * The host path for a resolution: the target; for a dir that cannot be searched, the path up to it and on
+ * as given (the kernel then says EACCES there, and follows nothing past it); for a missing target or a loop,
+ * a path that does not exist.
+ */
+function hostOf(root: string, resolution: LinkResolution, machinePath: string, tail = ''): string {
+  if (resolution.ok) return path.join(root, resolution.target, tail);
+  if (resolution.reason === 'unreadable') return path.join(root, resolution.blocked, tail);
+  return path.join(root, '.resonix-migrate-unresolvable-parent', path.posix.resolve('/', machinePath));
 }
 
 /**
  * The host path of a machine path. Live (root '/'), the path itself. In an image, every directory above
  * the last component is resolved inside ROOTFS, so `ROOTFS/home -> /srv/home` means ROOTFS/srv/home and
  * never the host's /srv/home; the last component is left as it is (lstat sees a link as a link) unless
- * `followLast` asks for it to be followed too (an EnvironmentFile= that is a link). A parent that cannot be
- * resolved maps to a path that does not exist.
+ * `followLast` asks for it to be followed too (an EnvironmentFile= that is a link). `..` goes up from where
+ * the links led, as the kernel does. A parent that leads nowhere maps to a path that does not exist; one
+ * that cannot be searched, to a path where the caller meets that EACCES.
  */
 export function hostPathInRoot(root: string, machinePath: string, options: { followLast?: boolean } = {}): string {
   if (path.resolve(root) === '/') {
@@ -68,21 +95,10 @@ export function hostPathInRoot(root: string, machinePath: string, options: { fol
       return machinePath;
     }
   }
-  const normal = path.posix.resolve('/', machinePath);
-  if (options.followLast) {
-    const whole = resolveLink(root, normal);
-    return whole.ok ? path.join(root, whole.target) : unresolvable(root, normal);
-  }
-  const parent = path.posix.dirname(normal);
-  const key = `${root}\0${parent}`;
-  let resolved = resolvedParents.get(key);
-  if (resolved === undefined) {
-    const result = parent === '/' ? { ok: true as const, target: '/' } : resolveLink(root, parent);
-    resolved = result.ok ? result.target : null;
-    resolvedParents.set(key, resolved);
-  }
-  if (resolved === null) return unresolvable(root, normal);
-  return path.join(root, resolved, path.posix.basename(normal));
+  const parts = machinePath.split('/').filter((part) => part !== '' && part !== '.');
+  const last = parts[parts.length - 1];
+  if (options.followLast || last === undefined || last === '..') return hostOf(root, resolveLink(root, `/${parts.join('/')}`), machinePath);
+  return hostOf(root, resolveParent(root, `/${parts.slice(0, -1).join('/')}`), machinePath, last);
 }
 
 interface Mount {

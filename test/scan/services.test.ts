@@ -1,7 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { buildBinary } from 'plist';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDotenv, parseDotenvKeys } from '../../src/scan/dotenv.js';
@@ -261,6 +263,43 @@ describe('hostPathInRoot, following the last link', () => {
       expect(fs.existsSync(hostPathInRoot(base, '/etc/resonix/host.env', { followLast: true }))).toBe(false);
       await fsp.writeFile(path.join(base, 'etc/passwd'), 'root:x:0:0::/root:/bin/sh\n');
       expect(hostPathInRoot(base, '/etc/resonix/host.env', { followLast: true })).toBe(path.join(base, 'etc/passwd'));
+    } finally {
+      await fsp.rm(base, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('hostPathInRoot in an image', () => {
+  it('goes up from where a link led (`..` after a link), and a dir it cannot search gives EACCES, not a missing path', async () => {
+    const base = await fsp.mkdtemp(path.join(os.tmpdir(), 'rxm-links-'));
+    try {
+      await fsp.mkdir(path.join(base, 'srv/secrets/dir'), { recursive: true });
+      await fsp.writeFile(path.join(base, 'srv/secrets/env'), 'A=1\n');
+      await fsp.mkdir(path.join(base, 'etc/resonix'), { recursive: true });
+      await fsp.symlink('/srv/secrets/dir', path.join(base, 'etc/resonix/link'));
+      expect(hostPathInRoot(base, '/etc/resonix/link/../env', { followLast: true })).toBe(path.join(base, 'srv/secrets/env'));
+      expect(hostPathInRoot(base, '/etc/resonix/link/../env')).toBe(path.join(base, 'srv/secrets/env'));
+      // a parent created after a failed lookup is found on the next one (failures are not remembered)
+      expect(fs.existsSync(hostPathInRoot(base, '/opt/later/file'))).toBe(false);
+      await fsp.mkdir(path.join(base, 'opt/later'), { recursive: true });
+      expect(hostPathInRoot(base, '/opt/later/file')).toBe(path.join(base, 'opt/later/file'));
+    } finally {
+      await fsp.rm(base, { recursive: true, force: true });
+    }
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('a home the scanning user cannot search: the path leads to that EACCES, not to a made-up missing one (run as uid 65534; needs root to switch)', async () => {
+    const base = await fsp.mkdtemp(path.join(os.tmpdir(), 'rxm-links-'));
+    try {
+      await fsp.mkdir(path.join(base, 'home/u/.config/systemd/user'), { recursive: true });
+      await fsp.chmod(base, 0o755);
+      await fsp.chmod(path.join(base, 'home'), 0o755);
+      await fsp.chmod(path.join(base, 'home/u'), 0o700);
+      const links = pathToFileURL(path.resolve('dist/scan/links.js')).href;
+      const script = `import(${JSON.stringify(links)}).then((m) => console.log(m.hostPathInRoot(process.argv[1], '/home/u/.config/systemd/user')))`;
+      const run = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', script, base], { encoding: 'utf8' });
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stdout.trim()).toBe(path.join(base, 'home/u/.config/systemd/user'));
     } finally {
       await fsp.rm(base, { recursive: true, force: true });
     }
