@@ -21,25 +21,51 @@ const ptraceRefused = tools && spawnSync('strace', ['-qq', '-o', '/dev/null', 't
 if (!tools && !process.env.CI) console.warn('syscalls.test.ts skipped: needs strace and sqlite3 (apt-get install strace sqlite3)');
 if (ptraceRefused) console.warn('syscalls.test.ts skipped: strace cannot trace here (ptrace refused by the sandbox)');
 
-const TRACED = 'trace=open,openat,openat2,creat,fcntl,flock,unlink,unlinkat,rename,renameat,renameat2,mkdir,mkdirat,rmdir,chmod,fchmodat,chown,lchown,fchownat,utimensat,truncate,symlink,symlinkat,link,linkat,mknod,mknodat';
+// every call that can open, change or lock a file; -y names each fd (and AT_FDCWD) by its path, -xx prints
+// every string as \xNN bytes, so non-UTF-8 and escaped names decode exactly
+const TRACED =
+  'trace=open,openat,openat2,creat,fcntl,flock,unlink,unlinkat,rename,renameat,renameat2,mkdir,mkdirat,rmdir,chmod,fchmod,fchmodat,chown,fchown,lchown,fchownat,' +
+  'utime,utimes,futimesat,utimensat,truncate,ftruncate,symlink,symlinkat,link,linkat,mknod,mknodat,setxattr,lsetxattr,fsetxattr,removexattr,lremovexattr,fremovexattr';
+const STRACE = ['-f', '-qq', '-y', '-xx', '-s', '8192', '-e', TRACED];
 const WRITE_FLAGS = /O_WRONLY|O_RDWR|O_CREAT|O_TRUNC|O_APPEND/;
 const LOCK_COMMANDS = /F_SETLKW?|F_OFD_SETLKW?|F_SETLEASE/;
+const OPENS = /^(open|openat|openat2|creat)$/;
+const READ_ONLY_CALLS = /^(open|openat|openat2|fcntl|flock)$/;
 
 interface Call {
   name: string;
-  path?: string;
   args: string;
+  /** every file the call names, as absolute host paths (latin1: the bytes one to one) */
+  paths: string[];
 }
 
-/** The calls of an strace -f log (unfinished/resumed halves are joined by keeping the first half's arguments). */
+const decode = (hex: string): string => Buffer.from(hex.replace(/\\x/g, ''), 'hex').toString('latin1');
+
+/**
+ * The calls of an `strace -f -y -xx` log. A path argument relative to a dir fd or AT_FDCWD is joined to the
+ * path -y shows for it; a bare fd (fchmod(3</path>)) names its path. Unfinished/resumed halves: the first half
+ * carries all the arguments, the resumed half none (skipped).
+ */
 function parseTrace(text: string): Call[] {
   const calls: Call[] = [];
   for (const line of text.split('\n')) {
     const match = /^\d+\s+(\w+)\((.*)$/.exec(line);
     if (!match) continue;
     const [, name, args] = match as unknown as [string, string, string];
-    const quoted = /"((?:[^"\\]|\\.)*)"/.exec(args);
-    calls.push({ name, args, ...(quoted ? { path: quoted[1]!.replace(/\\(.)/g, '$1') } : {}) });
+    const paths: string[] = [];
+    // dirfd<path>, "name" pairs, and lone "name" or fd<path> arguments, in order
+    const token = /(?:(?:AT_FDCWD|\d+)<((?:\\x[0-9a-f]{2})*)>(?:, "((?:\\x[0-9a-f]{2})*)")?)|"((?:\\x[0-9a-f]{2})*)"/g;
+    const head = args.split(') = ')[0]!;
+    for (let found = token.exec(head); found; found = token.exec(head)) {
+      const [, base, relative, lone] = found;
+      if (lone !== undefined) paths.push(decode(lone));
+      else if (relative === undefined) paths.push(decode(base!));
+      else {
+        const name = decode(relative);
+        paths.push(name.startsWith('/') ? name : name === '' ? decode(base!) : `${decode(base!)}/${name}`);
+      }
+    }
+    calls.push({ name, args, paths });
   }
   return calls;
 }
@@ -47,34 +73,41 @@ function parseTrace(text: string): Call[] {
 /** What an open of `file` reached: the entry itself, or a symlink's target when the open followed links. */
 function openedKind(file: string, followed: boolean): string {
   try {
-    const stat = followed ? fs.statSync(file) : fs.lstatSync(file);
+    const bytes = Buffer.from(file, 'latin1');
+    const stat = followed ? fs.statSync(bytes) : fs.lstatSync(bytes);
     return stat.isFile() ? 'file' : stat.isDirectory() ? 'dir' : stat.isSymbolicLink() ? 'symlink' : stat.isFIFO() ? 'fifo' : stat.isSocket() ? 'socket' : 'device';
   } catch {
     return 'absent';
   }
 }
 
-/** Locks taken anywhere; writes, creations, removals, renames, mode/owner/time changes and opens of FIFOs, sockets or devices inside the machine (bar its temp dir and `allowed`). */
+/**
+ * Locks taken anywhere; inside the machine (bar its temp dir and `allowed`): opens for writing, any call
+ * that changes a file (create, remove, rename, link, mode, owner, times, size, xattrs), and opens of FIFOs,
+ * sockets or devices.
+ */
 function violationsOf(calls: Call[], machine: Pick<Machine, 'root' | 'path'>, allowed: string[]): string[] {
-  const inMachine = (file: string | undefined): file is string =>
-    file !== undefined && file.startsWith(`${machine.root}/`) && !file.startsWith(`${machine.path('tmp')}/`) && !allowed.includes(file);
+  const inMachine = (file: string): boolean => file.startsWith(`${machine.root}/`) && !file.startsWith(`${machine.path('tmp')}/`) && !allowed.includes(file);
   const violations: string[] = [];
   for (const call of calls) {
-    if (call.name === 'flock' || (call.name === 'fcntl' && LOCK_COMMANDS.test(call.args))) violations.push(`lock: ${call.name}(${call.args}`);
-    if (!inMachine(call.path)) continue;
-    if (/^(open|openat|openat2|creat)$/.test(call.name)) {
-      if (call.name === 'creat' || WRITE_FLAGS.test(call.args)) violations.push(`write-open: ${call.path}`);
-      const kind = openedKind(call.path, !/O_NOFOLLOW/.test(call.args));
-      if (kind === 'fifo' || kind === 'socket' || kind === 'device') violations.push(`opened a ${kind}: ${call.path}`);
-    } else if (!/^(fcntl|flock)$/.test(call.name)) {
-      violations.push(`${call.name}: ${call.path}`);
+    if (call.name === 'flock' || (call.name === 'fcntl' && LOCK_COMMANDS.test(call.args))) violations.push(`lock: ${call.name} ${call.paths.join(' ')}`);
+    // symlink(target, linkpath): the target is only text
+    const named = call.name === 'symlink' || call.name === 'symlinkat' ? call.paths.slice(1) : call.paths;
+    for (const file of named.filter(inMachine)) {
+      if (OPENS.test(call.name)) {
+        if (call.name === 'creat' || WRITE_FLAGS.test(call.args)) violations.push(`write-open: ${file}`);
+        const kind = openedKind(file, !/O_NOFOLLOW/.test(call.args));
+        if (kind === 'fifo' || kind === 'socket' || kind === 'device') violations.push(`opened a ${kind}: ${file}`);
+      } else if (!READ_ONLY_CALLS.test(call.name)) {
+        violations.push(`${call.name}: ${file}`);
+      }
     }
   }
   return violations;
 }
 
 /** A sqlite3 shell holding an exclusive transaction open, as a running gateway does while it writes. */
-async function gatewayHolding(database: string): Promise<{ shell: ChildProcessWithoutNullStreams; send: (sql: string, marker: string) => Promise<void> }> {
+async function gatewayHolding(database: string): Promise<{ shell: ChildProcessWithoutNullStreams; send: (sql: string, marker: string) => Promise<void>; output: () => string }> {
   const shell = spawn('sqlite3', [database]);
   let output = '';
   shell.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -95,36 +128,46 @@ async function gatewayHolding(database: string): Promise<{ shell: ChildProcessWi
       }, 20);
     });
   await send("PRAGMA journal_mode=WAL; PRAGMA locking_mode=EXCLUSIVE; CREATE TABLE IF NOT EXISTS turns(text); BEGIN EXCLUSIVE; INSERT INTO turns VALUES('one');", 'HOLDING');
-  return { shell, send };
+  return { shell, send, output: () => output };
 }
 
 function traced(machine: Machine, log: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
   const env = { PATH: `${machine.path('usr/local/bin')}:${machine.path('usr/bin')}:${process.env.PATH}`, ...machine.env, TMPDIR: machine.path('tmp') };
-  const run = spawnSync('strace', ['-f', '-qq', '-s', '4096', '-e', TRACED, '-o', log, process.execPath, CLI_PATH, ...args], { env, encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
+  const run = spawnSync('strace', [...STRACE, '-o', log, process.execPath, CLI_PATH, ...args], { env, encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
 describe.runIf((tools || process.env.CI) && !ptraceRefused)('system calls of a scan', () => {
-  it('the checker itself catches a lock, a write, a FIFO opened and a file removed', async () => {
+  it('the checker itself catches a lock, writes by absolute and relative path, a FIFO with a non-UTF-8 name, a rename in, an fchmod and an unlink', async () => {
     const machine = await machineFrom('healthy-file-2026.5');
     const state = path.join(machine.home, '.resonix');
-    expect(spawnSync('mkfifo', [path.join(state, 'pipe')]).status).toBe(0);
+    // a FIFO whose name holds a byte that is not UTF-8 and a newline
+    const oddFifo = Buffer.concat([Buffer.from(`${state}/pipe-`), Buffer.from([0xff, 0x0a, 0x78])]);
+    expect(spawnSync('bash', ['-c', "mkfifo $'pipe-\\xff\\nx'"], { cwd: state }).status).toBe(0);
+    expect(fs.lstatSync(oddFifo).isFIFO()).toBe(true);
+    fs.writeFileSync(machine.path('tmp/staged.txt'), 'x');
     const log = path.join(path.dirname(machine.root), 'strace-self-test.log');
     const script = [
       `const fs = require('node:fs');`,
-      `fs.closeSync(fs.openSync(${JSON.stringify(path.join(state, 'pipe'))}, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK));`,
+      `fs.closeSync(fs.openSync(Buffer.from(${JSON.stringify(oddFifo.toString('base64'))}, 'base64'), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK));`,
       `fs.writeFileSync(${JSON.stringify(path.join(state, 'new.txt'))}, 'x');`,
+      `process.chdir(${JSON.stringify(path.join(state, 'agents'))}); fs.writeFileSync('relative.txt', 'x');`,
+      `fs.renameSync(${JSON.stringify(machine.path('tmp/staged.txt'))}, ${JSON.stringify(path.join(state, 'moved-in.txt'))});`,
+      `const fd = fs.openSync(${JSON.stringify(path.join(state, 'resonix.json'))}, 'r'); fs.fchmodSync(fd, 0o644); fs.closeSync(fd);`,
       `fs.unlinkSync(${JSON.stringify(path.join(state, 'update-check.json'))});`,
-      `require('node:child_process').spawnSync('flock', [${JSON.stringify(path.join(state, 'resonix.json'))}, 'true']);`,
+      `require('node:child_process').spawnSync('flock', [${JSON.stringify(path.join(state, 'cron/jobs.json'))}, 'true']);`,
     ].join('\n');
-    expect(spawnSync('strace', ['-f', '-qq', '-s', '4096', '-e', TRACED, '-o', log, process.execPath, '-e', script]).status).toBe(0);
+    const run = spawnSync('strace', [...STRACE, '-o', log, process.execPath, '-e', script], { encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
     const found = violationsOf(parseTrace(fs.readFileSync(log, 'utf8')), machine, []).join('\n');
-    expect(found).toMatch(/opened a fifo: .*\/pipe/);
-    expect(found).toMatch(/write-open: .*\/new\.txt/);
-    expect(found).toMatch(/unlink.*: .*\/update-check\.json/);
-    expect(found).toMatch(/lock: flock/);
+    expect(found).toContain(`opened a fifo: ${oddFifo.toString('latin1')}`);
+    expect(found).toMatch(/write-open: .*\/\.resonix\/new\.txt/);
+    expect(found).toMatch(/write-open: .*\/\.resonix\/agents\/relative\.txt/);
+    expect(found).toMatch(/rename\w*: .*\/\.resonix\/moved-in\.txt/);
+    expect(found).toMatch(/fchmod: .*\/\.resonix\/resonix\.json/);
+    expect(found).toMatch(/unlink\w*: .*\/update-check\.json/);
+    expect(found).toMatch(/lock: flock .*jobs\.json/);
   });
-
 
   it('take no lock, write nothing outside the temp dir and --out, open no FIFO, socket or device, while a gateway holds its database', async () => {
     const machine = await machineFrom('healthy-sqlite-2026.9');
@@ -164,12 +207,15 @@ describe.runIf((tools || process.env.CI) && !ptraceRefused)('system calls of a s
         expect(run.status, `${label}: ${run.stderr}`).toBeLessThan(2);
         expectNoLeak(run.stdout + run.stderr, machine);
         const calls = parseTrace(fs.readFileSync(log, 'utf8'));
-        expect(calls.length, label).toBeGreaterThan(50);
+        // the trace saw the scan itself: the state dir's config (or the archive) was opened
+        const read = command.args[0] === 'inspect' ? archive : path.join(state, 'resonix.json');
+        expect(calls.some((call) => OPENS.test(call.name) && call.paths.includes(read)), `${label} opened ${read}`).toBe(true);
         const violations = violationsOf(calls, machine, command.writes);
         expect(violations, label).toEqual([]);
       }
       // the gateway never noticed: its transaction commits and the data is there
-      await gateway.send("INSERT INTO turns VALUES('two'); COMMIT; SELECT count(*) FROM turns;", 'DONE');
+      await gateway.send("INSERT INTO turns VALUES('two'); COMMIT; SELECT 'rows=' || count(*) FROM turns;", 'DONE');
+      expect(gateway.output()).toContain('rows=2');
     } finally {
       gateway.shell.stdin.end();
       gateway.shell.kill();
