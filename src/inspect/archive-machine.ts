@@ -113,7 +113,7 @@ export async function inspectArchive(hostPath: string, opts: InspectArchiveOptio
     report('EARCHIVE_CONTENT', `zip entries are never inflated, so resonix.json, .env, SQLite headers and transcripts inside it were not checked`);
   }
   try {
-    const index = new MemberIndex(sorted.members);
+    const index = new MemberIndex(sorted.members, listing.limitHit !== undefined);
     const context: BuildContext = { index, captured: capture.captured, readsContents, stoppedAtLimit: listing.limitHit !== undefined, secrets, report };
     const installs = collectInstalls(context);
     const users = readUsers(capture.captured);

@@ -9,7 +9,11 @@ import { type Frame, toMachine } from './state-dirs.js';
 export class MemberIndex {
   readonly byKey: Map<string, KeyedMember>;
 
-  constructor(readonly members: readonly KeyedMember[]) {
+  /** `cut`: the listing stopped at the member limit, so every inventory from it may lack members */
+  constructor(
+    readonly members: readonly KeyedMember[],
+    readonly cut = false,
+  ) {
     this.byKey = new Map(members.map((item) => [item.key, item]));
   }
 
@@ -22,7 +26,7 @@ export class MemberIndex {
       else if (item.key.startsWith(prefix)) entries.push(this.entry(item, item.key.slice(prefix.length)));
     }
     const rootFirst = entries.sort((a, b) => (a.path === '' ? -1 : b.path === '' ? 1 : 0));
-    return { root: machinePath, exists: rootFirst.length > 0, entries: rootFirst };
+    return { root: machinePath, exists: rootFirst.length > 0, entries: rootFirst, ...(this.cut ? { truncated: true } : {}) };
   }
 
   private entry(item: KeyedMember, relative: string): FileEntry {

@@ -175,23 +175,34 @@ export function subInventory(inventory: FileInventory, relativeDir: string, mach
 
 function collectWorkspaces(context: CollectContext, stateDir: string, inventory: FileInventory, config: ConfigSummary, profile?: string): Workspace[] {
   const plans = planWorkspaces(config, { home: context.home, stateDir, ...(profile ? { profile } : {}), ...(context.cwd ? { cwd: context.cwd } : {}) });
+  // agents that share a workspace share one look at it (walked, charged to the entry budget and git-read once)
+  const seen = new Map<string, Pick<Workspace, 'inventory' | 'git'>>();
   return plans.map((plan) => {
-    let workspaceInventory: FileInventory;
-    const inside = isInside(plan.path, stateDir) && plan.path !== stateDir ? subInventory(inventory, path.posix.relative(stateDir, plan.path), plan.path) : undefined;
-    // a state dir cut short at the entry limit may not have reached the workspace: then look at it on its own
-    if (inside && (inside.exists || !inventory.truncated)) {
-      workspaceInventory = inside;
-    } else {
-      const walked = walkWithin(context, hostPath(context.root, plan.path), plan.path);
-      context.problems.push(...walked.problems);
-      workspaceInventory = walked.inventory;
-      markBrokenLinks(context.root, workspaceInventory);
+    let facts = seen.get(plan.path);
+    if (!facts) {
+      facts = lookAtWorkspace(context, stateDir, inventory, plan.path);
+      seen.set(plan.path, facts);
     }
-    // git only on live machines: the workspace-git rule runs in audit and verify
-    const hasGit = context.followSymlinks === true && workspaceInventory.entries.some((entry) => entry.path === '.git');
-    const git = hasGit ? scanWorkspaceGit(hostPath(context.root, plan.path)) : undefined;
-    return { agentId: plan.agentId, path: plan.path, source: plan.source, inventory: workspaceInventory, ...(git ? { git } : {}) };
+    return { agentId: plan.agentId, path: plan.path, source: plan.source, ...facts };
   });
+}
+
+function lookAtWorkspace(context: CollectContext, stateDir: string, inventory: FileInventory, workspacePath: string): Pick<Workspace, 'inventory' | 'git'> {
+  let workspaceInventory: FileInventory;
+  const inside = isInside(workspacePath, stateDir) && workspacePath !== stateDir ? subInventory(inventory, path.posix.relative(stateDir, workspacePath), workspacePath) : undefined;
+  // a state dir cut short at the entry limit may not have reached the workspace: then look at it on its own
+  if (inside && (inside.exists || !inventory.truncated)) {
+    workspaceInventory = inside;
+  } else {
+    const walked = walkWithin(context, hostPath(context.root, workspacePath), workspacePath);
+    context.problems.push(...walked.problems);
+    workspaceInventory = walked.inventory;
+    markBrokenLinks(context.root, workspaceInventory);
+  }
+  // git only on live machines: the workspace-git rule runs in audit and verify
+  const hasGit = context.followSymlinks === true && workspaceInventory.entries.some((entry) => entry.path === '.git');
+  const git = hasGit ? scanWorkspaceGit(hostPath(context.root, workspacePath)) : undefined;
+  return { inventory: workspaceInventory, ...(git ? { git } : {}) };
 }
 
 const SESSIONS_JSON = /^agents\/[^/]+\/sessions\/sessions\.json$/;

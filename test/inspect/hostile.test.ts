@@ -187,8 +187,12 @@ describe('bombs and limits', () => {
 
   it.skipIf(missing('tar').length > 0)(`the member cap ${needs('tar')}`, async () => {
     run('tar', ['-cf', at('capped.tar'), '.resonix'], home);
-    const { archive, problems } = await inspectArchive(at('capped.tar'), { maxMembers: 5 });
+    const { archive, problems, machine } = await inspectArchive(at('capped.tar'), { maxMembers: 5 });
     expect(archive.membersTruncated).toBe(true);
+    // every inventory from a cut listing says so: rules that judge absence skip it
+    const inventories = machine.homes.flatMap((home) => home.installs.flatMap((install) => [install.inventory, ...install.workspaces.map((workspace) => workspace.inventory)]));
+    expect(inventories.length).toBeGreaterThan(0);
+    expect(inventories.every((inventory) => inventory.truncated === true)).toBe(true);
     expect(problems).toEqual([{ path: at('capped.tar'), code: 'EARCHIVE_LIMIT', message: `${at('capped.tar')}: stopped listing at 5 members (the limit): the rest of the archive is not in the inventory` }]);
   });
 

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/model.js';
-import type { Scenario } from '../helpers/scenario.js';
+import { entry, type Scenario } from '../helpers/scenario.js';
 import { scanMachine } from '../../src/scan/index.js';
 import { cleanupMachines, liveScenario, machineFrom } from './run.js';
 
@@ -66,6 +66,20 @@ describe('--max-entries', () => {
       expect(cut.cut, `limit ${limit}`).toBe(true);
       expect(cut.listed, `limit ${limit}`).toBeLessThanOrEqual(limit + cut.trees);
     }
+  });
+
+  it('agents that share a workspace share one walk of it (charged to the budget once)', async () => {
+    const scenario = await liveScenario('healthy-file-2026.5');
+    const config = entry(scenario, '{home}/.resonix/resonix.json').json as { agents: { list: { id: string; workspace?: string }[] } };
+    config.agents.list.push({ id: 'ops', workspace: '{homeAbs}/work/agent-research' });
+    const machine = await machineFrom(scenario);
+    const { machine: scanned } = await scanMachine({ mode: 'live', root: '/', env: { HOME: machine.home, TMPDIR: machine.path('tmp') }, home: machine.home });
+    const workspaces = scanned.homes.flatMap((home) => home.installs.flatMap((install) => install.workspaces));
+    const research = workspaces.find((workspace) => workspace.agentId === 'research')!;
+    const ops = workspaces.find((workspace) => workspace.agentId === 'ops')!;
+    expect(ops.path).toBe(research.path);
+    expect(ops.inventory).toBe(research.inventory);
+    expect(research.inventory.entries.length).toBeGreaterThan(1);
   });
 
   it('takes a whole number of at least 1 (exit 2 otherwise)', async () => {

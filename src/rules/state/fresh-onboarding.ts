@@ -56,9 +56,10 @@ function realDataIn(other: Profile, fresh: Profile): string[] {
 }
 
 /** How the device identity here tells a fresh onboarding from the copied one. */
-function identityNote(here: Profile, there: Profile, baseline: Machine | undefined): string | undefined {
+function identityNote(here: Profile, there: Profile, baseline: Machine | undefined, baselineCut: boolean): string | undefined {
   if (!here.device) return undefined;
-  if (!there.device) return `${DEVICE} is here but was not in the baseline`;
+  // a baseline listed only in part (snapshot --max-entries) cannot show the device was not there
+  if (!there.device) return baselineCut ? undefined : `${DEVICE} is here but was not in the baseline`;
   const a = sha256Of(here.device);
   const b = sha256Of(there.device);
   if (a !== undefined && b !== undefined) return a === b ? undefined : `${DEVICE} differs from the baseline's: a new device identity`;
@@ -97,7 +98,7 @@ function againstBaseline(home: Home, active: Install, here: Profile, machine: Ma
   const there = profileOf(reference);
   const real = realDataIn(there, here);
   if (real.length === 0) return undefined;
-  const identity = identityNote(here, there, baseline);
+  const identity = identityNote(here, there, baseline, reference.inventory.truncated === true);
   const homeMap = matches.find((match) => match.baseline === reference)?.homeMap ?? { from: reference.stateDir, to: reference.stateDir };
   const other = richestOther(home, active, here);
   return {
