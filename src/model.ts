@@ -43,6 +43,9 @@ export interface FileInventory {
   truncated?: boolean;
 }
 
+/** The ScanProblem code of a tree the scan stopped listing at its entry limit (--max-entries). */
+export const ENTRY_LIMIT_CODE = 'ETOOMANY';
+
 export interface ScanProblem {
   path: string;
   code: string;

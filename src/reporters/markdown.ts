@@ -13,7 +13,7 @@
 // - in table cells '|' is written '\|' even inside code spans (GFM splits cells before it parses
 //   code spans);
 // - fix commands go in a ```sh block whose fence is longer than any backtick run in them.
-import type { Finding, InstallSummary, Report, Severity } from '../model.js';
+import { ENTRY_LIMIT_CODE, type Finding, type InstallSummary, type Report, type Severity } from '../model.js';
 import { printable } from './escape.js';
 
 export interface MarkdownOptions {
@@ -141,11 +141,16 @@ export function formatMarkdown(report: Report, options: MarkdownOptions = {}): s
   if (report.rules.skipped.length > 0) {
     tail.push('<details><summary>Rules not run</summary>', '', ...report.rules.skipped.map((skipped) => `- ${mdCode(skipped.id)}: ${mdText(skipped.reason)}`), '', '</details>', '');
   }
-  if (report.problems.length > 0) {
+  const cut = report.problems.filter((problem) => problem.code === ENTRY_LIMIT_CODE);
+  const unread = report.problems.filter((problem) => problem.code !== ENTRY_LIMIT_CODE);
+  if (cut.length > 0) {
+    tail.push(`> [!WARNING]\n> The scan stopped at its entry limit (\`--max-entries\`) in ${cut.map((problem) => mdCode(problem.path)).join(', ')}: what it did not list was not checked.`, '');
+  }
+  if (unread.length > 0) {
     tail.push(
-      `<details><summary>${report.problems.length === 1 ? '1 path' : `${report.problems.length} paths`} could not be read</summary>`,
+      `<details><summary>${unread.length === 1 ? '1 path' : `${unread.length} paths`} could not be read</summary>`,
       '',
-      ...report.problems.map((problem) => `- ${mdCode(problem.path)}: ${mdText(`${problem.code} ${problem.message}`)}`),
+      ...unread.map((problem) => `- ${mdCode(problem.path)}: ${mdText(`${problem.code} ${problem.message}`)}`),
       '',
       '</details>',
       '',

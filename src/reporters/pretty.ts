@@ -1,7 +1,7 @@
 // A doctor-style report: one block per install, ✓ / ! / ✗ marks, the fix under each finding, and a
 // one-line verdict at the end.
 import pc from 'picocolors';
-import type { Finding, InstallSummary, Report, Severity } from '../model.js';
+import { ENTRY_LIMIT_CODE, type Finding, type InstallSummary, type Report, type Severity } from '../model.js';
 import { printable } from './escape.js';
 
 export interface PrettyOptions {
@@ -73,12 +73,20 @@ export function formatPretty(report: Report, options: PrettyOptions): string {
     for (const finding of machineWide) lines.push(...formatFinding(finding, colors));
     lines.push('');
   }
+  // a scan cut short at its entry limit changes what the verdict means: always said, not only with --verbose
+  const cut = report.problems.filter((problem) => problem.code === ENTRY_LIMIT_CODE);
+  const unread = report.problems.filter((problem) => problem.code !== ENTRY_LIMIT_CODE);
+  if (cut.length > 0) {
+    lines.push(colors.yellow(`  ! the scan stopped at its entry limit (--max-entries) in ${plural(cut.length, 'tree')}: what it did not list was not checked`));
+    for (const problem of cut) lines.push(colors.yellow(`      ${printable(problem.path)}`));
+    lines.push('');
+  }
   if (options.verbose) {
     for (const skipped of report.rules.skipped) lines.push(colors.dim(`  - ${skipped.id} skipped: ${skipped.reason}`));
-    for (const problem of report.problems) lines.push(colors.dim(`  ? ${printable(problem.message)}`));
-    if (report.rules.skipped.length + report.problems.length > 0) lines.push('');
-  } else if (report.problems.length > 0) {
-    lines.push(colors.dim(`  ? ${plural(report.problems.length, 'path')} could not be read (--verbose lists them)`), '');
+    for (const problem of unread) lines.push(colors.dim(`  ? ${printable(problem.message)}`));
+    if (report.rules.skipped.length + unread.length > 0) lines.push('');
+  } else if (unread.length > 0) {
+    lines.push(colors.dim(`  ? ${plural(unread.length, 'path')} could not be read (--verbose lists them)`), '');
   }
   for (const entry of report.stale?.baseline ?? []) lines.push(colors.yellow(`  ! baseline entry no longer matches (remove it so the baseline shrinks): ${printable(entry)}`));
   for (const entry of report.stale?.suppressions ?? []) lines.push(colors.yellow(`  ! suppression of ${entry.rule} for ${printable(entry.path)} expired on ${entry.expired}: it no longer suppresses`));

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isUtf8 } from 'node:buffer';
-import type { FileEntry, FileInventory, FileType, ScanProblem } from '../model.js';
+import { ENTRY_LIMIT_CODE, type FileEntry, type FileInventory, type FileType, type ScanProblem } from '../model.js';
 
 /** The scan's default entry limit across all the trees it walks (`--max-entries`): it bounds memory. */
 export const DEFAULT_MAX_ENTRIES = 2_000_000;
@@ -178,7 +178,7 @@ export function walkTree(hostRoot: string, machineRoot: string, options: WalkOpt
     if (truncated) break;
   }
   if (truncated) {
-    problems.push({ path: machineRoot, code: 'ETOOMANY', message: `stopped listing ${machineRoot} after ${entries.length} entries: the scan's entry limit was reached (--max-entries)` });
+    problems.push({ path: machineRoot, code: ENTRY_LIMIT_CODE, message: `stopped listing ${machineRoot} after ${entries.length} entries: the scan's entry limit was reached (--max-entries)` });
   }
   return { inventory: { root: machineRoot, exists: true, entries, ...(truncated ? { truncated } : {}) }, problems };
 }
