@@ -262,10 +262,37 @@ async function baselineFrom(file: string, io: CliIo): Promise<LoadedBaseline> {
   }
 }
 
+/** The shared flags each command cannot use: given anyway, they are a usage error (exit 2), never silently ignored. */
+const NOT_FOR: Record<'inspect' | 'snapshot', { flags: [keyof SharedOptions, string][]; why: string }> = {
+  inspect: {
+    flags: [['home', '--home'], ['stateDir', '--state-dir'], ['profile', '--profile'], ['dev', '--dev'], ['user', '--user'], ['maxEntries', '--max-entries'], ['resonixVersion', '--resonix-version'], ['fix', '--fix'], ['fixDryRun', '--fix-dry-run']],
+    why: 'inspect reads an archive, not this machine, and changes nothing',
+  },
+  snapshot: {
+    flags: [
+      ['config', '--config'], ['output', '--output'], ['rule', '--rule'], ['only', '--only'], ['skip', '--skip'], ['failOn', '--fail-on'], ['category', '--category'],
+      ['baseline', '--baseline'], ['writeBaseline', '--write-baseline'], ['maxWarnings', '--max-warnings'], ['quiet', '--quiet'], ['fix', '--fix'], ['fixDryRun', '--fix-dry-run'],
+      ['resonixVersion', '--resonix-version'],
+    ],
+    why: 'snapshot writes a manifest of what is here; nothing is judged or reported',
+  },
+};
+
+function refuseFlagsOf(command: keyof typeof NOT_FOR, options: SharedOptions): void {
+  // flags with a default count as given only when set to something else
+  const defaults: Partial<Record<keyof SharedOptions, unknown>> = { failOn: 'error' };
+  const given = NOT_FOR[command].flags.filter(([key]) => {
+    const value = options[key];
+    return Array.isArray(value) ? value.length > 0 : value !== undefined && value !== false && value !== defaults[key];
+  });
+  if (command === 'snapshot' && options.format !== 'pretty') given.push(['format', '--format']);
+  if (given.length > 0) throw new UsageError(`${command} does not take ${given.map(([, flag]) => flag).join(', ')}: ${NOT_FOR[command].why}`);
+}
+
 async function runScanCommand(phase: Phase, options: SharedOptions, io: CliIo, rootfs?: string, archive?: string): Promise<number> {
+  if (archive !== undefined) refuseFlagsOf('inspect', options);
   const { toolConfig, rules } = await loadConfigAndRules(options.config, io);
   if (archive !== undefined && !fs.existsSync(path.resolve(io.cwd, archive))) throw new UsageError(`${archive}: no such file`);
-  if (archive !== undefined && (options.fix || options.fixDryRun)) throw new UsageError('inspect reads an archive and changes nothing: run the commands its findings show');
   const known = new Set(rules.map((rule) => rule.meta.id));
   const severities = { ...toolConfig.rules, ...parseRuleFlags(options.rule, known) };
   const profile = profileOf(options);
@@ -337,6 +364,7 @@ async function runScanCommand(phase: Phase, options: SharedOptions, io: CliIo, r
 }
 
 async function runSnapshot(options: SharedOptions, io: CliIo): Promise<number> {
+  refuseFlagsOf('snapshot', options);
   const profile = profileOf(options);
   const scanned = await scanMachine({
     mode: 'live',

@@ -38,6 +38,12 @@ export function mayHoldData(install: Install): boolean {
   return install.hasData || install.inventory.truncated === true;
 }
 
+/** Says why a rule that judges absence may be silent: some tree of the machine was cut short at the entry limit. */
+export function noteCutTrees(machine: Machine, skip: ((reason: string) => void) | undefined): void {
+  const cut = machine.homes.some((home) => home.installs.some((install) => install.inventory.truncated || install.workspaces.some((workspace) => workspace.inventory.truncated)));
+  if (cut) skip?.(TRUNCATED_INVENTORY);
+}
+
 export function entryMap(inventory: FileInventory): Map<string, FileEntry> {
   return new Map(inventory.entries.map((entry) => [entry.path, entry]));
 }

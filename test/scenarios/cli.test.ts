@@ -64,6 +64,12 @@ describe('exit codes', () => {
     ['a bad profile name', ['verify', '--profile', 'Bad Name']],
     ['a missing ROOTFS', ['image', '/nonexistent/rootfs']],
     ['a missing tool config', ['verify', '--config', '/nonexistent/config.json']],
+    ['a live-machine flag given to inspect', ['inspect', '/dev/null', '--home', '/tmp']],
+    ['an unknown --user given to inspect', ['inspect', '/dev/null', '--user', 'nobody-here']],
+    ['--fix given to inspect', ['inspect', '/dev/null', '--fix']],
+    ['report flags given to snapshot', ['snapshot', '--out', '/tmp/never-written.json', '--rule', 'copy/config-only=off', '--format', 'json']],
+    ['--fix given to snapshot', ['snapshot', '--out', '/tmp/never-written.json', '--fix']],
+    ['a bad --max-entries', ['verify', '--max-entries', '0']],
   ];
   for (const [what, args] of usageErrors) {
     it(`2 for ${what}, with a one-line reason and no stack trace`, async () => {
@@ -71,6 +77,7 @@ describe('exit codes', () => {
       expect(result.code).toBe(2);
       expect(result.stderr).not.toMatch(/\n\s+at /);
       expect(result.stderr.trim()).not.toBe('');
+      expect(fs.existsSync('/tmp/never-written.json')).toBe(false);
     });
   }
 

@@ -43,6 +43,8 @@ describe('--max-entries', () => {
           // one budget for all trees: the state dirs hold no more than the limit between them, plus the root
           // entry of each tree walked after it ran out (that tells whether the tree exists)
           expect(report.installs.reduce((sum, install) => sum + install.files, 0)).toBeLessThanOrEqual(limit + report.installs.length - 1);
+          // the rules that judge absence say why they are silent
+          expect(report.rules.skipped.filter((item) => /entry limit \(--max-entries\)/.test(item.reason)).length, `limit ${limit}`).toBeGreaterThan(0);
           const invented = report.findings.filter((finding) => !fullKeys.has(keyOf(finding))).map((finding) => `${keyOf(finding)}: ${finding.message}`);
           expect(invented, `limit ${limit} ${extra.join(' ')}`).toEqual([]);
         }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { matchInstalls, matchWorkspaces, type InstallMatch } from '../../manifest/match.js';
 import type { FileEntry, FileInventory, Machine, Rule, RuleReport } from '../../model.js';
-import { mayHoldData, plural, sample, sh } from '../lib.js';
+import { mayHoldData, noteCutTrees, plural, sample, sh } from '../lib.js';
 
 /** Dot-entries nobody misses: Finder metadata, editor swap files, temp and lock files. */
 const UNIMPORTANT = /^(\.DS_Store|\.localized|\._.*|\.Trash(es)?|\.Spotlight-V100|\.fseventsd|.*\.(swp|swo|tmp|lock))$/;
@@ -76,7 +76,8 @@ export const rule: Rule = {
     why: 'Shell globs skip names that start with a dot, so the state dir (config, credentials, sessions), its .env (API keys) and the workspaces\' git history and state silently stay behind.',
     fix: 'Copy with `rsync -a` or name the dot-dirs explicitly: `tar -C ~ -czf resonix.tgz .resonix`.',
   },
-  check({ machine, baseline }) {
+  check({ machine, baseline, skip }) {
+    noteCutTrees(machine, skip);
     const reports: RuleReport[] = [];
     for (const home of machine.homes) {
       if (home.installs.some(mayHoldData) || home.workspaceDirs.length === 0) continue;

@@ -3,7 +3,7 @@ import { filesOf, inventoryPairs, NOT_COPIED, snapshotTime, TRANSIENT, writtenSi
 import { matchInstalls, type InstallMatch } from '../../manifest/match.js';
 import { sha256Of } from '../../manifest/types.js';
 import type { FileEntry, Phase, Rule, RuleReport } from '../../model.js';
-import { areaOf, plural, sample, sh, type Area } from '../lib.js';
+import { areaOf, noteCutTrees, plural, sample, sh, type Area } from '../lib.js';
 
 const AREAS: readonly Area[] = ['config', 'credentials', 'agents/auth', 'sessions', 'channels', 'workspace', 'other'];
 
@@ -148,7 +148,8 @@ export const rule: Rule = {
     why: 'A copy that stopped half-way, a glob that skipped a dir or an old backup restored over new data loses logins, keys and sessions without any error at copy time.',
     fix: 'Re-copy the named areas with `rsync -a` from the old machine (gateway stopped), or make the backup again.',
   },
-  check({ phase, machine, baseline }) {
+  check({ phase, machine, baseline, skip }) {
+    noteCutTrees(machine, skip);
     if (!baseline) return [];
     const takenAt = snapshotTime(baseline);
     return matchInstalls(baseline, machine).flatMap((match) => reportsFor(match, phase, takenAt));

@@ -3,7 +3,7 @@ import { filesOf } from '../../manifest/compare.js';
 import { matchInstalls } from '../../manifest/match.js';
 import { sha256Of } from '../../manifest/types.js';
 import type { Home, Install, Machine, Rule, RuleReport } from '../../model.js';
-import { installsOf, sh } from '../lib.js';
+import { installsOf, noteCutTrees, sh } from '../lib.js';
 
 const MAIN_DATABASE = /^(state\/[^/]+\.sqlite|agents\/[^/]+\/agent\/resonix-agent\.sqlite|memory\/[^/]+\.sqlite|plugin-state\/[^/]+\.sqlite|tasks\/[^/]+\.sqlite)$/;
 
@@ -75,7 +75,8 @@ export const rule: Rule = {
     why: 'A live copy can miss committed data still in the -wal, or copy half a page: the gateway refuses the database or loses sessions and keys.',
     fix: 'Stop the gateway on the old machine, copy again (or `resonix backup create --verify`).',
   },
-  check({ phase, machine, baseline }) {
+  check({ phase, machine, baseline, skip }) {
+    noteCutTrees(machine, skip);
     const reports: RuleReport[] = [];
     for (const { home, install } of installsOf(machine)) {
       const torn = tornDatabases(install);

@@ -1,7 +1,7 @@
 import { matchFor, matchInstalls, mapPath } from '../../manifest/match.js';
 import { sha256Of } from '../../manifest/types.js';
 import type { FileEntry, Home, Install, Machine, Rule, RuleReport } from '../../model.js';
-import { activeInstall, plural, sh } from '../lib.js';
+import { activeInstall, noteCutTrees, plural, sh } from '../lib.js';
 
 const TRANSCRIPT = /^agents\/[^/]+\/sessions\/[^/]+\.jsonl$/;
 const CREDENTIAL = /^credentials\/.+/;
@@ -139,7 +139,8 @@ export const rule: Rule = {
     why: 'Running `resonix onboard` (or starting the gateway) before the copy landed creates a new identity and empty state; the copied data then sits in another dir or was overwritten, and paired devices see "device token mismatch".',
     fix: 'Stop the gateway, copy the old state over the fresh one, then `resonix doctor`.',
   },
-  check({ machine, baseline }) {
+  check({ machine, baseline, skip }) {
+    noteCutTrees(machine, skip);
     const reports: RuleReport[] = [];
     for (const home of machine.homes) {
       const active = activeInstall(home);
