@@ -27,7 +27,7 @@ export function octal(mode: number): string {
  * Why a rule that judges absence says nothing about a truncated inventory: the scan stopped listing at its
  * entry limit (--max-entries), so what it did not list may well be there.
  */
-export const TRUNCATED_INVENTORY = 'the scan stopped listing files at its entry limit (--max-entries): what is missing cannot be told';
+const TRUNCATED_INVENTORY = 'the scan stopped listing files at its entry limit (--max-entries): what is missing cannot be told';
 
 /**
  * Whether an install may hold migrated data: it does (`hasData`), or the scan stopped listing it at the

@@ -4,6 +4,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { hasTool } from './tools.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   ARCHIVE_PASSPHRASE,
@@ -54,9 +55,6 @@ function allText(dir: string): string {
   return out;
 }
 
-function hasTool(name: string): boolean {
-  return (process.env.PATH ?? '').split(':').some((dir) => fs.existsSync(path.join(dir, name)));
-}
 
 const live: Materialised[] = [];
 async function make(scenario: Scenario | string): Promise<Materialised> {

@@ -1,10 +1,12 @@
 // A small, realistic file-based Resonix home (reference §2, §11) for the inspect tests, and helpers to
 // archive it with the real tools.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
-export const hasTool = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+import { hasTool } from '../helpers/tools.js';
+
+export { hasTool };
 export const missing = (...tools: string[]): string[] => tools.filter((tool) => !hasTool(tool));
 /** skipIf reason text: vitest shows the test name, so the name says what it needs */
 export const needs = (...tools: string[]): string => `(needs ${tools.join(', ')})`;

@@ -9,11 +9,11 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI_PATH } from '../helpers/scenario.js';
+import { hasTool } from '../helpers/tools.js';
 import { cleanupMachines, expectNoLeak, machineFrom, type Machine } from './run.js';
 
 afterAll(cleanupMachines);
 
-const hasTool = (name: string): boolean => spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
 // CI installs both (.ci/run), so there a missing tool fails the test; elsewhere it says why it does not run.
 // A sandbox that forbids ptrace (some container seccomp profiles) cannot trace at all: that skips everywhere.
 const tools = hasTool('strace') && hasTool('sqlite3');

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { filesOf } from '../../manifest/compare.js';
 import { matchInstalls } from '../../manifest/match.js';
 import type { Install, Machine, Rule, RuleReport } from '../../model.js';
-import { TRUNCATED_INVENTORY, installsOf, isInside, sh } from '../lib.js';
+import { installsOf, isInside, noteCutTrees, sh } from '../lib.js';
 
 const WHATSAPP_LOGIN = /^credentials\/whatsapp\/([^/]+)\/creds\.json$/;
 
@@ -67,13 +67,10 @@ export const rule: Rule = {
     fix: 'Copy credentials/ from the old machine (gateway stopped); otherwise re-pair the channel.',
   },
   check({ machine, baseline, skip }) {
+    noteCutTrees(machine, skip);
     const reports: RuleReport[] = [];
     for (const { install } of installsOf(machine)) {
-      if (!install.inventory.exists || install.config.gatewayMode === 'remote') continue;
-      if (install.inventory.truncated) {
-        skip?.(TRUNCATED_INVENTORY);
-        continue;
-      }
+      if (!install.inventory.exists || install.config.gatewayMode === 'remote' || install.inventory.truncated) continue;
       const wanted = install.config.whatsappAccounts.map((account) => ({ account, relative: loginPath(install, account) }));
       const present = presentFiles(install, wanted.map((item) => item.relative));
       for (const { account, relative } of wanted) {

@@ -1,5 +1,5 @@
 import type { Rule, RuleReport } from '../../model.js';
-import { TRUNCATED_INVENTORY, hasMigratedState, installsOf, sh } from '../lib.js';
+import { hasMigratedState, installsOf, noteCutTrees, sh } from '../lib.js';
 
 export const rule: Rule = {
   meta: {
@@ -13,13 +13,10 @@ export const rule: Rule = {
     fix: 'Copy the whole state dir, not just the config.',
   },
   check({ machine, skip }) {
+    noteCutTrees(machine, skip);
     const reports: RuleReport[] = [];
     for (const { install } of installsOf(machine)) {
-      if (!install.config.exists || install.config.gatewayMode === 'remote' || hasMigratedState(install)) continue;
-      if (install.inventory.truncated) {
-        skip?.(TRUNCATED_INVENTORY);
-        continue;
-      }
+      if (!install.config.exists || install.config.gatewayMode === 'remote' || install.inventory.truncated || hasMigratedState(install)) continue;
       reports.push({
         message: `${install.stateDir} has resonix.json but no credentials, agent auth, sessions or state database: only the config was copied.`,
         path: install.stateDir,

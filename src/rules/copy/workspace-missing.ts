@@ -1,5 +1,5 @@
 import type { Rule, RuleReport } from '../../model.js';
-import { TRUNCATED_INVENTORY, installsOf, sh } from '../lib.js';
+import { installsOf, noteCutTrees, sh } from '../lib.js';
 
 export const rule: Rule = {
   meta: {
@@ -12,16 +12,13 @@ export const rule: Rule = {
     fix: 'Copy the workspace (often it lives outside ~/.resonix), or fix agents.*.workspace.',
   },
   check({ machine, skip }) {
+    noteCutTrees(machine, skip);
     const reports: RuleReport[] = [];
     for (const { install } of installsOf(machine)) {
       if (!install.hasData || install.config.gatewayMode === 'remote' || install.config.parseError) continue;
       for (const workspace of install.workspaces) {
         const empty = workspace.inventory.exists && !workspace.inventory.entries.some((entry) => entry.type === 'file');
-        if (workspace.inventory.exists && !empty) continue;
-        if (workspace.inventory.truncated) {
-          skip?.(TRUNCATED_INVENTORY);
-          continue;
-        }
+        if ((workspace.inventory.exists && !empty) || workspace.inventory.truncated) continue;
         reports.push({
           message: `The workspace of agent ${workspace.agentId}, ${workspace.path}, ${empty ? 'is empty' : 'does not exist'}: the agent loses its memory and persona.`,
           path: workspace.path,
