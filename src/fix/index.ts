@@ -468,7 +468,7 @@ function chownTree(top: Ref, uid: number, gid: number, recursive: boolean, resul
       result.changed += 1;
     }
     if (!recursive || !stat.isDirectory()) return;
-    if (depth >= MAX_DEPTH) throw new FixError(`${ref.host} is more than ${MAX_DEPTH} levels deep`);
+    if (depth >= MAX_DEPTH) throw new FixError(`it goes more than ${MAX_DEPTH} levels deep`);
     recheck(ref);
     for (const name of fs.readdirSync(ref.at)) {
       const child = openChild(ref, name);
