@@ -1,11 +1,12 @@
 // --fix on a home written by someone hostile, run as root: a config and a unit that name dirs outside the
 // home, a symlinked parent of a workspace, a hard link to a root-owned file, a tree that makes a fix fail
 // half-way. Nothing outside the home may change, and --fix-dry-run shows exactly what --fix does.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { canChown, entry, treeDigest, type Scenario } from '../helpers/scenario.js';
-import { cleanupMachines, liveScenario, machineFrom, type Machine } from './run.js';
+import { CLI_PATH, canChown, entry, treeDigest, type Scenario } from '../helpers/scenario.js';
+import { cleanupMachines, expectNoLeak, liveScenario, machineFrom, type Machine } from './run.js';
 
 afterAll(cleanupMachines);
 
@@ -137,6 +138,38 @@ describe.skipIf(!canChown)('--fix on a hostile home, as root', () => {
     expect(fixOutput(refused.stdout)).toEqual(fixOutput(dry.stdout));
     expect(fixOutput(refused.stdout).refused.join('\n')).toContain(`chown -hR 1000:1000 ${foreign}  # perms/wrong-owner: ${machine.path('data')} belongs to uid 2000`);
     expect(await treeDigest(machine.path('data'))).toBe(before);
+  });
+
+  it('as the gateway user itself: fixes its home through the opened fds, refuses the unit\'s state dir outside though it owns it', async () => {
+    const scenario: Scenario = await liveScenario('healthy-file-2026.5');
+    entry(scenario, '{home}/.resonix/').mode = '0755';
+    entry(scenario, '{home}/.resonix/resonix.json').mode = '0644';
+    const unit = entry(scenario, UNIT);
+    unit.content = unit.content!.replace('Environment=HOME={homeAbs}\n', 'Environment=HOME={homeAbs}\nEnvironment=RESONIX_STATE_DIR={root}/opt/state\n');
+    scenario.entries.push(
+      { path: 'opt/', owner: 'root', mode: '0755' },
+      { path: 'opt/state/', mode: '0755' },
+      { path: 'opt/state/resonix.json', mode: '0644', json: { meta: { lastTouchedVersion: '2026.5.28' } } },
+    );
+    const machine = await machineFrom(scenario);
+    const asAlice = (flag: string) => {
+      const run = spawnSync('setpriv', ['--reuid=1000', '--regid=1000', '--clear-groups', process.execPath, CLI_PATH, 'audit', '--home', machine.home, flag], {
+        env: { PATH: process.env.PATH!, HOME: machine.home, TMPDIR: machine.path('tmp') },
+        encoding: 'utf8',
+      });
+      expectNoLeak(run.stdout + run.stderr, machine);
+      return run;
+    };
+    const before = await treeDigest(machine.path('opt'));
+    const dry = asAlice('--fix-dry-run');
+    const fixed = asAlice('--fix');
+    expect(fixed.status, fixed.stderr).toBe(1);
+    expect(fixOutput(fixed.stdout)).toEqual(fixOutput(dry.stdout));
+    expect(fixOutput(fixed.stdout).refused.join('\n')).toContain(`chmod 0600 ${machine.path('opt/state/resonix.json')}  # perms/secrets-exposed: a state dir named only by the unit`);
+    expect(fixOutput(fixed.stdout).applied).toContain(`chmod 0600 ${path.join(machine.home, '.resonix/resonix.json')}`);
+    expect(fs.statSync(path.join(machine.home, '.resonix/resonix.json')).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(path.join(machine.home, '.resonix')).mode & 0o777).toBe(0o700);
+    expect(await treeDigest(machine.path('opt'))).toBe(before);
   });
 
   it('image: a config naming a dir of the image outside the home is refused, the home is fixed, the same in --fix-dry-run', async () => {
