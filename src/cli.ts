@@ -324,7 +324,7 @@ async function runScanCommand(phase: Phase, options: SharedOptions, io: CliIo, r
   if (options.baseline) gateReport(emptyReport(phase), options, toolConfig, io);
   const loaded = options.against ? await baselineFrom(options.against, io) : undefined;
   const baseline = loaded?.machine;
-  const check = async (): Promise<{ report: Report; machine: Awaited<ReturnType<typeof scanMachine>>['machine'] }> => {
+  const check = async (): Promise<{ report: Report; machine: Awaited<ReturnType<typeof scanMachine>>['machine']; secrets: Set<string> }> => {
     const scanned = archive !== undefined ? await openArchive(archive) : await scanMachine(scanOptions);
     const secrets = loaded?.kind === 'archive' ? new Set([...scanned.secrets, ...loaded.secrets]) : scanned.secrets;
     // the live files a baseline comparison needs are hashed only against a manifest that has hashes
@@ -338,21 +338,27 @@ async function runScanCommand(phase: Phase, options: SharedOptions, io: CliIo, r
     }
     const report = runRules({ ...(baseline ? { baseline } : {}), phase, machine: current, rules, severities, secrets, only: options.only, skip: options.skip });
     // fixes act on the scanned machine (hashes are only for the comparison)
-    return { report: gateReport(report, options, toolConfig, io), machine: scanned.machine };
+    return { report: gateReport(report, options, toolConfig, io), machine: scanned.machine, secrets };
   };
-  let { report, machine } = await check();
+  let { report, machine, secrets } = await check();
   // fix logs go where they cannot corrupt a machine-readable report
   const log = options.format === 'pretty' && destinations(options).some((item) => item.file === undefined && item.format === 'pretty') ? io.stdout : io.stderr;
   if (options.fixDryRun || options.fix) {
     // the same split for both: a dry run shows what --fix refuses and what it applies
     const { apply, refused } = confinePlan(machine, planFixes(report));
-    if (refused.length > 0) log(formatRefused(refused));
+    // a refusal's reason and a failure's message name real paths: masked like the findings
+    if (refused.length > 0) log(formatRefused(refused, secrets));
     if (apply.length === 0) log('Nothing to fix automatically.\n\n');
     else if (options.fixDryRun) log(formatPlan('--fix would apply', apply));
     else {
-      const applied = applyFixes(machine, apply);
+      let applied: AppliedFix[];
+      try {
+        applied = applyFixes(machine, apply);
+      } catch (error) {
+        throw error instanceof FixError ? new FixError(maskSecrets(error.message, secrets)) : error;
+      }
       log(formatPlan('Applied', applied) + formatLinked(applied));
-      ({ report, machine } = await check());
+      ({ report, machine, secrets } = await check());
     }
   }
   writeReports(report, rules, options, io);
@@ -395,8 +401,8 @@ function formatPlan(title: string, plan: PlannedFix[]): string {
   return `${title} ${plan.length} fix${plan.length === 1 ? '' : 'es'}:\n${lines.join('\n')}\n\n`;
 }
 
-function formatRefused(refused: RefusedFix[]): string {
-  const lines = refused.map((item) => `  ${printable(item.command)}  # ${item.ruleId}: ${printable(maskSecrets(item.reason))}`);
+function formatRefused(refused: RefusedFix[], secrets: Iterable<string>): string {
+  const lines = refused.map((item) => `  ${printable(item.command)}  # ${item.ruleId}: ${printable(maskSecrets(item.reason, secrets))}`);
   return `--fix will not apply ${refused.length} fix${refused.length === 1 ? '' : 'es'} (check the path, then run the command yourself if it is right):\n${lines.join('\n')}\n\n`;
 }
 

@@ -122,6 +122,11 @@ function useFds(): boolean {
   return procFd;
 }
 
+/** Tests: `false` takes the path-and-lstat way other systems take; undefined goes back to detecting. */
+export function setFdWalk(enabled: boolean | undefined): void {
+  procFd = enabled === true ? O_PATH !== 0 && fs.existsSync('/proc/self/fd') : enabled;
+}
+
 /** One entry reached without following a link: `at` names exactly it for chmod/chown/readdir. */
 interface Ref {
   at: string;
@@ -161,12 +166,12 @@ function recheck(ref: Ref): void {
   if (now.isSymbolicLink() || now.ino !== ref.stat.ino || now.dev !== ref.stat.dev) throw new FixError(`${ref.host} was swapped during the fix`);
 }
 
-function errnoOf(error: unknown): string {
-  return error instanceof FixError ? error.message : ((error as NodeJS.ErrnoException).code ?? 'failed');
-}
-
 /** Refusals found while walking, said in the user's words. */
 class Refusal extends Error {}
+
+function errnoOf(error: unknown): string {
+  return error instanceof FixError || error instanceof Refusal ? error.message : ((error as NodeJS.ErrnoException).code ?? 'failed');
+}
 
 /**
  * Descends from `top` through `parts`, every component a real dir (never a link); `checkDir` judges

@@ -3,8 +3,12 @@
 // half-way. Nothing outside the home may change, and --fix-dry-run shows exactly what --fix does.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { applyFixes, confinePlan, setFdWalk, type PlannedFix } from '../../src/fix/index.js';
+import type { FixAction } from '../../src/model.js';
+import { scanMachine } from '../../src/scan/index.js';
 import { CLI_PATH, canChown, entry, treeDigest, type Scenario } from '../helpers/scenario.js';
 import { cleanupMachines, expectNoLeak, liveScenario, machineFrom, type Machine } from './run.js';
 
@@ -235,5 +239,69 @@ describe.skipIf(!canChown)('--fix on a hostile home, as root', () => {
     expect(match![6]).toBe(`: chmod 0700 ${state}`);
     expect(fs.statSync(state).mode & 0o777).toBe(0o700);
     expect(message.length).toBeLessThan(400);
+  });
+});
+
+// The same confinement whichever way the walk goes: fds relative to the opened parent (Linux), or paths with
+// lstat before and after (where /proc/self/fd is missing), called directly on a scanned tree.
+describe.skipIf(!canChown).each([
+  ['opened fds', true],
+  ['paths and lstat', false],
+])('--fix walk by %s', (_name, fds) => {
+  afterEach(() => setFdWalk(undefined));
+
+  it('fixes inside the home, refuses a symlinked parent and a hard link, fails truthfully on a swap', async () => {
+    setFdWalk(fds);
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'rxm-fixwalk-'));
+    try {
+      const home = path.join(root, 'home/alice');
+      const state = path.join(home, '.resonix');
+      fs.mkdirSync(path.join(state, 'sub'), { recursive: true });
+      fs.mkdirSync(path.join(root, 'srv/ws'), { recursive: true });
+      fs.writeFileSync(path.join(root, 'srv/ws/secret.json'), '{}', { mode: 0o644 });
+      fs.writeFileSync(path.join(root, 'srv/shadow'), 'x', { mode: 0o644 });
+      fs.writeFileSync(path.join(state, 'resonix.json'), '{}', { mode: 0o644 });
+      fs.writeFileSync(path.join(state, 'sub/a.json'), '{}', { mode: 0o644 });
+      fs.linkSync(path.join(root, 'srv/shadow'), path.join(state, 'sub/linked.json'));
+      fs.symlinkSync(path.join(root, 'srv'), path.join(state, 'away'));
+      fs.chownSync(home, 1000, 1000);
+      fs.chownSync(path.join(root, 'home'), 0, 0);
+      const { machine } = await scanMachine({ mode: 'live', root: '/', env: { HOME: home }, home });
+      const outside = await treeDigest(path.join(root, 'srv'));
+      const fix = (action: FixAction): PlannedFix => ({ action, command: `${action.kind} ${action.path}`, ruleId: 'test/rule' });
+      const plan = [
+        fix({ kind: 'chmod', path: path.join(state, 'resonix.json'), mode: 0o600 }),
+        fix({ kind: 'chown', path: state, uid: 1000, gid: 1000, recursive: true }),
+        fix({ kind: 'chmod', path: path.join(state, 'away/ws/secret.json'), mode: 0o600 }),
+        fix({ kind: 'chmod', path: path.join(state, 'sub/linked.json'), mode: 0o600 }),
+        fix({ kind: 'chown', path: path.join(root, 'srv/ws'), uid: 1000, gid: 1000, recursive: true }),
+      ];
+      const { apply, refused } = confinePlan(machine, plan);
+      expect(apply.map((item) => item.action.path)).toEqual([path.join(state, 'resonix.json'), state]);
+      expect(refused.map((item) => item.reason)).toEqual([
+        expect.stringContaining(`${path.join(state, 'away')} is a symlink in a parent of the path`),
+        expect.stringContaining('2 hard links'),
+        expect.stringContaining('not inside a state dir, workspace or backup that was scanned'),
+      ]);
+      const applied = applyFixes(machine, apply);
+      expect(applied.map((item) => item.changed)).toEqual([1, 4]);
+      expect(applied[1]!.linked).toBe(1);
+      expect(fs.statSync(path.join(state, 'resonix.json')).mode & 0o777).toBe(0o600);
+      expect(fs.statSync(path.join(state, 'sub/a.json')).uid).toBe(1000);
+      expect(fs.lstatSync(path.join(state, 'away')).uid).toBe(0); // the link itself is left alone too
+      expect(await treeDigest(path.join(root, 'srv'))).toBe(outside);
+
+      // swapped for a link between planning and acting: walked again right before, so refused then (exit 2)
+      const late = [fix({ kind: 'chmod', path: path.join(state, 'sub/a.json'), mode: 0o600 })];
+      expect(confinePlan(machine, late).apply).toHaveLength(1);
+      fs.rmSync(path.join(state, 'sub'), { recursive: true });
+      fs.symlinkSync(path.join(root, 'srv/ws'), path.join(state, 'sub'));
+      fs.symlinkSync(path.join(root, 'srv/ws/secret.json'), path.join(root, 'srv/ws/a.json'));
+      const swapped = await treeDigest(path.join(root, 'srv'));
+      expect(() => applyFixes(machine, late)).toThrow(/refusing `chmod .*sub\/a\.json`: .*sub is a symlink in a parent of the path/);
+      expect(await treeDigest(path.join(root, 'srv'))).toBe(swapped);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });
