@@ -291,6 +291,25 @@ describe.skipIf(!canChown).each([
       expect(fs.lstatSync(path.join(state, 'away')).uid).toBe(0); // the link itself is left alone too
       expect(await treeDigest(path.join(root, 'srv'))).toBe(outside);
 
+      // backups outside the home: only one owned by root or the gateway user, in dirs nobody else may write
+      const tmp = path.join(root, 'tmp');
+      fs.mkdirSync(tmp, { mode: 0o1777 });
+      fs.chmodSync(tmp, 0o1777);
+      const backup = (name: string, uid: number): string => {
+        const file = path.join(tmp, name);
+        fs.writeFileSync(file, 'x', { mode: 0o644 });
+        fs.chownSync(file, uid, uid);
+        machine.archives.push({ path: file, format: 'tar.gz', encrypted: false, mode: 0o100644, uid, gid: uid, size: 1 } as (typeof machine.archives)[number]);
+        return file;
+      };
+      const own = backup('resonix-own.tgz', 1000);
+      const planted = backup('resonix-planted.tgz', 2000);
+      const backups = confinePlan(machine, [fix({ kind: 'chmod', path: own, mode: 0o600 }), fix({ kind: 'chmod', path: planted, mode: 0o600 })]);
+      expect(backups.apply.map((item) => item.action.path)).toEqual([own]);
+      expect(backups.refused[0]!.reason).toContain('the backup belongs to uid 2000');
+      applyFixes(machine, backups.apply);
+      expect([fs.statSync(own).mode & 0o777, fs.statSync(planted).mode & 0o777]).toEqual([0o600, 0o644]);
+
       // swapped for a link between planning and acting: walked again right before, so refused then (exit 2)
       const late = [fix({ kind: 'chmod', path: path.join(state, 'sub/a.json'), mode: 0o600 })];
       expect(confinePlan(machine, late).apply).toHaveLength(1);
