@@ -5,7 +5,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { UsageError, loadToolConfig, type ToolConfig } from './config.js';
 import { runRules } from './engine.js';
 import { BaselineError, applyBaseline, applySuppressions, failsGate, makeBaseline, parseBaseline } from './gate.js';
-import { FixError, applyFixes, planFixes, type PlannedFix } from './fix/index.js';
+import { FixError, applyFixes, confinePlan, planFixes, type AppliedFix, type PlannedFix, type RefusedFix } from './fix/index.js';
 import type { Phase, Report, Rule, SeveritySetting } from './model.js';
 import { printable } from './reporters/escape.js';
 import { formatGithub } from './reporters/github.js';
@@ -324,7 +324,7 @@ async function runScanCommand(phase: Phase, options: SharedOptions, io: CliIo, r
   if (options.baseline) gateReport(emptyReport(phase), options, toolConfig, io);
   const loaded = options.against ? await baselineFrom(options.against, io) : undefined;
   const baseline = loaded?.machine;
-  const check = async (): Promise<{ report: Report; machine: Awaited<ReturnType<typeof scanMachine>>['machine'] }> => {
+  const check = async (): Promise<{ report: Report; machine: Awaited<ReturnType<typeof scanMachine>>['machine']; secrets: Set<string> }> => {
     const scanned = archive !== undefined ? await openArchive(archive) : await scanMachine(scanOptions);
     const secrets = loaded?.kind === 'archive' ? new Set([...scanned.secrets, ...loaded.secrets]) : scanned.secrets;
     // the live files a baseline comparison needs are hashed only against a manifest that has hashes
@@ -338,19 +338,27 @@ async function runScanCommand(phase: Phase, options: SharedOptions, io: CliIo, r
     }
     const report = runRules({ ...(baseline ? { baseline } : {}), phase, machine: current, rules, severities, secrets, only: options.only, skip: options.skip });
     // fixes act on the scanned machine (hashes are only for the comparison)
-    return { report: gateReport(report, options, toolConfig, io), machine: scanned.machine };
+    return { report: gateReport(report, options, toolConfig, io), machine: scanned.machine, secrets };
   };
-  let { report, machine } = await check();
+  let { report, machine, secrets } = await check();
   // fix logs go where they cannot corrupt a machine-readable report
   const log = options.format === 'pretty' && destinations(options).some((item) => item.file === undefined && item.format === 'pretty') ? io.stdout : io.stderr;
   if (options.fixDryRun || options.fix) {
-    const plan = planFixes(report);
-    if (plan.length === 0) log('Nothing to fix automatically.\n\n');
-    else if (options.fixDryRun) log(formatPlan('--fix would apply', plan));
+    // the same split for both: a dry run shows what --fix refuses and what it applies
+    const { apply, refused } = confinePlan(machine, planFixes(report));
+    // a refusal's reason and a failure's message name real paths: masked like the findings
+    if (refused.length > 0) log(formatRefused(refused, secrets));
+    if (apply.length === 0) log('Nothing to fix automatically.\n\n');
+    else if (options.fixDryRun) log(formatPlan('--fix would apply', apply));
     else {
-      const applied = applyFixes(machine, plan);
-      log(formatPlan('Applied', applied));
-      ({ report, machine } = await check());
+      let applied: AppliedFix[];
+      try {
+        applied = applyFixes(machine, apply);
+      } catch (error) {
+        throw error instanceof FixError ? new FixError(maskSecrets(error.message, secrets)) : error;
+      }
+      log(formatPlan('Applied', applied) + formatLinked(applied));
+      ({ report, machine, secrets } = await check());
     }
   }
   writeReports(report, rules, options, io);
@@ -391,6 +399,17 @@ function formatPlan(title: string, plan: PlannedFix[]): string {
   const width = Math.max(...plan.map((item) => item.command.length));
   const lines = plan.map((item) => `  ${printable(item.command).padEnd(width)}  # ${item.ruleId}`);
   return `${title} ${plan.length} fix${plan.length === 1 ? '' : 'es'}:\n${lines.join('\n')}\n\n`;
+}
+
+function formatRefused(refused: RefusedFix[], secrets: Iterable<string>): string {
+  const lines = refused.map((item) => `  ${printable(item.command)}  # ${item.ruleId}: ${printable(maskSecrets(item.reason, secrets))}`);
+  return `--fix will not apply ${refused.length} fix${refused.length === 1 ? '' : 'es'} (check the path, then run the command yourself if it is right):\n${lines.join('\n')}\n\n`;
+}
+
+function formatLinked(applied: AppliedFix[]): string {
+  const linked = applied.filter((item) => (item.linked ?? 0) > 0);
+  if (linked.length === 0) return '';
+  return `${linked.map((item) => `Left alone ${item.linked} hard-linked file${item.linked === 1 ? '' : 's'} under \`${printable(item.command)}\` (a second name may lie outside what --fix may change).`).join('\n')}\n\n`;
 }
 
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {

@@ -2,10 +2,20 @@
 // (chmod, chown, mkdir) and nothing else: it never deletes, never opens a file's contents, never
 // follows a symlink, never acts outside a state dir, workspace or backup the scan found, and checks
 // every action before applying any, so a missing permission stops it before it half-applies.
+//
+// The scanned home is written by someone who may be hostile, and --fix often runs as root, so a path
+// the config or a unit names is not trusted for being named. An action may touch only what lies inside
+// the gateway user's home (the home the scan was pointed at, or the one /etc/passwd gives that user),
+// or inside a state dir the operator named (--state-dir, RESONIX_STATE_DIR of the tool's own
+// environment) whose every ancestor is owned by root or that user and writable by nobody else, or a
+// backup archive found in such a dir. Both are established by walking the path one component at a
+// time without following any link (O_PATH|O_NOFOLLOW relative to the opened parent on Linux, lstat
+// elsewhere), at planning time and again right before each action. Whatever fails that is not applied:
+// the plan lists it as refused, with the command to run by hand.
 import fs from 'node:fs';
 import path from 'node:path';
 import { RAW_ACTIONS, type WithRawActions } from '../engine.js';
-import type { FixAction, Machine, Report } from '../model.js';
+import type { FixAction, Home, Machine, Report } from '../model.js';
 import { hostPathInRoot } from '../scan/links.js';
 
 export class FixError extends Error {}
@@ -15,6 +25,11 @@ export interface PlannedFix {
   /** the shell command that does the same */
   command: string;
   ruleId: string;
+}
+
+/** A fix --fix will not apply, and why; its command is for the operator to run after checking the path. */
+export interface RefusedFix extends PlannedFix {
+  reason: string;
 }
 
 function octal(mode: number): string {
@@ -77,7 +92,11 @@ function isInside(child: string, parent: string): boolean {
   return relative === '' || (relative !== '..' && !relative.startsWith('../') && !path.posix.isAbsolute(relative));
 }
 
-/** The places a fix may touch: the state dirs, workspaces and backups the scan found. */
+function partsOf(relative: string): string[] {
+  return relative.split('/').filter((part) => part !== '' && part !== '.');
+}
+
+/** The places a fix may touch at most: the state dirs, workspaces and backups the scan found. */
 export function allowedRoots(machine: Machine): string[] {
   const roots: string[] = [];
   for (const home of machine.homes) {
@@ -90,26 +109,303 @@ export function allowedRoots(machine: Machine): string[] {
   return roots;
 }
 
-function hostOf(machine: Machine, machinePath: string): string {
-  return hostPathInRoot(machine.root, machinePath);
+// --- walking without following links -------------------------------------------------------------
+
+// O_PATH opens an entry without opening its contents (no read permission needed, no side effects on
+// FIFOs or devices); `/proc/self/fd/N/name` then names a child of exactly the dir opened as N, and
+// chmod/chown of `/proc/self/fd/N` act on exactly the inode opened, the nearest Node comes to
+// openat/fchmodat. Where that is missing, paths are used and every action is bracketed by lstat checks.
+const O_PATH = process.platform === 'linux' && ['x64', 'arm64', 'ia32', 'arm', 'riscv64', 's390x', 'ppc64'].includes(process.arch) ? 0o10000000 : 0;
+let procFd: boolean | undefined;
+function useFds(): boolean {
+  procFd ??= O_PATH !== 0 && fs.existsSync('/proc/self/fd');
+  return procFd;
+}
+
+/** Tests: `false` takes the path-and-lstat way other systems take; undefined goes back to detecting. */
+export function setFdWalk(enabled: boolean | undefined): void {
+  procFd = enabled === true ? O_PATH !== 0 && fs.existsSync('/proc/self/fd') : enabled;
+}
+
+/** One entry reached without following a link: `at` names exactly it for chmod/chown/readdir. */
+interface Ref {
+  at: string;
+  /** the path as the operator would write it on the host (for messages and the path fallback) */
+  host: string;
+  stat: fs.Stats;
+  fd?: number;
+}
+
+function openTop(host: string): Ref {
+  if (useFds()) {
+    const fd = fs.openSync(host, O_PATH | fs.constants.O_DIRECTORY);
+    return { at: `/proc/self/fd/${fd}`, host, stat: fs.fstatSync(fd), fd };
+  }
+  return { at: host, host, stat: fs.statSync(host) };
+}
+
+/** The child `name` of the dir `parent`, the link itself when it is one. */
+function openChild(parent: Ref, name: string): Ref {
+  const host = path.join(parent.host, name);
+  if (useFds()) {
+    const fd = fs.openSync(`${parent.at}/${name}`, O_PATH | fs.constants.O_NOFOLLOW);
+    return { at: `/proc/self/fd/${fd}`, host, stat: fs.fstatSync(fd), fd };
+  }
+  const at = path.join(parent.at, name);
+  return { at, host, stat: fs.lstatSync(at) };
+}
+
+function close(ref: Ref | undefined): void {
+  if (ref?.fd !== undefined) fs.closeSync(ref.fd);
+}
+
+/** Without fds, a path is only as good as the last look at it: the same inode, still no link. */
+function recheck(ref: Ref): void {
+  if (ref.fd !== undefined) return;
+  const now = fs.lstatSync(ref.at);
+  if (now.isSymbolicLink() || now.ino !== ref.stat.ino || now.dev !== ref.stat.dev) throw new FixError(`${ref.host} was swapped during the fix`);
+}
+
+/** Refusals found while walking, said in the user's words. */
+class Refusal extends Error {}
+
+function errnoOf(error: unknown): string {
+  return error instanceof FixError || error instanceof Refusal ? error.message : ((error as NodeJS.ErrnoException).code ?? 'failed');
 }
 
 /**
- * Refuses a path outside the allowed roots, or one reached through a symlink below its root; in an image,
- * also one whose host path is not under ROOTFS.
+ * Descends from `top` through `parts`, every component a real dir (never a link); `checkDir` judges
+ * each dir passed through. Returns the dir holding the last part and the last part's own entry (or
+ * undefined when it does not exist and `missingOk`).
  */
-function checkPath(machine: Machine, roots: string[], target: string, shown: string): void {
-  const root = roots.filter((candidate) => isInside(target, candidate)).sort((a, b) => b.length - a.length)[0];
-  if (!root) throw new FixError(`refusing \`${shown}\`: the path is not inside a state dir, workspace or backup that was scanned`);
-  if (machine.root !== '/' && !isInside(fs.realpathSync(path.dirname(hostOf(machine, target))), fs.realpathSync(machine.root))) {
-    throw new FixError(`refusing \`${shown}\`: the path leads out of the image`);
-  }
-  let current = root;
-  for (const part of path.posix.relative(root, target).split('/').filter(Boolean)) {
-    current = path.posix.join(current, part);
-    if (fs.lstatSync(hostOf(machine, current)).isSymbolicLink()) throw new FixError(`refusing \`${shown}\`: a component of the path is a symlink`);
+function walk(top: Ref, parts: string[], checkDir: (ref: Ref) => void, missingOk = false): { parent: Ref; target: Ref | undefined } {
+  let current = top;
+  try {
+    checkDir(current);
+    for (let index = 0; index < parts.length; index++) {
+      const part = parts[index]!;
+      if (part === '..') throw new Refusal(`the path goes up (..)`);
+      let next: Ref;
+      try {
+        next = openChild(current, part);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' && index === parts.length - 1 && missingOk) return { parent: current, target: undefined };
+        throw new Refusal(code === 'ENOENT' ? `${path.join(current.host, part)} does not exist` : `${path.join(current.host, part)} cannot be reached (${code ?? 'failed'})`);
+      }
+      if (next.stat.isSymbolicLink()) {
+        close(next);
+        throw new Refusal(`${next.host} is a symlink${index === parts.length - 1 ? '' : ' in a parent of the path'}; --fix never follows one`);
+      }
+      if (index === parts.length - 1) return { parent: current, target: next };
+      if (!next.stat.isDirectory()) {
+        close(next);
+        throw new Refusal(`${next.host} is not a directory`);
+      }
+      checkDir(next);
+      if (current !== top) close(current);
+      current = next;
+    }
+    return { parent: current, target: undefined };
+  } catch (error) {
+    if (current !== top) close(current);
+    throw error;
   }
 }
+
+// --- where a fix may act -----------------------------------------------------------------------
+
+interface Zone {
+  /** machine path of the zone's top */
+  machinePath: string;
+  /** trusted host dir the walk starts from */
+  hostTop: string;
+  /** components from hostTop to the zone's top, each checked as an ancestor */
+  prefix: string[];
+  /** who may own a dir on the way (root and the gateway user) */
+  owners: Set<number>;
+  /** a single file (a backup): the target must be it, owned by one of `owners` */
+  exact: boolean;
+  what: string;
+}
+
+function realRootOf(machine: Machine): string {
+  return machine.root === '/' ? '/' : fs.realpathSync(machine.root);
+}
+
+/** The homes the operator pointed the scan at, and the gateway users' own homes from passwd. */
+function trustedHomes(machine: Machine): { home: Home; paths: string[] }[] {
+  return machine.homes.map((home) => {
+    const paths = new Set<string>();
+    // live: the home came from --home, HOME or the OS; in an image a unit may have named it, so only passwd counts
+    if (machine.mode === 'live' || machine.users.some((user) => user.home === home.path)) paths.add(home.path);
+    const own = machine.users.find((user) => user.uid === home.gatewayUser.uid);
+    if (own) paths.add(own.home);
+    return { home, paths: [...paths].filter((item) => path.posix.isAbsolute(item) && path.posix.normalize(item) !== '/') };
+  });
+}
+
+function homeZones(machine: Machine, realRoot: string): Zone[] {
+  const zones: Zone[] = [];
+  for (const { home, paths } of trustedHomes(machine)) {
+    for (const homePath of paths) {
+      let hostTop: string;
+      try {
+        hostTop = fs.realpathSync(machine.root === '/' ? homePath : hostPathInRoot(machine.root, homePath, { followLast: true }));
+      } catch {
+        continue;
+      }
+      if (machine.root !== '/' && !isInside(hostTop, realRoot)) continue;
+      const owners = new Set([0, home.gatewayUser.uid]);
+      zones.push({ machinePath: homePath, hostTop, prefix: [], owners, exact: false, what: `the home of ${home.gatewayUser.name ?? `uid ${home.gatewayUser.uid}`}` });
+      // the same home under its resolved name (a home reached through /home -> /usr/home)
+      const resolved = machine.root === '/' ? hostTop : `/${path.relative(realRoot, hostTop)}`;
+      if (resolved !== homePath) zones.push({ machinePath: resolved, hostTop, prefix: [], owners, exact: false, what: `the home of ${home.gatewayUser.name ?? `uid ${home.gatewayUser.uid}`}` });
+    }
+  }
+  return zones;
+}
+
+/** State dirs the operator named (not a config or unit), and backups the scan found in fixed places. */
+function namedZones(machine: Machine, realRoot: string): Zone[] {
+  const zones: Zone[] = [];
+  const gatewayUids = new Set([0, ...machine.homes.map((home) => home.gatewayUser.uid)]);
+  for (const home of machine.homes) {
+    for (const install of home.installs) {
+      const byOperator = install.foundBy === 'flag' || (machine.mode === 'live' && install.foundBy === 'resolution' && install.active);
+      if (!byOperator || !install.inventory.exists) continue;
+      zones.push({ machinePath: install.stateDir, hostTop: realRoot, prefix: partsOf(install.stateDir), owners: new Set([0, home.gatewayUser.uid]), exact: false, what: 'the state dir you named' });
+    }
+  }
+  for (const archive of machine.archives) {
+    zones.push({ machinePath: archive.path, hostTop: realRoot, prefix: partsOf(archive.path), owners: gatewayUids, exact: true, what: 'a backup the scan found' });
+  }
+  return zones;
+}
+
+function ancestorCheck(zone: Zone): (ref: Ref) => void {
+  return (ref) => {
+    const { uid, mode } = ref.stat;
+    if (!zone.owners.has(uid)) throw new Refusal(`${ref.host} belongs to uid ${uid}, neither root nor the gateway user`);
+    // sticky dirs (/tmp) let nobody else rename what is in them
+    if ((mode & 0o022) !== 0 && (mode & 0o1000) === 0) throw new Refusal(`${ref.host} is writable by others (${octal(mode & 0o7777)})`);
+  };
+}
+
+/** Why the scanned machine named this root, for a refusal's words. */
+function provenance(machine: Machine, target: string): string {
+  for (const home of machine.homes) {
+    for (const install of home.installs) {
+      for (const workspace of install.workspaces) {
+        if (workspace.source === 'config' && isInside(target, workspace.path) && !isInside(workspace.path, install.stateDir)) return `a workspace named only by the scanned config (${install.config.path ?? install.stateDir})`;
+      }
+      if (isInside(target, install.stateDir)) {
+        if (install.foundBy === 'service') return `a state dir named only by the unit ${install.servedBy[0] ?? 'file'}`;
+        return `the state dir ${install.stateDir}`;
+      }
+    }
+  }
+  return 'a path the scan found';
+}
+
+interface Located {
+  zone: Zone;
+  parent: Ref;
+  target: Ref | undefined;
+}
+
+/**
+ * Finds the zone the action's path lies in and walks to it; throws Refusal with the reason when no
+ * zone holds it. The caller closes parent and target.
+ */
+function locate(machine: Machine, zones: Zone[], action: FixAction): Located {
+  const target = path.posix.normalize(action.path);
+  if (!path.posix.isAbsolute(target)) throw new Refusal('the path is not absolute');
+  if (!allowedRoots(machine).some((root) => isInside(target, root))) throw new Refusal('the path is not inside a state dir, workspace or backup that was scanned');
+  const candidates = zones.filter((zone) => (zone.exact ? target === zone.machinePath : isInside(target, zone.machinePath))).sort((a, b) => b.machinePath.length - a.machinePath.length);
+  const homes = [...new Set(zones.filter((zone) => zone.prefix.length === 0).map((zone) => zone.machinePath))];
+  if (candidates.length === 0) {
+    throw new Refusal(`${provenance(machine, target)}, outside ${homes.length > 0 ? `the gateway user's home (${homes.join(', ')})` : "any home the tool trusts"}; --fix changes nothing there`);
+  }
+  let first: Refusal | undefined;
+  for (const zone of candidates) {
+    let top: Ref | undefined;
+    try {
+      top = openTop(zone.hostTop);
+      const parts = [...zone.prefix, ...partsOf(path.posix.relative(zone.machinePath, target))];
+      const check = ancestorCheck(zone);
+      if (parts.length === 0) {
+        // the action is on the zone's top itself (a home)
+        const self = openTop(zone.hostTop);
+        return { zone, parent: top, target: self };
+      }
+      let depth = 0;
+      const { parent, target: found } = walk(top, parts, (ref) => {
+        // the zone's own ancestors must be root's or the user's (an image's ROOTFS is the operator's);
+        // inside the zone only links are refused
+        const index = depth++;
+        if (index === 0 && zone.hostTop !== '/') return;
+        if (index < zone.prefix.length) check(ref);
+      }, action.kind === 'mkdir');
+      if (zone.exact && found && !zone.owners.has(found.stat.uid)) {
+        close(found);
+        throw new Refusal(`the backup belongs to uid ${found.stat.uid}, neither root nor a gateway user`);
+      }
+      if (parent !== top) close(top);
+      return { zone, parent, target: found };
+    } catch (error) {
+      close(top);
+      if (!(error instanceof Refusal)) throw error;
+      first ??= new Refusal(`${error.message} (inside ${zone.what})`);
+    }
+  }
+  throw first!;
+}
+
+function closeLocated(located: Located): void {
+  close(located.target);
+  close(located.parent);
+}
+
+/** What is wrong with acting on this entry itself, whatever zone it is in. */
+function entryRefusal(action: FixAction, target: Ref | undefined): string | undefined {
+  if (action.kind === 'mkdir') return undefined;
+  if (!target) return 'the path does not exist';
+  if (target.stat.isSymbolicLink()) return 'the path is a symlink';
+  if (!target.stat.isDirectory() && target.stat.nlink > 1) return `the file has ${target.stat.nlink} hard links: changing it would change the other names too`;
+  if (!target.stat.isDirectory() && !target.stat.isFile()) return 'the path is neither a file nor a directory';
+  return undefined;
+}
+
+function zonesOf(machine: Machine): Zone[] {
+  const realRoot = realRootOf(machine);
+  return [...homeZones(machine, realRoot), ...namedZones(machine, realRoot)];
+}
+
+/**
+ * Splits the plan into what --fix will apply and what it refuses (with the reason), by walking every
+ * path now. `--fix-dry-run` and `--fix` both print this split, so the dry run shows exactly what --fix does.
+ */
+export function confinePlan(machine: Machine, plan: PlannedFix[]): { apply: PlannedFix[]; refused: RefusedFix[] } {
+  const zones = zonesOf(machine);
+  const apply: PlannedFix[] = [];
+  const refused: RefusedFix[] = [];
+  for (const item of plan) {
+    try {
+      const located = locate(machine, zones, item.action);
+      const reason = entryRefusal(item.action, located.target);
+      closeLocated(located);
+      if (reason) refused.push({ ...item, reason });
+      else apply.push(item);
+    } catch (error) {
+      if (!(error instanceof Refusal)) refused.push({ ...item, reason: `it cannot be checked (${errnoOf(error)})` });
+      else refused.push({ ...item, reason: error.message });
+    }
+  }
+  return { apply, refused };
+}
+
+// --- applying --------------------------------------------------------------------------------
 
 function checkPermission(action: FixAction, stat: fs.Stats, uid: number, shown: string): void {
   if (uid === 0) return;
@@ -123,80 +419,125 @@ function checkPermission(action: FixAction, stat: fs.Stats, uid: number, shown: 
 
 /** Checks every action first; throws FixError before anything is changed. */
 export function preflight(machine: Machine, plan: PlannedFix[], uid: number): void {
-  const roots = allowedRoots(machine);
+  const zones = zonesOf(machine);
   for (const { action, command } of plan) {
-    if (action.kind === 'mkdir') {
-      checkPath(machine, roots, path.posix.dirname(action.path), command);
-      continue;
-    }
-    checkPath(machine, roots, action.path, command);
-    let stat: fs.Stats;
+    let located: Located;
     try {
-      stat = fs.lstatSync(hostOf(machine, action.path));
-    } catch {
-      throw new FixError(`cannot \`${command}\`: the path no longer exists`);
+      located = locate(machine, zones, action);
+    } catch (error) {
+      throw new FixError(`refusing \`${command}\`: ${errnoOf(error)}`);
     }
-    if (stat.isSymbolicLink()) throw new FixError(`refusing \`${command}\`: the path is a symlink`);
-    checkPermission(action, stat, uid, command);
+    try {
+      const reason = entryRefusal(action, located.target);
+      if (reason) throw new FixError(`refusing \`${command}\`: ${reason}`);
+      if (located.target) checkPermission(action, located.target.stat, uid, command);
+    } finally {
+      closeLocated(located);
+    }
   }
 }
 
-/**
- * chmod without opening the file (a file its owner cannot read must still be fixable): lstat says it is no
- * symlink, and a second lstat afterwards must see the same inode, or it is reported as swapped.
- */
-function chmodNoFollow(hostPath: string, mode: number): boolean {
-  const before = fs.lstatSync(hostPath);
-  if (before.isSymbolicLink()) throw new FixError('the path became a symlink during the fix');
-  if ((before.mode & 0o7777) === mode) return false;
-  fs.chmodSync(hostPath, mode);
-  const after = fs.lstatSync(hostPath);
-  if (after.ino !== before.ino || after.dev !== before.dev) throw new FixError('the path was swapped during the fix');
+function chmodRef(ref: Ref, mode: number): boolean {
+  if ((ref.stat.mode & 0o7777) === mode) return false;
+  recheck(ref);
+  fs.chmodSync(ref.at, mode);
+  recheck(ref);
   return true;
 }
 
-function chownTree(hostPath: string, uid: number, gid: number, recursive: boolean): number {
-  let changed = 0;
-  const device = fs.lstatSync(hostPath).dev;
-  const visit = (current: string): void => {
-    const stat = fs.lstatSync(current);
-    // never into another file system mounted below, never an inode hard-linked from elsewhere
-    if (stat.dev !== device || (stat.isFile() && stat.nlink > 1)) return;
-    if (stat.uid !== uid || stat.gid !== gid) {
-      fs.lchownSync(current, uid, gid);
-      changed += 1;
+const MAX_DEPTH = 256;
+
+interface TreeResult {
+  changed: number;
+  /** hard-linked files left alone */
+  linked: number;
+}
+
+/**
+ * chown -h (and -R): never a link, never another file system mounted below, never a file with a second
+ * name; every entry opened by name from its already-opened parent, so a link planted mid-way is seen.
+ * `result` counts as it goes, so a failure deep down still says truthfully what was changed.
+ */
+function chownTree(top: Ref, uid: number, gid: number, recursive: boolean, result: TreeResult): void {
+  const device = top.stat.dev;
+  const visit = (ref: Ref, depth: number): void => {
+    const { stat } = ref;
+    if (stat.isSymbolicLink() || stat.dev !== device) return;
+    if (!stat.isDirectory() && stat.nlink > 1) {
+      result.linked += 1;
+      return;
     }
-    if (recursive && stat.isDirectory()) for (const name of fs.readdirSync(current)) visit(path.join(current, name));
+    if (stat.uid !== uid || stat.gid !== gid) {
+      recheck(ref);
+      fs.chownSync(ref.at, uid, gid);
+      result.changed += 1;
+    }
+    if (!recursive || !stat.isDirectory()) return;
+    if (depth >= MAX_DEPTH) throw new FixError(`it goes more than ${MAX_DEPTH} levels deep`);
+    recheck(ref);
+    for (const name of fs.readdirSync(ref.at)) {
+      const child = openChild(ref, name);
+      try {
+        visit(child, depth + 1);
+      } finally {
+        close(child);
+      }
+    }
   };
-  visit(hostPath);
-  return changed;
+  visit(top, 0);
 }
 
 export interface AppliedFix extends PlannedFix {
   changed: number;
+  /** hard-linked files a chown left alone */
+  linked?: number;
 }
 
-/** Applies the plan (after preflight). Running it twice changes nothing the second time. */
+function describeApplied(fixes: AppliedFix[]): string {
+  return fixes.length === 0 ? '' : `: ${fixes.map((fix) => fix.command).join('; ')}`;
+}
+
+/**
+ * Applies the plan (after preflight). Each path is walked again right before acting on it; a fix that
+ * fails anyway stops the run with a FixError that says how many fixes and entries were changed, and which.
+ * Running it twice changes nothing the second time.
+ */
 export function applyFixes(machine: Machine, plan: PlannedFix[], uid = process.getuid?.() ?? 0): AppliedFix[] {
   preflight(machine, plan, uid);
+  const zones = zonesOf(machine);
   const applied: AppliedFix[] = [];
   for (const item of plan) {
     const { action } = item;
-    const hostPath = hostOf(machine, action.path);
-    let changed = 0;
+    const result: TreeResult = { changed: 0, linked: 0 };
+    let located: Located | undefined;
     try {
-      if (action.kind === 'chmod') changed = chmodNoFollow(hostPath, action.mode ?? 0o600) ? 1 : 0;
-      else if (action.kind === 'chown') changed = chownTree(hostPath, action.uid ?? uid, action.gid ?? uid, action.recursive === true);
-      else if (!fs.existsSync(hostPath)) {
-        fs.mkdirSync(hostPath, { mode: action.mode ?? 0o700 });
-        changed = 1;
+      try {
+        located = locate(machine, zones, action);
+      } catch (error) {
+        if (error instanceof Refusal) throw new FixError(`refused now: ${error.message}`);
+        throw error;
+      }
+      const reason = entryRefusal(action, located.target);
+      if (reason) throw new FixError(`refused now: ${reason}`);
+      const target = located.target;
+      if (action.kind === 'chmod') result.changed = chmodRef(target!, action.mode ?? 0o600) ? 1 : 0;
+      else if (action.kind === 'chown') chownTree(target!, action.uid ?? uid, action.gid ?? uid, action.recursive === true, result);
+      else if (!target) {
+        recheck(located.parent);
+        fs.mkdirSync(`${located.parent.at}/${path.posix.basename(action.path)}`, { mode: action.mode ?? 0o700 });
+        result.changed = 1;
       }
     } catch (error) {
-      const reason = error instanceof FixError ? error.message : ((error as NodeJS.ErrnoException).code ?? 'failed');
-      const done = applied.filter((fix) => fix.changed > 0).map((fix) => fix.command);
-      throw new FixError(`\`${item.command}\` failed (${reason}) after ${done.length} applied fix${done.length === 1 ? '' : 'es'}${done.length > 0 ? `: ${done.join('; ')}` : ''}`);
+      const done = applied.filter((fix) => fix.changed > 0);
+      const partly = result.changed > 0 ? `, after changing ${result.changed} entr${result.changed === 1 ? 'y' : 'ies'} in it` : ', having changed nothing in it';
+      const left = plan.length - applied.length - 1;
+      throw new FixError(
+        `\`${item.command}\` failed (${errnoOf(error)})${partly}; ${done.length} of ${plan.length} fix${plan.length === 1 ? '' : 'es'} applied before it${describeApplied(done)}${left > 0 ? `; ${left} not tried` : ''}`,
+      );
+    } finally {
+      if (located) closeLocated(located);
     }
-    applied.push({ ...item, changed });
+    applied.push({ ...item, changed: result.changed, ...(result.linked > 0 ? { linked: result.linked } : {}) });
   }
   return applied;
 }
