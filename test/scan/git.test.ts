@@ -43,6 +43,9 @@ const repo = (name: string) => path.join(tmp, name);
 
 beforeAll(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'resonix-git-'));
+  // git runs as the repository's owner, or as nobody for root's repositories below the sticky /tmp:
+  // like a real home, the dir must be reachable by them
+  fs.chmodSync(tmp, 0o755);
 
   // a workspace that committed its .env and a key, and staged (not committed) a channel login
   const leaky = repo('leaky');
@@ -199,7 +202,7 @@ describe('scanWorkspaceGit', () => {
 
   it('says so in one line when git is missing', () => {
     const result = scanWorkspaceGit(repo('leaky'), { git: path.join(tmp, 'no-such-git') })!;
-    expect(result).toEqual({ secretFiles: [], secretHits: [], error: expect.stringContaining('git is not installed') });
+    expect(result).toEqual({ secretFiles: [], secretHits: [], error: expect.stringContaining('git is not installed'), unchecked: true });
   });
 
   it('says so in one line, masked, when git fails', () => {

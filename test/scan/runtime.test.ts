@@ -167,6 +167,8 @@ describe('inspectPathRuntime', () => {
   let dir: string;
   beforeAll(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resonix-path-'));
+    // a program that must run runs as its owner, or as nobody for root's files below the sticky /tmp
+    fs.chmodSync(dir, 0o755);
     const pkg = path.join(dir, 'lib/node_modules/resonix');
     fs.mkdirSync(path.join(pkg, 'dist'), { recursive: true });
     fs.writeFileSync(
