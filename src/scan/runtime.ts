@@ -258,6 +258,48 @@ function elfReadOnlyRange(fd: number, size: number): { start: number; end: numbe
   return undefined;
 }
 
+/**
+ * The file range of a Mach-O's `__TEXT,__cstring` (where C string constants live), in a thin 64-bit
+ * binary or the first slice of a universal one.
+ */
+function machoCStringRange(fd: number, size: number): { start: number; end: number } | undefined {
+  const head = Buffer.alloc(32);
+  if (fs.readSync(fd, head, 0, 32, 0) < 32) return undefined;
+  let base = 0;
+  if (head.readUInt32BE(0) === 0xcafebabe) {
+    // universal: big-endian fat_arch records; the first slice carries the same strings as the others
+    const count = head.readUInt32BE(4);
+    if (count === 0 || count > 16) return undefined;
+    base = head.readUInt32BE(16);
+    if (base + 32 > size || fs.readSync(fd, head, 0, 32, base) < 32) return undefined;
+  }
+  if (head.readUInt32LE(0) !== 0xfeedfacf) return undefined;
+  const ncmds = head.readUInt32LE(16);
+  const sizeofcmds = head.readUInt32LE(20);
+  if (ncmds > 4096 || sizeofcmds > 4 * 1024 * 1024 || base + 32 + sizeofcmds > size) return undefined;
+  const commands = Buffer.alloc(sizeofcmds);
+  if (fs.readSync(fd, commands, 0, sizeofcmds, base + 32) !== sizeofcmds) return undefined;
+  const name = (at: number): string => commands.toString('latin1', at, at + 16).replace(/\0.*$/s, '');
+  for (let at = 0, index = 0; index < ncmds && at + 8 <= commands.length; index++) {
+    const cmd = commands.readUInt32LE(at);
+    const cmdsize = commands.readUInt32LE(at + 4);
+    if (cmdsize < 8 || at + cmdsize > commands.length) return undefined;
+    // LC_SEGMENT_64 __TEXT: its 80-byte section records follow the 72-byte command
+    if (cmd === 0x19 && name(at + 8) === '__TEXT') {
+      const nsects = commands.readUInt32LE(at + 64);
+      for (let sect = 0; sect < nsects && at + 72 + (sect + 1) * 80 <= at + cmdsize; sect++) {
+        const record = at + 72 + sect * 80;
+        if (name(record) !== '__cstring') continue;
+        const start = base + commands.readUInt32LE(record + 48);
+        const end = start + Number(commands.readBigUInt64LE(record + 40));
+        return end <= size ? { start, end } : undefined;
+      }
+    }
+    at += cmdsize;
+  }
+  return undefined;
+}
+
 function scanForMarker(fd: number, start: number, end: number): string | undefined {
   const buffer = Buffer.alloc(SCAN_CHUNK + MARKER_TAIL);
   let kept = 0;
@@ -282,7 +324,8 @@ function scanForMarker(fd: number, start: number, end: number): string | undefin
 
 /**
  * The Node.js version embedded in a node binary (ELF or Mach-O), read, never run: a bounded
- * streaming read of at most MAX_BINARY_SCAN_BYTES (an ELF's .rodata only), regular files only.
+ * streaming read of at most MAX_BINARY_SCAN_BYTES (only an ELF's .rodata or a Mach-O's
+ * __TEXT,__cstring when their headers say where), regular files only.
  */
 export function nodeVersionFromBinary(hostFile: string): string | undefined {
   let fd: number;
@@ -299,7 +342,7 @@ export function nodeVersionFromBinary(hostFile: string): string | undefined {
     const key = `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeMs}`;
     const cached = embeddedCache.get(key);
     if (cached !== undefined) return cached ?? undefined;
-    const range = elfReadOnlyRange(fd, stat.size) ?? { start: 0, end: stat.size };
+    const range = elfReadOnlyRange(fd, stat.size) ?? machoCStringRange(fd, stat.size) ?? { start: 0, end: stat.size };
     const version = scanForMarker(fd, range.start, Math.min(range.end, range.start + MAX_BINARY_SCAN_BYTES));
     if (embeddedCache.size > 64) embeddedCache.clear();
     embeddedCache.set(key, version ?? null);

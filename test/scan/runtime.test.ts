@@ -86,6 +86,40 @@ describe('nodeVersionFromBinary', () => {
     expect(nodeVersionFromBinary(url)).toBe('22.19.0');
   });
 
+  it('reads only a Mach-O\'s __TEXT,__cstring, thin or universal', () => {
+    const thin = (decoy: string, real: string): Buffer => {
+      const file = Buffer.alloc(8192);
+      file.writeUInt32LE(0xfeedfacf, 0);
+      file.writeUInt32LE(1, 16); // ncmds
+      file.writeUInt32LE(72 + 80, 20); // sizeofcmds
+      file.writeUInt32LE(0x19, 32); // LC_SEGMENT_64
+      file.writeUInt32LE(72 + 80, 36);
+      file.write('__TEXT', 40, 'latin1');
+      file.writeUInt32LE(1, 32 + 64); // nsects
+      const section = 32 + 72;
+      file.write('__cstring', section, 'latin1');
+      file.write('__TEXT', section + 16, 'latin1');
+      file.writeBigUInt64LE(64n, section + 40); // size
+      file.writeUInt32LE(4096, section + 48); // offset
+      file.write(`${decoy}\0`, 1024, 'latin1'); // outside the section: never read
+      file.write(`${real}\0`, 4096 + 8, 'latin1');
+      return file;
+    };
+    const macho = path.join(dir, 'macho');
+    fs.writeFileSync(macho, thin('node.js/v1.2.3', 'node.js/v24.16.0'));
+    expect(nodeVersionFromBinary(macho)).toBe('24.16.0');
+    const fat = Buffer.alloc(16384);
+    fat.writeUInt32BE(0xcafebabe, 0);
+    fat.writeUInt32BE(1, 4);
+    fat.writeUInt32BE(8192, 16); // offset of the first slice
+    fat.writeUInt32BE(8192, 20);
+    fat.write('node.js/v1.2.3\0', 100, 'latin1');
+    thin('node.js/v1.2.3', 'node.js/v22.19.0').copy(fat, 8192);
+    const universal = path.join(dir, 'universal');
+    fs.writeFileSync(universal, fat);
+    expect(nodeVersionFromBinary(universal)).toBe('22.19.0');
+  });
+
   it('says nothing for a script, a FIFO or a marker past the read limit, and never blocks', () => {
     const script = path.join(dir, 'node');
     fs.writeFileSync(script, '#!/bin/sh\necho v99.0.0\n', { mode: 0o755 });
