@@ -171,6 +171,8 @@ export interface WorkspaceGit {
   /** secret-looking values in tracked/staged content: where and what kind, never the value */
   secretHits: { path: string; line?: number; kind: string }[];
   error?: string;
+  /** git could not look at all (refused to run, failed, timed out, a bad .git/index): `error` says why, and the empty lists mean nothing */
+  unchecked?: boolean;
 }
 
 export interface SqliteHeader {
@@ -251,7 +253,7 @@ export interface ServiceUnit {
   missingPaths?: string[];
   /** the Node.js version of the binary ExecStart runs, when it could be learned */
   nodeVersion?: string;
-  /** the Resonix version of the entry script's package.json */
+  /** the Resonix version of the entry script's package.json (else, the script being there, the unit's RESONIX_SERVICE_VERSION) */
   resonixVersion?: string;
 }
 

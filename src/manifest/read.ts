@@ -190,6 +190,7 @@ const workspaceGit = obj<WorkspaceGit>({
   secretFiles: arr(str),
   secretHits: arr(obj<{ path: string; line?: number; kind: string }>({ path: str, line: opt(nat), kind: str })),
   error: opt(str),
+  unchecked: opt(bool),
 });
 const sqliteHeader = obj<SqliteHeader>({ path: str, valid: bool, pageSize: opt(nat), pageCount: opt(nat), userVersion: opt(int), size: nat });
 const workspace = obj<Workspace>({ agentId: str, path: str, source: literal('config', 'default'), inventory: fileInventory, git: opt(workspaceGit) });

@@ -1,11 +1,13 @@
 // What a workspace's git repository holds that it should not: credential files and secret-looking
 // values in tracked or staged content. Runs the real `git`, read-only, with every repository-config hook
 // that could run a program, page, fetch or change the output format turned off: a migrated workspace is
-// someone else's repository until proven otherwise. No matched value ever leaves this file.
-import { spawnSync } from 'node:child_process';
+// someone else's repository until proven otherwise. git runs as the repository's owner (runAsOwner),
+// never as root for someone else's repository, and only after the files it opens first were seen to be
+// regular files (a FIFO .git/index would stall it). No matched value ever leaves this file.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { WorkspaceGit } from '../model.js';
+import { FIXED_PATH, runAsOwner } from './run-as-owner.js';
 import { findNamedSecrets, maskSecrets, SECRET_PREFILTER_ERE } from './secrets.js';
 
 export const MAX_SECRET_HITS = 50;
@@ -13,9 +15,80 @@ export const GIT_TIMEOUT_MS = 10_000;
 export const GIT_MAX_BUFFER = 16 * 1024 * 1024;
 
 export interface GitScanOptions {
-  /** the git binary (default: `git` on PATH) */
+  /** the git binary (default: `git` on the tool's PATH, else on /usr/local/bin:/usr/bin:/bin) */
   git?: string;
   timeoutMs?: number;
+}
+
+/** Files under .git that git opens before it reads anything else: each must be a regular file if present. */
+const GIT_FILES_OPENED = ['HEAD', 'config', 'index', 'commondir', 'packed-refs', 'shallow', 'info/attributes', 'info/grafts', 'objects/info/alternates'];
+const INDEX_SIGNATURE = 0x44495243; // "DIRC"
+
+/** The first executable `name` in the absolute dirs of `pathValue`. */
+function findOnPath(name: string, pathValue: string): string | undefined {
+  for (const dir of pathValue.split(path.delimiter)) {
+    if (!path.isAbsolute(dir)) continue;
+    const candidate = path.join(dir, name);
+    try {
+      if (!fs.statSync(candidate).isFile()) continue;
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return candidate;
+    } catch {
+      // keep looking
+    }
+  }
+  return undefined;
+}
+
+const FILE_KINDS: [(stat: fs.Stats) => boolean, string][] = [
+  [(stat) => stat.isFIFO(), 'a FIFO'],
+  [(stat) => stat.isSymbolicLink(), 'a symlink'],
+  [(stat) => stat.isDirectory(), 'a directory'],
+  [(stat) => stat.isSocket(), 'a socket'],
+  [(stat) => stat.isCharacterDevice() || stat.isBlockDevice(), 'a device'],
+];
+
+/**
+ * Why git must not be started on `gitDir`, or undefined: a file it opens first that is not a regular
+ * file (git would block on a FIFO), or an index without git's signature and a known version.
+ */
+function unsafeGitDir(gitDir: string): string | undefined {
+  let dirStat: fs.Stats;
+  try {
+    dirStat = fs.lstatSync(gitDir);
+  } catch (error) {
+    return `${gitDir}: ${(error as NodeJS.ErrnoException).code ?? 'cannot stat'}`;
+  }
+  // a gitfile (`gitdir: …`, a worktree or submodule) is for git to judge
+  if (!dirStat.isDirectory()) return dirStat.isFile() ? undefined : `.git is not a directory or a gitfile`;
+  for (const name of GIT_FILES_OPENED) {
+    let stat: fs.Stats;
+    try {
+      stat = fs.lstatSync(path.join(gitDir, name));
+    } catch {
+      continue;
+    }
+    if (stat.isFile()) continue;
+    const kind = FILE_KINDS.find(([test]) => test(stat))?.[1] ?? 'not a regular file';
+    return `.git/${name} is ${kind}, not a regular file: git was not run on it`;
+  }
+  const index = path.join(gitDir, 'index');
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(index, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+    if (!fs.fstatSync(fd).isFile()) return '.git/index changed while it was checked';
+    const head = Buffer.alloc(12);
+    const read = fs.readSync(fd, head, 0, 12, 0);
+    const version = read === 12 ? head.readUInt32BE(4) : 0;
+    if (read < 12 || head.readUInt32BE(0) !== INDEX_SIGNATURE || version < 2 || version > 4) return '.git/index is corrupt (no git index signature): the repository was not checked';
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // no index yet (a fresh repository) is git's to report; an unreadable one is ours
+    if (code !== 'ENOENT') return `.git/index: ${code ?? 'cannot read'}`;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+  return undefined;
 }
 
 /** Kinds of findNamedSecrets that make a `.pem` file a private key. */
@@ -63,6 +136,8 @@ export function scanWorkspaceGit(hostDir: string, options: GitScanOptions = {}):
   } catch {
     return undefined;
   }
+  const unsafe = unsafeGitDir(gitDir);
+  if (unsafe !== undefined) return failed(unsafe);
   const run = gitRunner(workTree, gitDir, options);
 
   const listed = run(['ls-files', '--stage', '-z'], [0]);
@@ -84,15 +159,15 @@ export function scanWorkspaceGit(hostDir: string, options: GitScanOptions = {}):
 }
 
 function failed(error: string): WorkspaceGit {
-  return { secretFiles: [], secretHits: [], error };
+  return { secretFiles: [], secretHits: [], error, unchecked: true };
 }
 
 type RunResult = { stdout: Buffer; truncated: boolean } | { error: string };
 
 function gitRunner(workTree: string, gitDir: string, options: GitScanOptions) {
-  // A fresh environment: nothing inherited (GIT_DIR, GIT_INDEX_FILE, GIT_EXTERNAL_DIFF, HOME, …) can steer git.
+  // A fresh environment: nothing inherited (GIT_DIR, GIT_INDEX_FILE, GIT_EXTERNAL_DIFF, HOME, PATH, …) can steer git.
   const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    PATH: FIXED_PATH,
     LC_ALL: 'C',
     GIT_DIR: gitDir,
     GIT_WORK_TREE: workTree,
@@ -124,27 +199,29 @@ function gitRunner(workTree: string, gitDir: string, options: GitScanOptions) {
     'grep.threads=1',
     'color.ui=never',
   ].flatMap((item) => ['-c', item]);
-  const git = options.git ?? 'git';
+  const named = options.git ?? 'git';
+  const git = path.isAbsolute(named) ? named : findOnPath(named, process.env.PATH ?? FIXED_PATH) ?? findOnPath(named, FIXED_PATH);
   const timeout = options.timeoutMs ?? GIT_TIMEOUT_MS;
 
   return (args: string[], okCodes: number[]): RunResult => {
-    const result = spawnSync(git, ['--no-pager', '--no-replace-objects', ...config, ...args], {
-      cwd: workTree,
-      env,
-      shell: false,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout,
-      killSignal: 'SIGKILL',
-      maxBuffer: GIT_MAX_BUFFER,
-      windowsHide: true,
-    });
     const what = `git ${args[0]}`;
-    const code = (result.error as NodeJS.ErrnoException | undefined)?.code;
-    if (code === 'ENOENT' && !fs.existsSync(workTree)) return { error: `${what}: ${workTree} does not exist` };
-    if (code === 'ENOENT') return { error: `${what}: git is not installed (not found on PATH)` };
-    if (code === 'ETIMEDOUT' || (result.signal === 'SIGKILL' && code !== 'ENOBUFS')) return { error: `${what} timed out after ${timeout / 1000} s` };
-    if (code === 'ENOBUFS' && result.stdout) return { stdout: result.stdout, truncated: true };
-    if (result.error) return { error: `${what} failed: ${code ?? 'spawn error'}` };
+    if (git === undefined || !fs.existsSync(git)) return { error: `${what}: git is not installed (not found on PATH)` };
+    if (!fs.existsSync(workTree)) return { error: `${what}: ${workTree} does not exist` };
+    // as the user who owns the repository (and the git binary is root's or theirs), or not at all
+    const result = runAsOwner({
+      binary: git,
+      args: ['--no-pager', '--no-replace-objects', ...config, ...args],
+      scanMode: 'live',
+      cwd: workTree,
+      inputs: [gitDir],
+      env,
+      timeoutMs: timeout,
+      maxOutputBytes: GIT_MAX_BUFFER,
+    });
+    if (!result.ran) return { error: `${what} was not run: ${result.reason}` };
+    if (result.timedOut) return { error: `${what} timed out after ${timeout / 1000} s` };
+    if (result.truncated) return { stdout: result.stdout, truncated: true };
+    if (result.errorCode !== undefined) return { error: `${what} failed: ${result.errorCode}` };
     if (result.status === null || !okCodes.includes(result.status)) {
       return { error: `${what} exited with ${result.status ?? result.signal}: ${oneLine(result.stderr)}` };
     }

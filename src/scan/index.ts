@@ -122,6 +122,7 @@ function toServiceUnit(raw: RawServiceUnit, fallbackHome: string, users: PasswdE
       execStart: raw.parsed.execStart,
       ...(raw.parsed.workingDirectory ? { workingDirectory: raw.parsed.workingDirectory } : {}),
       environmentFiles: raw.environmentFiles.map((file) => ({ ...file, optional: optional.has(file.path) })),
+      ...(raw.parsed.environment.RESONIX_SERVICE_VERSION ? { serviceVersion: raw.parsed.environment.RESONIX_SERVICE_VERSION } : {}),
     },
     { live: options.mode === 'live' },
   );

@@ -202,6 +202,8 @@ function lookAtWorkspace(context: CollectContext, stateDir: string, inventory: F
   // git only on live machines: the workspace-git rule runs in audit and verify
   const hasGit = context.followSymlinks === true && workspaceInventory.entries.some((entry) => entry.path === '.git');
   const git = hasGit ? scanWorkspaceGit(hostPath(context.root, workspacePath)) : undefined;
+  // a git check that could not look is said, never taken for a clean repository
+  if (git?.unchecked) context.problems.push({ path: workspacePath, code: 'EGIT', message: `${workspacePath}: git check not done: ${git.error ?? 'unknown reason'}` });
   return { inventory: workspaceInventory, ...(git ? { git } : {}) };
 }
 

@@ -1,7 +1,9 @@
 // Which Resonix build and which Node.js will run the gateway: calendar versions, the service's
 // binaries (resolved inside the scanned root), the `node` / `resonix` on PATH (live only), and a
-// bounded loopback port probe. Nothing from an image is ever executed.
-import { execFileSync } from 'node:child_process';
+// bounded loopback port probe. Versions are read, not asked: the package.json beside the entry
+// script, the version a node binary embeds, its path, node_version.h, the unit's
+// RESONIX_SERVICE_VERSION. Only when none tells, a live scan asks the binary — through runAsOwner,
+// as the user who controls it, never as root for someone else's file. Nothing from an image runs.
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -10,6 +12,7 @@ import type { Runtime } from '../model.js';
 import { hostPath } from './install.js';
 import { resolveLink } from './links.js';
 import { readTextCapped } from './read.js';
+import { runAsOwner } from './run-as-owner.js';
 
 const EXEC_TIMEOUT_MS = 5000;
 const MAX_PACKAGE_JSON_BYTES = 1024 * 1024;
@@ -205,33 +208,183 @@ export function nodeVersionFromHeader(root: string, binaryPath: string): string 
   return major !== undefined && minor !== undefined && patch !== undefined ? `${Number(major)}.${Number(minor)}.${Number(patch)}` : undefined;
 }
 
-/** `<binary> --version` (no shell, 5 s timeout), when its output is a Node.js version. */
-function runNodeVersion(binary: string): string | undefined {
+// The version a real node binary carries in its read-only data: the inspector's `node.js/vX.Y.Z`
+// (its /json/version "Browser") and process.release's `…/release/vX.Y.Z/node-vX.Y.Z.tar.gz`.
+const EMBEDDED_MARKERS: { anchor: Buffer; parse: (text: string) => string | undefined }[] = [
+  { anchor: Buffer.from('node.js/v'), parse: (text) => /^node\.js\/v(\d+\.\d+\.\d+)(?![0-9A-Za-z.])/.exec(text)?.[1] },
+  {
+    anchor: Buffer.from('/node-v'),
+    parse: (text) => {
+      const match = /^\/node-v(\d+\.\d+\.\d+)(?:-headers)?\.tar\.gz/.exec(text);
+      return match?.[1];
+    },
+  },
+];
+/** the most of one binary read looking for its version (node's .rodata is ~50 MB; the marker sits near its start) */
+export const MAX_BINARY_SCAN_BYTES = 160 * 1024 * 1024;
+const SCAN_CHUNK = 1024 * 1024;
+const MARKER_TAIL = 64;
+const embeddedCache = new Map<string, string | null>();
+
+/** The file range worth reading in an ELF: its `.rodata` section, when the section table says where. */
+function elfReadOnlyRange(fd: number, size: number): { start: number; end: number } | undefined {
+  const head = Buffer.alloc(64);
+  if (fs.readSync(fd, head, 0, 64, 0) < 52 || head.readUInt32BE(0) !== 0x7f454c46) return undefined;
+  const is64 = head[4] === 2;
+  const little = head[5] === 1;
+  const u16 = (buf: Buffer, at: number): number => (little ? buf.readUInt16LE(at) : buf.readUInt16BE(at));
+  const u32 = (buf: Buffer, at: number): number => (little ? buf.readUInt32LE(at) : buf.readUInt32BE(at));
+  const addr = (buf: Buffer, at: number): number => (is64 ? Number(little ? buf.readBigUInt64LE(at) : buf.readBigUInt64BE(at)) : u32(buf, at));
+  const shoff = addr(head, is64 ? 0x28 : 0x20);
+  const shentsize = u16(head, is64 ? 0x3a : 0x2e);
+  const shnum = u16(head, is64 ? 0x3c : 0x30);
+  const shstrndx = u16(head, is64 ? 0x3e : 0x32);
+  if (shnum === 0 || shnum > 4096 || shentsize < (is64 ? 64 : 40) || shstrndx >= shnum || shoff + shnum * shentsize > size) return undefined;
+  const table = Buffer.alloc(shnum * shentsize);
+  if (fs.readSync(fd, table, 0, table.length, shoff) !== table.length) return undefined;
+  const section = (index: number): { name: number; offset: number; size: number } => {
+    const at = index * shentsize;
+    return { name: u32(table, at), offset: addr(table, at + (is64 ? 0x18 : 0x10)), size: addr(table, at + (is64 ? 0x20 : 0x14)) };
+  };
+  const names = section(shstrndx);
+  if (names.size > 1024 * 1024 || names.offset + names.size > size) return undefined;
+  const strings = Buffer.alloc(names.size);
+  fs.readSync(fd, strings, 0, names.size, names.offset);
+  for (let index = 0; index < shnum; index++) {
+    const item = section(index);
+    const end = strings.indexOf(0, item.name);
+    if (strings.toString('latin1', item.name, end < 0 ? undefined : end) === '.rodata' && item.offset + item.size <= size) return { start: item.offset, end: item.offset + item.size };
+  }
+  return undefined;
+}
+
+/**
+ * The file range of a Mach-O's `__TEXT,__cstring` (where C string constants live), in a thin 64-bit
+ * binary or the first slice of a universal one.
+ */
+function machoCStringRange(fd: number, size: number): { start: number; end: number } | undefined {
+  const head = Buffer.alloc(32);
+  if (fs.readSync(fd, head, 0, 32, 0) < 32) return undefined;
+  let base = 0;
+  if (head.readUInt32BE(0) === 0xcafebabe) {
+    // universal: big-endian fat_arch records; the first slice carries the same strings as the others
+    const count = head.readUInt32BE(4);
+    if (count === 0 || count > 16) return undefined;
+    base = head.readUInt32BE(16);
+    if (base + 32 > size || fs.readSync(fd, head, 0, 32, base) < 32) return undefined;
+  }
+  if (head.readUInt32LE(0) !== 0xfeedfacf) return undefined;
+  const ncmds = head.readUInt32LE(16);
+  const sizeofcmds = head.readUInt32LE(20);
+  if (ncmds > 4096 || sizeofcmds > 4 * 1024 * 1024 || base + 32 + sizeofcmds > size) return undefined;
+  const commands = Buffer.alloc(sizeofcmds);
+  if (fs.readSync(fd, commands, 0, sizeofcmds, base + 32) !== sizeofcmds) return undefined;
+  const name = (at: number): string => commands.toString('latin1', at, at + 16).replace(/\0.*$/s, '');
+  for (let at = 0, index = 0; index < ncmds && at + 8 <= commands.length; index++) {
+    const cmd = commands.readUInt32LE(at);
+    const cmdsize = commands.readUInt32LE(at + 4);
+    if (cmdsize < 8 || at + cmdsize > commands.length) return undefined;
+    // LC_SEGMENT_64 __TEXT: its 80-byte section records follow the 72-byte command
+    if (cmd === 0x19 && name(at + 8) === '__TEXT') {
+      const nsects = commands.readUInt32LE(at + 64);
+      for (let sect = 0; sect < nsects && at + 72 + (sect + 1) * 80 <= at + cmdsize; sect++) {
+        const record = at + 72 + sect * 80;
+        if (name(record) !== '__cstring') continue;
+        const start = base + commands.readUInt32LE(record + 48);
+        const end = start + Number(commands.readBigUInt64LE(record + 40));
+        return end <= size ? { start, end } : undefined;
+      }
+    }
+    at += cmdsize;
+  }
+  return undefined;
+}
+
+function scanForMarker(fd: number, start: number, end: number): string | undefined {
+  const buffer = Buffer.alloc(SCAN_CHUNK + MARKER_TAIL);
+  let kept = 0;
+  for (let at = start; at < end; ) {
+    const want = Math.min(SCAN_CHUNK, end - at);
+    const read = fs.readSync(fd, buffer, kept, want, at);
+    if (read <= 0) break;
+    const view = buffer.subarray(0, kept + read);
+    for (const marker of EMBEDDED_MARKERS) {
+      for (let hit = view.indexOf(marker.anchor); hit >= 0; hit = view.indexOf(marker.anchor, hit + 1)) {
+        const version = marker.parse(view.toString('latin1', hit, Math.min(view.length, hit + MARKER_TAIL)));
+        if (version !== undefined) return version;
+      }
+    }
+    at += read;
+    // keep the tail: a marker may straddle two chunks
+    kept = Math.min(MARKER_TAIL, view.length);
+    view.copy(buffer, 0, view.length - kept);
+  }
+  return undefined;
+}
+
+/**
+ * The Node.js version embedded in a node binary (ELF or Mach-O), read, never run: a bounded
+ * streaming read of at most MAX_BINARY_SCAN_BYTES (only an ELF's .rodata or a Mach-O's
+ * __TEXT,__cstring when their headers say where), regular files only.
+ */
+export function nodeVersionFromBinary(hostFile: string): string | undefined {
+  let fd: number;
   try {
-    const output = execFileSync(binary, ['--version'], {
-      encoding: 'utf8',
-      timeout: EXEC_TIMEOUT_MS,
-      stdio: ['ignore', 'pipe', 'ignore'],
-      env: {},
-      maxBuffer: 64 * 1024,
-      windowsHide: true,
-    });
-    const match = /^v(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)$/.exec(output.trim());
-    return match?.[1];
+    // lstat first: never open a FIFO or a device; O_NONBLOCK in case it is swapped for one
+    if (!fs.lstatSync(hostFile).isFile()) return undefined;
+    fd = fs.openSync(hostFile, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
   } catch {
     return undefined;
   }
+  try {
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile()) return undefined;
+    const key = `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+    const cached = embeddedCache.get(key);
+    if (cached !== undefined) return cached ?? undefined;
+    const range = elfReadOnlyRange(fd, stat.size) ?? machoCStringRange(fd, stat.size) ?? { start: 0, end: stat.size };
+    const version = scanForMarker(fd, range.start, Math.min(range.end, range.start + MAX_BINARY_SCAN_BYTES));
+    if (embeddedCache.size > 64) embeddedCache.clear();
+    embeddedCache.set(key, version ?? null);
+    return version;
+  } catch {
+    return undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
-function inferNodeVersion(root: string, given: string, real: string | undefined): string | undefined {
+const NODE_VERSION_OUTPUT = /^v(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)$/;
+
+/** `<binary> --version`, run as the binary's owner (runAsOwner), when its output is a Node.js version. */
+function runNodeVersion(binary: string): string | undefined {
+  const result = runAsOwner({ binary, args: ['--version'], scanMode: 'live', timeoutMs: EXEC_TIMEOUT_MS, maxOutputBytes: 64 * 1024 });
+  if (!result.ran || result.status !== 0 || result.truncated) return undefined;
+  return NODE_VERSION_OUTPUT.exec(result.stdout.toString('utf8').trim())?.[1];
+}
+
+/**
+ * A node binary's version without running it where possible: the version embedded in the binary,
+ * a full version in its path, `node_version.h` beside it; then (live scans of `/` only) the binary
+ * asked as its owner; last a bare major from the path (`node@22`).
+ */
+function inferNodeVersion(root: string, given: string, real: string | undefined, opts: { mayRun: boolean }): string | undefined {
   const candidates = real !== undefined && real !== given ? [real, given] : [given];
   const full = (version: string | undefined): boolean => version !== undefined && /^\d+\.\d+\.\d+/.test(version);
+  if (real !== undefined) {
+    const version = nodeVersionFromBinary(hostPath(root, real));
+    if (version !== undefined) return version;
+  }
   for (const candidate of candidates) {
     const version = nodeVersionFromPath(candidate);
     if (full(version)) return version;
   }
   for (const candidate of candidates) {
     const version = nodeVersionFromHeader(root, candidate);
+    if (version !== undefined) return version;
+  }
+  if (opts.mayRun && path.resolve(root) === '/' && real !== undefined) {
+    const version = runNodeVersion(real);
     if (version !== undefined) return version;
   }
   for (const candidate of candidates) {
@@ -249,6 +402,8 @@ export interface ServiceRuntimeInput {
   workingDirectory?: string;
   /** `optional` (systemd `EnvironmentFile=-…`) files are never reported missing */
   environmentFiles: { path: string; exists: boolean; optional?: boolean }[];
+  /** the unit's RESONIX_SERVICE_VERSION (what `gateway install` wrote): used when the entry script's package has no version */
+  serviceVersion?: string;
 }
 
 export interface ServiceRuntime {
@@ -273,9 +428,10 @@ function envTarget(argv: string[]): string | undefined {
 
 /**
  * What a service's ExecStart runs, checked inside `root`: the paths that do not exist, the Node.js
- * version of its binary, and the Resonix package of its entry script. In live mode the node binary
- * is asked (`--version`, no shell, 5 s); in image mode nothing is executed and the version comes
- * from the binary's path or `<prefix>/include/node/node_version.h`.
+ * version of its binary, and the Resonix package of its entry script. Node's version is read from
+ * the binary, its path or `<prefix>/include/node/node_version.h`; only in live mode, and only when
+ * none of those tells, is the binary asked (`--version`, as its owner: runAsOwner). In image mode
+ * nothing is executed.
  */
 export function inspectServiceRuntime(root: string, unit: ServiceRuntimeInput, opts: { live: boolean }): ServiceRuntime {
   const missing: string[] = [];
@@ -331,12 +487,13 @@ export function inspectServiceRuntime(root: string, unit: ServiceRuntimeInput, o
     if (pkg?.version !== undefined) result.resonixVersion = pkg.version;
     if (pkg?.nodeRange !== undefined) result.nodeRange = pkg.nodeRange;
     if (pkg?.schemaVersions !== undefined) result.schemaVersions = pkg.schemaVersions;
+    // an entry script that is there but whose package does not say: the version that installed the unit
+    const declared = unit.serviceVersion !== undefined ? parseResonixVersion(unit.serviceVersion) : undefined;
+    if (result.resonixVersion === undefined && declared) result.resonixVersion = declared.version;
   }
 
   if (nodeBinary !== undefined && nodeBinary.startsWith('/')) {
-    let version: string | undefined;
-    if (opts.live && path.resolve(root) === '/' && nodeReal !== undefined) version = runNodeVersion(nodeBinary);
-    version ??= inferNodeVersion(root, nodeBinary, nodeReal);
+    const version = inferNodeVersion(root, nodeBinary, nodeReal, { mayRun: opts.live });
     if (version !== undefined) result.nodeVersion = version;
   }
   return result;
@@ -361,10 +518,6 @@ export function whichOnPath(name: string, pathValue: string | undefined): string
   return undefined;
 }
 
-function definedEnv(env: Record<string, string | undefined>): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).filter((pair): pair is [string, string] => pair[1] !== undefined));
-}
-
 /**
  * The `node` and `resonix` this user's shell would run (live scans only): node's version, and the
  * Resonix version, engines.node and schema versions from the package.json of the real `resonix`
@@ -376,7 +529,7 @@ export function inspectPathRuntime(env: Record<string, string | undefined>, opts
   if (nodePath !== undefined) {
     runtime.nodePath = nodePath;
     const real = resolveInRoot('/', nodePath);
-    const version = runNodeVersion(nodePath) ?? inferNodeVersion('/', nodePath, real);
+    const version = inferNodeVersion('/', nodePath, real, { mayRun: true });
     if (version !== undefined) runtime.nodeVersion = version;
   }
 
@@ -386,20 +539,10 @@ export function inspectPathRuntime(env: Record<string, string | undefined>, opts
     const real = resolveInRoot('/', resonixPath);
     pkg = real !== undefined ? findResonixPackage('/', real) : undefined;
     let version = pkg?.version;
-    if (version === undefined) {
-      try {
-        const output = execFileSync(resonixPath, ['--version'], {
-          encoding: 'utf8',
-          timeout: EXEC_TIMEOUT_MS,
-          stdio: ['ignore', 'pipe', 'ignore'],
-          env: definedEnv(env),
-          maxBuffer: 256 * 1024,
-          windowsHide: true,
-        });
-        version = extractResonixVersion(output);
-      } catch {
-        version = undefined;
-      }
+    if (version === undefined && real !== undefined) {
+      // no package.json to read: ask it, as its owner, with nothing of the scanned environment
+      const result = runAsOwner({ binary: real, args: ['--version'], scanMode: 'live', timeoutMs: EXEC_TIMEOUT_MS, maxOutputBytes: 256 * 1024 });
+      if (result.ran && result.status === 0 && !result.truncated) version = extractResonixVersion(result.stdout.toString('utf8'));
     }
     if (version !== undefined) {
       runtime.resonixVersion = version;

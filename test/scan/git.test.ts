@@ -43,6 +43,9 @@ const repo = (name: string) => path.join(tmp, name);
 
 beforeAll(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'resonix-git-'));
+  // git runs as the repository's owner, or as nobody for root's repositories below the sticky /tmp:
+  // like a real home, the dir must be reachable by them
+  fs.chmodSync(tmp, 0o755);
 
   // a workspace that committed its .env and a key, and staged (not committed) a channel login
   const leaky = repo('leaky');
@@ -199,7 +202,7 @@ describe('scanWorkspaceGit', () => {
 
   it('says so in one line when git is missing', () => {
     const result = scanWorkspaceGit(repo('leaky'), { git: path.join(tmp, 'no-such-git') })!;
-    expect(result).toEqual({ secretFiles: [], secretHits: [], error: expect.stringContaining('git is not installed') });
+    expect(result).toEqual({ secretFiles: [], secretHits: [], error: expect.stringContaining('git is not installed'), unchecked: true });
   });
 
   it('says so in one line, masked, when git fails', () => {
@@ -228,6 +231,93 @@ describe('scanWorkspaceGit', () => {
     expect(result.secretFiles).toEqual([]);
     expect(result.error).toMatch(/^git ls-files exited with 128: /);
     expect(result.error).not.toContain('\n');
+  });
+});
+
+describe('a .git git must not be started on', () => {
+  it('a FIFO .git/index: refused at once with the reason, nothing stalls, not a clean repository', () => {
+    const fifo = repo('fifo-index');
+    fs.cpSync(repo('notes'), fifo, { recursive: true });
+    fs.rmSync(path.join(fifo, '.git', 'index'));
+    execFileSync('mkfifo', [path.join(fifo, '.git', 'index')]);
+    const started = Date.now();
+    const result = scanWorkspaceGit(fifo)!;
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(result).toEqual({ secretFiles: [], secretHits: [], error: '.git/index is a FIFO, not a regular file: git was not run on it', unchecked: true });
+  });
+
+  it('a FIFO .git/HEAD or .git/config is refused the same way', () => {
+    for (const name of ['HEAD', 'config']) {
+      const fifo = repo(`fifo-${name}`);
+      fs.cpSync(repo('notes'), fifo, { recursive: true });
+      fs.rmSync(path.join(fifo, '.git', name));
+      execFileSync('mkfifo', [path.join(fifo, '.git', name)]);
+      const started = Date.now();
+      expect(scanWorkspaceGit(fifo)).toMatchObject({ unchecked: true, error: `.git/${name} is a FIFO, not a regular file: git was not run on it` });
+      expect(Date.now() - started).toBeLessThan(2000);
+    }
+  });
+
+  it('a corrupt .git/index: a reason, not a clean repository', () => {
+    const corrupt = repo('corrupt-index');
+    fs.cpSync(repo('notes'), corrupt, { recursive: true });
+    fs.writeFileSync(path.join(corrupt, '.git', 'index'), Buffer.alloc(4096, 0x5a));
+    const result = scanWorkspaceGit(corrupt)!;
+    expect(result).toEqual({ secretFiles: [], secretHits: [], error: expect.stringContaining('.git/index is corrupt'), unchecked: true });
+  });
+
+  it('an index with the right signature but a broken body: git\'s own one-line reason, not a clean repository', () => {
+    const broken = repo('broken-index');
+    fs.cpSync(repo('notes'), broken, { recursive: true });
+    const index = path.join(broken, '.git', 'index');
+    const bytes = fs.readFileSync(index);
+    bytes.fill(0x5a, 12, bytes.length - 4);
+    fs.writeFileSync(index, bytes);
+    const started = Date.now();
+    const result = scanWorkspaceGit(broken)!;
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(result.unchecked).toBe(true);
+    expect(result.secretHits).toEqual([]);
+    expect(result.error).toMatch(/^git ls-files exited with 128: .*(index|corrupt|bad)/i);
+  });
+});
+
+describe.skipIf(process.getuid?.() !== 0)('as whom git runs (needs root to chown; skipped when not root)', () => {
+  it('as the owner of the repository, never as root', () => {
+    const owned = repo('owned-by-1001');
+    fs.cpSync(repo('notes'), owned, { recursive: true });
+    execFileSync('chown', ['-R', '1001:1001', owned]);
+    const marks = path.join(tmp, 'git-marks');
+    fs.mkdirSync(marks, { mode: 0o1777 });
+    fs.chmodSync(marks, 0o1777);
+    // a stand-in for git (root's, like /usr/bin/git) that says who ran it, then hands over to the real one
+    const real = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+    const wrapper = path.join(tmp, 'recording-git');
+    fs.writeFileSync(wrapper, `#!/bin/sh\nid -u >> ${marks}/uid\nexec ${real} "$@"\n`, { mode: 0o755 });
+    const result = scanWorkspaceGit(owned, { git: wrapper })!;
+    expect(result).toEqual({ secretFiles: [], secretHits: [{ path: 'MEMORY.md', line: 5, kind: 'Telegram bot token' }] });
+    expect(fs.readFileSync(path.join(marks, 'uid'), 'utf8').trim().split('\n')).toEqual(['1001', '1001']);
+  });
+
+  it('not at all on a repository in a dir anyone may write, nor with a git another user owns', () => {
+    const open = path.join(tmp, 'open');
+    fs.mkdirSync(open);
+    fs.chmodSync(open, 0o777);
+    const inOpen = path.join(open, 'repo');
+    fs.cpSync(repo('notes'), inOpen, { recursive: true });
+    const refused = scanWorkspaceGit(inOpen)!;
+    expect(refused.unchecked).toBe(true);
+    expect(refused.error).toMatch(/^git ls-files was not run: .*open is writable by anyone/);
+
+    const owned = repo('owned-by-1001-b');
+    fs.cpSync(repo('notes'), owned, { recursive: true });
+    execFileSync('chown', ['-R', '1001:1001', owned]);
+    const bobsGit = path.join(tmp, 'bobs-git');
+    fs.writeFileSync(bobsGit, `#!/bin/sh\ntouch ${tmp}/bobs-git-ran\n`, { mode: 0o755 });
+    fs.chownSync(bobsGit, 1002, 1002);
+    const other = scanWorkspaceGit(owned, { git: bobsGit })!;
+    expect(other).toMatchObject({ unchecked: true, error: expect.stringContaining('more than one user') });
+    expect(fs.existsSync(path.join(tmp, 'bobs-git-ran'))).toBe(false);
   });
 });
 

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -8,6 +9,8 @@ import {
   extractResonixVersion,
   inspectPathRuntime,
   inspectServiceRuntime,
+  MAX_BINARY_SCAN_BYTES,
+  nodeVersionFromBinary,
   nodeVersionFromPath,
   parseResonixVersion,
   probeLoopbackPorts,
@@ -56,6 +59,79 @@ describe('node versions from paths', () => {
     ['/usr/bin/node', undefined],
   ])('%s → %s', (binary, expected) => {
     expect(nodeVersionFromPath(binary)).toBe(expected);
+  });
+});
+
+describe('nodeVersionFromBinary', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resonix-embedded-'));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('reads the version the real node binary embeds, without running it', () => {
+    if (!/^(node|nodejs)/.test(path.basename(process.execPath))) return;
+    const started = Date.now();
+    expect(nodeVersionFromBinary(process.execPath)).toBe(process.versions.node);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('finds a marker that straddles two read chunks, and the release URL form', () => {
+    const straddling = path.join(dir, 'straddling');
+    const marker = Buffer.from('node.js/v24.16.0\0');
+    fs.writeFileSync(straddling, Buffer.concat([Buffer.alloc(1024 * 1024 - 5, 0x41), marker, Buffer.alloc(100, 0x41)]));
+    expect(nodeVersionFromBinary(straddling)).toBe('24.16.0');
+    const url = path.join(dir, 'url');
+    fs.writeFileSync(url, Buffer.concat([Buffer.alloc(5000, 0), Buffer.from('https://nodejs.org/download/release/v22.19.0/node-v22.19.0.tar.gz\0')]));
+    expect(nodeVersionFromBinary(url)).toBe('22.19.0');
+  });
+
+  it('reads only a Mach-O\'s __TEXT,__cstring, thin or universal', () => {
+    const thin = (decoy: string, real: string): Buffer => {
+      const file = Buffer.alloc(8192);
+      file.writeUInt32LE(0xfeedfacf, 0);
+      file.writeUInt32LE(1, 16); // ncmds
+      file.writeUInt32LE(72 + 80, 20); // sizeofcmds
+      file.writeUInt32LE(0x19, 32); // LC_SEGMENT_64
+      file.writeUInt32LE(72 + 80, 36);
+      file.write('__TEXT', 40, 'latin1');
+      file.writeUInt32LE(1, 32 + 64); // nsects
+      const section = 32 + 72;
+      file.write('__cstring', section, 'latin1');
+      file.write('__TEXT', section + 16, 'latin1');
+      file.writeBigUInt64LE(64n, section + 40); // size
+      file.writeUInt32LE(4096, section + 48); // offset
+      file.write(`${decoy}\0`, 1024, 'latin1'); // outside the section: never read
+      file.write(`${real}\0`, 4096 + 8, 'latin1');
+      return file;
+    };
+    const macho = path.join(dir, 'macho');
+    fs.writeFileSync(macho, thin('node.js/v1.2.3', 'node.js/v24.16.0'));
+    expect(nodeVersionFromBinary(macho)).toBe('24.16.0');
+    const fat = Buffer.alloc(16384);
+    fat.writeUInt32BE(0xcafebabe, 0);
+    fat.writeUInt32BE(1, 4);
+    fat.writeUInt32BE(8192, 16); // offset of the first slice
+    fat.writeUInt32BE(8192, 20);
+    fat.write('node.js/v1.2.3\0', 100, 'latin1');
+    thin('node.js/v1.2.3', 'node.js/v22.19.0').copy(fat, 8192);
+    const universal = path.join(dir, 'universal');
+    fs.writeFileSync(universal, fat);
+    expect(nodeVersionFromBinary(universal)).toBe('22.19.0');
+  });
+
+  it('says nothing for a script, a FIFO or a marker past the read limit, and never blocks', () => {
+    const script = path.join(dir, 'node');
+    fs.writeFileSync(script, '#!/bin/sh\necho v99.0.0\n', { mode: 0o755 });
+    expect(nodeVersionFromBinary(script)).toBeUndefined();
+    const fifo = path.join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    expect(nodeVersionFromBinary(fifo)).toBeUndefined();
+    const far = path.join(dir, 'far');
+    const fd = fs.openSync(far, 'w');
+    fs.writeSync(fd, Buffer.from('node.js/v20.1.0\0'), 0, 16, MAX_BINARY_SCAN_BYTES + 10);
+    fs.closeSync(fd);
+    expect(nodeVersionFromBinary(far)).toBeUndefined();
   });
 });
 
@@ -149,6 +225,19 @@ describe('inspectServiceRuntime', () => {
     expect(result.nodeVersion).toBeUndefined();
   });
 
+  it('takes the unit\'s RESONIX_SERVICE_VERSION when the entry script is there but its package does not say', () => {
+    write('/opt/bundle/gateway.mjs', 'export {};\n');
+    const declared = inspectServiceRuntime(root, { execStart: ['/usr/bin/node', '/opt/bundle/gateway.mjs', 'gateway'], environmentFiles: [], serviceVersion: '2026.5.28' }, { live: false });
+    expect(declared.resonixVersion).toBe('2026.5.28');
+    // the package wins over what the unit says; a missing entry script runs nothing, whatever the unit says
+    const packaged = inspectServiceRuntime(root, { execStart: ['/usr/bin/node', '/usr/lib/node_modules/resonix/dist/index.js'], environmentFiles: [], serviceVersion: '2026.5.28' }, { live: false });
+    expect(packaged.resonixVersion).toBe('2026.9.6');
+    const missing = inspectServiceRuntime(root, { execStart: ['/usr/bin/node', '/opt/gone/index.js'], environmentFiles: [], serviceVersion: '2026.5.28' }, { live: false });
+    expect(missing.resonixVersion).toBeUndefined();
+    const junk = inspectServiceRuntime(root, { execStart: ['/usr/bin/node', '/opt/bundle/gateway.mjs'], environmentFiles: [], serviceVersion: 'latest' }, { live: false });
+    expect(junk.resonixVersion).toBeUndefined();
+  });
+
   it('resolves absolute symlinks inside the root', () => {
     expect(resolveInRoot(root, '/usr/local/bin/node')).toBe('/usr/bin/node');
     expect(resolveInRoot(root, '/opt/link')).toBe('/opt/image-only');
@@ -156,7 +245,7 @@ describe('inspectServiceRuntime', () => {
     expect(resolveInRoot(root, '/nope')).toBeUndefined();
   });
 
-  it('asks the real node binary in live mode', () => {
+  it('learns the real node binary\'s version in live mode', () => {
     const result = inspectServiceRuntime('/', { execStart: [process.execPath, '--version'], environmentFiles: [] }, { live: true });
     if (/^(node|nodejs)/.test(path.basename(process.execPath))) expect(result.nodeVersion).toBe(process.versions.node);
     expect(result.missingPaths).toEqual([]);
@@ -167,6 +256,8 @@ describe('inspectPathRuntime', () => {
   let dir: string;
   beforeAll(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resonix-path-'));
+    // a program that must run runs as its owner, or as nobody for root's files below the sticky /tmp
+    fs.chmodSync(dir, 0o755);
     const pkg = path.join(dir, 'lib/node_modules/resonix');
     fs.mkdirSync(path.join(pkg, 'dist'), { recursive: true });
     fs.writeFileSync(
@@ -212,6 +303,61 @@ describe('inspectPathRuntime', () => {
 
   it('finds nothing on an empty PATH', () => {
     expect(inspectPathRuntime({})).toEqual({});
+  });
+});
+
+describe.skipIf(process.getuid?.() !== 0)('the scanned machine\'s node and resonix, as root (needs root to chown; skipped when not root)', () => {
+  let dir: string;
+  let marks: string;
+  const fake = (file: string, mark: string, output: string, uid: number): string => {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, `#!/bin/sh\nid -u >> ${marks}/${mark}\necho '${output}'\n`, { mode: 0o755 });
+    fs.chownSync(file, uid, uid);
+    return file;
+  };
+  const ranAs = (mark: string): string[] => (fs.existsSync(path.join(marks, mark)) ? fs.readFileSync(path.join(marks, mark), 'utf8').trim().split('\n') : []);
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resonix-owned-'));
+    fs.chmodSync(dir, 0o755);
+    marks = path.join(dir, 'marks');
+    fs.mkdirSync(marks, { mode: 0o1777 });
+    fs.chmodSync(marks, 0o1777);
+    fs.mkdirSync(path.join(dir, 'home/alice'), { recursive: true });
+    execFileSync('chown', ['1000:1000', path.join(dir, 'home/alice')]);
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('a user-owned node named by ExecStart runs as its owner in live mode, and not at all in image mode', () => {
+    const bin = path.join(dir, 'home/alice/bin');
+    const node = fake(path.join(bin, 'node'), 'unit-node', 'v22.19.0', 1000);
+    fs.chownSync(bin, 1000, 1000);
+    const image = inspectServiceRuntime('/', { execStart: [node, '/nonexistent/index.js'], environmentFiles: [] }, { live: false });
+    expect(image.nodeVersion).toBeUndefined();
+    expect(ranAs('unit-node')).toEqual([]);
+    const live = inspectServiceRuntime('/', { execStart: [node, '/nonexistent/index.js'], environmentFiles: [] }, { live: true });
+    expect(live.nodeVersion).toBe('22.19.0');
+    expect(ranAs('unit-node')).toEqual(['1000']);
+  });
+
+  it('a user-owned node and resonix on PATH run as their owner', () => {
+    const bin = path.join(dir, 'home/alice/path-bin');
+    fake(path.join(bin, 'node'), 'path-node', 'v24.16.0', 1000);
+    fake(path.join(bin, 'resonix'), 'path-resonix', 'resonix 2026.9.6 (abc1234)', 1000);
+    fs.chownSync(bin, 1000, 1000);
+    const runtime = inspectPathRuntime({ PATH: bin });
+    expect(runtime).toMatchObject({ nodeVersion: '24.16.0', resonixVersion: '2026.9.6', resonixSource: 'path' });
+    expect(ranAs('path-node')).toEqual(['1000']);
+    expect(ranAs('path-resonix')).toEqual(['1000']);
+  });
+
+  it('root\'s node in a dir anyone may write does not run at all', () => {
+    const open = path.join(dir, 'shared-bin');
+    fs.mkdirSync(open);
+    fs.chmodSync(open, 0o777);
+    const node = fake(path.join(open, 'node'), 'open-node', 'v22.19.0', 0);
+    expect(inspectServiceRuntime('/', { execStart: [node], environmentFiles: [] }, { live: true }).nodeVersion).toBeUndefined();
+    expect(inspectPathRuntime({ PATH: open }).nodeVersion).toBeUndefined();
+    expect(ranAs('open-node')).toEqual([]);
   });
 });
 

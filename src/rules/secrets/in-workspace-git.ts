@@ -13,15 +13,19 @@ export const rule: Rule = {
     fix: 'Remove the files from the index, ignore them, rewrite the history if it was ever pushed, and rotate the exposed keys.',
     tags: ['security'],
   },
-  check({ machine }) {
+  check({ machine, skip }) {
     const reports: RuleReport[] = [];
+    const unchecked: string[] = [];
     for (const { install } of installsOf(machine)) {
       for (const workspace of install.workspaces) {
         const git = workspace.git;
+        if (git?.unchecked) unchecked.push(`${workspace.path} (${git.error ?? 'git failed'})`);
         if (!git || (git.secretFiles.length === 0 && git.secretHits.length === 0)) continue;
         reports.push(report(workspace, git, install.id));
       }
     }
+    // a repository git could not look at is not a clean one
+    if (reports.length === 0 && unchecked.length > 0) skip?.(`git could not check ${unchecked.length === 1 ? 'the workspace' : `${unchecked.length} workspaces`} ${[...new Set(unchecked)].slice(0, 3).join('; ')}`);
     return reports;
   },
 };

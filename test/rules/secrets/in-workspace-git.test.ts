@@ -1,5 +1,6 @@
-import { expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Workspace, WorkspaceGit } from '../../../src/model.js';
+import { runRules } from '../../../src/engine.js';
 import { rule } from '../../../src/rules/secrets/in-workspace-git.js';
 import { entries, home, install, machine } from '../../helpers/machine.js';
 import { ruleCases } from '../../helpers/rule-cases.js';
@@ -92,4 +93,23 @@ ruleCases(rule, {
     { name: 'git could not be run there', machine: withWorkspaces(workspace({ secretFiles: [], secretHits: [], error: 'git ls-files: git is not installed (not found on PATH)' })) },
     { name: 'no workspaces at all', machine: machine() },
   ],
+});
+
+describe('a git check that could not look', () => {
+  const unchecked: WorkspaceGit = { secretFiles: [], secretHits: [], error: '.git/index is a FIFO, not a regular file: git was not run on it', unchecked: true };
+
+  it('makes the rule skipped with the reason, never a silent pass', () => {
+    const report = runRules({ phase: 'audit', machine: withWorkspaces(workspace(unchecked)), rules: [rule] });
+    expect(report.rules.run).toEqual([]);
+    expect(report.rules.skipped).toEqual([
+      { id: 'secrets/in-workspace-git', reason: `git could not check the workspace ${WS} (.git/index is a FIFO, not a regular file: git was not run on it)` },
+    ]);
+  });
+
+  it('does not hide what other workspaces showed', () => {
+    const leaky = workspace({ secretFiles: ['.env'], secretHits: [] }, { path: '/home/alice/other' });
+    const report = runRules({ phase: 'audit', machine: withWorkspaces(workspace(unchecked), leaky), rules: [rule] });
+    expect(report.rules.run).toEqual(['secrets/in-workspace-git']);
+    expect(report.findings.map((finding) => finding.path)).toEqual(['/home/alice/other']);
+  });
 });

@@ -1,0 +1,203 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIXED_PATH, planRun, runAsOwner } from '../../src/scan/run-as-owner.js';
+
+const isRoot = process.getuid?.() === 0;
+const ALICE = 1000;
+const BOB = 1001;
+const NOBODY = 65534;
+
+let tmp: string;
+/** a dir every uid can write the marks into */
+let marks: string;
+
+/** A program that records who ran it (uid, then every gid it holds) in marks/<name>, then prints `echo`. */
+function recorder(file: string, name: string, echo = 'ok', mode = 0o755): string {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, `#!/bin/sh\necho "$(id -u) $(id -G)" >> ${marks}/${name}\necho ${echo}\n`, { mode });
+  fs.chmodSync(file, mode);
+  return file;
+}
+
+function ranAs(name: string): string[] {
+  const file = path.join(marks, name);
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n') : [];
+}
+
+function dir(relative: string, mode: number, uid = 0): string {
+  const full = path.join(tmp, relative);
+  fs.mkdirSync(full, { recursive: true });
+  fs.chmodSync(full, mode);
+  if (isRoot) fs.chownSync(full, uid, uid);
+  return full;
+}
+
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'resonix-run-'));
+  fs.chmodSync(tmp, 0o755);
+  marks = dir('marks', 0o1777);
+});
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe('runAsOwner: what runs, and as whom', () => {
+  it('runs nothing in an image scan', () => {
+    const program = recorder(path.join(dir('image', 0o755), 'node'), 'image');
+    const result = runAsOwner({ binary: program, args: ['--version'], scanMode: 'image' });
+    expect(result).toEqual({ ran: false, reason: 'an image scan runs nothing from the image' });
+    expect(ranAs('image')).toEqual([]);
+  });
+
+  it('gives the program a fixed environment, no stdin and nothing of ours', () => {
+    const program = path.join(dir('env', 0o755, process.getuid?.() ?? 0), 'show-env');
+    fs.writeFileSync(program, '#!/bin/sh\nenv | sort\nif read line; then echo "stdin: $line"; else echo "no stdin"; fi\n', { mode: 0o755 });
+    const previous = process.env.RESONIX_TEST_LEAK;
+    process.env.RESONIX_TEST_LEAK = 'must-not-pass';
+    try {
+      const result = runAsOwner({ binary: program, args: [], scanMode: 'live', env: { GIT_DIR: '/x' } });
+      expect(result.ran).toBe(true);
+      if (!result.ran) return;
+      const lines = result.stdout.toString().trim().split('\n');
+      // sh itself may add PWD; nothing else
+      expect(lines.filter((line) => !line.startsWith('PWD='))).toEqual(['GIT_DIR=/x', 'LC_ALL=C', `PATH=${FIXED_PATH}`, 'no stdin']);
+    } finally {
+      if (previous === undefined) delete process.env.RESONIX_TEST_LEAK;
+      else process.env.RESONIX_TEST_LEAK = previous;
+    }
+  });
+
+  it('kills a program that does not finish in time', () => {
+    const program = path.join(dir('slow', 0o755, process.getuid?.() ?? 0), 'slow');
+    fs.writeFileSync(program, '#!/bin/sh\nexec sleep 20\n', { mode: 0o755 });
+    const started = Date.now();
+    const result = runAsOwner({ binary: program, args: [], scanMode: 'live', timeoutMs: 300 });
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(result).toMatchObject({ ran: true, timedOut: true, status: null });
+  });
+
+  it('caps the output and says it did', () => {
+    const program = path.join(dir('loud', 0o755, process.getuid?.() ?? 0), 'loud');
+    fs.writeFileSync(program, '#!/bin/sh\nexec yes 0123456789abcdef\n', { mode: 0o755 });
+    const started = Date.now();
+    const result = runAsOwner({ binary: program, args: [], scanMode: 'live', maxOutputBytes: 4096 });
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(result).toMatchObject({ ran: true, truncated: true });
+    if (result.ran) expect(result.stdout.length).toBeLessThanOrEqual(4096 + 65536);
+  });
+
+  it('refuses a program in a dir anyone may write, and a set-user-ID one', () => {
+    const open = dir('open', 0o777, process.getuid?.() ?? 0);
+    const program = recorder(path.join(open, 'node'), 'open');
+    const refused = runAsOwner({ binary: program, args: [], scanMode: 'live' });
+    expect(refused).toEqual({ ran: false, reason: expect.stringMatching(/open is writable by anyone \(mode 0777\): anyone who can write it can replace .*\/open\/node$/) });
+    const setuid = recorder(path.join(dir('setuid', 0o755, process.getuid?.() ?? 0), 'node'), 'setuid', 'ok', 0o4755);
+    expect(runAsOwner({ binary: setuid, args: [], scanMode: 'live' })).toEqual({ ran: false, reason: expect.stringContaining('set-user-ID') });
+    expect(ranAs('open')).toEqual([]);
+    expect(ranAs('setuid')).toEqual([]);
+  });
+
+  it('runs a program of the tool\'s own user as that user', () => {
+    const me = process.getuid?.() ?? 0;
+    const program = recorder(path.join(dir('mine', 0o755, me), 'node'), 'mine');
+    const result = runAsOwner({ binary: program, args: [], scanMode: 'live' });
+    expect(result).toMatchObject({ ran: true, status: 0 });
+    // root's own file below the sticky /tmp runs as nobody; anyone else's as themselves
+    expect(ranAs('mine').map((line) => Number(line.split(' ')[0]))).toEqual([me === 0 ? NOBODY : me]);
+  });
+
+  it('runs root\'s program on a clean root-owned path as root (the one case root runs anything)', () => {
+    const id = fs.existsSync('/usr/bin/id') ? '/usr/bin/id' : '/bin/id';
+    const stat = fs.statSync(id);
+    const clean = stat.uid === 0 && (stat.mode & 0o022) === 0 && (fs.statSync(path.dirname(id)).mode & 0o022) === 0;
+    if (!clean) return;
+    const result = runAsOwner({ binary: id, args: ['-u'], scanMode: 'live' });
+    expect(result).toMatchObject({ ran: true, status: 0 });
+    if (result.ran) expect(result.stdout.toString().trim()).toBe(String(process.getuid?.() ?? 0));
+  });
+});
+
+describe.skipIf(!isRoot)('runAsOwner as root (needs root to chown; skipped when not root)', () => {
+  it('runs a user-owned program as that user, with none of root\'s groups', () => {
+    const home = dir('home-alice', 0o755, ALICE);
+    const program = recorder(path.join(home, 'bin', 'node'), 'alice');
+    fs.chownSync(path.join(home, 'bin'), ALICE, ALICE);
+    fs.chownSync(program, ALICE, ALICE);
+    const result = runAsOwner({ binary: program, args: ['--version'], scanMode: 'live' });
+    expect(result).toMatchObject({ ran: true, uid: ALICE, status: 0 });
+    const [line] = ranAs('alice');
+    const [uid, ...gids] = line!.split(' ').map(Number);
+    expect(uid).toBe(ALICE);
+    expect(gids).not.toContain(0);
+  });
+
+  it('runs root\'s program in a dir a user owns as that user, never as root', () => {
+    const home = dir('home-alice-2', 0o755, ALICE);
+    const bin = path.join(home, 'bin');
+    fs.mkdirSync(bin);
+    fs.chownSync(bin, ALICE, ALICE);
+    const program = recorder(path.join(bin, 'node'), 'root-in-user-dir'); // owned by root
+    expect(fs.statSync(program).uid).toBe(0);
+    const result = runAsOwner({ binary: program, args: [], scanMode: 'live' });
+    expect(result).toMatchObject({ ran: true, uid: ALICE });
+    expect(ranAs('root-in-user-dir').map((line) => line.split(' ')[0])).toEqual([String(ALICE)]);
+  });
+
+  it('refuses root\'s program in a dir its group may write', () => {
+    const shared = dir('group-shared', 0o775, 0);
+    const program = recorder(path.join(shared, 'node'), 'group');
+    expect(runAsOwner({ binary: program, args: [], scanMode: 'live' })).toEqual({ ran: false, reason: expect.stringContaining('writable by its group') });
+    expect(ranAs('group')).toEqual([]);
+  });
+
+  it('refuses a program two users control', () => {
+    const bobs = dir('bob-dir', 0o755, BOB);
+    const program = recorder(path.join(bobs, 'node'), 'two');
+    fs.chownSync(program, ALICE, ALICE);
+    expect(runAsOwner({ binary: program, args: [], scanMode: 'live' })).toEqual({ ran: false, reason: expect.stringContaining('more than one user (uid 1000, 1001)') });
+    expect(ranAs('two')).toEqual([]);
+  });
+
+  it('follows a root-owned symlink to the user\'s file and runs it as the user', () => {
+    const home = dir('home-alice-3', 0o755, ALICE);
+    const program = recorder(path.join(home, 'real-node'), 'link');
+    fs.chownSync(program, ALICE, ALICE);
+    const links = dir('links', 0o755, 0);
+    fs.symlinkSync(program, path.join(links, 'node'));
+    expect(planRun({ binary: path.join(links, 'node'), args: [], scanMode: 'live' })).toMatchObject({ ok: true, binary: program, as: { uid: ALICE } });
+    runAsOwner({ binary: path.join(links, 'node'), args: [], scanMode: 'live' });
+    expect(ranAs('link').map((line) => line.split(' ')[0])).toEqual([String(ALICE)]);
+  });
+
+  it('runs as a named user (the gateway user) only when nobody else owns what runs', () => {
+    const rootBin = dir('root-bin', 0o755, 0);
+    const program = recorder(path.join(rootBin, 'resonix'), 'as-alice');
+    const result = runAsOwner({ binary: program, args: ['doctor'], scanMode: 'live', as: { uid: ALICE, gid: ALICE } });
+    expect(result).toMatchObject({ ran: true, uid: ALICE, gid: ALICE });
+    expect(ranAs('as-alice').map((line) => line.split(' ')[0])).toEqual([String(ALICE)]);
+
+    const bobs = dir('bob-bin', 0o755, BOB);
+    const bobProgram = recorder(path.join(bobs, 'resonix'), 'as-alice-bob');
+    expect(runAsOwner({ binary: bobProgram, args: [], scanMode: 'live', as: { uid: ALICE, gid: ALICE } })).toEqual({
+      ran: false,
+      reason: expect.stringContaining('owned by uid 1001, not by uid 1000'),
+    });
+    // what it reads counts too: alice's program on bob's state dir
+    expect(runAsOwner({ binary: program, args: [], scanMode: 'live', as: { uid: ALICE, gid: ALICE }, inputs: [bobs] })).toMatchObject({ ran: false });
+    // root is asked for only on a path nobody else may write
+    expect(runAsOwner({ binary: program, args: [], scanMode: 'live', as: { uid: 0, gid: 0 } })).toEqual({ ran: false, reason: expect.stringContaining('would run as root') });
+    expect(ranAs('as-alice-bob')).toEqual([]);
+  });
+});
+
+describe('nothing else spawns', () => {
+  it('only src/scan/run-as-owner.ts imports node:child_process', () => {
+    const src = fileURLToPath(new URL('../../src/', import.meta.url));
+    const spawning = fs
+      .readdirSync(src, { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.ts'))
+      .filter((file) => /from ['"](node:)?child_process['"]|require\(['"](node:)?child_process['"]\)/.test(fs.readFileSync(path.join(src, file), 'utf8')));
+    expect(spawning).toEqual(['scan/run-as-owner.ts']);
+  });
+});
