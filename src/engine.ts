@@ -1,7 +1,8 @@
 // Runs the enabled rules for a phase, applies severity overrides, masks secrets once for every
 // finding, and returns a sorted, de-duplicated Report.
 import { createHash } from 'node:crypto';
-import type { Finding, Machine, Phase, Report, Rule, RuleReport, Severity, SeveritySetting } from './model.js';
+import { foldDoctorFindings } from './doctor-merge.js';
+import type { DoctorRun, Finding, Machine, Phase, Report, Rule, RuleReport, Severity, SeveritySetting } from './model.js';
 import { SEVERITY_RANK } from './model.js';
 import { builtinRules } from './rules/index.js';
 import { maskSecrets } from './scan/secrets.js';
@@ -20,6 +21,8 @@ export interface EngineOptions {
   only?: string[];
   /** --skip: never run these */
   skip?: string[];
+  /** --with-doctor: what ran, and doctor's findings (doctor-merge.ts), masked and folded here like ours */
+  doctor?: { run: DoctorRun; findings: Finding[] };
 }
 
 /**
@@ -174,15 +177,21 @@ export function runRules(options: EngineOptions): Report {
       findings.push(crashFinding(rule, error));
     }
   }
+  // doctor's findings go through the same masker, de-duplication and fingerprints as ours (a doctor check
+  // named like one of our rules is left out: it would pass for ours)
+  const doctorIds = new Set((options.doctor?.findings ?? []).map((finding) => finding.ruleId).filter((id) => !rules.some((rule) => rule.meta.id === id)));
+  findings.push(...(options.doctor?.findings ?? []).filter((finding) => doctorIds.has(finding.ruleId)));
   const unique = new Map<string, WithRawActions>();
   for (const finding of findings.map((item) => maskFinding(item, secrets))) {
     const key = `${finding.ruleId}\u0000${finding.path ?? ''}\u0000${finding.message}`;
     if (!unique.has(key)) unique.set(key, finding);
   }
   const roots = rootsOf(options.machine);
-  const sorted = [...unique.values()].sort(compareFindings).map((finding) => ({ ...finding, fingerprint: fingerprintOf(finding, roots) }));
+  const fingerprinted = [...unique.values()].sort(compareFindings).map((finding) => ({ ...finding, fingerprint: fingerprintOf(finding, roots) }));
+  const sorted = doctorIds.size > 0 ? foldDoctorFindings(fingerprinted, (finding) => doctorIds.has(finding.ruleId)) : fingerprinted;
   const summary = { error: 0, warning: 0, info: 0 };
-  for (const finding of sorted) summary[finding.severity] += 1;
+  // a folded finding counts through its root, never on its own
+  for (const finding of sorted) if (finding.causedBy === undefined) summary[finding.severity] += 1;
   return {
     tool: { ...TOOL },
     phase: options.phase,
@@ -203,6 +212,7 @@ export function runRules(options: EngineOptions): Report {
     rules: { run, skipped },
     problems: options.machine.problems.map((problem) => ({ ...problem, path: maskSecrets(problem.path, secrets), message: maskSecrets(problem.message, secrets) })),
     roots,
+    ...(options.doctor ? { doctor: { ...options.doctor.run, command: maskSecrets(options.doctor.run.command, secrets) } } : {}),
   };
 }
 

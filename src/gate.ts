@@ -35,7 +35,7 @@ function suppressionMatches(suppression: Suppression, finding: Finding, roots: N
 
 function recount(findings: Finding[]): Report['summary'] {
   const summary = { error: 0, warning: 0, info: 0 };
-  for (const finding of findings) if (!finding.suppressed) summary[finding.severity] += 1;
+  for (const finding of findings) if (!finding.suppressed && finding.causedBy === undefined) summary[finding.severity] += 1;
   return summary;
 }
 
@@ -108,7 +108,8 @@ export type FailOn = Severity;
 /** Exit code 1 when an unsuppressed finding at or above `failOn`, or too many warnings. */
 export function failsGate(report: Report, options: { failOn?: FailOn; maxWarnings?: number } = {}): boolean {
   const threshold = SEVERITY_RANK[options.failOn ?? 'error'];
-  const live = report.findings.filter((finding) => !finding.suppressed);
+  // a folded finding (causedBy) fails the run through its root, never twice
+  const live = report.findings.filter((finding) => !finding.suppressed && finding.causedBy === undefined);
   if (live.some((finding) => SEVERITY_RANK[finding.severity] >= threshold)) return true;
   const warnings = live.filter((finding) => finding.severity === 'warning').length;
   return options.maxWarnings !== undefined && options.maxWarnings >= 0 && warnings > options.maxWarnings;

@@ -46,6 +46,9 @@ export interface FileInventory {
 /** The ScanProblem code of a tree the scan stopped listing at its entry limit (--max-entries). */
 export const ENTRY_LIMIT_CODE = 'ETOOMANY';
 
+/** The ScanProblem code of a `--with-doctor` run that gave no findings (failed, timed out, garbage, refused). */
+export const DOCTOR_PROBLEM_CODE = 'EDOCTOR';
+
 export interface ScanProblem {
   path: string;
   code: string;
@@ -402,6 +405,8 @@ export interface Finding {
   fingerprint?: string;
   /** present when a suppression or the baseline file covers this finding: it no longer fails the run */
   suppressed?: { kind: 'config' | 'baseline'; reason: string; expires?: string };
+  /** the fingerprint of the root finding this one follows from (the diagnosis): it is not counted on its own */
+  causedBy?: string;
 }
 
 /** What a rule returns: the engine adds the rule id and default severity. */
@@ -468,4 +473,15 @@ export interface Report {
   roots?: { HOME?: string; STATEDIR?: string; ROOTFS?: string };
   /** baseline entries that matched no finding (the baseline should shrink) and expired suppressions */
   stale?: { baseline: string[]; suppressions: { rule: string; path: string; expired: string }[] };
+  /** `--with-doctor`: what ran and what doctor said it checked (its findings are in `findings`, its failure in `problems`) */
+  doctor?: DoctorRun;
+}
+
+export interface DoctorRun {
+  /** the command line, e.g. `/usr/bin/node /usr/lib/node_modules/resonix/dist/index.js doctor --lint --json` */
+  command: string;
+  /** the uid it ran as (the gateway user's) */
+  uid: number;
+  checksRun: number;
+  checksSkipped: number;
 }

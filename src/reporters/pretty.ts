@@ -1,7 +1,7 @@
 // A doctor-style report: one block per install, ✓ / ! / ✗ marks, the fix under each finding, and a
 // one-line verdict at the end.
 import pc from 'picocolors';
-import { ENTRY_LIMIT_CODE, type Finding, type InstallSummary, type Report, type Severity } from '../model.js';
+import { DOCTOR_PROBLEM_CODE, ENTRY_LIMIT_CODE, type Finding, type InstallSummary, type Report, type Severity } from '../model.js';
 import { printable } from './escape.js';
 
 export interface PrettyOptions {
@@ -49,7 +49,13 @@ export function formatPretty(report: Report, options: PrettyOptions): string {
   const colors = pc.createColors(options.color);
   const live = report.findings.filter((finding) => !finding.suppressed);
   const suppressed = report.findings.length - live.length;
-  const shown = options.quiet ? live.filter((finding) => finding.severity === 'error') : live;
+  // a folded finding (causedBy) is shown under its root, not on its own
+  const folded = live.filter((finding) => finding.causedBy !== undefined);
+  const shown = (options.quiet ? live.filter((finding) => finding.severity === 'error') : live).filter((finding) => finding.causedBy === undefined);
+  const withFolded = (finding: Finding): string[] => [
+    ...formatFinding(finding, colors),
+    ...folded.filter((item) => item.causedBy === finding.fingerprint).map((item) => colors.dim(`      = ${printable(item.ruleId)} says the same: ${printable(item.message)}`)),
+  ];
   const lines: string[] = [colors.bold(`resonix-migrate ${report.phase}`) + colors.dim(` (${report.tool.name} ${report.tool.version}, ${plural(report.rules.run.length, 'rule')})`), ''];
   const byInstall = new Map<string, Finding[]>();
   const machineWide: Finding[] = [];
@@ -64,18 +70,22 @@ export function formatPretty(report: Report, options: PrettyOptions): string {
     lines.push(colors.bold(installTitle(install)));
     const findings = byInstall.get(install.stateDir) ?? [];
     if (findings.length === 0) lines.push(`  ${colors.green('✓')} no problems found`);
-    for (const finding of findings) lines.push(...formatFinding(finding, colors));
+    for (const finding of findings) lines.push(...withFolded(finding));
     lines.push('');
   }
   if (machineWide.length > 0 || report.installs.length === 0) {
     lines.push(colors.bold('This machine'));
     if (machineWide.length === 0) lines.push(`  ${colors.green('✓')} no problems found`);
-    for (const finding of machineWide) lines.push(...formatFinding(finding, colors));
+    for (const finding of machineWide) lines.push(...withFolded(finding));
     lines.push('');
   }
   // a scan cut short at its entry limit changes what the verdict means: always said, not only with --verbose
   const cut = report.problems.filter((problem) => problem.code === ENTRY_LIMIT_CODE);
-  const unread = report.problems.filter((problem) => problem.code !== ENTRY_LIMIT_CODE);
+  // --with-doctor that gave nothing changes what the verdict covers: always said
+  const doctorFailed = report.problems.filter((problem) => problem.code === DOCTOR_PROBLEM_CODE);
+  for (const problem of doctorFailed) lines.push(colors.yellow(`  ! ${printable(problem.message)}`), '');
+  if (report.doctor) lines.push(colors.dim(`  resonix doctor --lint ran ${plural(report.doctor.checksRun, 'check')} as uid ${report.doctor.uid}: its findings are above, under its own ids`), '');
+  const unread = report.problems.filter((problem) => problem.code !== ENTRY_LIMIT_CODE && problem.code !== DOCTOR_PROBLEM_CODE);
   if (cut.length > 0) {
     lines.push(colors.yellow(`  ! the scan stopped at its entry limit (--max-entries) in ${plural(cut.length, 'tree')}: what it did not list was not checked`));
     for (const problem of cut) lines.push(colors.yellow(`      ${printable(problem.path)}`));
