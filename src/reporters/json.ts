@@ -12,6 +12,7 @@ function orderedFinding(finding: Finding): Finding {
     ...(finding.evidence ? { evidence: finding.evidence } : {}),
     ...(finding.fix ? { fix: { summary: finding.fix.summary, commands: finding.fix.commands, ...(finding.fix.actions ? { actions: finding.fix.actions } : {}) } } : {}),
     ...(finding.fingerprint ? { fingerprint: finding.fingerprint } : {}),
+    ...(finding.causedBy ? { causedBy: finding.causedBy } : {}),
     ...(finding.suppressed ? { suppressed: finding.suppressed } : {}),
   };
 }
@@ -27,6 +28,7 @@ export function formatJson(report: Report): string {
     problems: report.problems,
     ...(report.roots ? { roots: report.roots } : {}),
     ...(report.stale ? { stale: report.stale } : {}),
+    ...(report.doctor ? { doctor: report.doctor } : {}),
   };
   return `${JSON.stringify(ordered, null, 2)}\n`;
 }
