@@ -1,7 +1,8 @@
 // argv → command → exit code. No business logic: parse, call scan/engine/reporters, write.
 import fs from 'node:fs';
 import path from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
+import { SHELLS, completionScript, describeProgram, type Shell } from './completion.js';
 import { UsageError, loadToolConfig, type ToolConfig } from './config.js';
 import { runRules } from './engine.js';
 import { BaselineError, applyBaseline, applySuppressions, failsGate, makeBaseline, parseBaseline } from './gate.js';
@@ -460,6 +461,16 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       const text = explainRule(id, rules);
       if (text === undefined) throw new UsageError(`unknown rule "${id}" (resonix-migrate rules lists them)`);
       io.stdout(text);
+      setExit(EXIT.ok);
+    });
+  program
+    .command('completion')
+    .addArgument(new Argument('<shell>', 'the shell').choices([...SHELLS]))
+    .description('print a shell completion script (commands, flags, formats, rule ids)')
+    .option('--config <file>', "this tool's config (to complete its plugins' rule ids too)")
+    .action(async (shell: Shell, options: { config?: string }) => {
+      const rules = options.config ? (await loadConfigAndRules(options.config, io)).rules : builtinRules;
+      io.stdout(completionScript(shell, describeProgram(program, rules)));
       setExit(EXIT.ok);
     });
   return program;
