@@ -40,7 +40,7 @@ describe('image ROOTFS', () => {
     expect(report.installs[0]!.stateDir).toBe('/home/alice/.resonix');
   });
 
-  it.skipIf(!canChown)("owners are judged with the image's users: a state dir baked as root is reported for alice from the image's passwd", async () => {
+  it.skipIf(!canChown)("owners are judged with the image's users: a state dir baked as root is reported for alice from the image's passwd (needs root: chown to other uids)", async () => {
     const scenario = await imageScenario();
     entry(scenario, '{home}/.resonix/state/').owner = 'root';
     entry(scenario, '{home}/.resonix/state/resonix.sqlite').owner = 'root';

@@ -97,7 +97,7 @@ describe('verify --against the old machine', () => {
     fs.rmSync(archive);
   });
 
-  it.skipIf(!canChown)('extracted as root without keeping owners: perms/wrong-owner', async () => {
+  it.skipIf(!canChown)('extracted as root without keeping owners: perms/wrong-owner (needs root: chown to other uids)', async () => {
     const target = await move('healthy-file-2026.5');
     const archive = `${target.old}.tgz`;
     execFileSync('tar', ['czf', archive, '-C', target.old, '.resonix', 'work']);
