@@ -159,7 +159,7 @@ describe('formats', () => {
 
   it('no command or format prints a canary secret, even with --verbose', async () => {
     for (const command of ['audit', 'verify']) {
-      for (const format of ['pretty', 'json']) await broken.cli([command, '--home', broken.home, '--format', format, '--verbose']);
+      for (const format of ['pretty', 'json', 'doctor-lint']) await broken.cli([command, '--home', broken.home, '--format', format, '--verbose']);
     }
     await broken.cli(['image', broken.root, '--verbose']);
   });

@@ -19,7 +19,7 @@ describe('read-only by default', () => {
       const before = await treeSnapshot(machine.root);
       const digest = await treeDigest(machine.root);
       for (const command of ['audit', 'verify']) {
-        for (const format of ['pretty', 'json', 'sarif', 'junit', 'github', 'markdown']) {
+        for (const format of ['pretty', 'json', 'sarif', 'junit', 'github', 'markdown', 'doctor-lint']) {
           const result = await machine.cli([command, '--home', machine.home, '--format', format, '--verbose']);
           expect(result.code, result.stderr).toBeLessThan(2);
         }
