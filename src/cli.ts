@@ -1,13 +1,15 @@
 // argv → command → exit code. No business logic: parse, call scan/engine/reporters, write.
 import fs from 'node:fs';
 import path from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
+import { SHELLS, completionScript, describeProgram, type Shell } from './completion.js';
 import { UsageError, loadToolConfig, type ToolConfig } from './config.js';
 import { runRules } from './engine.js';
 import { BaselineError, applyBaseline, applySuppressions, failsGate, makeBaseline, parseBaseline } from './gate.js';
 import { FixError, applyFixes, confinePlan, planFixes, type AppliedFix, type PlannedFix, type RefusedFix } from './fix/index.js';
-import type { Phase, Report, Rule, SeveritySetting } from './model.js';
+import type { Phase, Report, Rule, Severity, SeveritySetting } from './model.js';
 import { printable } from './reporters/escape.js';
+import { formatDoctorLint } from './reporters/doctor-lint.js';
 import { formatGithub } from './reporters/github.js';
 import { formatJson } from './reporters/json.js';
 import { formatJunit } from './reporters/junit.js';
@@ -48,6 +50,8 @@ interface SharedOptions {
   only: string[];
   skip: string[];
   failOn?: 'error' | 'warning' | 'info';
+  /** doctor's name for the same threshold as --fail-on */
+  severityMin?: 'error' | 'warning' | 'info';
   category?: string;
   baseline?: string;
   writeBaseline?: string;
@@ -67,7 +71,7 @@ interface SharedOptions {
   hash?: boolean;
 }
 
-const FORMATS = ['pretty', 'json', 'sarif', 'junit', 'github', 'markdown'] as const;
+export const FORMATS = ['pretty', 'json', 'sarif', 'junit', 'github', 'markdown', 'doctor-lint'] as const;
 type Format = (typeof FORMATS)[number];
 
 function collect(value: string, previous: string[]): string[] {
@@ -97,7 +101,8 @@ function addSharedOptions(command: Command): Command {
     .option('--rule <id=severity>', 'set a rule to off|info|warning|error (repeatable)', collect, [])
     .option('--only <id>', 'run only this rule (repeatable)', collect, [])
     .option('--skip <id>', 'do not run this rule (repeatable)', collect, [])
-    .addOption(new Option('--fail-on <severity>', 'fail on findings at or above this severity').choices(['error', 'warning', 'info']).default('error'))
+    .addOption(new Option('--fail-on <severity>', 'fail on findings at or above this severity (default: error; warning with --format doctor-lint, as doctor)').choices(['error', 'warning', 'info']))
+    .addOption(new Option('--severity-min <severity>', "doctor's name for --fail-on (the two may not disagree)").choices(['error', 'warning', 'info']))
     .option('--max-warnings <n>', 'fail when there are more warnings than this', parseCount)
     .option('--max-entries <n>', 'list at most this many files and dirs in all (default 2000000): bounds memory, ~0.4 KB each', parseEntryLimit)
     .option('--baseline <file>', 'known findings (from --write-baseline) stop failing the run')
@@ -159,8 +164,10 @@ export function destinations(options: Pick<SharedOptions, 'format' | 'output'>):
   return list;
 }
 
-function render(format: Format, report: Report, rules: readonly Rule[], options: SharedOptions, io: CliIo, toTerminal: boolean): string {
+function render(format: Format, report: Report, rules: readonly Rule[], options: SharedOptions, io: CliIo, toTerminal: boolean, failed: boolean): string {
   switch (format) {
+    case 'doctor-lint':
+      return formatDoctorLint(report, rules, { ok: !failed });
     case 'json':
       return formatJson(report);
     case 'sarif':
@@ -180,9 +187,9 @@ function render(format: Format, report: Report, rules: readonly Rule[], options:
   }
 }
 
-function writeReports(report: Report, rules: readonly Rule[], options: SharedOptions, io: CliIo): void {
+function writeReports(report: Report, rules: readonly Rule[], options: SharedOptions, io: CliIo, failed: boolean): void {
   for (const destination of destinations(options)) {
-    const text = render(destination.format, report, rules, options, io, destination.file === undefined);
+    const text = render(destination.format, report, rules, options, io, destination.file === undefined, failed);
     if (destination.file) writePrivate(path.resolve(io.cwd, destination.file), text);
     else io.stdout(text);
   }
@@ -270,7 +277,7 @@ const NOT_FOR: Record<'inspect' | 'snapshot', { flags: [keyof SharedOptions, str
   },
   snapshot: {
     flags: [
-      ['config', '--config'], ['output', '--output'], ['rule', '--rule'], ['only', '--only'], ['skip', '--skip'], ['failOn', '--fail-on'], ['category', '--category'],
+      ['config', '--config'], ['output', '--output'], ['rule', '--rule'], ['only', '--only'], ['skip', '--skip'], ['failOn', '--fail-on'], ['severityMin', '--severity-min'], ['category', '--category'],
       ['baseline', '--baseline'], ['writeBaseline', '--write-baseline'], ['maxWarnings', '--max-warnings'], ['quiet', '--quiet'], ['fix', '--fix'], ['fixDryRun', '--fix-dry-run'],
       ['resonixVersion', '--resonix-version'],
     ],
@@ -280,7 +287,7 @@ const NOT_FOR: Record<'inspect' | 'snapshot', { flags: [keyof SharedOptions, str
 
 function refuseFlagsOf(command: keyof typeof NOT_FOR, options: SharedOptions): void {
   // flags with a default count as given only when set to something else
-  const defaults: Partial<Record<keyof SharedOptions, unknown>> = { failOn: 'error' };
+  const defaults: Partial<Record<keyof SharedOptions, unknown>> = {};
   const given = NOT_FOR[command].flags.filter(([key]) => {
     const value = options[key];
     return Array.isArray(value) ? value.length > 0 : value !== undefined && value !== false && value !== defaults[key];
@@ -321,6 +328,7 @@ async function runScanCommand(phase: Phase, options: SharedOptions, io: CliIo, r
   knownIds(options.only, known, '--only');
   knownIds(options.skip, known, '--skip');
   destinations(options);
+  failThreshold(options);
   if (options.baseline) gateReport(emptyReport(phase), options, toolConfig, io);
   const loaded = options.against ? await baselineFrom(options.against, io) : undefined;
   const baseline = loaded?.machine;
@@ -361,14 +369,27 @@ async function runScanCommand(phase: Phase, options: SharedOptions, io: CliIo, r
       ({ report, machine, secrets } = await check());
     }
   }
-  writeReports(report, rules, options, io);
+  // --quiet: warnings are neither shown nor counted
+  const maxWarnings = options.quiet ? undefined : options.maxWarnings;
+  const failOn = options.quiet ? 'error' : failThreshold(options);
+  const failed = failsGate(report, { failOn, ...(maxWarnings !== undefined ? { maxWarnings } : {}) });
+  writeReports(report, rules, options, io, failed);
   if (options.writeBaseline) {
     writePrivate(path.resolve(io.cwd, options.writeBaseline), `${JSON.stringify(makeBaseline(report, new Date()), null, 2)}\n`);
   }
-  // --quiet: warnings are neither shown nor counted
-  const maxWarnings = options.quiet ? undefined : options.maxWarnings;
-  const failOn = options.quiet ? 'error' : options.failOn;
-  return failsGate(report, { ...(failOn ? { failOn } : {}), ...(maxWarnings !== undefined ? { maxWarnings } : {}) }) ? EXIT.findings : EXIT.ok;
+  return failed ? EXIT.findings : EXIT.ok;
+}
+
+/**
+ * --fail-on and doctor's --severity-min name one threshold: either may be given, both only if they agree. Given
+ * neither, it is `error`, except that `--format doctor-lint` takes doctor's default (`warning`), so a script
+ * written for `resonix doctor --lint --json` gets the exit code it expects.
+ */
+export function failThreshold(options: Pick<SharedOptions, 'failOn' | 'severityMin' | 'format'>): Severity {
+  if (options.failOn !== undefined && options.severityMin !== undefined && options.failOn !== options.severityMin) {
+    throw new UsageError(`--fail-on ${options.failOn} and --severity-min ${options.severityMin} disagree: they are one threshold, give one of them`);
+  }
+  return options.severityMin ?? options.failOn ?? (options.format === 'doctor-lint' ? 'warning' : 'error');
 }
 
 async function runSnapshot(options: SharedOptions, io: CliIo): Promise<number> {
@@ -459,6 +480,16 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       const text = explainRule(id, rules);
       if (text === undefined) throw new UsageError(`unknown rule "${id}" (resonix-migrate rules lists them)`);
       io.stdout(text);
+      setExit(EXIT.ok);
+    });
+  program
+    .command('completion')
+    .addArgument(new Argument('<shell>', 'the shell').choices([...SHELLS]))
+    .description('print a shell completion script (commands, flags, formats, rule ids)')
+    .option('--config <file>', "this tool's config (to complete its plugins' rule ids too)")
+    .action(async (shell: Shell, options: { config?: string }) => {
+      const rules = options.config ? (await loadConfigAndRules(options.config, io)).rules : builtinRules;
+      io.stdout(completionScript(shell, describeProgram(program, rules)));
       setExit(EXIT.ok);
     });
   return program;

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { runRules } from '../src/engine.js';
 import type { Machine, Phase } from '../src/model.js';
 import { PHASES } from '../src/model.js';
+import { formatDoctorLint } from '../src/reporters/doctor-lint.js';
 import { formatGithub } from '../src/reporters/github.js';
 import { formatJson } from '../src/reporters/json.js';
 import { formatJunit } from '../src/reporters/junit.js';
@@ -85,6 +86,7 @@ describe('central secret masking', () => {
         formatMarkdown(report),
         formatGithub(report).stdout,
         formatGithub(report).summary,
+        formatDoctorLint(report, builtinRules, { ok: false }),
       ];
       outputs.forEach((output, index) => expect(findCanaries(output), `output ${index}: ${output.split('\n').filter((line) => findCanaries(line).length > 0).slice(0, 3).join(' | ')}`).toEqual([]));
     });

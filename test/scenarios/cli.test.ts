@@ -5,6 +5,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinRules } from '../../src/rules/index.js';
 import { entry, runCli } from '../helpers/scenario.js';
+
+// a file a refused snapshot must not write: in a temp dir of its own, never a fixed name in the shared /tmp
+const neverDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rxm-never-'));
+const NEVER_WRITTEN = path.join(neverDir, 'never-written.json');
+afterAll(() => fs.rmSync(neverDir, { recursive: true, force: true }));
 import { cleanupMachines, expectNoLeak, liveScenario, machineFrom, type Machine } from './run.js';
 
 afterAll(cleanupMachines);
@@ -67,8 +72,8 @@ describe('exit codes', () => {
     ['a live-machine flag given to inspect', ['inspect', '/dev/null', '--home', '/tmp']],
     ['an unknown --user given to inspect', ['inspect', '/dev/null', '--user', 'nobody-here']],
     ['--fix given to inspect', ['inspect', '/dev/null', '--fix']],
-    ['report flags given to snapshot', ['snapshot', '--out', '/tmp/never-written.json', '--rule', 'copy/config-only=off', '--format', 'json']],
-    ['--fix given to snapshot', ['snapshot', '--out', '/tmp/never-written.json', '--fix']],
+    ['report flags given to snapshot', ['snapshot', '--out', NEVER_WRITTEN, '--rule', 'copy/config-only=off', '--format', 'json']],
+    ['--fix given to snapshot', ['snapshot', '--out', NEVER_WRITTEN, '--fix']],
     ['a bad --max-entries', ['verify', '--max-entries', '0']],
   ];
   for (const [what, args] of usageErrors) {
@@ -77,7 +82,7 @@ describe('exit codes', () => {
       expect(result.code).toBe(2);
       expect(result.stderr).not.toMatch(/\n\s+at /);
       expect(result.stderr.trim()).not.toBe('');
-      expect(fs.existsSync('/tmp/never-written.json')).toBe(false);
+      expect(fs.existsSync(NEVER_WRITTEN)).toBe(false);
     });
   }
 
@@ -154,7 +159,7 @@ describe('formats', () => {
 
   it('no command or format prints a canary secret, even with --verbose', async () => {
     for (const command of ['audit', 'verify']) {
-      for (const format of ['pretty', 'json']) await broken.cli([command, '--home', broken.home, '--format', format, '--verbose']);
+      for (const format of ['pretty', 'json', 'doctor-lint']) await broken.cli([command, '--home', broken.home, '--format', format, '--verbose']);
     }
     await broken.cli(['image', broken.root, '--verbose']);
   });

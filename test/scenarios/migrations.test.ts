@@ -142,7 +142,7 @@ describe('copy, continued', () => {
 });
 
 describe('perms', () => {
-  it.skipIf(!canChown)('perms/wrong-owner: copied as root with `cp -r`, which does not keep owners', async () => {
+  it.skipIf(!canChown)('perms/wrong-owner: copied as root with `cp -r`, which does not keep owners (needs root: chown to other uids)', async () => {
     const old = await machineFrom(FILE);
     const fresh = await machineFrom(await emptyHome());
     execFileSync('cp', ['-r', path.join(old.home, '.resonix'), path.join(fresh.home, '.resonix')]);
@@ -153,7 +153,7 @@ describe('perms', () => {
     expect(finding.fix!.commands[0]).toBe(`sudo chown -R ${nameOf('/etc/passwd', 1000)}:${nameOf('/etc/group', 1000)} ${path.join(fresh.home, '.resonix')}`);
   });
 
-  it.skipIf(!canChown)('perms/unreadable: a root-owned 0700 credentials dir after `sudo tar x`', async () => {
+  it.skipIf(!canChown)('perms/unreadable: a root-owned 0700 credentials dir after `sudo tar x` (needs root: chown to other uids)', async () => {
     const scenario = await liveScenario(FILE);
     entry(scenario, '{home}/.resonix/credentials/').owner = 'root';
     const { report } = await (await machineFrom(scenario)).json('verify');
