@@ -376,6 +376,11 @@ export function inspectPathRuntime(env: Record<string, string | undefined>, opts
   if (nodePath !== undefined) {
     runtime.nodePath = nodePath;
     const real = resolveInRoot('/', nodePath);
+    try {
+      runtime.nodeSize = fs.statSync(nodePath).size;
+    } catch {
+      // gone since PATH was searched: no size
+    }
     const version = runNodeVersion(nodePath) ?? inferNodeVersion('/', nodePath, real);
     if (version !== undefined) runtime.nodeVersion = version;
   }
