@@ -492,6 +492,8 @@ export interface Report {
   problems: ScanProblem[];
   /** roots that `fingerprint` and SARIF `uriBaseId`s are relative to */
   roots?: { HOME?: string; STATEDIR?: string; ROOTFS?: string };
+  /** inspect: the archive looked at, and whether its bytes are encrypted */
+  archive?: { path: string; format: ArchiveFormat; encrypted: boolean; partlyEncrypted?: boolean };
   /** baseline entries that matched no finding (the baseline should shrink) and expired suppressions */
   stale?: { baseline: string[]; suppressions: { rule: string; path: string; expired: string }[] };
 }

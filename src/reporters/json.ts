@@ -30,6 +30,7 @@ export function formatJson(report: Report): string {
     rules: report.rules,
     problems: report.problems,
     ...(report.roots ? { roots: report.roots } : {}),
+    ...(report.archive ? { archive: report.archive } : {}),
     ...(report.stale ? { stale: report.stale } : {}),
   };
   return `${JSON.stringify(ordered, null, 2)}\n`;
