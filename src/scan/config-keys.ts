@@ -161,22 +161,26 @@ export function locateConfigKeys(text: string, wanted: ReadonlySet<string>): Map
     }
     // a token: a string, or a bare word (identifier key, number, true/false/null, Infinity, NaN)
     let end: number;
-    let raw: string;
+    let rawStart = i;
+    let rawEnd: number;
     if (char === '"' || char === "'") {
+      const quote = text.charCodeAt(i);
       end = i + 1;
-      while (end < text.length && text[end] !== char) end += text[end] === '\\' ? 2 : 1;
+      for (let code = text.charCodeAt(end); end < text.length && code !== quote; code = text.charCodeAt(end)) end += code === 92 ? 2 : 1;
       end = Math.min(end + 1, text.length);
-      raw = text.slice(i + 1, end - 1);
+      rawStart = i + 1;
+      rawEnd = end - 1;
     } else {
       end = i + 1;
       while (end < text.length && !isSpace(text, end) && !PUNCTUATION.has(text[end]!) && !(text[end] === '/' && /[/*]/.test(text[end + 1] ?? ''))) {
         end += text[end] === '\\' ? 2 : 1;
       }
-      raw = text.slice(i, end);
+      rawEnd = end;
     }
     if (top?.kind === 'object' && top.pendingKey === undefined) {
       // a member key
-      const key = decode(raw);
+      const raw = text.slice(rawStart, rawEnd);
+      const key = raw.includes('\\') ? decode(raw) : raw;
       top.pendingKey = key;
       if (top.depth < MAX_KEY_DEPTH && top.path !== '\u0000') record(childPath(top.path, key), i, end);
     } else if (top || !rootSeen) {
