@@ -1,5 +1,7 @@
 // The JSON5 key locator: the line and column of each key the scan reports on, in the same dotted
 // form config-summary builds, through comments, quotes, escapes, arrays, CRLF and hostile depth.
+import fc from 'fast-check';
+import JSON5 from 'json5';
 import { describe, expect, it } from 'vitest';
 import { MAX_KEY_POSITIONS, locateConfigKeys } from '../../src/scan/config-keys.js';
 import { parseConfigText } from '../../src/scan/install.js';
@@ -65,5 +67,33 @@ describe('locateConfigKeys', () => {
     const text = `{${Array.from({ length: count }, (_, index) => `k${index}: 1`).join(',')}}`;
     const found = locateConfigKeys(text, new Set(Array.from({ length: count }, (_, index) => `k${index}`)));
     expect(found.size).toBe(MAX_KEY_POSITIONS);
+  });
+
+  it('property: on any object, written as JSON or JSON5, every member key is found where its text starts', () => {
+    const keys = (value: unknown, prefix: string, out: Map<string, string>): Map<string, string> => {
+      if (Array.isArray(value)) value.forEach((item, index) => keys(item, `${prefix}[${index}]`, out));
+      else if (value && typeof value === 'object') {
+        for (const [key, item] of Object.entries(value)) {
+          const path = prefix === '' ? key : `${prefix}.${key}`;
+          out.set(path, key);
+          keys(item, path, out);
+        }
+      }
+      return out;
+    };
+    fc.assert(
+      fc.property(fc.object({ maxDepth: 4, key: fc.string({ unit: 'binary', maxLength: 6 }).filter((key) => !/[.[\]]/.test(key) && key !== '__proto__'), values: [fc.string({ maxLength: 8 }), fc.integer(), fc.boolean(), fc.constant(null)] }), fc.boolean(), (value, asJson5) => {
+        const text = asJson5 ? JSON5.stringify(value, null, 2) : JSON.stringify(value, null, '\t');
+        const expected = keys(value, '', new Map());
+        const found = locateConfigKeys(text, new Set(expected.keys()));
+        expect(found.size).toBe(expected.size);
+        const lines = text.split(/\r\n|\r|\n/);
+        for (const [path, position] of found) {
+          const token = lines[position.line - 1]!.slice(position.column - 1, position.endColumn - 1);
+          expect(JSON5.parse(/^["']/.test(token) ? token : JSON.stringify(token))).toBe(expected.get(path));
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 });
