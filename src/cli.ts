@@ -255,7 +255,15 @@ async function openArchive(file: string): Promise<InspectedArchive> {
   const { inspectArchive } = await import('./inspect/archive-machine.js');
   const inspected = await inspectArchive(file);
   if (!inspected.opened) throw new UsageError(inspected.problems[0]?.message ?? `cannot open ${file}`);
+  // a file that is no archive (say /etc/hostname) is a wrong input, not a backup to judge
+  if (inspected.archive.format === 'unknown' && !inspected.archive.encrypted) {
+    throw new UsageError(`${printable(file)} is not an archive inspect can read (tar, tar.gz, zip; age, OpenPGP or openssl enc encrypted files): nothing to inspect`);
+  }
   return inspected;
+}
+
+function archiveStatus(archive: InspectedArchive['archive']): NonNullable<Report['archive']> {
+  return { path: archive.path, format: archive.format, encrypted: archive.encrypted, ...(archive.partlyEncrypted ? { partlyEncrypted: true } : {}) };
 }
 
 /** A manifest (JSON from `snapshot`) or a backup archive, as a baseline. */
@@ -344,7 +352,8 @@ async function runScanCommand(phase: Phase, options: SharedOptions, io: CliIo, r
       await writeManifest(out, await createManifest(scanned, { hash: true }));
       io.stderr(`Snapshot manifest written to ${printable(out)}\n`);
     }
-    const report = runRules({ ...(baseline ? { baseline } : {}), phase, machine: current, rules, severities, secrets, only: options.only, skip: options.skip });
+    const ran = runRules({ ...(baseline ? { baseline } : {}), phase, machine: current, rules, severities, secrets, only: options.only, skip: options.skip });
+    const report = archive !== undefined ? { ...ran, archive: archiveStatus((scanned as InspectedArchive).archive) } : ran;
     // fixes act on the scanned machine (hashes are only for the comparison)
     return { report: gateReport(report, options, toolConfig, io), machine: scanned.machine, secrets };
   };

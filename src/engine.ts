@@ -37,6 +37,8 @@ function maskFinding(finding: Finding, secrets: string[]): WithRawActions {
     message: mask(finding.message),
     ...(finding.path !== undefined ? { path: mask(finding.path) } : {}),
     ...(finding.install !== undefined ? { install: mask(finding.install) } : {}),
+    ...positionOf(finding),
+    ...(finding.target ? { target: finding.target } : {}),
     ...(finding.evidence ? { evidence: finding.evidence.map(mask) } : {}),
     ...(finding.fix
       ? {
@@ -97,9 +99,58 @@ function toFinding(rule: Rule, report: RuleReport, override: Severity | undefine
     message: report.message,
     ...(report.path !== undefined ? { path: report.path } : {}),
     ...(report.install !== undefined ? { install: report.install } : {}),
+    ...positionOf(report),
     ...(report.evidence && report.evidence.length > 0 ? { evidence: report.evidence } : {}),
     ...(report.fix ? { fix: report.fix } : {}),
   };
+}
+
+const POSITION_KEYS = ['line', 'column', 'endLine', 'endColumn'] as const;
+const isPosition = (value: unknown): boolean => value === undefined || (Number.isSafeInteger(value) && (value as number) >= 1);
+
+/** A report's place in its file, kept only when it is whole: a start line, and an end not before the start. */
+function positionOf(report: Pick<RuleReport, (typeof POSITION_KEYS)[number]>): Pick<Finding, (typeof POSITION_KEYS)[number]> {
+  const { line, column, endLine, endColumn } = report;
+  if (line === undefined || !POSITION_KEYS.every((key) => isPosition(report[key]))) return {};
+  if (endLine !== undefined && (endLine < line || (endLine === line && endColumn !== undefined && column !== undefined && endColumn < column))) return { line, ...(column !== undefined ? { column } : {}) };
+  return { line, ...(column !== undefined ? { column } : {}), ...(endLine !== undefined ? { endLine } : {}), ...(endLine !== undefined && endColumn !== undefined ? { endColumn } : {}) };
+}
+
+type Target = NonNullable<Finding['target']>;
+
+/**
+ * What each of `wanted` (finding paths) is on the scanned machine, from what the scan saw
+ * (inventories, configs, archives, service units): a SARIF location needs to tell a file (its
+ * whole-file region) from a directory. One pass over each inventory, however many findings. A path
+ * the scan did not see (a missing file, a path outside every tree) has no entry.
+ */
+export function targetsOf(machine: Machine, wanted: ReadonlySet<string>): Map<string, Target> {
+  const found = new Map<string, Target>();
+  const put = (where: string, target: Target): void => {
+    if (wanted.has(where) && !found.has(where)) found.set(where, target);
+  };
+  for (const home of machine.homes) {
+    for (const install of home.installs) {
+      if (install.config.exists) put(install.config.path, { type: 'file', ...(install.config.size !== undefined ? { size: install.config.size } : {}) });
+      for (const inventory of [install.inventory, ...install.workspaces.map((workspace) => workspace.inventory)]) {
+        if (!inventory.exists) continue;
+        const prefix = `${inventory.root}/`;
+        if (![...wanted].some((where) => where === inventory.root || where.startsWith(prefix))) continue;
+        for (const entry of inventory.entries) {
+          const where = entry.path === '' ? inventory.root : prefix + entry.path;
+          put(where, entry.type === 'file' ? { type: 'file', size: entry.size } : { type: entry.type });
+        }
+        put(inventory.root, { type: 'dir' });
+      }
+    }
+    if (home.exists) put(home.path, { type: 'dir' });
+    for (const unit of home.services) put(unit.path, { type: 'file', ...(unit.size !== undefined ? { size: unit.size } : {}) });
+    for (const workspace of home.workspaceDirs) put(workspace.path, { type: 'dir' });
+  }
+  for (const archive of machine.archives) put(archive.path, { type: 'file', size: archive.size });
+  const runtime = machine.runtime;
+  if (runtime?.nodePath !== undefined) put(runtime.nodePath, { type: 'file', ...(runtime.nodeSize !== undefined ? { size: runtime.nodeSize } : {}) });
+  return found;
 }
 
 function validReport(report: RuleReport): boolean {
@@ -111,6 +162,7 @@ function validReport(report: RuleReport): boolean {
     (report.severity === undefined || report.severity in SEVERITY_RANK) &&
     (report.path === undefined || typeof report.path === 'string') &&
     (report.install === undefined || typeof report.install === 'string') &&
+    POSITION_KEYS.every((key) => report[key] === undefined || typeof report[key] === 'number') &&
     (report.evidence === undefined || strings(report.evidence)) &&
     (report.fix === undefined || (typeof report.fix.summary === 'string' && strings(report.fix.commands)))
   );
@@ -175,7 +227,12 @@ export function runRules(options: EngineOptions): Report {
     }
   }
   const unique = new Map<string, WithRawActions>();
-  for (const finding of findings.map((item) => maskFinding(item, secrets))) {
+  const targets = targetsOf(options.machine, new Set(findings.flatMap((finding) => finding.path ?? finding.install ?? [])));
+  const withTargets = findings.map((finding): Finding => {
+    const target = targets.get(finding.path ?? finding.install ?? '');
+    return target ? { ...finding, target } : finding;
+  });
+  for (const finding of withTargets.map((item) => maskFinding(item, secrets))) {
     const key = `${finding.ruleId}\u0000${finding.path ?? ''}\u0000${finding.message}`;
     if (!unique.has(key)) unique.set(key, finding);
   }

@@ -88,6 +88,14 @@ export interface Resolution {
   resonixHome?: string;
 }
 
+/** Where a config key sits in its file: 1-based lines, columns in UTF-16 code units; end is exclusive. */
+export interface KeyPosition {
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+}
+
 export interface ParseErrorInfo {
   message: string;
   line?: number;
@@ -136,6 +144,10 @@ export interface ConfigSummary {
   envVarKeys?: string[];
   /** each `$include`, checked */
   includeChecks?: IncludeCheck[];
+  /** where the keys the scan reports on (paths, inline secrets, gateway.*, meta.*, $include, env refs) sit in the text */
+  keyPositions?: Record<string, KeyPosition>;
+  /** for each `${VAR}` the config uses, the first key whose value uses it */
+  envRefKeys?: Record<string, string>;
 }
 
 export interface IncludeCheck {
@@ -232,6 +244,8 @@ export interface ServiceUnit {
   kind: 'systemd-user' | 'systemd-system' | 'launchd';
   /** unit file path */
   path: string;
+  /** bytes of the unit file */
+  size?: number;
   name: string;
   enabled: boolean;
   /** ExecStart / ProgramArguments split into words; secret-looking words masked */
@@ -351,6 +365,8 @@ export interface Runtime {
   /** `node` on PATH */
   nodeVersion?: string;
   nodePath?: string;
+  /** bytes of the file `nodePath` resolves to */
+  nodeSize?: number;
   /** TCP ports on loopback that accept connections (live only, only the ports Resonix would use) */
   openPorts?: number[];
 }
@@ -396,6 +412,13 @@ export interface Finding {
   path?: string;
   /** the install (state dir) this finding belongs to */
   install?: string;
+  /** where in the file at `path` (a config key, a parse error): 1-based, columns in UTF-16 code units */
+  line?: number;
+  column?: number;
+  endLine?: number;
+  endColumn?: number;
+  /** what `path` (else `install`) is on the scanned machine, when the scan saw it; set by the engine */
+  target?: { type: FileType; size?: number };
   evidence?: string[];
   fix?: Fix;
   /** stable across machines: rule id + the target with home/state dir/rootfs prefixes normalised */
@@ -409,6 +432,11 @@ export interface RuleReport {
   message: string;
   path?: string;
   install?: string;
+  /** where in the file at `path`: see Finding */
+  line?: number;
+  column?: number;
+  endLine?: number;
+  endColumn?: number;
   evidence?: string[];
   fix?: Fix;
   /** overrides the rule's default severity (e.g. group vs world exposure) */
@@ -466,6 +494,8 @@ export interface Report {
   problems: ScanProblem[];
   /** roots that `fingerprint` and SARIF `uriBaseId`s are relative to */
   roots?: { HOME?: string; STATEDIR?: string; ROOTFS?: string };
+  /** inspect: the archive looked at, and whether its bytes are encrypted */
+  archive?: { path: string; format: ArchiveFormat; encrypted: boolean; partlyEncrypted?: boolean };
   /** baseline entries that matched no finding (the baseline should shrink) and expired suppressions */
   stale?: { baseline: string[]; suppressions: { rule: string; path: string; expired: string }[] };
 }

@@ -19,6 +19,7 @@ import type {
   Home,
   IncludeCheck,
   Install,
+  KeyPosition,
   Machine,
   ParseErrorInfo,
   PasswdEntry,
@@ -184,6 +185,8 @@ const configSummary = obj<ConfigSummary>({
   inlineSecretKeys: arr(str),
   envVarKeys: opt(arr(str)),
   includeChecks: opt(arr(includeCheck)),
+  keyPositions: opt(record(obj<KeyPosition>({ line: nat, column: nat, endLine: nat, endColumn: nat }))),
+  envRefKeys: opt(record(str)),
 });
 const sessionPathRefs = obj<SessionPathRefs>({ file: str, sessionFiles: arr(str), skillPaths: arr(str), missingTranscripts: arr(str), parseError: opt(str) });
 const workspaceGit = obj<WorkspaceGit>({
@@ -215,6 +218,7 @@ const install = obj<Install>({
 const serviceUnit = obj<ServiceUnit>({
   kind: literal('systemd-user', 'systemd-system', 'launchd'),
   path: str,
+  size: opt(nat),
   name: str,
   enabled: bool,
   execStart: arr(str),
@@ -281,6 +285,7 @@ const runtime = obj<Runtime>({
   schemaVersions: opt(obj<{ state?: number; agent?: number }>({ state: opt(nat), agent: opt(nat) })),
   nodeVersion: opt(str),
   nodePath: opt(str),
+  nodeSize: opt(nat),
   openPorts: opt(arr(nat)),
 });
 const machine = obj<Machine>({

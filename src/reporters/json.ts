@@ -9,6 +9,10 @@ function orderedFinding(finding: Finding): Finding {
     message: finding.message,
     ...(finding.path !== undefined ? { path: finding.path } : {}),
     ...(finding.install !== undefined ? { install: finding.install } : {}),
+    ...(finding.line !== undefined ? { line: finding.line } : {}),
+    ...(finding.column !== undefined ? { column: finding.column } : {}),
+    ...(finding.endLine !== undefined ? { endLine: finding.endLine } : {}),
+    ...(finding.endColumn !== undefined ? { endColumn: finding.endColumn } : {}),
     ...(finding.evidence ? { evidence: finding.evidence } : {}),
     ...(finding.fix ? { fix: { summary: finding.fix.summary, commands: finding.fix.commands, ...(finding.fix.actions ? { actions: finding.fix.actions } : {}) } } : {}),
     ...(finding.fingerprint ? { fingerprint: finding.fingerprint } : {}),
@@ -26,6 +30,7 @@ export function formatJson(report: Report): string {
     rules: report.rules,
     problems: report.problems,
     ...(report.roots ? { roots: report.roots } : {}),
+    ...(report.archive ? { archive: report.archive } : {}),
     ...(report.stale ? { stale: report.stale } : {}),
   };
   return `${JSON.stringify(ordered, null, 2)}\n`;

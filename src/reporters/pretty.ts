@@ -45,12 +45,23 @@ function installTitle(install: InstallSummary): string {
   return `${printable(install.stateDir)} (${facts.join(', ')})`;
 }
 
+const FORMAT_NAMES: Partial<Record<string, string>> = { openpgp: 'OpenPGP', 'openssl-enc': 'openssl enc', '7z': '7z AES' };
+
+function archiveLine(archive: NonNullable<Report['archive']>, colors: Colors): string {
+  const name = FORMAT_NAMES[archive.format] ?? archive.format;
+  if (archive.encrypted) return `${colors.green('✓')} encrypted (${name}): its contents cannot be read here; only where and how it is kept was checked`;
+  if (archive.partlyEncrypted) return `${colors.yellow('!')} partly encrypted (${name}): some entries are stored in the clear`;
+  return `${colors.yellow('!')} not encrypted (${name}): anyone who can read the file can read what is inside`;
+}
+
 export function formatPretty(report: Report, options: PrettyOptions): string {
   const colors = pc.createColors(options.color);
   const live = report.findings.filter((finding) => !finding.suppressed);
   const suppressed = report.findings.length - live.length;
   const shown = options.quiet ? live.filter((finding) => finding.severity === 'error') : live;
   const lines: string[] = [colors.bold(`resonix-migrate ${report.phase}`) + colors.dim(` (${report.tool.name} ${report.tool.version}, ${plural(report.rules.run.length, 'rule')})`), ''];
+  // whether a backup is encrypted is what its owner most wants to know: always said, not only with --verbose
+  if (report.archive) lines.push(`${colors.bold('Archive')} ${printable(report.archive.path)}`, `  ${archiveLine(report.archive, colors)}`, '');
   const byInstall = new Map<string, Finding[]>();
   const machineWide: Finding[] = [];
   for (const finding of shown) {

@@ -1,6 +1,6 @@
 // Helpers several rules share: walking the Machine, permission arithmetic, shell-safe commands.
 import path from 'node:path';
-import type { FileEntry, FileInventory, GatewayUser, GroupEntry, Home, Install, Machine, PasswdEntry } from '../model.js';
+import type { ConfigSummary, FileEntry, FileInventory, GatewayUser, GroupEntry, Home, Install, Machine, PasswdEntry, RuleReport } from '../model.js';
 
 export function* installsOf(machine: Machine): Generator<{ home: Home; install: Install }> {
   for (const home of machine.homes) for (const install of home.installs) yield { home, install };
@@ -8,6 +8,12 @@ export function* installsOf(machine: Machine): Generator<{ home: Home; install: 
 
 export function activeInstall(home: Home): Install | undefined {
   return home.installs.find((install) => install.active);
+}
+
+/** Where a config key sits in its file, for a report on that config (nothing when the scan could not locate it). */
+export function keyAt(config: ConfigSummary, key: string | undefined): Pick<RuleReport, 'line' | 'column' | 'endLine' | 'endColumn'> {
+  const position = key !== undefined ? config.keyPositions?.[key] : undefined;
+  return position ? { line: position.line, column: position.column, endLine: position.endLine, endColumn: position.endColumn } : {};
 }
 
 /** Quotes a word for a POSIX shell only when it needs it. */

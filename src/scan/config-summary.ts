@@ -33,6 +33,8 @@ function isSecretRef(value: Json): boolean {
 interface Walked {
   paths: ConfigPath[];
   envRefs: Set<string>;
+  /** variable name → the first key whose value uses it */
+  envRefKeys: Map<string, string>;
   inlineSecretKeys: string[];
   secretValues: string[];
   includes: string[];
@@ -48,7 +50,10 @@ const MAX_CONFIG_DEPTH = 64;
 function walkStrings(value: Json, keyPath: string, out: Walked, depth = 0): void {
   if (depth > MAX_CONFIG_DEPTH) return;
   if (typeof value === 'string') {
-    for (const match of value.matchAll(ENV_REFERENCE)) out.envRefs.add(match[1]!);
+    for (const match of value.matchAll(ENV_REFERENCE)) {
+      out.envRefs.add(match[1]!);
+      if (!out.envRefKeys.has(match[1]!)) out.envRefKeys.set(match[1]!, keyPath);
+    }
     const lastKey = keyPath.split('.').pop() ?? '';
     const wholeReference = /^\$\{[A-Z_][A-Z0-9_]*\}$/.test(value);
     if ((SECRET_KEY.test(lastKey) || isEnvVarsKey(keyPath)) && !wholeReference && value !== '') {
@@ -65,7 +70,10 @@ function walkStrings(value: Json, keyPath: string, out: Walked, depth = 0): void
   }
   if (!isObject(value)) return;
   if (isSecretRef(value)) {
-    if (value.source === 'env' && typeof value.id === 'string') out.envRefs.add(value.id);
+    if (value.source === 'env' && typeof value.id === 'string') {
+      out.envRefs.add(value.id);
+      if (!out.envRefKeys.has(value.id)) out.envRefKeys.set(value.id, `${keyPath}.id`);
+    }
     if (value.source === 'file' && typeof value.path === 'string') out.paths.push({ key: `${keyPath}.path`, value: value.path });
     return;
   }
@@ -155,7 +163,7 @@ export interface SummariseResult {
 
 export function summariseConfig(parsed: unknown): SummariseResult {
   const config: JsonObject = isObject(parsed as Json) ? (parsed as JsonObject) : {};
-  const walked: Walked = { paths: [], envRefs: new Set(), inlineSecretKeys: [], secretValues: [], includes: [] };
+  const walked: Walked = { paths: [], envRefs: new Set(), envRefKeys: new Map(), inlineSecretKeys: [], secretValues: [], includes: [] };
   walkStrings(config, '', walked);
   const remoteUrl = str(get(config, 'gateway', 'remote', 'url'));
   const port = get(config, 'gateway', 'port');
@@ -173,10 +181,27 @@ export function summariseConfig(parsed: unknown): SummariseResult {
     whatsappAccounts: whatsappAccountsOf(config),
     includes: walked.includes,
     envRefs: [...walked.envRefs].sort(),
+    ...(walked.envRefKeys.size > 0 ? { envRefKeys: Object.fromEntries(walked.envRefKeys) } : {}),
     paths: walked.paths,
     inlineSecretKeys: walked.inlineSecretKeys,
   };
   return { summary, secretValues: walked.secretValues };
+}
+
+/** Keys whose place in the file a finding may name (see scan/config-keys.ts). */
+export const LOCATED_KEYS: readonly string[] = [
+  'gateway.mode',
+  'gateway.port',
+  'gateway.remote.url',
+  'meta.lastTouchedVersion',
+  'wizard.lastRunVersion',
+  'agents.defaults.workspace',
+  '$include',
+];
+
+/** Every key of a summary that a rule may report on. */
+export function reportedKeys(summary: Pick<ConfigSummary, 'paths' | 'inlineSecretKeys' | 'envRefKeys'>): Set<string> {
+  return new Set([...LOCATED_KEYS, ...summary.paths.map((item) => item.key), ...summary.inlineSecretKeys, ...Object.values(summary.envRefKeys ?? {})]);
 }
 
 export function emptyConfigSummary(configPath: string, exists: boolean): ConfigSummary {

@@ -129,6 +129,7 @@ function toServiceUnit(raw: RawServiceUnit, fallbackHome: string, users: PasswdE
   return {
     kind: raw.kind,
     path: raw.path,
+    ...(raw.size !== undefined ? { size: raw.size } : {}),
     name: raw.name,
     enabled: raw.enabled,
     execStart: raw.parsed.execStart.map((word) => maskSecrets(word, secrets)),

@@ -2,7 +2,8 @@
 import path from 'node:path';
 import JSON5 from 'json5';
 import type { ConfigSummary, FileEntry, FileInventory, Install, LayoutGeneration, ScanProblem, SqliteHeader, Workspace } from '../model.js';
-import { emptyConfigSummary, planWorkspaces, summariseConfig } from './config-summary.js';
+import { locateConfigKeys } from './config-keys.js';
+import { emptyConfigSummary, planWorkspaces, reportedKeys, summariseConfig } from './config-summary.js';
 import { parseDotenv } from './dotenv.js';
 import { summariseEnvVarKeys } from './config-env.js';
 import { scanWorkspaceGit } from './git.js';
@@ -76,7 +77,15 @@ export function parseConfigText(text: string, configPath: string, secrets: Set<s
   }
   const { summary, secretValues } = summariseConfig(parsed);
   for (const value of secretValues) secrets.add(value);
-  return { path: configPath, exists: true, size: Buffer.byteLength(text), ...summary, envVarKeys: summariseEnvVarKeys(parsed) };
+  const positions = locateConfigKeys(text, reportedKeys(summary));
+  return {
+    path: configPath,
+    exists: true,
+    size: Buffer.byteLength(text),
+    ...summary,
+    envVarKeys: summariseEnvVarKeys(parsed),
+    ...(positions.size > 0 ? { keyPositions: Object.fromEntries(positions) } : {}),
+  };
 }
 
 export function readConfig(context: CollectContext, configPath: string): ConfigSummary {

@@ -529,6 +529,11 @@ export function inspectPathRuntime(env: Record<string, string | undefined>, opts
   if (nodePath !== undefined) {
     runtime.nodePath = nodePath;
     const real = resolveInRoot('/', nodePath);
+    try {
+      runtime.nodeSize = fs.statSync(nodePath).size;
+    } catch {
+      // gone since PATH was searched: no size
+    }
     const version = inferNodeVersion('/', nodePath, real, { mayRun: true });
     if (version !== undefined) runtime.nodeVersion = version;
   }

@@ -15,6 +15,8 @@ export interface RawServiceUnit {
   kind: ServiceUnit['kind'];
   /** machine path of the unit file */
   path: string;
+  /** bytes of the unit file (not its drop-ins) */
+  size?: number;
   name: string;
   enabled: boolean;
   parsed: ParsedUnit;
@@ -83,8 +85,9 @@ async function readSystemdUnit(
   homePath?: string,
 ): Promise<RawServiceUnit | undefined> {
   const unitPath = path.posix.join(dir, name);
-  const text = await readCapped(context, unitPath);
-  if (text === undefined) return undefined;
+  const bytes = await readCappedBytes(context, unitPath);
+  if (bytes === undefined) return undefined;
+  const text = bytes.toString('utf8');
   const dropIns = await readDropIns(context, `${unitPath}.d`);
   const files: UnitFileText[] = [{ text }, ...dropIns.map((dropIn) => ({ text: dropIn.text, name: dropIn.path }))];
   const parsed = parseSystemdUnitFiles(files, { specifiers: specifiersFor(name, homePath) });
@@ -93,6 +96,7 @@ async function readSystemdUnit(
   return {
     kind,
     path: unitPath,
+    size: bytes.length,
     name,
     enabled: await anyEntryExists(context, [...wantsTargets].map((target) => path.posix.join(dir, `${target}.wants`, name))),
     parsed,
@@ -171,12 +175,14 @@ async function readLaunchAgent(context: Context, dir: string, name: string, home
   const plistPath = path.posix.join(dir, name);
   const bytes = await readCappedBytes(context, plistPath);
   if (bytes === undefined) return undefined;
+  const size = bytes.length;
   // plist (with xmldom) costs ~50 ms to load: only machines with a launchd agent pay it
   const { parseLaunchdPlist } = await import('./plist.js');
   const parsed = parseLaunchdPlist(bytes);
   return {
     kind: 'launchd',
     path: plistPath,
+    size,
     name: parsed.label ?? name.replace(/\.plist$/, ''),
     // agents in ~/Library/LaunchAgents are loaded at login; RunAtLoad/KeepAlive decide whether they start
     enabled: !parsed.disabled && (parsed.runAtLoad || parsed.keepAlive),

@@ -1,5 +1,5 @@
 import type { Home, Install, Rule, RuleReport } from '../../model.js';
-import { installsOf, sh } from '../lib.js';
+import { installsOf, keyAt, sh } from '../lib.js';
 import { gatewayPort, liveLockFor } from './running.js';
 
 const SQLITE_LOCK = /^tmp\/resonix-\d+\/gateway\.[0-9a-f]{8}\.lock\.sqlite$/;
@@ -37,6 +37,7 @@ export const rule: Rule = {
       reports.push({
         message: `Port ${port} on 127.0.0.1, where the gateway of ${install.stateDir} listens, is already taken by another process: the gateway will fail to bind and not start.`,
         path: install.config.exists ? install.config.path : install.stateDir,
+        ...(install.config.exists ? keyAt(install.config, 'gateway.port') : {}),
         install: install.id,
         evidence: [`127.0.0.1:${port} accepts connections`, 'no live gateway lock for this install'],
         fix: {

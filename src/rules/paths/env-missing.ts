@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Rule, RuleReport } from '../../model.js';
-import { installsOf, joinPath, plural, sh } from '../lib.js';
+import { installsOf, keyAt, joinPath, plural, sh } from '../lib.js';
 
 export const rule: Rule = {
   meta: {
@@ -41,6 +41,7 @@ export const rule: Rule = {
       reports.push({
         message: `${install.config.path} needs ${plural(missing.length, 'variable')} that nothing sets for this gateway (${missing.map((key) => `${key}=missing`).join(', ')}): Resonix refuses the config and the gateway does not start.`,
         path: install.config.path,
+        ...keyAt(install.config, install.config.envRefKeys?.[missing[0]!]),
         install: install.id,
         evidence: [...missing.map((key) => `${key}=missing`), `looked in: ${sources.join(', ')}`],
         fix: {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { FileInventory, Home, Install, Machine, Rule, RuleReport, ServiceUnit } from '../../model.js';
-import { installsOf, isInside, joinPath, plural, sample, sh } from '../lib.js';
+import { installsOf, keyAt, isInside, joinPath, plural, sample, sh } from '../lib.js';
 
 export const rule: Rule = {
   meta: {
@@ -94,11 +94,13 @@ function configReport(home: Home, install: Install, own: string[]): RuleReport[]
   const missing: string[] = [];
   const evidence: string[] = [];
   const commands: string[] = [];
+  let firstKey: string | undefined;
   for (const { key, value } of install.config.paths) {
     if (secret(key)) continue;
     const other = foreignHome(value, own);
     if (other) {
       foreign.push(other);
+      firstKey ??= key;
       evidence.push(`${key} = ${value}`);
       commands.push(`${cli} config set ${sh(key)} ${sh(`~${other.rest}`)}`);
       continue;
@@ -108,6 +110,7 @@ function configReport(home: Home, install: Install, own: string[]): RuleReport[]
     const absolute = path.posix.normalize(tilde ? path.posix.join(home.resolution.home, value.slice(1)) : value);
     if (!knownMissing(install, key, absolute)) continue;
     missing.push(key);
+    firstKey ??= key;
     evidence.push(`${key} = ${value} (missing)`);
     commands.push(`${cli} config set ${sh(key)} <new-path>`);
   }
@@ -120,6 +123,7 @@ function configReport(home: Home, install: Install, own: string[]): RuleReport[]
     {
       message: `${install.config.path} holds ${parts.join(' and ')}: the gateway fails with ENOENT when it uses them.`,
       path: install.config.path,
+      ...keyAt(install.config, firstKey),
       install: install.id,
       evidence: sample(evidence, 10),
       fix: {

@@ -1,5 +1,5 @@
 import type { Rule, RuleReport } from '../../model.js';
-import { installsOf } from '../lib.js';
+import { installsOf, keyAt } from '../lib.js';
 
 export const rule: Rule = {
   meta: {
@@ -21,6 +21,7 @@ export const rule: Rule = {
       reports.push({
         message: `${install.config.path} points at a remote gateway${host}: that host owns the sessions and workspace, so migrating this machine moves none of them.`,
         path: install.config.path,
+        ...keyAt(install.config, 'gateway.mode'),
         install: install.id,
         fix: {
           summary: 'Run resonix-migrate audit on the gateway host and migrate that one; here, keep only resonix.json.',

@@ -21,6 +21,7 @@ export const rule: Rule = {
       reports.push({
         message: `${install.config.path} ${what}.`,
         path: install.config.path,
+        ...(error.line ? { line: error.line, ...(error.column ? { column: error.column } : {}) } : {}),
         install: install.id,
         fix: {
           summary: 'Fix the syntax, or restore the last good copy.',

@@ -1,6 +1,6 @@
 import type { Home, Install, Machine, Rule, RuleReport, ServiceUnit } from '../../model.js';
 import { calverCompare, parseResonixVersion } from '../../scan/runtime.js';
-import { installsOf, sample, sh } from '../lib.js';
+import { installsOf, keyAt, sample, sh } from '../lib.js';
 
 const AGENT_DB = /^agents\/[^/]+\/agent\/resonix-agent\.sqlite$/;
 const STATE_DB = 'state/resonix.sqlite';
@@ -107,6 +107,7 @@ export const rule: Rule = {
       reports.push({
         message: `${build} is ${parts.join(', and ')} (${install.stateDir}): it will refuse the config or the databases and the gateway will not start.`,
         path: needed !== undefined && install.config.exists ? install.config.path : install.stateDir,
+        ...(needed !== undefined && install.config.exists ? keyAt(install.config, 'meta.lastTouchedVersion') : {}),
         install: install.id,
         evidence: sample([...evidence, ...tooNew]),
         fix: {

@@ -28,6 +28,23 @@ ruleCases(rule, {
       },
     },
     {
+      name: 'the finding sits at the first flagged key, where the scan located it',
+      machine: machine([
+        home([
+          install(STATE, HEALTHY_FILES, {
+            config: config({
+              paths: [
+                { key: 'logging.file', value: '/tmp/ok.log' },
+                { key: 'agents.list[1].workspace', value: '/Users/alice/w' },
+              ],
+              keyPositions: { 'agents.list[1].workspace': { line: 9, column: 7, endLine: 9, endColumn: 18 } },
+            }),
+          }),
+        ]),
+      ]),
+      expect: (reports) => expect(reports[0]).toMatchObject({ line: 9, column: 7, endLine: 9, endColumn: 18 }),
+    },
+    {
       name: 'a Windows home in the config',
       machine: withConfig([{ key: 'logging.file', value: 'C:\\Users\\alice\\resonix\\gateway.log' }]),
       expect: (reports) => expect(reports[0]!.fix!.commands[0]).toBe("resonix config set logging.file '~/resonix/gateway.log'"),
