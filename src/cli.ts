@@ -8,6 +8,7 @@ import { runRules } from './engine.js';
 import { BaselineError, applyBaseline, applySuppressions, failsGate, makeBaseline, parseBaseline } from './gate.js';
 import { FixError, applyFixes, confinePlan, planFixes, type AppliedFix, type PlannedFix, type RefusedFix } from './fix/index.js';
 import type { Phase, Report, Rule, Severity, SeveritySetting } from './model.js';
+import { progressDelayMs, progressWanted, startProgressLine, type ProgressLine } from './progress-line.js';
 import { printable } from './reporters/escape.js';
 import { formatDoctorLint } from './reporters/doctor-lint.js';
 import { formatGithub } from './reporters/github.js';
@@ -35,6 +36,9 @@ export interface CliIo {
   env: Record<string, string | undefined>;
   cwd: string;
   stdoutIsTTY: boolean;
+  /** stderr is a terminal: only then is a progress line drawn */
+  stderrIsTTY?: boolean;
+  stderrColumns?: number;
 }
 
 interface SharedOptions {
@@ -108,7 +112,7 @@ function addSharedOptions(command: Command): Command {
     .option('--baseline <file>', 'known findings (from --write-baseline) stop failing the run')
     .option('--write-baseline <file>', 'write the current findings as a baseline')
     .option('--category <id>', 'SARIF automationDetails.id (default resonix-migrate/<phase>)')
-    .option('--quiet', 'report errors only')
+    .option('--quiet', 'report errors only (and no progress line)')
     .option('--no-color', 'no colours (also NO_COLOR, or when not a terminal)')
     .option('--verbose', 'also list skipped rules and unreadable paths')
     .option('--fix', 'apply the safe fixes (chmod, chown) the findings carry, then scan again')
@@ -286,7 +290,7 @@ const NOT_FOR: Record<'inspect' | 'snapshot', { flags: [keyof SharedOptions, str
   snapshot: {
     flags: [
       ['config', '--config'], ['output', '--output'], ['rule', '--rule'], ['only', '--only'], ['skip', '--skip'], ['failOn', '--fail-on'], ['severityMin', '--severity-min'], ['category', '--category'],
-      ['baseline', '--baseline'], ['writeBaseline', '--write-baseline'], ['maxWarnings', '--max-warnings'], ['quiet', '--quiet'], ['fix', '--fix'], ['fixDryRun', '--fix-dry-run'],
+      ['baseline', '--baseline'], ['writeBaseline', '--write-baseline'], ['maxWarnings', '--max-warnings'], ['fix', '--fix'], ['fixDryRun', '--fix-dry-run'],
       ['resonixVersion', '--resonix-version'],
     ],
     why: 'snapshot writes a manifest of what is here; nothing is judged or reported',
@@ -304,8 +308,34 @@ function refuseFlagsOf(command: keyof typeof NOT_FOR, options: SharedOptions): v
   if (given.length > 0) throw new UsageError(`${command} does not take ${given.map(([, flag]) => flag).join(', ')}: ${NOT_FOR[command].why}`);
 }
 
+/**
+ * The progress line of a long command, and an `io` that erases it before any other output. Off unless stderr
+ * is a terminal, and with CI, --quiet, or a machine-readable report on stdout.
+ */
+function progressFor(options: SharedOptions, io: CliIo): { line: ProgressLine; io: CliIo } {
+  const isTTY = io.stderrIsTTY === true;
+  const machineReadableStdout = destinations(options).some((item) => item.file === undefined && item.format !== 'pretty');
+  const enabled = progressWanted({ stream: { isTTY }, env: io.env, ...(options.quiet ? { quiet: true } : {}), machineReadableStdout });
+  const line = startProgressLine({ write: io.stderr, isTTY, ...(io.stderrColumns ? { columns: io.stderrColumns } : {}) }, enabled, { delayMs: progressDelayMs(io.env) });
+  if (!enabled) return { line, io };
+  const erasing = (write: (text: string) => void) => (text: string) => {
+    line.clear();
+    write(text);
+  };
+  return { line, io: { ...io, stdout: erasing(io.stdout), stderr: erasing(io.stderr) } };
+}
+
 async function runScanCommand(phase: Phase, options: SharedOptions, io: CliIo, rootfs?: string, archive?: string): Promise<number> {
   if (archive !== undefined) refuseFlagsOf('inspect', options);
+  const progress = progressFor(options, io);
+  try {
+    return await scanAndReport(phase, options, progress.io, progress.line, rootfs, archive);
+  } finally {
+    progress.line.stop();
+  }
+}
+
+async function scanAndReport(phase: Phase, options: SharedOptions, io: CliIo, line: ProgressLine, rootfs?: string, archive?: string): Promise<number> {
   const { toolConfig, rules } = await loadConfigAndRules(options.config, io);
   if (archive !== undefined && !fs.existsSync(path.resolve(io.cwd, archive))) throw new UsageError(`${archive}: no such file`);
   const known = new Set(rules.map((rule) => rule.meta.id));
@@ -331,6 +361,7 @@ async function runScanCommand(phase: Phase, options: SharedOptions, io: CliIo, r
     ...(options.resonixVersion ? { resonixVersion: options.resonixVersion } : {}),
     ...(options.maxEntries !== undefined ? { maxEntries: options.maxEntries } : {}),
     archivePatterns: toolConfig.archives,
+    progress: line.counter,
   };
   // every flag is checked before anything is scanned or written
   knownIds(options.only, known, '--only');
@@ -382,6 +413,7 @@ async function runScanCommand(phase: Phase, options: SharedOptions, io: CliIo, r
   const maxWarnings = options.quiet ? undefined : options.maxWarnings;
   const failOn = options.quiet ? 'error' : failThreshold(options);
   const failed = failsGate(report, { failOn, ...(maxWarnings !== undefined ? { maxWarnings } : {}) });
+  line.stop();
   writeReports(report, rules, options, io, failed);
   if (options.writeBaseline) {
     writePrivate(path.resolve(io.cwd, options.writeBaseline), `${JSON.stringify(makeBaseline(report, new Date()), null, 2)}\n`);
@@ -403,6 +435,15 @@ export function failThreshold(options: Pick<SharedOptions, 'failOn' | 'severityM
 
 async function runSnapshot(options: SharedOptions, io: CliIo): Promise<number> {
   refuseFlagsOf('snapshot', options);
+  const progress = progressFor(options, io);
+  try {
+    return await snapshot(options, progress.io, progress.line);
+  } finally {
+    progress.line.stop();
+  }
+}
+
+async function snapshot(options: SharedOptions, io: CliIo, line: ProgressLine): Promise<number> {
   const profile = profileOf(options);
   const scanned = await scanMachine({
     mode: 'live',
@@ -414,6 +455,7 @@ async function runSnapshot(options: SharedOptions, io: CliIo): Promise<number> {
     ...(profile ? { profile } : {}),
     ...(options.user ? { user: options.user } : {}),
     ...(options.maxEntries !== undefined ? { maxEntries: options.maxEntries } : {}),
+    progress: line.counter,
   });
   const { createManifest, writeManifest } = await import('./manifest/snapshot.js');
   const manifest = await createManifest(scanned, { hash: options.hash !== false });
@@ -421,7 +463,8 @@ async function runSnapshot(options: SharedOptions, io: CliIo): Promise<number> {
   await writeManifest(out, manifest);
   const installs = manifest.machine.homes.flatMap((home) => home.installs).filter((install) => install.inventory.exists);
   const files = installs.reduce((sum, install) => sum + install.inventory.entries.length, 0);
-  io.stderr(`Snapshot of ${installs.length} state dir${installs.length === 1 ? '' : 's'} (${files} entries, ${manifest.hashing.files} hashed) written to ${printable(out)}\n`);
+  line.stop();
+  if (!options.quiet) io.stderr(`Snapshot of ${installs.length} state dir${installs.length === 1 ? '' : 's'} (${files} entries, ${manifest.hashing.files} hashed) written to ${printable(out)}\n`);
   return EXIT.ok;
 }
 

@@ -14,6 +14,7 @@ import { resolveResonix, type Env } from './resolve.js';
 import { maskSecrets, splitEnvForReport } from './secrets.js';
 import { discoverServiceUnits, type RawServiceUnit } from './services.js';
 import { DEFAULT_MAX_ENTRIES } from './walk.js';
+import type { ProgressCounter } from '../progress.js';
 
 export interface ScanOptions {
   mode: 'live' | 'image';
@@ -35,6 +36,8 @@ export interface ScanOptions {
   resonixVersion?: string;
   /** at most this many inventory entries in all (DEFAULT_MAX_ENTRIES): bounds memory */
   maxEntries?: number;
+  /** ticked as the scan goes (entries walked); the CLI draws a progress line from it */
+  progress?: ProgressCounter;
 }
 
 /** `--user NAME` names nobody in the machine's /etc/passwd (and is not a uid). */
@@ -347,6 +350,7 @@ export async function scanMachine(options: ScanOptions): Promise<ScanResult> {
       problems,
       followSymlinks: options.mode === 'live',
       ...(mounts ? { mounts } : {}),
+      ...(options.progress ? { progress: options.progress } : {}),
     };
     const resolution = resolveResonix({
       env: target.env,

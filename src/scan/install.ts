@@ -14,6 +14,7 @@ import { readHead, readTail, readTextCapped } from './read.js';
 import { profileOfStateDir } from './resolve.js';
 import { SQLITE_HEADER_BYTES, isSqliteDatabasePath, parseSqliteHeader } from './sqlite-header.js';
 import { walkTree, type WalkResult } from './walk.js';
+import type { ProgressCounter } from '../progress.js';
 
 export const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
 const MAX_DOTENV_BYTES = 1024 * 1024;
@@ -30,13 +31,15 @@ export interface CollectContext {
   problems: ScanProblem[];
   /** live scans follow a symlinked resonix.json / .env as Resonix does; image scans never do */
   followSymlinks?: boolean;
+  /** ticked by the inventory walks (the CLI's progress line) */
+  progress?: ProgressCounter;
   /** live mounts, to tell tmpfs/ramfs */
   mounts?: { point: string; type: string }[];
 }
 
 /** Walks a tree within what is left of the scan's entry budget, and charges it. */
 function walkWithin(context: CollectContext, hostRoot: string, machineRoot: string): WalkResult {
-  const walked = walkTree(hostRoot, machineRoot, { maxEntries: context.entryBudget.remaining });
+  const walked = walkTree(hostRoot, machineRoot, { maxEntries: context.entryBudget.remaining, ...(context.progress ? { progress: context.progress } : {}) });
   context.entryBudget.remaining = Math.max(0, context.entryBudget.remaining - walked.inventory.entries.length);
   return walked;
 }
