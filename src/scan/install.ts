@@ -87,7 +87,7 @@ export function readConfig(context: CollectContext, configPath: string): ConfigS
   }
   const summary = parseConfigText(read.text, configPath, context.secrets);
   if (summary.parseError || summary.includes.length === 0) return summary;
-  return { ...summary, includeChecks: checkIncludes(context.root, configPath, summary.includes, context.home) };
+  return { ...summary, includeChecks: checkIncludes(context.root, configPath, summary.includes, context.home, context.secrets) };
 }
 
 export function generationOf(entries: FileEntry[]): LayoutGeneration {
