@@ -2,6 +2,7 @@
 // inventories here, and whether a file that differs was damaged on the way or simply written since.
 import type { FileEntry, FileInventory, Machine } from '../model.js';
 import { matchWorkspaces, workspaceInsideState, type InstallMatch } from './match.js';
+import { maskSecrets } from '../scan/secrets.js';
 
 /** Dirs Resonix rebuilds, and logs/media: never part of "did the copy arrive". */
 export const NOT_COPIED = /^(cache|plugin-skills|npm|tmp|tools|logs|media)(\/|$)|^extensions\/[^/]+\/node_modules(\/|$)/;
@@ -36,6 +37,40 @@ export function inventoryPairs(match: InstallMatch): InventoryPair[] {
   return pairs;
 }
 
+/**
+ * A manifest writes names through the masker (a file named `ghp_….json` is `ghp_…[masked].json` there), so
+ * a name with `[masked]` in it is also looked up among the masked names of the entries here: the same file
+ * matches its baseline entry, and a name here finds a manifest's masked entry. The masked index is built only
+ * when such a name is asked for.
+ */
+class EntryMap extends Map<string, FileEntry> {
+  private masked: Map<string, FileEntry> | undefined;
+
+  override get(name: string): FileEntry | undefined {
+    const found = super.get(name);
+    if (found !== undefined) return found;
+    if (name.includes('[masked]')) return this.maskedNames().get(name);
+    // the other way round: a name here looked up in a manifest's entries (a miss only, so rare)
+    const masked = maskSecrets(name);
+    return masked !== name ? super.get(masked) : undefined;
+  }
+
+  override has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+
+  private maskedNames(): Map<string, FileEntry> {
+    if (!this.masked) {
+      this.masked = new Map();
+      for (const [name, entry] of super.entries()) {
+        const masked = maskSecrets(name);
+        if (masked !== name && !this.masked.has(masked)) this.masked.set(masked, entry);
+      }
+    }
+    return this.masked;
+  }
+}
+
 const filesCache = new WeakMap<FileInventory, ReadonlyMap<string, FileEntry>>();
 const entriesCache = new WeakMap<FileInventory, ReadonlyMap<string, FileEntry>>();
 const EMPTY: ReadonlyMap<string, FileEntry> = new Map();
@@ -48,7 +83,7 @@ export function filesOf(inventory: FileInventory | undefined): ReadonlyMap<strin
   if (!inventory?.exists) return EMPTY;
   let map = filesCache.get(inventory);
   if (!map) {
-    const built = new Map<string, FileEntry>();
+    const built = new EntryMap();
     for (const entry of inventory.entries) if (entry.type === 'file') built.set(entry.path, entry);
     filesCache.set(inventory, built);
     map = built;
@@ -60,7 +95,9 @@ export function filesOf(inventory: FileInventory | undefined): ReadonlyMap<strin
 export function entriesOf(inventory: FileInventory): ReadonlyMap<string, FileEntry> {
   let map = entriesCache.get(inventory);
   if (!map) {
-    map = new Map(inventory.entries.map((entry) => [entry.path, entry]));
+    const built = new EntryMap();
+    for (const entry of inventory.entries) built.set(entry.path, entry);
+    map = built;
     entriesCache.set(inventory, map);
   }
   return map;

@@ -98,7 +98,7 @@ describe('createManifest on a materialised file-based install', () => {
     expect(sha256Of(big.entry)).toBe(expected.get(big.absolute));
   });
 
-  it('every regular file has a hash or says why not; .env and short credentials are withheld', () => {
+  it('every regular file has a hash or says why not; .env, the config and every credential are withheld', () => {
     for (const { absolute, entry } of filesOf(manifest.machine)) {
       expect(sha256Of(entry) !== undefined || hashSkippedOf(entry) !== undefined, absolute).toBe(true);
     }
@@ -106,8 +106,9 @@ describe('createManifest on a materialised file-based install', () => {
     expect(hashSkippedOf(byName.get('/.resonix/.env')!)).toBe('secret');
     expect(sha256Of(byName.get('/.resonix/.env')!)).toBeUndefined();
     expect(hashSkippedOf(byName.get('/.resonix/credentials/short-token.json')!)).toBe('secret');
-    expect(sha256Of(byName.get('/.resonix/credentials/whatsapp/default/creds.json')!)).toMatch(/^[0-9a-f]{64}$/);
-    expect(manifest.hashing.skipped.secret).toBeGreaterThanOrEqual(2);
+    expect(hashSkippedOf(byName.get('/.resonix/credentials/whatsapp/default/creds.json')!)).toBe('secret');
+    expect(hashSkippedOf(byName.get('/.resonix/resonix.json')!)).toBe('secret');
+    expect(manifest.hashing.skipped.secret).toBeGreaterThanOrEqual(4);
   });
 
   it('the FIFO is listed, never opened', () => {
@@ -213,19 +214,23 @@ describe('hashFile', () => {
 });
 
 describe('the hash policy', () => {
-  it('withholds .env, secrets.json, configs with an inline password and short secret files; hashes the rest', () => {
-    const config = { config: { inlineSecretKeys: ['gateway.auth.token'] } } as never;
-    const withPassword = { config: { inlineSecretKeys: ['gateway.auth.password'] } } as never;
-    expect(withholdHash('.env', 5000, 'state', config)).toBe(true);
-    expect(withholdHash('notes/.env.local', 5000, 'workspace')).toBe(true);
-    expect(withholdHash('secrets.json', 5000, 'state', config)).toBe(true);
-    expect(withholdHash('resonix.json', 3000, 'state', withPassword)).toBe(true);
-    expect(withholdHash('resonix.json', 3000, 'state', config)).toBe(false);
-    expect(withholdHash('credentials/telegram-token.txt', 46, 'state', config)).toBe(true);
-    expect(withholdHash('credentials/whatsapp/default/creds.json', 2400, 'state', config)).toBe(false);
-    expect(withholdHash('agents/main/sessions/a.jsonl', 10, 'state', config)).toBe(false);
-    expect(withholdHash('AGENTS.md', 10, 'workspace')).toBe(false);
-    expect(withholdHash('api-key.txt', 40, 'workspace')).toBe(true);
+  it('withholds every secret-bearing file whatever its size (config, includes, .env, credentials, auth, identity, devices); hashes the rest', () => {
+    expect(withholdHash('.env', 'state')).toBe(true);
+    expect(withholdHash('notes/.env.local', 'workspace')).toBe(true);
+    expect(withholdHash('secrets.json', 'state')).toBe(true);
+    expect(withholdHash('resonix.json', 'state')).toBe(true);
+    expect(withholdHash('resonix.json.bak.1', 'state')).toBe(true);
+    expect(withholdHash('gateway.json5', 'state', new Set(['gateway.json5']))).toBe(true);
+    expect(withholdHash('gateway.json5', 'state')).toBe(false);
+    expect(withholdHash('credentials/telegram-token.txt', 'state')).toBe(true);
+    expect(withholdHash('credentials/whatsapp/default/creds.json', 'state')).toBe(true);
+    expect(withholdHash('agents/main/agent/auth-profiles.json', 'state')).toBe(true);
+    expect(withholdHash('identity/device.json', 'state')).toBe(true);
+    expect(withholdHash('devices/paired.json', 'state')).toBe(true);
+    expect(withholdHash('agents/main/sessions/a.jsonl', 'state')).toBe(false);
+    expect(withholdHash('state/resonix.sqlite', 'state')).toBe(false);
+    expect(withholdHash('AGENTS.md', 'workspace')).toBe(false);
+    expect(withholdHash('api-key.txt', 'workspace')).toBe(true);
   });
 });
 
@@ -237,7 +242,7 @@ describe('the last guard', () => {
     const manifest = await createManifest({ machine: scanned, secrets: new Set([token, 'short']) }, { hash: false });
     const text = JSON.stringify(manifest);
     expect(text).not.toContain(token);
-    expect(text).toContain('credentials/[masked].json');
+    expect(text).toMatch(/\[masked\]\.json/);
     expect(JSON.stringify(scanned)).toContain(token); // the scan's own Machine is not touched
   });
 });
