@@ -3,7 +3,7 @@ import path from 'node:path';
 import JSON5 from 'json5';
 import type { ConfigSummary, FileEntry, FileInventory, Install, LayoutGeneration, ScanProblem, SqliteHeader, Workspace } from '../model.js';
 import { emptyConfigSummary, planWorkspaces, summariseConfig } from './config-summary.js';
-import { parseDotenv } from './dotenv.js';
+import { dotenvSecretValues, parseDotenv } from './dotenv.js';
 import { summariseEnvVarKeys } from './config-env.js';
 import { scanWorkspaceGit } from './git.js';
 import { checkIncludes } from './includes.js';
@@ -125,7 +125,7 @@ function readDotenvKeys(context: CollectContext, stateDir: string): string[] {
   const read = readTextCapped(hostPath(context.root, path.posix.join(stateDir, '.env')), MAX_DOTENV_BYTES, { followSymlinks: context.followSymlinks ?? false });
   if (!read.ok) return [];
   const values = parseDotenv(read.text);
-  for (const value of Object.values(values)) if (value.length >= 6) context.secrets.add(value);
+  for (const value of dotenvSecretValues(values)) context.secrets.add(value);
   return Object.keys(values).sort();
 }
 
