@@ -37,37 +37,81 @@ export function inventoryPairs(match: InstallMatch): InventoryPair[] {
   return pairs;
 }
 
+/** a dir with more names than this is not searched for the shape of a masked name (bounded work) */
+const MAX_SHAPE_CANDIDATES = 2000;
+const MASK = /(?:[A-Za-z0-9_.-]{0,12}…)?\[masked\]/;
+
+function dirOf(name: string): string {
+  const slash = name.lastIndexOf('/');
+  return slash < 0 ? '' : name.slice(0, slash);
+}
+
+/** `notes-[masked].txt` → /^notes-[^/]+\.txt$/: a masked base name as a pattern of the names it may stand for */
+function shapeOf(name: string): RegExp {
+  const base = name.slice(name.lastIndexOf('/') + 1);
+  const literal = base.split(new RegExp(MASK.source)).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(`^${literal.join('[^/]+')}$`);
+}
+
 /**
- * A manifest writes names through the masker (a file named `ghp_….json` is `ghp_…[masked].json` there), so
- * a name with `[masked]` in it is also looked up among the masked names of the entries here: the same file
- * matches its baseline entry, and a name here finds a manifest's masked entry. The masked index is built only
- * when such a name is asked for.
+ * A manifest writes names through the masker (`ghp_….json` is `ghp_…[masked].json` there, a name holding a
+ * known secret of the old scan `notes-[masked].txt`), so the maps of the comparison also match masked names:
+ * a masked name finds the entry here whose masked name is the same, else the one entry of its dir with that
+ * shape; a name here finds the masked baseline entry of its shape. All of it is built only on a miss that
+ * needs it, per dir and bounded.
  */
 class EntryMap extends Map<string, FileEntry> {
   private masked: Map<string, FileEntry> | undefined;
+  private dirs: Map<string, string[]> | undefined;
+  private anyMasked: boolean | undefined;
 
   override get(name: string): FileEntry | undefined {
     const found = super.get(name);
     if (found !== undefined) return found;
-    if (name.includes('[masked]')) return this.maskedNames().get(name);
-    // the other way round: a name here looked up in a manifest's entries (a miss only, so rare)
-    const masked = maskSecrets(name);
-    return masked !== name ? super.get(masked) : undefined;
+    return name.includes('[masked]') ? this.byMaskedName(name) : this.byShape(name);
   }
 
   override has(name: string): boolean {
     return this.get(name) !== undefined;
   }
 
-  private maskedNames(): Map<string, FileEntry> {
+  private byMaskedName(name: string): FileEntry | undefined {
     if (!this.masked) {
       this.masked = new Map();
-      for (const [name, entry] of super.entries()) {
-        const masked = maskSecrets(name);
-        if (masked !== name && !this.masked.has(masked)) this.masked.set(masked, entry);
+      for (const [key, entry] of super.entries()) {
+        const masked = maskSecrets(key);
+        if (masked !== key && !this.masked.has(masked)) this.masked.set(masked, entry);
       }
     }
-    return this.masked;
+    const exact = this.masked.get(name);
+    if (exact !== undefined || dirOf(name).includes('[masked]')) return exact;
+    const shape = shapeOf(name);
+    const matches = this.namesIn(dirOf(name)).filter((candidate) => !candidate.includes('[masked]') && shape.test(candidate.slice(candidate.lastIndexOf('/') + 1)));
+    return matches.length === 1 ? super.get(matches[0]!) : undefined;
+  }
+
+  /** a plain name here, looked up among a manifest's entries (a map without masked names: a plain miss) */
+  private byShape(name: string): FileEntry | undefined {
+    this.anyMasked ??= [...super.keys()].some((key) => key.includes('[masked]'));
+    if (!this.anyMasked) return undefined;
+    const masked = maskSecrets(name);
+    if (masked !== name && super.has(masked)) return super.get(masked);
+    const base = name.slice(name.lastIndexOf('/') + 1);
+    const matches = this.namesIn(dirOf(name)).filter((candidate) => candidate.includes('[masked]') && shapeOf(candidate).test(base));
+    return matches.length === 1 ? super.get(matches[0]!) : undefined;
+  }
+
+  private namesIn(dir: string): string[] {
+    if (!this.dirs) {
+      this.dirs = new Map();
+      for (const key of super.keys()) {
+        const list = this.dirs.get(dirOf(key));
+        if (list) list.push(key);
+        else this.dirs.set(dirOf(key), [key]);
+      }
+    }
+    const names = this.dirs.get(dir) ?? [];
+    return names.length > MAX_SHAPE_CANDIDATES ? [] : names;
   }
 }
 

@@ -233,8 +233,10 @@ function randomLookingSpans(text: string): Span[] {
 
 function base64Pieces(run: string): { text: string; at: number }[] {
   const slashes = run.split('/').length - 1;
-  // standard base64 has a '/' about every 64 chars; a path has one every few chars
-  if (slashes <= run.length / 20 + 1 && !run.startsWith('/')) return [{ text: run, at: 0 }];
+  // standard base64 has a '/' about every 64 chars; a path has one every few chars; base64url has '-' and
+  // '_' but no '/', so a run with both is a path (`resonix/env-Xy9…`), not one token
+  const pathLike = slashes > 0 && /[-_]/.test(run);
+  if (!pathLike && slashes <= run.length / 20 + 1 && !run.startsWith('/')) return [{ text: run, at: 0 }];
   const pieces: { text: string; at: number }[] = [];
   let at = 0;
   for (const part of run.split('/')) {
