@@ -25,8 +25,8 @@ function describeDifference(old: FileEntry, here: FileEntry): string {
   if (here.size < old.size) return `smaller: ${here.size} bytes, ${old.size} in the baseline${older}`;
   if (here.size > old.size) return `larger: ${here.size} bytes, ${old.size} in the baseline${older}`;
   if (hashSkippedOf(old) === 'secret') {
-    const mode = here.mode !== old.mode ? `mode ${octal(here.mode)}, ${octal(old.mode)} in the baseline` : 'modified at another time than in the baseline';
-    return `${mode}${older} (a secret file: compared by size, mode and mtime, no hash kept)`;
+    const what = here.mode !== old.mode ? `mode ${octal(here.mode)}, ${octal(old.mode)} in the baseline${older}` : 'same size, an older copy';
+    return `${what} (a secret file: compared by size, mode and mtime, no hash kept)`;
   }
   return `different content (sha256)${older}`;
 }
@@ -37,7 +37,8 @@ function octal(mode: number): string {
 
 /**
  * Whether a file here differs from its baseline entry: by sha256 when both have one; a secret-bearing file
- * (the manifest keeps no hash of it, src/manifest/README.md) by size, mode and mtime instead.
+ * (the manifest keeps no hash of it, src/manifest/README.md) by size, mode and mtime instead. Only an older
+ * mtime counts: a copy that did not keep times is newer, and a file rewritten since is writtenSince's call.
  */
 function differsFrom(old: FileEntry, now: FileEntry): boolean {
   if (now.size !== old.size) return true;
@@ -45,7 +46,7 @@ function differsFrom(old: FileEntry, now: FileEntry): boolean {
   const nowHash = sha256Of(now);
   if (oldHash !== undefined && nowHash !== undefined) return oldHash !== nowHash;
   if (hashSkippedOf(old) !== 'secret') return false;
-  return now.mode !== old.mode || Math.abs(now.mtimeMs - old.mtimeMs) >= MTIME_SLACK_MS;
+  return now.mode !== old.mode || now.mtimeMs < old.mtimeMs - MTIME_SLACK_MS;
 }
 
 function areaIn(pair: InventoryPair, relative: string): Area {
