@@ -1,5 +1,5 @@
-// `snapshot`: the scanned Machine plus the sha256 of every regular file of each install's and workspace's
-// inventory, written 0600 without any secret value. See README.md here for the schema and the hash policy.
+// `snapshot`: the scanned Machine, masked, plus the sha256 of every regular file of each install's and
+// workspace's inventory that holds no secret, written 0600 without any secret value. See README.md here for the schema and the hash policy.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -193,8 +193,8 @@ function ownersOf(machine: Machine): Manifest['owners'] {
 
 /**
  * The manifest of a scan: the Machine (deep-copied), sha256 of every regular file of each install and
- * workspace inventory (streamed, `concurrency` at a time), owner names. Never holds file contents or
- * secret values; known secret values of the scan are scrubbed from every string as a last guard.
+ * workspace inventory that holds no secret (streamed, `concurrency` at a time), owner names. Never holds
+ * file contents, secret values or a digest of a secret file; every string passes the reports' masker.
  */
 export async function createManifest(scan: { machine: Machine; secrets?: Iterable<string> }, opts: SnapshotOptions): Promise<Manifest> {
   const secrets = [...new Set(scan.secrets ?? [])].filter((value) => value.length >= 6).sort((a, b) => b.length - a.length);
