@@ -179,7 +179,8 @@ export function runRules(options: EngineOptions): Report {
     const key = `${finding.ruleId}\u0000${finding.path ?? ''}\u0000${finding.message}`;
     if (!unique.has(key)) unique.set(key, finding);
   }
-  const roots = rootsOf(options.machine);
+  // masked like the paths they shorten (a home or state dir may be named after a secret)
+  const roots = Object.fromEntries(Object.entries(rootsOf(options.machine)).map(([name, root]) => [name, maskSecrets(root, secrets)])) as Roots;
   const sorted = [...unique.values()].sort(compareFindings).map((finding) => ({ ...finding, fingerprint: fingerprintOf(finding, roots) }));
   const summary = { error: 0, warning: 0, info: 0 };
   for (const finding of sorted) summary[finding.severity] += 1;
