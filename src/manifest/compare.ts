@@ -79,7 +79,7 @@ class EntryMap extends Map<string, FileEntry> {
     if (!this.masked) {
       this.masked = new Map();
       for (const [key, entry] of super.entries()) {
-        const masked = maskSecrets(key);
+        const masked = maskSecrets(key, [], { randomLooking: false });
         if (masked !== key && !this.masked.has(masked)) this.masked.set(masked, entry);
       }
     }
@@ -94,7 +94,7 @@ class EntryMap extends Map<string, FileEntry> {
   private byShape(name: string): FileEntry | undefined {
     this.anyMasked ??= [...super.keys()].some((key) => key.includes('[masked]'));
     if (!this.anyMasked) return undefined;
-    const masked = maskSecrets(name);
+    const masked = maskSecrets(name, [], { randomLooking: false });
     if (masked !== name && super.has(masked)) return super.get(masked);
     const base = name.slice(name.lastIndexOf('/') + 1);
     const matches = this.namesIn(dirOf(name)).filter((candidate) => candidate.includes('[masked]') && shapeOf(candidate).test(base));

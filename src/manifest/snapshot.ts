@@ -135,6 +135,19 @@ async function applyHashes(machine: Machine, targets: Target[], concurrency: num
   return hashing;
 }
 
+function isFileEntry(item: object): boolean {
+  return 'type' in item && 'mode' in item && 'mtimeMs' in item;
+}
+
+/**
+ * The masker for the relative paths of inventory entries: known values, provider patterns and credential
+ * forms, but not the random-looking heuristic (content-addressed names would collide as `[masked].txt`).
+ * `compare.ts` masks names here the same way to find them.
+ */
+export function maskEntryPath(relativePath: string, secrets: readonly string[] = []): string {
+  return maskSecrets(relativePath, secrets, { randomLooking: false });
+}
+
 /**
  * Every string of `value` (keys too) through the one masker the reports use: known values, provider
  * patterns, URL credentials, secret flags. File names, link targets, ExecStart words and parse errors are
@@ -145,8 +158,16 @@ function scrub<T>(value: T, secrets: string[]): T {
   const walk = (item: unknown): unknown => {
     if (typeof item === 'string') return clean(item);
     if (Array.isArray(item)) return item.map(walk);
-    // a sha256 is the manifest's own digest (and looks random): the masker would take it for a token
-    if (item && typeof item === 'object') return Object.fromEntries(Object.entries(item).map(([key, inner]) => [clean(key), key === 'sha256' ? inner : walk(inner)]));
+    if (item && typeof item === 'object') {
+      const entries = Object.entries(item).map(([key, inner]): [string, unknown] => {
+        // a sha256 is the manifest's own digest (and looks random): the masker would take it for a token
+        if (key === 'sha256') return [key, inner];
+        // an inventory entry's path is what the comparison joins on: see maskEntryPath
+        if (key === 'path' && typeof inner === 'string' && isFileEntry(item)) return [key, maskEntryPath(inner, secrets)];
+        return [clean(key), walk(inner)];
+      });
+      return Object.fromEntries(entries);
+    }
     return item;
   };
   return walk(value) as T;

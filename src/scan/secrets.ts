@@ -208,8 +208,8 @@ export function findNamedSecrets(text: string): NamedSecretSpan[] {
  */
 const PATTERN_ANCHORS = /-----BEGIN|sk-|gh[pousr]_|github_pat_|xox[abposr]-|xapp-|AIza|glpat-|\d{8}|A3T|AKIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ASIA|eyJ|npm_|hooks\.slack\.com|SG\.|shp(?:pa|ca|at|ss)_|glc_|glsa_|gsk_|hf_|lin_api_|ntn_|ops_ey|hv[sbr]\.|vc[piark]_|dapi|dckr_pat_|figd_/i;
 
-/** Where in `text` something looks like a secret (overlapping spans merged). */
-export function findSecretSpans(text: string): Span[] {
+/** Where in `text` something looks like a secret (overlapping spans merged); `randomLooking: false` leaves out the long-random-string heuristic. */
+export function findSecretSpans(text: string, randomLooking = true): Span[] {
   const spans: Span[] = [];
   for (const { re, accept } of PATTERN_ANCHORS.test(text) ? PATTERNS : []) {
     re.lastIndex = 0;
@@ -218,7 +218,7 @@ export function findSecretSpans(text: string): Span[] {
       spans.push({ start: match.index, end: match.index + match[0].length });
     }
   }
-  spans.push(...randomLookingSpans(text));
+  if (randomLooking) spans.push(...randomLookingSpans(text));
   return mergeSpans(spans);
 }
 
@@ -375,13 +375,22 @@ export function credentialSpans(text: string): Span[] {
   return spans.filter((span) => span.end > span.start && text.slice(span.start, span.end) !== '[masked]');
 }
 
+export interface MaskOptions {
+  /**
+   * false: keep long random-looking runs that match no provider pattern, known value or credential form. For
+   * the names a manifest is joined on (inventory paths): content-addressed files (`sha256/dd/<64 hex>.txt`)
+   * would all become `[masked].txt`, and two of them in one dir could no longer be told apart.
+   */
+  randomLooking?: boolean;
+}
+
 /**
  * The one masker: every string that leaves the process (findings, evidence, fix commands, problems, install
  * summaries, the snapshot manifest) passes it. Replaces every known secret value, every provider-shaped or
  * random-looking token, and every credential by its place (credentialSpans).
  */
-export function maskSecrets(text: string, known: Iterable<string> = []): string {
-  const spans: Span[] = [...findSecretSpans(text), ...credentialSpans(text)];
+export function maskSecrets(text: string, known: Iterable<string> = [], options: MaskOptions = {}): string {
+  const spans: Span[] = [...findSecretSpans(text, options.randomLooking ?? true), ...credentialSpans(text)];
   for (const secret of new Set(known)) {
     if (secret.length < MIN_KNOWN_SECRET_LENGTH) continue;
     for (let at = text.indexOf(secret); at >= 0; at = text.indexOf(secret, at + secret.length)) {

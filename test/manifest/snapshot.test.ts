@@ -242,7 +242,20 @@ describe('the last guard', () => {
     const manifest = await createManifest({ machine: scanned, secrets: new Set([token, 'short']) }, { hash: false });
     const text = JSON.stringify(manifest);
     expect(text).not.toContain(token);
-    expect(text).toMatch(/\[masked\]\.json/);
+    expect(text).toContain('credentials/[masked].json');
     expect(JSON.stringify(scanned)).toContain(token); // the scan's own Machine is not touched
+  });
+
+  it('masks provider-shaped names and link targets, but keeps content-addressed names apart', async () => {
+    const { machine, home, install } = await import('../helpers/machine.js');
+    const hashes = ['ddb277aac9d7ad724f27f20cd8658645b29190d01049c96440c4a26662f7218b', 'dd0c1e5b2f3a4d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6'];
+    const github = 'ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z';
+    const state = install('/home/alice/.resonix', ['resonix.json', ...hashes.map((hash) => `agents/main/sessions/skills-prompts/sha256/dd/${hash}.txt`), `credentials/${github}.json`]);
+    state.inventory.entries.push({ path: 'link', type: 'symlink', mode: 0o777, uid: 1000, gid: 1000, size: 10, mtimeMs: 0, linkTarget: `/keys/${github}` });
+    const manifest = await createManifest({ machine: machine([home([state])]) }, { hash: false });
+    const paths = manifest.machine.homes[0]!.installs[0]!.inventory.entries.map((entry) => entry.path);
+    for (const hash of hashes) expect(paths).toContain(`agents/main/sessions/skills-prompts/sha256/dd/${hash}.txt`);
+    expect(paths).toContain('credentials/ghp_…[masked].json');
+    expect(JSON.stringify(manifest)).not.toContain(github);
   });
 });
