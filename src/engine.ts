@@ -236,29 +236,32 @@ export function runRules(options: EngineOptions): Report {
     const key = `${finding.ruleId}\u0000${finding.path ?? ''}\u0000${finding.message}`;
     if (!unique.has(key)) unique.set(key, finding);
   }
-  const roots = rootsOf(options.machine);
+  // masked like the paths they shorten (a home or state dir may be named after a secret)
+  const roots = Object.fromEntries(Object.entries(rootsOf(options.machine)).map(([name, root]) => [name, maskSecrets(root, secrets)])) as Roots;
   const sorted = [...unique.values()].sort(compareFindings).map((finding) => ({ ...finding, fingerprint: fingerprintOf(finding, roots) }));
   const summary = { error: 0, warning: 0, info: 0 };
   for (const finding of sorted) summary[finding.severity] += 1;
+  // the install summaries, skip reasons and problems leave the process too: the same masker as the findings
+  const mask = (text: string): string => maskSecrets(text, secrets);
   return {
     tool: { ...TOOL },
     phase: options.phase,
     installs: options.machine.homes.flatMap((home) =>
       home.installs.map((install) => ({
-        stateDir: install.stateDir,
-        ...(install.profile ? { profile: install.profile } : {}),
+        stateDir: mask(install.stateDir),
+        ...(install.profile ? { profile: mask(install.profile) } : {}),
         active: install.active,
         generation: install.generation,
         files: install.inventory.entries.length,
-        ...(install.config.gatewayMode ? { gatewayMode: install.config.gatewayMode } : {}),
-        ...(install.config.lastTouchedVersion ? { lastTouchedVersion: install.config.lastTouchedVersion } : {}),
-        servedBy: install.servedBy,
+        ...(install.config.gatewayMode ? { gatewayMode: mask(install.config.gatewayMode) } : {}),
+        ...(install.config.lastTouchedVersion ? { lastTouchedVersion: mask(install.config.lastTouchedVersion) } : {}),
+        servedBy: install.servedBy.map(mask),
       })),
     ),
     findings: sorted,
     summary,
-    rules: { run, skipped },
-    problems: options.machine.problems.map((problem) => ({ ...problem, path: maskSecrets(problem.path, secrets), message: maskSecrets(problem.message, secrets) })),
+    rules: { run, skipped: skipped.map((item) => ({ id: item.id, reason: mask(item.reason) })) },
+    problems: options.machine.problems.map((problem) => ({ ...problem, path: mask(problem.path), message: mask(problem.message) })),
     roots,
   };
 }

@@ -1,4 +1,4 @@
-// The snapshot manifest: a Machine written to disk with the sha256 of every regular file of each
+// The snapshot manifest: a Machine written to disk (masked) with the sha256 of every secret-free regular file of each
 // install's and workspace's inventory, and no secret value. The schema is documented in README.md here.
 import type { FileEntry, Machine } from '../model.js';
 
@@ -7,7 +7,7 @@ export const MANIFEST_VERSION = 1;
 
 /** Why a regular file of an inventory carries no sha256. */
 export type HashSkipReason =
-  /** the file may be little more than a secret value (.env, secrets.json, a short credential): a hash could confirm a guess */
+  /** the file holds a secret (config and its includes, .env, credentials, auth profiles, identity, devices): a hash could confirm a guess offline */
   | 'secret'
   /** its size or type changed between the scan and the hashing (the gateway was writing it) */
   | 'changed'

@@ -24,7 +24,7 @@ function plural(count: number, word: string): string {
 }
 
 function formatFinding(finding: Finding, colors: Colors): string[] {
-  const lines = [`  ${paint(colors, finding.severity, MARK[finding.severity])} ${colors.bold(finding.ruleId)}  ${printable(finding.message)}`];
+  const lines = [`  ${paint(colors, finding.severity, MARK[finding.severity])} ${colors.bold(printable(finding.ruleId))}  ${printable(finding.message)}`];
   for (const item of finding.evidence ?? []) lines.push(colors.dim(`      ${printable(item)}`));
   if (finding.fix) {
     lines.push(`    ${colors.green('fix:')} ${printable(finding.fix.summary)}`);
@@ -37,9 +37,9 @@ function installTitle(install: InstallSummary): string {
   const facts = [
     install.active ? 'used by the CLI' : undefined,
     install.servedBy.length > 0 ? 'used by a service' : undefined,
-    install.profile ? `profile ${install.profile}` : undefined,
+    install.profile ? `profile ${printable(install.profile)}` : undefined,
     install.generation === 'empty' ? undefined : `${install.generation === 'sqlite' ? 'SQLite' : install.generation === 'file' ? 'file-based' : 'mixed'} layout`,
-    install.lastTouchedVersion ? `written by ${install.lastTouchedVersion}` : undefined,
+    install.lastTouchedVersion ? `written by ${printable(install.lastTouchedVersion)}` : undefined,
     plural(install.files, 'entry').replace(/entrys$/, 'entries'),
   ].filter(Boolean);
   return `${printable(install.stateDir)} (${facts.join(', ')})`;
@@ -59,7 +59,7 @@ export function formatPretty(report: Report, options: PrettyOptions): string {
   const live = report.findings.filter((finding) => !finding.suppressed);
   const suppressed = report.findings.length - live.length;
   const shown = options.quiet ? live.filter((finding) => finding.severity === 'error') : live;
-  const lines: string[] = [colors.bold(`resonix-migrate ${report.phase}`) + colors.dim(` (${report.tool.name} ${report.tool.version}, ${plural(report.rules.run.length, 'rule')})`), ''];
+  const lines: string[] = [colors.bold(`resonix-migrate ${report.phase}`) + colors.dim(` (${printable(`${report.tool.name} ${report.tool.version}`)}, ${plural(report.rules.run.length, 'rule')})`), ''];
   // whether a backup is encrypted is what its owner most wants to know: always said, not only with --verbose
   if (report.archive) lines.push(`${colors.bold('Archive')} ${printable(report.archive.path)}`, `  ${archiveLine(report.archive, colors)}`, '');
   const byInstall = new Map<string, Finding[]>();
@@ -93,14 +93,14 @@ export function formatPretty(report: Report, options: PrettyOptions): string {
     lines.push('');
   }
   if (options.verbose) {
-    for (const skipped of report.rules.skipped) lines.push(colors.dim(`  - ${skipped.id} skipped: ${skipped.reason}`));
+    for (const skipped of report.rules.skipped) lines.push(colors.dim(`  - ${printable(skipped.id)} skipped: ${printable(skipped.reason)}`));
     for (const problem of unread) lines.push(colors.dim(`  ? ${printable(problem.message)}`));
     if (report.rules.skipped.length + unread.length > 0) lines.push('');
   } else if (unread.length > 0) {
     lines.push(colors.dim(`  ? ${plural(unread.length, 'path')} could not be read (--verbose lists them)`), '');
   }
   for (const entry of report.stale?.baseline ?? []) lines.push(colors.yellow(`  ! baseline entry no longer matches (remove it so the baseline shrinks): ${printable(entry)}`));
-  for (const entry of report.stale?.suppressions ?? []) lines.push(colors.yellow(`  ! suppression of ${entry.rule} for ${printable(entry.path)} expired on ${entry.expired}: it no longer suppresses`));
+  for (const entry of report.stale?.suppressions ?? []) lines.push(colors.yellow(`  ! suppression of ${printable(entry.rule)} for ${printable(entry.path)} expired on ${printable(entry.expired)}: it no longer suppresses`));
   if ((report.stale?.baseline.length ?? 0) + (report.stale?.suppressions.length ?? 0) > 0) lines.push('');
   const { error, warning, info } = report.summary;
   const counts = `${plural(error, 'error')}, ${plural(warning, 'warning')}, ${info} info${suppressed > 0 ? ` (${suppressed} suppressed)` : ''}`;

@@ -1,6 +1,7 @@
 // What a parsed resonix.json says that matters for a move, without keeping any secret value.
 import path from 'node:path';
 import type { AgentConfig, ConfigPath, ConfigSummary } from '../model.js';
+import { credentialSpans, secretArgValues } from './secrets.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -60,6 +61,13 @@ function walkStrings(value: Json, keyPath: string, out: Walked, depth = 0): void
       out.inlineSecretKeys.push(keyPath);
       out.secretValues.push(value);
       return;
+    }
+    // a command with arguments (`/usr/bin/mcp --pass X`), a URL with credentials: those parts are secrets too
+    if (/\s/.test(value)) out.secretValues.push(...secretArgValues(value.split(/\s+/)));
+    for (const span of credentialSpans(value)) {
+      // known values are masked everywhere: a plain word from a query (`?mode=remote`) must not become one
+      const part = value.slice(span.start, span.end);
+      if (part.length >= 8 && /[^A-Za-z-]/.test(part)) out.secretValues.push(part);
     }
     if (PATH_LIKE.test(value)) out.paths.push({ key: keyPath, value });
     return;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { GatewayLock, GatewayUser, GroupEntry, Home, Install, Machine, PasswdEntry, Runtime, ScanProblem, ServiceUnit, StrayWorkspace } from '../model.js';
 import { findBackupArchives } from './archives.js';
 import { collectInstall, hostPath, type CollectContext } from './install.js';
-import { parseDotenv } from './dotenv.js';
+import { dotenvSecretValues, parseDotenv } from './dotenv.js';
 import { forgetResolvedPaths, readMounts } from './links.js';
 import { inspectPathRuntime, inspectServiceRuntime, probeLoopbackPorts } from './runtime.js';
 import { parseGroup, parsePasswd, supplementaryGroups } from './passwd.js';
@@ -157,7 +157,7 @@ function gatewayEnvFile(root: string, home: string, secrets: Set<string>): { gat
   const read = readTextCapped(hostPath(root, path.posix.join(home, '.config/resonix/gateway.env')), 1024 * 1024);
   if (!read.ok) return {};
   const values = parseDotenv(read.text);
-  for (const value of Object.values(values)) if (value.length >= 6) secrets.add(value);
+  for (const value of dotenvSecretValues(values)) secrets.add(value);
   return { gatewayEnvKeys: Object.keys(values).sort() };
 }
 

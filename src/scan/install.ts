@@ -4,7 +4,7 @@ import JSON5 from 'json5';
 import type { ConfigSummary, FileEntry, FileInventory, Install, LayoutGeneration, ScanProblem, SqliteHeader, Workspace } from '../model.js';
 import { locateConfigKeys } from './config-keys.js';
 import { emptyConfigSummary, planWorkspaces, reportedKeys, summariseConfig } from './config-summary.js';
-import { parseDotenv } from './dotenv.js';
+import { dotenvSecretValues, parseDotenv } from './dotenv.js';
 import { summariseEnvVarKeys } from './config-env.js';
 import { scanWorkspaceGit } from './git.js';
 import { checkIncludes } from './includes.js';
@@ -99,7 +99,7 @@ export function readConfig(context: CollectContext, configPath: string): ConfigS
   }
   const summary = parseConfigText(read.text, configPath, context.secrets);
   if (summary.parseError || summary.includes.length === 0) return summary;
-  return { ...summary, includeChecks: checkIncludes(context.root, configPath, summary.includes, context.home) };
+  return { ...summary, includeChecks: checkIncludes(context.root, configPath, summary.includes, context.home, context.secrets) };
 }
 
 export function generationOf(entries: FileEntry[]): LayoutGeneration {
@@ -137,7 +137,7 @@ function readDotenvKeys(context: CollectContext, stateDir: string): string[] {
   const read = readTextCapped(hostPath(context.root, path.posix.join(stateDir, '.env')), MAX_DOTENV_BYTES, { followSymlinks: context.followSymlinks ?? false });
   if (!read.ok) return [];
   const values = parseDotenv(read.text);
-  for (const value of Object.values(values)) if (value.length >= 6) context.secrets.add(value);
+  for (const value of dotenvSecretValues(values)) context.secrets.add(value);
   return Object.keys(values).sort();
 }
 

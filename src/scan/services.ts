@@ -4,7 +4,7 @@ import { constants, type Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ScanProblem, ServiceUnit } from '../model.js';
-import { parseDotenv, parseDotenvKeys } from './dotenv.js';
+import { dotenvSecretValues, parseDotenv, parseDotenvKeys } from './dotenv.js';
 import { hostPathInRoot } from './links.js';
 import { SAFE_ENV_KEYS, secretArgValues, splitEnvForReport } from './secrets.js';
 import { parseSystemdUnitFiles, type ParsedUnit, type UnitFileText } from './systemd.js';
@@ -165,7 +165,7 @@ async function readEnvironmentFiles(context: Context, parsed: ParsedUnit): Promi
     const values = parseDotenv(text);
     const split = splitEnvForReport(values);
     read.keys = parseDotenvKeys(text);
-    read.secretValues = split.secretValues;
+    read.secretValues = [...new Set([...split.secretValues, ...dotenvSecretValues(values)])];
     read.safeValues = Object.fromEntries(Object.entries(values).filter(([key]) => SAFE_ENV_KEYS.has(key) && key in split.env));
   }
   return reads;

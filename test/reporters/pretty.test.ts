@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ENTRY_LIMIT_CODE } from '../../src/model.js';
 import { formatMarkdown } from '../../src/reporters/markdown.js';
+import { printable } from '../../src/reporters/escape.js';
 import { formatPretty } from '../../src/reporters/pretty.js';
 import { CHMOD, HOSTILE, STATEDIR, report } from './fixture.js';
 
@@ -29,5 +30,25 @@ describe('a scan cut short at its entry limit', () => {
     expect(text).toMatch(/> \[!WARNING\]\n> The scan stopped at its entry limit \(`--max-entries`\) in `\/home\/alice\/\.resonix`, /);
     expect(text).toContain('1 path</summary>'.replace('</summary>', ' could not be read</summary>'));
     expect(text).not.toContain('\u001b');
+  });
+});
+
+describe('printable: escapes by Unicode class, not by a list', () => {
+  it('leaves no Cc, Cf, Zl, Zp, Cs or default-ignorable code point raw, anywhere in Unicode, and keeps the rest', () => {
+    const invisible = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Default_Ignorable_Code_Point}]/u;
+    let escaped = 0;
+    for (let code = 0; code <= 0x10ffff; code += 1) {
+      const char = String.fromCodePoint(code);
+      const out = printable(`a${char}b`);
+      if (invisible.test(char)) {
+        escaped += 1;
+        expect(out, `U+${code.toString(16)}`).not.toMatch(invisible);
+        expect(out, `U+${code.toString(16)}`).toMatch(/^a\\(x[0-9a-f]{2}|u[0-9a-f]{4}|u\{[0-9a-f]+\}|[nrte])b$/);
+      } else if (out !== `a${char}b`) {
+        throw new Error(`U+${code.toString(16)} changed: ${out}`);
+      }
+    }
+    expect(escaped).toBeGreaterThan(4000); // the classes are large (tags, variation selectors, unassigned ignorables)
+    expect(printable('\u200e\u200f\u061c\ufeff\u3164\u2028\u0085\u009b\u001b]8;;x\u0007')).toBe('\\u200e\\u200f\\u061c\\ufeff\\u3164\\u2028\\x85\\x9b\\e]8;;x\\x07');
   });
 });

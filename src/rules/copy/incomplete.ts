@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { filesOf, inventoryPairs, NOT_COPIED, snapshotTime, TRANSIENT, writtenSince, type InventoryPair } from '../../manifest/compare.js';
+import { filesOf, inventoryPairs, MTIME_SLACK_MS, NOT_COPIED, snapshotTime, TRANSIENT, writtenSince, type InventoryPair } from '../../manifest/compare.js';
 import { matchInstalls, type InstallMatch } from '../../manifest/match.js';
-import { sha256Of } from '../../manifest/types.js';
+import { hashSkippedOf, sha256Of } from '../../manifest/types.js';
 import type { FileEntry, Phase, Rule, RuleReport } from '../../model.js';
 import { areaOf, noteCutTrees, plural, sample, sh, type Area } from '../lib.js';
 
@@ -24,7 +24,29 @@ function describeDifference(old: FileEntry, here: FileEntry): string {
   const older = here.mtimeMs < old.mtimeMs - 1000 ? ', an older copy' : '';
   if (here.size < old.size) return `smaller: ${here.size} bytes, ${old.size} in the baseline${older}`;
   if (here.size > old.size) return `larger: ${here.size} bytes, ${old.size} in the baseline${older}`;
+  if (hashSkippedOf(old) === 'secret') {
+    const what = here.mode !== old.mode ? `mode ${octal(here.mode)}, ${octal(old.mode)} in the baseline${older}` : 'same size, an older copy';
+    return `${what} (a secret file: compared by size, mode and mtime, no hash kept)`;
+  }
   return `different content (sha256)${older}`;
+}
+
+function octal(mode: number): string {
+  return `0${(mode & 0o7777).toString(8).padStart(3, '0')}`;
+}
+
+/**
+ * Whether a file here differs from its baseline entry: by sha256 when both have one; a secret-bearing file
+ * (the manifest keeps no hash of it, src/manifest/README.md) by size, mode and mtime instead. Only an older
+ * mtime counts: a copy that did not keep times is newer, and a file rewritten since is writtenSince's call.
+ */
+function differsFrom(old: FileEntry, now: FileEntry): boolean {
+  if (now.size !== old.size) return true;
+  const oldHash = sha256Of(old);
+  const nowHash = sha256Of(now);
+  if (oldHash !== undefined && nowHash !== undefined) return oldHash !== nowHash;
+  if (hashSkippedOf(old) !== 'secret') return false;
+  return now.mode !== old.mode || now.mtimeMs < old.mtimeMs - MTIME_SLACK_MS;
 }
 
 function areaIn(pair: InventoryPair, relative: string): Area {
@@ -44,12 +66,7 @@ function problemsOf(pair: InventoryPair, takenAt: number | undefined, mapRoot: (
   for (const old of pair.baseline.entries) {
     if (old.type !== 'file') continue;
     const now = here.get(old.path);
-    if (now) {
-      const oldHash = sha256Of(old);
-      const nowHash = sha256Of(now);
-      const differs = now.size !== old.size || (oldHash !== undefined && nowHash !== undefined && oldHash !== nowHash);
-      if (!differs || writtenSince(old, now, takenAt)) continue;
-    }
+    if (now && (!differsFrom(old, now) || writtenSince(old, now, takenAt))) continue;
     if (!counted(pair, old)) continue;
     const base = { area: areaIn(pair, old.path), from: path.posix.join(rootFrom, old.path), to: path.posix.join(rootTo, old.path), relative: old.path, rootFrom, rootTo };
     found.push(now ? { ...base, what: describeDifference(old, now), missing: false } : { ...base, what: 'missing', missing: true });
