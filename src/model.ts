@@ -46,6 +46,9 @@ export interface FileInventory {
 /** The ScanProblem code of a tree the scan stopped listing at its entry limit (--max-entries). */
 export const ENTRY_LIMIT_CODE = 'ETOOMANY';
 
+/** The ScanProblem code of work the scan cut short at one of its budgets (agents per config, archive decompression). */
+export const BUDGET_CODE = 'EBUDGET';
+
 export interface ScanProblem {
   path: string;
   code: string;
@@ -122,6 +125,8 @@ export interface ConfigSummary {
   wizardLastRunVersion?: string;
   agentsDefaultWorkspace?: string;
   agents: AgentConfig[];
+  /** agents the config names past the scan's agent limit (MAX_AGENTS): counted, not looked at */
+  agentsOmitted?: number;
   /** configured channel names (telegram, whatsapp, …) */
   channels: string[];
   whatsappAccounts: { id: string; authDir?: string }[];

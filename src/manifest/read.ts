@@ -176,6 +176,7 @@ const configSummary = obj<ConfigSummary>({
   wizardLastRunVersion: opt(str),
   agentsDefaultWorkspace: opt(str),
   agents: arr(agentConfig),
+  agentsOmitted: opt(nat),
   channels: arr(str),
   whatsappAccounts: arr(obj<{ id: string; authDir?: string }>({ id: str, authDir: opt(str) })),
   includes: arr(str),
