@@ -31,7 +31,7 @@ export interface FileEntry {
   /** regular files of a snapshot manifest (and those `verify --against` compares): lower-case hex sha256 of the bytes */
   sha256?: string;
   /** why a regular file of a manifest has no sha256 */
-  hashSkipped?: 'secret' | 'changed' | 'unreadable' | 'not-regular';
+  hashSkipped?: 'secret' | 'changed' | 'unreadable' | 'not-regular' | 'sparse' | 'too-big';
 }
 
 export interface FileInventory {

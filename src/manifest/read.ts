@@ -303,7 +303,8 @@ const hashing = obj<ManifestHashing>({
   enabled: bool,
   files: nat,
   bytes: nat,
-  skipped: obj<Record<HashSkipReason, number>>({ secret: nat, changed: nat, unreadable: nat, 'not-regular': nat }),
+  // sparse and too-big came later: manifests written before them lack the counts
+  skipped: obj<Record<HashSkipReason, number>>({ secret: nat, changed: nat, unreadable: nat, 'not-regular': nat, sparse: opt(nat) as Check<number>, 'too-big': opt(nat) as Check<number> }),
 });
 const manifestCheck = obj<Manifest>({
   manifest: literal(1),

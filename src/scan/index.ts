@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { GatewayLock, GatewayUser, GroupEntry, Home, Install, Machine, PasswdEntry, Runtime, ScanProblem, ServiceUnit, StrayWorkspace } from '../model.js';
 import { findBackupArchives } from './archives.js';
+import { decompressionBudget } from './archive-budget.js';
 import { collectInstall, hostPath, type CollectContext } from './install.js';
 import { parseDotenv } from './dotenv.js';
 import { forgetResolvedPaths, readMounts } from './links.js';
@@ -35,6 +36,8 @@ export interface ScanOptions {
   resonixVersion?: string;
   /** at most this many inventory entries in all (DEFAULT_MAX_ENTRIES): bounds memory */
   maxEntries?: number;
+  /** the decompression budget for all archives of the scan (default SCAN_DECOMPRESS_BYTES / SCAN_DECOMPRESS_MS) */
+  archiveBudget?: { bytes: number; ms: number };
 }
 
 /** `--user NAME` names nobody in the machine's /etc/passwd (and is not a uid). */
@@ -400,6 +403,8 @@ export async function scanMachine(options: ScanOptions): Promise<ScanResult> {
     patterns: options.archivePatterns ?? [],
     exclude: homes.flatMap((home) => home.installs.map((install) => install.stateDir)),
     problems,
+    trustedUids: homes.map((home) => home.gatewayUser.uid),
+    ...(options.archiveBudget ? { budget: decompressionBudget(options.archiveBudget.bytes, options.archiveBudget.ms) } : {}),
   });
 
   const runtime = await machineRuntime(options, discovered.units, homes);
