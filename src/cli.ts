@@ -464,7 +464,9 @@ async function snapshot(options: SharedOptions, io: CliIo, line: ProgressLine): 
   const installs = manifest.machine.homes.flatMap((home) => home.installs).filter((install) => install.inventory.exists);
   const files = installs.reduce((sum, install) => sum + install.inventory.entries.length, 0);
   line.stop();
-  if (!options.quiet) io.stderr(`Snapshot of ${installs.length} state dir${installs.length === 1 ? '' : 's'} (${files} entries, ${manifest.hashing.files} hashed) written to ${printable(out)}\n`);
+  const { sparse, 'too-big': tooBig } = manifest.hashing.skipped;
+  const bySize = sparse + tooBig > 0 ? `, ${sparse} sparse and ${tooBig} too big to hash: recorded by size` : '';
+  if (!options.quiet) io.stderr(`Snapshot of ${installs.length} state dir${installs.length === 1 ? '' : 's'} (${files} entries, ${manifest.hashing.files} hashed${bySize}) written to ${printable(out)}\n`);
   return EXIT.ok;
 }
 

@@ -26,11 +26,16 @@ function expandHome(glob: string, home: string | undefined): string {
   return home && glob.startsWith('~/') ? `${home}/${glob.slice(2)}` : glob;
 }
 
-function suppressionMatches(suppression: Suppression, finding: Finding, roots: NonNullable<Report['roots']>): boolean {
-  if (suppression.rule !== finding.ruleId && suppression.rule !== '*') return false;
-  if (finding.path === undefined) return suppression.path === '**';
+type Matcher = (finding: Finding) => boolean;
+
+/** Compiled once per suppression, not once per finding: a report can hold tens of thousands. */
+function suppressionMatcher(suppression: Suppression, roots: NonNullable<Report['roots']>): Matcher {
   const isMatch = picomatch(expandHome(suppression.path, roots.HOME), { dot: true });
-  return isMatch(finding.path) || isMatch(normalisePath(finding.path, roots));
+  return (finding) => {
+    if (suppression.rule !== finding.ruleId && suppression.rule !== '*') return false;
+    if (finding.path === undefined) return suppression.path === '**';
+    return isMatch(finding.path) || isMatch(normalisePath(finding.path, roots));
+  };
 }
 
 function recount(findings: Finding[]): Report['summary'] {
@@ -43,10 +48,10 @@ function recount(findings: Finding[]): Report['summary'] {
 export function applySuppressions(report: Report, suppressions: Suppression[], today: string): Report {
   const roots = report.roots ?? {};
   const expired = suppressions.filter((item) => item.expires !== undefined && item.expires <= today);
-  const active = suppressions.filter((item) => !expired.includes(item));
+  const active = suppressions.filter((item) => !expired.includes(item)).map((item) => ({ item, matches: suppressionMatcher(item, roots) }));
   const findings = report.findings.map((finding) => {
     if (finding.suppressed) return finding;
-    const match = active.find((item) => suppressionMatches(item, finding, roots));
+    const match = active.find(({ matches }) => matches(finding))?.item;
     return match ? { ...finding, suppressed: { kind: 'config' as const, reason: match.reason, ...(match.expires ? { expires: match.expires } : {}) } } : finding;
   });
   const stale = report.stale ?? { baseline: [], suppressions: [] };

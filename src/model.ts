@@ -31,7 +31,7 @@ export interface FileEntry {
   /** regular files of a snapshot manifest (and those `verify --against` compares): lower-case hex sha256 of the bytes */
   sha256?: string;
   /** why a regular file of a manifest has no sha256 */
-  hashSkipped?: 'secret' | 'changed' | 'unreadable' | 'not-regular';
+  hashSkipped?: 'secret' | 'changed' | 'unreadable' | 'not-regular' | 'sparse' | 'too-big';
 }
 
 export interface FileInventory {
@@ -45,6 +45,9 @@ export interface FileInventory {
 
 /** The ScanProblem code of a tree the scan stopped listing at its entry limit (--max-entries). */
 export const ENTRY_LIMIT_CODE = 'ETOOMANY';
+
+/** The ScanProblem code of work the scan cut short at one of its budgets (agents per config, archive decompression). */
+export const BUDGET_CODE = 'EBUDGET';
 
 export interface ScanProblem {
   path: string;
@@ -130,6 +133,8 @@ export interface ConfigSummary {
   wizardLastRunVersion?: string;
   agentsDefaultWorkspace?: string;
   agents: AgentConfig[];
+  /** agents the config names past the scan's agent limit (MAX_AGENTS): counted, not looked at */
+  agentsOmitted?: number;
   /** configured channel names (telegram, whatsapp, …) */
   channels: string[];
   whatsappAccounts: { id: string; authDir?: string }[];

@@ -177,6 +177,7 @@ const configSummary = obj<ConfigSummary>({
   wizardLastRunVersion: opt(str),
   agentsDefaultWorkspace: opt(str),
   agents: arr(agentConfig),
+  agentsOmitted: opt(nat),
   channels: arr(str),
   whatsappAccounts: arr(obj<{ id: string; authDir?: string }>({ id: str, authDir: opt(str) })),
   includes: arr(str),
@@ -308,7 +309,8 @@ const hashing = obj<ManifestHashing>({
   enabled: bool,
   files: nat,
   bytes: nat,
-  skipped: obj<Record<HashSkipReason, number>>({ secret: nat, changed: nat, unreadable: nat, 'not-regular': nat }),
+  // sparse and too-big came later: manifests written before them lack the counts
+  skipped: obj<Record<HashSkipReason, number>>({ secret: nat, changed: nat, unreadable: nat, 'not-regular': nat, sparse: opt(nat) as Check<number>, 'too-big': opt(nat) as Check<number> }),
 });
 const manifestCheck = obj<Manifest>({
   manifest: literal(1),

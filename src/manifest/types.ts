@@ -14,9 +14,13 @@ export type HashSkipReason =
   /** it could not be opened or read (permissions, vanished) */
   | 'unreadable'
   /** at hashing time it was no regular file any more (swapped for a FIFO, device or symlink) */
-  | 'not-regular';
+  | 'not-regular'
+  /** mostly holes (allocated blocks far below its size): hashing it would read zeros for hours; compared by size */
+  | 'sparse'
+  /** bigger than the per-file hashing cap (MAX_HASHED_BYTES): compared by size */
+  | 'too-big';
 
-export const HASH_SKIP_REASONS: readonly HashSkipReason[] = ['secret', 'changed', 'unreadable', 'not-regular'];
+export const HASH_SKIP_REASONS: readonly HashSkipReason[] = ['secret', 'changed', 'unreadable', 'not-regular', 'sparse', 'too-big'];
 
 /**
  * A FileEntry as a manifest carries it. Until the model grows these two optional fields, a Machine read

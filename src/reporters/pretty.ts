@@ -1,7 +1,7 @@
 // A doctor-style report: one block per install, ✓ / ! / ✗ marks, the fix under each finding, and a
 // one-line verdict at the end.
 import pc from 'picocolors';
-import { ENTRY_LIMIT_CODE, type Finding, type InstallSummary, type Report, type Severity } from '../model.js';
+import { BUDGET_CODE, ENTRY_LIMIT_CODE, type Finding, type InstallSummary, type Report, type Severity } from '../model.js';
 import { printable } from './escape.js';
 
 export interface PrettyOptions {
@@ -63,10 +63,12 @@ export function formatPretty(report: Report, options: PrettyOptions): string {
   // whether a backup is encrypted is what its owner most wants to know: always said, not only with --verbose
   if (report.archive) lines.push(`${colors.bold('Archive')} ${printable(report.archive.path)}`, `  ${archiveLine(report.archive, colors)}`, '');
   const byInstall = new Map<string, Finding[]>();
+  for (const install of report.installs) byInstall.set(install.stateDir, []);
   const machineWide: Finding[] = [];
   for (const finding of shown) {
-    if (finding.install && report.installs.some((install) => install.stateDir === finding.install)) {
-      byInstall.set(finding.install, [...(byInstall.get(finding.install) ?? []), finding]);
+    const group = finding.install === undefined ? undefined : byInstall.get(finding.install);
+    if (group) {
+      group.push(finding);
     } else {
       machineWide.push(finding);
     }
@@ -86,7 +88,9 @@ export function formatPretty(report: Report, options: PrettyOptions): string {
   }
   // a scan cut short at its entry limit changes what the verdict means: always said, not only with --verbose
   const cut = report.problems.filter((problem) => problem.code === ENTRY_LIMIT_CODE);
-  const unread = report.problems.filter((problem) => problem.code !== ENTRY_LIMIT_CODE);
+  const budgets = report.problems.filter((problem) => problem.code === BUDGET_CODE);
+  const unread = report.problems.filter((problem) => problem.code !== ENTRY_LIMIT_CODE && problem.code !== BUDGET_CODE);
+  for (const problem of budgets) lines.push(colors.yellow(`  ! ${printable(problem.message)}`), '');
   if (cut.length > 0) {
     lines.push(colors.yellow(`  ! the scan stopped at its entry limit (--max-entries) in ${plural(cut.length, 'tree')}: what it did not list was not checked`));
     for (const problem of cut) lines.push(colors.yellow(`      ${printable(problem.path)}`));

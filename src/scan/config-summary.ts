@@ -96,39 +96,53 @@ function walkStrings(value: Json, keyPath: string, out: Walked, depth = 0): void
   }
 }
 
-function agentsOf(config: JsonObject): AgentConfig[] {
+/**
+ * Agents looked at per config: each costs a workspace walk and findings of its own, and a config is written by
+ * whoever owns the home. Past this many the rest are counted, not kept (`agentsOmitted`), and the scan says so.
+ */
+export const MAX_AGENTS = 1000;
+
+function agentOf(id: string, item: Json | undefined): AgentConfig {
+  return {
+    id,
+    ...(str(get(item, 'workspace')) ? { workspace: str(get(item, 'workspace'))! } : {}),
+    ...(str(get(item, 'agentDir')) ? { agentDir: str(get(item, 'agentDir'))! } : {}),
+    ...(get(item, 'default') === true ? { isDefault: true } : {}),
+  };
+}
+
+function agentsOf(config: JsonObject): { agents: AgentConfig[]; omitted: number } {
   const agents = get(config, 'agents');
   const list = get(agents, 'list');
   const result: AgentConfig[] = [];
+  const ids = new Set<string>();
+  let omitted = 0;
+  const add = (id: string, item: Json | undefined): void => {
+    if (ids.has(id)) return;
+    ids.add(id);
+    if (result.length < MAX_AGENTS) result.push(agentOf(id, item));
+    else omitted += 1;
+  };
   if (Array.isArray(list)) {
     for (const item of list) {
       const id = str(get(item, 'id'));
+      // a list keeps a repeated id as Resonix reads it; only `entries` dedupe against the list
       if (!id) continue;
-      result.push({
-        id,
-        ...(str(get(item, 'workspace')) ? { workspace: str(get(item, 'workspace'))! } : {}),
-        ...(str(get(item, 'agentDir')) ? { agentDir: str(get(item, 'agentDir'))! } : {}),
-        ...(get(item, 'default') === true ? { isDefault: true } : {}),
-      });
+      if (result.length < MAX_AGENTS) {
+        ids.add(id);
+        result.push(agentOf(id, item));
+      } else {
+        omitted += 1;
+      }
     }
   }
   const entries = get(agents, 'entries');
-  if (isObject(entries)) {
-    for (const [id, item] of Object.entries(entries)) {
-      if (result.some((agent) => agent.id === id)) continue;
-      result.push({
-        id,
-        ...(str(get(item, 'workspace')) ? { workspace: str(get(item, 'workspace'))! } : {}),
-        ...(str(get(item, 'agentDir')) ? { agentDir: str(get(item, 'agentDir'))! } : {}),
-        ...(get(item, 'default') === true ? { isDefault: true } : {}),
-      });
-    }
-  }
+  if (isObject(entries)) for (const [id, item] of Object.entries(entries)) add(id, item);
   if (result.length > 0 && !result.some((agent) => agent.isDefault)) {
     const main = result.find((agent) => agent.id === 'main') ?? result[0]!;
     main.isDefault = true;
   }
-  return result;
+  return { agents: result, omitted };
 }
 
 function channelsOf(config: JsonObject): string[] {
@@ -175,6 +189,7 @@ export function summariseConfig(parsed: unknown): SummariseResult {
   walkStrings(config, '', walked);
   const remoteUrl = str(get(config, 'gateway', 'remote', 'url'));
   const port = get(config, 'gateway', 'port');
+  const agents = agentsOf(config);
   const summary: SummariseResult['summary'] = {
     ...(str(get(config, 'gateway', 'mode')) !== undefined ? { gatewayMode: str(get(config, 'gateway', 'mode'))! } : {}),
     ...(remoteUrl ? { remoteUrl: safeUrl(remoteUrl) } : {}),
@@ -184,7 +199,8 @@ export function summariseConfig(parsed: unknown): SummariseResult {
     ...(str(get(config, 'agents', 'defaults', 'workspace'))
       ? { agentsDefaultWorkspace: str(get(config, 'agents', 'defaults', 'workspace'))! }
       : {}),
-    agents: agentsOf(config),
+    agents: agents.agents,
+    ...(agents.omitted > 0 ? { agentsOmitted: agents.omitted } : {}),
     channels: channelsOf(config),
     whatsappAccounts: whatsappAccountsOf(config),
     includes: walked.includes,

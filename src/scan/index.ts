@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { GatewayLock, GatewayUser, GroupEntry, Home, Install, Machine, PasswdEntry, Runtime, ScanProblem, ServiceUnit, StrayWorkspace } from '../model.js';
 import { findBackupArchives } from './archives.js';
+import { decompressionBudget } from './archive-budget.js';
 import { collectInstall, hostPath, type CollectContext } from './install.js';
 import { dotenvSecretValues, parseDotenv } from './dotenv.js';
 import { forgetResolvedPaths, readMounts } from './links.js';
@@ -38,6 +39,8 @@ export interface ScanOptions {
   maxEntries?: number;
   /** ticked as the scan goes (entries walked); the CLI draws a progress line from it */
   progress?: ProgressCounter;
+  /** the decompression budget for all archives of the scan (default SCAN_DECOMPRESS_BYTES / SCAN_DECOMPRESS_MS) */
+  archiveBudget?: { bytes: number; ms: number };
 }
 
 /** `--user NAME` names nobody in the machine's /etc/passwd (and is not a uid). */
@@ -406,6 +409,8 @@ export async function scanMachine(options: ScanOptions): Promise<ScanResult> {
     patterns: options.archivePatterns ?? [],
     exclude: homes.flatMap((home) => home.installs.map((install) => install.stateDir)),
     problems,
+    trustedUids: homes.map((home) => home.gatewayUser.uid),
+    ...(options.archiveBudget ? { budget: decompressionBudget(options.archiveBudget.bytes, options.archiveBudget.ms) } : {}),
   });
 
   const runtime = await machineRuntime(options, discovered.units, homes);

@@ -1,9 +1,9 @@
 // Collects the facts of one state dir: its inventory, config, SQLite headers, .env keys, workspaces.
 import path from 'node:path';
 import JSON5 from 'json5';
-import type { ConfigSummary, FileEntry, FileInventory, Install, LayoutGeneration, ScanProblem, SqliteHeader, Workspace } from '../model.js';
+import { BUDGET_CODE, type ConfigSummary, type FileEntry, type FileInventory, type Install, type LayoutGeneration, type ScanProblem, type SqliteHeader, type Workspace } from '../model.js';
 import { locateConfigKeys } from './config-keys.js';
-import { emptyConfigSummary, planWorkspaces, reportedKeys, summariseConfig } from './config-summary.js';
+import { emptyConfigSummary, MAX_AGENTS, planWorkspaces, reportedKeys, summariseConfig } from './config-summary.js';
 import { dotenvSecretValues, parseDotenv } from './dotenv.js';
 import { summariseEnvVarKeys } from './config-env.js';
 import { scanWorkspaceGit } from './git.js';
@@ -98,6 +98,10 @@ export function readConfig(context: CollectContext, configPath: string): ConfigS
     return { ...emptyConfigSummary(configPath, true), parseError: { message: `cannot read: ${read.reason}` } };
   }
   const summary = parseConfigText(read.text, configPath, context.secrets);
+  if (summary.agentsOmitted) {
+    const total = summary.agents.length + summary.agentsOmitted;
+    context.problems.push({ path: configPath, code: BUDGET_CODE, message: `${configPath} names ${total} agents: only the first ${MAX_AGENTS} were looked at (the scan's agent limit); the other ${summary.agentsOmitted} were not checked` });
+  }
   if (summary.parseError || summary.includes.length === 0) return summary;
   return { ...summary, includeChecks: checkIncludes(context.root, configPath, summary.includes, context.home, context.secrets) };
 }

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { FileInventory, Home, Install, Machine, Rule, RuleReport, ServiceUnit } from '../../model.js';
+import type { FileInventory, Home, Install, Machine, Rule, RuleReport, ServiceUnit, Workspace } from '../../model.js';
 import { installsOf, keyAt, isInside, joinPath, plural, sample, sh } from '../lib.js';
 
 export const rule: Rule = {
@@ -67,15 +67,48 @@ const homesOf = (found: Foreign[]): string => [...new Set(found.map((item) => it
 /** Keys whose target Resonix creates when it is missing: a missing one is no loss. */
 const CREATED_ON_DEMAND = /^(logging\.file|cron\.store|session\.store)$/;
 
+const pathSets = new WeakMap<FileInventory, Set<string>>();
+
+/** Built once per inventory: a config with many path keys asks about the same inventory each time. */
 function entryPaths(inventory: FileInventory): Set<string> {
-  return new Set(inventory.entries.map((entry) => entry.path));
+  let paths = pathSets.get(inventory);
+  if (!paths) {
+    paths = new Set(inventory.entries.map((entry) => entry.path));
+    pathSets.set(inventory, paths);
+  }
+  return paths;
+}
+
+const workspaceIndexes = new WeakMap<Install, Map<string, number>>();
+
+/**
+ * The first workspace (in config order) that `absolute` lies in: a lookup of its ancestors, not a scan of
+ * every workspace per path (a config with thousands of agents has thousands of both).
+ */
+function workspaceHolding(install: Install, absolute: string): Workspace | undefined {
+  let byPath = workspaceIndexes.get(install);
+  if (!byPath) {
+    byPath = new Map();
+    install.workspaces.forEach((workspace, index) => {
+      const key = path.posix.normalize(workspace.path).replace(/(.)\/+$/, '$1');
+      if (!byPath!.has(key)) byPath!.set(key, index);
+    });
+    workspaceIndexes.set(install, byPath);
+  }
+  let found: number | undefined;
+  for (let dir = absolute; ; dir = path.posix.dirname(dir)) {
+    const here = byPath.get(dir);
+    if (here !== undefined && (found === undefined || here < found)) found = here;
+    if (path.posix.dirname(dir) === dir) break;
+  }
+  return found === undefined ? undefined : install.workspaces[found];
 }
 
 /** True only when the inventory or a workspace root shows that `absolute` is not on this machine. */
 function knownMissing(install: Install, key: string, absolute: string): boolean {
   if (absolute.includes('{') || CREATED_ON_DEMAND.test(key)) return false;
-  for (const workspace of install.workspaces) {
-    if (!isInside(absolute, workspace.path)) continue;
+  const workspace = workspaceHolding(install, absolute);
+  if (workspace) {
     if (!workspace.inventory.exists) return true;
     if (workspace.inventory.truncated) return false;
     return !entryPaths(workspace.inventory).has(path.posix.relative(workspace.path, absolute));
