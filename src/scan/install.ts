@@ -1,7 +1,7 @@
 // Collects the facts of one state dir: its inventory, config, SQLite headers, .env keys, workspaces.
 import path from 'node:path';
 import JSON5 from 'json5';
-import type { ConfigSummary, FileEntry, FileInventory, Install, LayoutGeneration, ScanProblem, SqliteHeader, Workspace } from '../model.js';
+import type { ConfigSummary, FileEntry, FileInventory, Install, LayoutGeneration, ScanProblem, SqliteHeader, SqliteWal, Workspace } from '../model.js';
 import { emptyConfigSummary, planWorkspaces, summariseConfig } from './config-summary.js';
 import { parseDotenv } from './dotenv.js';
 import { summariseEnvVarKeys } from './config-env.js';
@@ -12,6 +12,7 @@ import { fsTypeOf, hostPathInRoot, resolveLink } from './links.js';
 import { readHead, readTail, readTextCapped } from './read.js';
 import { profileOfStateDir } from './resolve.js';
 import { SQLITE_HEADER_BYTES, isSqliteDatabasePath, parseSqliteHeader } from './sqlite-header.js';
+import { readWalFacts } from './sqlite-wal.js';
 import { walkTree, type WalkResult } from './walk.js';
 
 export const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
@@ -37,7 +38,31 @@ export interface CollectContext {
 function walkWithin(context: CollectContext, hostRoot: string, machineRoot: string): WalkResult {
   const walked = walkTree(hostRoot, machineRoot, { maxEntries: context.entryBudget.remaining });
   context.entryBudget.remaining = Math.max(0, context.entryBudget.remaining - walked.inventory.entries.length);
+  markUnseen(walked.inventory);
   return walked;
+}
+
+/** A tree whose root this process could not list: what is inside is unknown, and says so. */
+export function markUnseen(inventory: FileInventory): void {
+  const code = inventory.entries.find((entry) => entry.path === '')?.unreadable;
+  if (code) inventory.unseen = { code, uid: process.getuid?.() ?? 0 };
+}
+
+/** at most this many -wal files are read per install (each within WAL_FRAMES_READ frame headers) */
+const MAX_WALS_READ = 200;
+
+function readWals(context: CollectContext, stateDir: string, entries: FileEntry[]): SqliteWal[] {
+  const wals: SqliteWal[] = [];
+  for (const entry of entries) {
+    if (entry.type !== 'file' || !entry.path.endsWith('-wal') || entry.size === 0) continue;
+    if (wals.length >= MAX_WALS_READ) break;
+    try {
+      wals.push(readWalFacts(hostPath(context.root, path.posix.join(stateDir, entry.path)), entry.path));
+    } catch {
+      // unreadable or gone: perms rules say so; an unread -wal is not judged torn
+    }
+  }
+  return wals;
 }
 
 /** Marks symlinks whose target does not resolve (inside the machine root). */
@@ -170,7 +195,8 @@ export function subInventory(inventory: FileInventory, relativeDir: string, mach
   const entries = inventory.entries
     .filter((entry) => entry.path === relativeDir || entry.path.startsWith(prefix))
     .map((entry) => ({ ...entry, path: entry.path === relativeDir ? '' : entry.path.slice(prefix.length) }));
-  return { root: machinePath, exists: entries.some((entry) => entry.path === ''), entries, ...(inventory.truncated ? { truncated: true } : {}) };
+  const exists = entries.some((entry) => entry.path === '');
+  return { root: machinePath, exists, entries, ...(inventory.truncated ? { truncated: true } : {}), ...(inventory.unseen && !exists ? { unseen: inventory.unseen } : {}) };
 }
 
 function collectWorkspaces(context: CollectContext, stateDir: string, inventory: FileInventory, config: ConfigSummary, profile?: string): Workspace[] {
@@ -191,7 +217,7 @@ function lookAtWorkspace(context: CollectContext, stateDir: string, inventory: F
   let workspaceInventory: FileInventory;
   const inside = isInside(workspacePath, stateDir) && workspacePath !== stateDir ? subInventory(inventory, path.posix.relative(stateDir, workspacePath), workspacePath) : undefined;
   // a state dir cut short at the entry limit may not have reached the workspace: then look at it on its own
-  if (inside && (inside.exists || !inventory.truncated)) {
+  if (inside && (inside.exists || !inventory.truncated || inventory.unseen)) {
     workspaceInventory = inside;
   } else {
     const walked = walkWithin(context, hostPath(context.root, workspacePath), workspacePath);
@@ -210,7 +236,7 @@ const SESSIONS_JSON = /^agents\/[^/]+\/sessions\/sessions\.json$/;
 /** The paths sessions.json files record; the lookup set of every inventory path is built only when there is one. */
 function sessionRefsOf(context: CollectContext, stateDir: string, inventory: FileInventory): Install['sessionRefs'] {
   if (!inventory.entries.some((entry) => entry.path.endsWith('sessions.json') && SESSIONS_JSON.test(entry.path))) return [];
-  return readSessionRefs(context.root, stateDir, new Set(inventory.entries.map((entry) => entry.path)));
+  return readSessionRefs(context.root, stateDir, new Set(inventory.entries.map((entry) => entry.path)), context.home);
 }
 
 export function collectInstall(
@@ -238,6 +264,7 @@ export function collectInstall(
     config,
     workspaces: inventory.exists || config.exists ? collectWorkspaces(context, stateDir, inventory, config, profile) : [],
     sqlite: readSqliteHeaders(context, stateDir, inventory.entries),
+    sqliteWals: readWals(context, stateDir, inventory.entries),
     dotenvKeys: inventory.exists ? readDotenvKeys(context, stateDir) : [],
     ...(fsType && inventory.exists ? { fsType } : {}),
     ...(inventory.exists ? { partialTranscripts: findPartialTranscripts(context, stateDir, inventory.entries) } : {}),
