@@ -244,6 +244,11 @@ export interface Install {
   generation: LayoutGeneration;
   /** holds data beyond an empty/fresh skeleton */
   hasData: boolean;
+  /**
+   * a profile that was never onboarded: a generated config (gateway.mode, a token), its backups and logs, nothing
+   * else (what a failed `gateway install --profile p` leaves). `hasData` is false; it is no damaged copy.
+   */
+  neverOnboarded?: boolean;
   config: ConfigSummary;
   workspaces: Workspace[];
   sqlite: SqliteHeader[];

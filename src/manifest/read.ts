@@ -219,6 +219,7 @@ const install = obj<Install>({
   inventory: fileInventory,
   generation: literal('file', 'sqlite', 'mixed', 'empty'),
   hasData: bool,
+  neverOnboarded: opt(bool),
   config: configSummary,
   workspaces: arr(workspace),
   sqlite: arr(sqliteHeader),

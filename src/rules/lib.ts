@@ -35,7 +35,7 @@ const TRUNCATED_INVENTORY = 'the scan stopped listing files at its entry limit (
  * data before they report use `hasData`, so a cut-short scan invents neither.
  */
 export function mayHoldData(install: Install): boolean {
-  return install.hasData || install.inventory.truncated === true;
+  return install.hasData || install.inventory.truncated === true || install.inventory.unseen !== undefined;
 }
 
 /** Says why a rule that judges absence may be silent: some tree of the machine was cut short at the entry limit. */

@@ -132,6 +132,21 @@ export function hasDataFiles(entries: FileEntry[]): boolean {
   return entries.some((entry) => entry.type === 'file' && !REBUILDABLE.test(entry.path));
 }
 
+/** What `gateway install --profile p` (or a thin-client setup) writes before anyone onboards (reference §12). */
+const CONFIG_ONLY_FILE = /^(resonix\.json(\.bak(\.\d+)?|\.last-good)?|config-journal-fingerprint\.key|update-check\.json|(logs|migration)\/.+)$/;
+
+/**
+ * A profile that was never onboarded: a config the program generated (gateway.mode, a token) and its backups
+ * and logs, nothing else — no onboarding run recorded, no agents, channels or auth profiles in the config, no
+ * other file. Copied faithfully it is what the old machine had, not a damaged copy (reference §12).
+ */
+export function isNeverOnboarded(config: ConfigSummary, entries: FileEntry[]): boolean {
+  if (!config.exists || config.parseError || !config.gatewayMode) return false;
+  if (config.wizardLastRunVersion || config.agents.length > 0 || config.channels.length > 0 || config.whatsappAccounts.length > 0) return false;
+  if (config.agentsDefaultWorkspace) return false;
+  return entries.every((entry) => entry.type !== 'file' || CONFIG_ONLY_FILE.test(entry.path));
+}
+
 function readSqliteHeaders(context: CollectContext, stateDir: string, entries: FileEntry[]): SqliteHeader[] {
   const headers: SqliteHeader[] = [];
   for (const entry of entries) {
@@ -251,6 +266,7 @@ export function collectInstall(
   const fsType = context.mounts ? fsTypeOf(context.mounts, stateDir) : undefined;
   const config = readConfig(context, facts.configPath ?? path.posix.join(stateDir, 'resonix.json'));
   const profile = facts.profile ?? profileOfStateDir(stateDir);
+  const neverOnboarded = inventory.exists && !inventory.truncated && !inventory.unseen && config.gatewayMode !== 'remote' && isNeverOnboarded(config, inventory.entries);
   return {
     id: stateDir,
     stateDir,
@@ -260,7 +276,8 @@ export function collectInstall(
     foundBy: facts.foundBy,
     inventory,
     generation: generationOf(inventory.entries),
-    hasData: hasDataFiles(inventory.entries),
+    hasData: hasDataFiles(inventory.entries) && !neverOnboarded,
+    ...(neverOnboarded ? { neverOnboarded } : {}),
     config,
     workspaces: inventory.exists || config.exists ? collectWorkspaces(context, stateDir, inventory, config, profile) : [],
     sqlite: readSqliteHeaders(context, stateDir, inventory.entries),

@@ -36,7 +36,8 @@ export const rule: Rule = {
     for (const home of machine.homes) {
       for (const { stateDir, because } of gatewayStateDirs(home)) {
         const install = home.installs.find((candidate) => candidate.stateDir === stateDir);
-        if (install?.inventory.exists && mayHoldData(install)) continue;
+        // a profile never onboarded is what the old machine had too: its service starts it as it did there
+        if (install?.inventory.exists && (mayHoldData(install) || install.neverOnboarded)) continue;
         const where = install?.inventory.exists ? 'is empty' : 'does not exist';
         const elsewhere = home.installs.filter((other) => other.stateDir !== stateDir && other.hasData).map((other) => other.stateDir);
         reports.push({
