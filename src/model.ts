@@ -223,6 +223,8 @@ export interface Workspace {
   inventory: FileInventory;
   /** present when the workspace is a git repository */
   git?: WorkspaceGit;
+  /** configured under an old home prefix (Home.oldHomes) and found here under this home with the same tail */
+  arrivedAt?: string;
 }
 
 export type LayoutGeneration = 'file' | 'sqlite' | 'mixed' | 'empty';
@@ -520,6 +522,10 @@ export interface Report {
   summary: { error: number; warning: number; info: number };
   rules: { run: string[]; skipped: { id: string; reason: string }[] };
   problems: ScanProblem[];
+  /** the home checked is SUDO_USER's: the tool ran as root under sudo without --home */
+  sudoUser?: { user: string; home: string };
+  /** trees this process could not list: nothing inside them was judged (run with sudo to see more) */
+  unseen?: { path: string; code: string; uid: number }[];
   /** roots that `fingerprint` and SARIF `uriBaseId`s are relative to */
   roots?: { HOME?: string; STATEDIR?: string; ROOTFS?: string };
   /** baseline entries that matched no finding (the baseline should shrink) and expired suppressions */

@@ -208,7 +208,7 @@ const sqliteWal = obj<SqliteWal>({
   saltMatchAfterMismatch: opt(bool),
   lastCommitDbPages: opt(nat),
 });
-const workspace = obj<Workspace>({ agentId: str, path: str, source: literal('config', 'default'), inventory: fileInventory, git: opt(workspaceGit) });
+const workspace = obj<Workspace>({ agentId: str, path: str, source: literal('config', 'default'), inventory: fileInventory, git: opt(workspaceGit), arrivedAt: opt(str) });
 const install = obj<Install>({
   id: str,
   stateDir: str,

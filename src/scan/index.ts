@@ -7,6 +7,7 @@ import { findBackupArchives } from './archives.js';
 import { collectInstall, hostPath, type CollectContext } from './install.js';
 import { parseDotenv } from './dotenv.js';
 import { forgetResolvedPaths, readMounts } from './links.js';
+import { detectOldHomes, markArrivedWorkspaces } from './moved-home.js';
 import { inspectPathRuntime, inspectServiceRuntime, probeLoopbackPorts } from './runtime.js';
 import { parseGroup, parsePasswd, supplementaryGroups } from './passwd.js';
 import { readTextCapped } from './read.js';
@@ -75,6 +76,7 @@ function gatewayUserFor(
   groups: GroupEntry[],
   homeStat: fs.Stats | undefined,
   services: ServiceUnit[],
+  sudoUser?: PasswdEntry,
 ): GatewayUser {
   const make = (entry: PasswdEntry | undefined, uid: number, gid: number, source: GatewayUser['source']): GatewayUser => ({
     ...(entry ? { name: entry.name } : {}),
@@ -99,6 +101,7 @@ function gatewayUserFor(
     const entry = users.find((user) => user.uid === homeStat.uid);
     return make(entry, homeStat.uid, homeStat.gid, 'home-owner');
   }
+  if (sudoUser) return make(sudoUser, sudoUser.uid, sudoUser.gid, 'current');
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
   return make(users.find((user) => user.uid === uid), uid, gid, 'current');
@@ -250,6 +253,19 @@ interface HomeTarget {
   path: string;
   env: Env;
   fallbackSource: 'flag' | 'os' | 'passwd';
+  /** chosen as SUDO_USER's home */
+  sudoUser?: PasswdEntry;
+}
+
+/**
+ * Under `sudo` HOME is root's: the person meant is SUDO_USER — when this process runs as root, SUDO_USER names
+ * a user of this machine other than root, and no --home was given (reference §12).
+ */
+export function sudoUserOf(env: Env, users: PasswdEntry[], uid: number): PasswdEntry | undefined {
+  const name = env.SUDO_USER?.trim();
+  if (uid !== 0 || !name || name === 'root') return undefined;
+  const entry = users.find((user) => user.name === name);
+  return entry && entry.uid !== 0 && entry.home !== '' && entry.home !== '/' ? entry : undefined;
 }
 
 function homeTargets(options: ScanOptions, users: PasswdEntry[]): HomeTarget[] {
@@ -260,6 +276,14 @@ function homeTargets(options: ScanOptions, users: PasswdEntry[]): HomeTarget[] {
       delete env.USERPROFILE;
     }
     if (options.stateDir) env.RESONIX_STATE_DIR = options.stateDir;
+    const sudoUser = options.home ? undefined : sudoUserOf(options.env, users, process.getuid?.() ?? -1);
+    if (sudoUser) {
+      env.HOME = sudoUser.home;
+      env.USER = sudoUser.name;
+      env.LOGNAME = sudoUser.name;
+      delete env.USERPROFILE;
+      return [{ path: sudoUser.home, env, fallbackSource: 'passwd', sudoUser }];
+    }
     const home = options.home ?? (env.HOME && env.HOME !== '' ? env.HOME : os.homedir());
     return [{ path: home, env, fallbackSource: options.home ? 'flag' : 'os' }];
   }
@@ -376,9 +400,10 @@ export async function scanMachine(options: ScanOptions): Promise<ScanResult> {
       installs.push(install);
     }
     const homeStat = lstatOrUndefined(hostPath(options.root, target.path));
-    const gatewayUser = gatewayUserFor(options, users, groups, homeStat, services);
+    const gatewayUser = gatewayUserFor(options, users, groups, homeStat, services, target.sudoUser);
     const owner = homeStat ? users.find((user) => user.uid === homeStat.uid) : undefined;
-    homes.push({
+    const oldHomes = detectOldHomes(options.root, target.path, [...new Set([target.path, resolution.home])], installs, services);
+    const home: Home = {
       path: target.path,
       exists: homeStat?.isDirectory() ?? false,
       ...(homeStat ? { ownerUid: homeStat.uid, ownerGid: homeStat.gid } : {}),
@@ -390,7 +415,11 @@ export async function scanMachine(options: ScanOptions): Promise<ScanResult> {
       locks: readLocks(options, target.env, gatewayUser.uid, installs),
       workspaceDirs: findWorkspaceDirs(options.root, target.path),
       ...gatewayEnvFile(options.root, target.path, secrets),
-    });
+      ...(target.sudoUser ? { sudoUser: target.sudoUser.name } : {}),
+      ...(oldHomes.length > 0 ? { oldHomes } : {}),
+    };
+    markArrivedWorkspaces(options.root, home);
+    homes.push(home);
   }
 
   const archives = await findBackupArchives({

@@ -44,8 +44,10 @@ function walkWithin(context: CollectContext, hostRoot: string, machineRoot: stri
 
 /** A tree whose root this process could not list: what is inside is unknown, and says so. */
 export function markUnseen(inventory: FileInventory): void {
-  const code = inventory.entries.find((entry) => entry.path === '')?.unreadable;
-  if (code) inventory.unseen = { code, uid: process.getuid?.() ?? 0 };
+  // the root first: when it cannot be listed, nothing of the tree is known
+  const root = inventory.entries.find((entry) => entry.path === '');
+  const blocked = root?.unreadable ? root : inventory.entries.find((entry) => entry.type === 'dir' && entry.unreadable);
+  if (blocked?.unreadable) inventory.unseen = { code: blocked.unreadable, uid: process.getuid?.() ?? 0 };
 }
 
 /** at most this many -wal files are read per install (each within WAL_FRAMES_READ frame headers) */

@@ -82,16 +82,16 @@ function missingTranscript(context: Context, sessionFile: string): string | unde
  * → .resonix/agents/… under /home/alice. Returns the old prefix and the new path.
  */
 export function relocatedTo(context: Pick<Context, 'stateDir' | 'home' | 'inventoryPaths'>, absolute: string): { from: string; to: string } | undefined {
-  const markers = new Set<string>();
-  if (context.home && isInside(context.stateDir, context.home) && context.stateDir !== context.home) markers.add(path.posix.relative(context.home, context.stateDir));
-  markers.add(path.posix.basename(context.stateDir));
-  for (const marker of markers) {
+  const markers: { marker: string; homeBased: boolean }[] = [];
+  if (context.home && isInside(context.stateDir, context.home) && context.stateDir !== context.home) markers.push({ marker: path.posix.relative(context.home, context.stateDir), homeBased: true });
+  markers.push({ marker: path.posix.basename(context.stateDir), homeBased: false });
+  for (const { marker, homeBased } of markers) {
     const at = absolute.lastIndexOf(`/${marker}/`);
     if (at < 0) continue;
     const rest = absolute.slice(at + marker.length + 2);
     if (rest === '' || !context.inventoryPaths.has(rest)) continue;
-    const oldStateDir = absolute.slice(0, at + marker.length + 1);
-    const from = context.home && marker !== path.posix.basename(context.stateDir) ? absolute.slice(0, at) || '/' : oldStateDir;
+    // home-based: the old home (/srv/alice); else the old state dir (/data/resonix)
+    const from = homeBased ? absolute.slice(0, at) || '/' : absolute.slice(0, at + marker.length + 1);
     return { from, to: path.posix.join(context.stateDir, rest) };
   }
   return undefined;

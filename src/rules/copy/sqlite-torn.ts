@@ -4,7 +4,7 @@ import { matchInstalls } from '../../manifest/match.js';
 import { sha256Of } from '../../manifest/types.js';
 import type { Home, Install, Machine, Rule, RuleReport } from '../../model.js';
 import { WAL_FRAME_HEADER_BYTES, WAL_HEADER_BYTES, walTornReasons } from '../../scan/sqlite-wal.js';
-import { installsOf, noteCutTrees, sh } from '../lib.js';
+import { installsOf, noteCutTrees, sh, cutShort } from '../lib.js';
 
 const MAIN_DATABASE = /^(state\/[^/]+\.sqlite|agents\/[^/]+\/agent\/resonix-agent\.sqlite|memory\/[^/]+\.sqlite|plugin-state\/[^/]+\.sqlite|tasks\/[^/]+\.sqlite)$/;
 
@@ -67,7 +67,7 @@ function leftBehindWals(machine: Machine, baseline: Machine): RuleReport[] {
   const reports: RuleReport[] = [];
   for (const match of matchInstalls(baseline, machine)) {
     const current = match.current;
-    if (!current?.inventory.exists || current.inventory.truncated) continue;
+    if (!current?.inventory.exists || cutShort(current.inventory)) continue;
     const lost: string[] = [];
     for (const wal of match.baseline.inventory.entries) {
       const relative = wal.path;
