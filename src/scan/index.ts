@@ -190,7 +190,8 @@ function findWorkspaceDirs(root: string, home: string): StrayWorkspace[] {
       return;
     }
     const markers = names.filter((entry) => entry.isFile() && WORKSPACE_MARKERS.includes(entry.name)).map((entry) => entry.name);
-    if (depth > 0 && markers.length >= 2) {
+    // one marker suffices (issue 11): a workspace copied by `cp ~/*` may hold only AGENTS.md or SOUL.md
+    if (depth > 0 && markers.length >= 1) {
       found.push({ path: dir, markers: markers.sort() });
       return;
     }
@@ -238,6 +239,25 @@ function readLocks(options: ScanOptions, env: Env, uid: number, installs: Instal
     }
   }
   return locks;
+}
+
+/**
+ * Who can reach a file through its parent dirs (each must be searchable): 'world' when every one has o+x,
+ * 'group' when every one is searchable by the others or the file's group, else 'owner'. One lstat per parent.
+ */
+export function reachableBy(root: string, machinePath: string): 'world' | 'group' | 'owner' | undefined {
+  const file = lstatOrUndefined(hostPath(root, machinePath));
+  if (!file) return undefined;
+  let world = true;
+  let group = true;
+  for (let dir = path.posix.dirname(machinePath); ; dir = path.posix.dirname(dir)) {
+    const stat = lstatOrUndefined(hostPath(root, dir));
+    if (!stat) return undefined;
+    if ((stat.mode & 0o001) === 0) world = false;
+    if ((stat.mode & 0o001) === 0 && !((stat.mode & 0o010) !== 0 && stat.gid === file.gid)) group = false;
+    if (dir === '/' || dir === '.') break;
+  }
+  return world ? 'world' : group ? 'group' : 'owner';
 }
 
 function isAlive(pid: number): boolean {
@@ -430,6 +450,11 @@ export async function scanMachine(options: ScanOptions): Promise<ScanResult> {
     exclude: homes.flatMap((home) => home.installs.map((install) => install.stateDir)),
     problems,
   });
+
+  for (const archive of archives) {
+    const reach = reachableBy(options.root, archive.path);
+    if (reach) archive.reachableBy = reach;
+  }
 
   const runtime = await machineRuntime(options, discovered.units, homes);
   const machine: Machine = {

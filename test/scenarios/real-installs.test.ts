@@ -208,4 +208,37 @@ describe('broken the way people break them', () => {
     const image = await machineFrom(FILE, { live: false });
     expect((await image.image()).report.findings.map((finding) => finding.ruleId)).not.toContain('copy/sqlite-torn');
   });
+
+  it('secrets/backup-exposed by the whole path: a 0644 tgz in a 0700 home is not readable by others; under a 0755 home it is', async () => {
+    for (const homeMode of ['0700', '0755']) {
+      const scenario = await liveScenario(FILE);
+      entry(scenario, '{home}/').mode = homeMode;
+      scenario.entries.push({ path: '{home}/Downloads/' }, { path: '{home}/Downloads/laptop-backup.tgz', mode: '0644', archive: { format: 'tar.gz', cwd: '{home}', members: ['.resonix'] } });
+      const { report } = await (await machineFrom(scenario)).json('audit');
+      const exposed = report.findings.filter((finding) => finding.ruleId === 'secrets/backup-exposed');
+      if (homeMode === '0700') expect(exposed, homeMode).toEqual([]);
+      else expect(exposed.map((finding) => [finding.evidence, finding.fix!.commands]), homeMode).toEqual([[['world-readable (0644)'], [`chmod 600 ${path.join(report.roots!.HOME!, 'Downloads/laptop-backup.tgz')}`]]]);
+    }
+  });
+
+  it('copy/hidden-omitted with one workspace marker: `cp -r old/* new/` brought ~/work/agent-main with only AGENTS.md', async () => {
+    const scenario: Scenario = {
+      description: 'a home that received `cp -r old/* new/`: one workspace with one marker, no .resonix',
+      home: 'home/alice',
+      users: [{ name: 'alice', uid: 1000, gid: 1000, home: '/home/alice' }],
+      env: { HOME: '{root}/{home}', USER: 'alice', LOGNAME: 'alice' },
+      defaults: { owner: 'alice' },
+      entries: [
+        { path: 'tmp/', mode: '1777', owner: 'root' },
+        { path: '{home}/', mode: '0755' },
+        { path: '{home}/work/' },
+        { path: '{home}/work/agent-main/' },
+        { path: '{home}/work/agent-main/AGENTS.md', content: '# AGENTS.md - Your Workspace\n' },
+      ],
+    };
+    const { code, report } = await (await machineFrom(scenario)).json('verify');
+    expect(code).toBe(1);
+    const hidden = report.findings.find((finding) => finding.ruleId === 'copy/hidden-omitted')!;
+    expect(hidden.evidence).toEqual([expect.stringMatching(/work\/agent-main \(AGENTS\.md\)$/)]);
+  });
 });
