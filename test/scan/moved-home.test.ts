@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { sudoUserOf } from '../../src/scan/index.js';
 import { detectOldHomes, markArrivedWorkspaces, oldPrefixOf } from '../../src/scan/moved-home.js';
 import { config, home, install, service } from '../helpers/machine.js';
 
@@ -47,5 +48,21 @@ describe('detectOldHomes', () => {
     const h = home([install('/home/alice/.resonix', undefined, { workspaces: [arrived, lost] })], { oldHomes: [{ prefix: '/srv/alice', how: ['tail'], arrived: [] }] });
     markArrivedWorkspaces(root, h);
     expect(h.installs[0]!.workspaces.map((workspace) => workspace.arrivedAt)).toEqual(['/home/alice/work/agent-main', undefined]);
+  });
+});
+
+describe('sudoUserOf', () => {
+  const users = [
+    { name: 'root', uid: 0, gid: 0, home: '/root' },
+    { name: 'alice', uid: 1000, gid: 1000, home: '/home/alice' },
+    { name: 'toor', uid: 0, gid: 0, home: '/root2' },
+  ];
+  it("under sudo (root, SUDO_USER a real user other than root) the home meant is SUDO_USER's", () => {
+    expect(sudoUserOf({ SUDO_USER: 'alice', HOME: '/root' }, users, 0)?.home).toBe('/home/alice');
+    expect(sudoUserOf({ SUDO_USER: 'alice' }, users, 1000)).toBeUndefined();
+    expect(sudoUserOf({ SUDO_USER: 'root' }, users, 0)).toBeUndefined();
+    expect(sudoUserOf({ SUDO_USER: 'toor' }, users, 0)).toBeUndefined();
+    expect(sudoUserOf({ SUDO_USER: 'mallory' }, users, 0)).toBeUndefined();
+    expect(sudoUserOf({}, users, 0)).toBeUndefined();
   });
 });

@@ -241,4 +241,27 @@ describe('broken the way people break them', () => {
     const hidden = report.findings.find((finding) => finding.ruleId === 'copy/hidden-omitted')!;
     expect(hidden.evidence).toEqual([expect.stringMatching(/work\/agent-main \(AGENTS\.md\)$/)]);
   });
+
+  it.skipIf(!canOverlayPasswd)('`sudo cp -r`, checked with sudo: root sees inside, so the insides are judged (owner only, no damaged-copy findings) and nothing is unseen', async () => {
+    const machine = await machineFrom(SQLITE);
+    const state = path.join(machine.home, '.resonix');
+    fs.renameSync(state, `${state}.old`);
+    execFileSync('cp', ['-r', `${state}.old`, state]);
+    fs.rmSync(`${state}.old`, { recursive: true, force: true });
+    const report = parse(runUnderSudo(machine, ['verify', '--format', 'json']));
+    expect(report.sudoUser?.user).toBe('alice');
+    expect(report.unseen).toBeUndefined();
+    const ids = new Set(loud(report).map((finding) => finding.ruleId));
+    expect(ids.has('perms/wrong-owner')).toBe(true);
+    for (const id of ['copy/config-only', 'state/config-invalid', 'state/not-found', 'copy/hidden-omitted']) expect(ids.has(id), id).toBe(false);
+    // the user by SUDO_USER's passwd entry; the group as this host's /etc/group names gid 1000
+    expect(report.findings.find((finding) => finding.ruleId === 'perms/wrong-owner' && finding.path === state)!.fix!.commands[0]).toMatch(new RegExp(`^sudo chown -R alice:[\\w.-]+ ${state.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+  });
+
+  it.skipIf(!canChown || !hasTool('setpriv'))('the /srv/alice move, run as the gateway user: the same single foreign-home finding', async () => {
+    const machine = await machineFrom(movedFrom(await liveScenario(FILE), '/srv/alice'));
+    const report = parse(runAsAlice(machine, ['verify', '--home', machine.home, '--format', 'json']));
+    expect(report.findings.filter((finding) => finding.ruleId === 'paths/foreign-home')).toHaveLength(1);
+    for (const id of ['copy/truncated-transcript', 'copy/workspace-missing', 'state/not-found']) expect(report.findings.map((finding) => finding.ruleId)).not.toContain(id);
+  });
 });
