@@ -88,6 +88,10 @@ describe('a clean move of each real layout', () => {
       const { report } = await machine.json('verify');
       expect(brief(loud(report))).toEqual(expectedClean(name));
       expect(report.rules.skipped.filter((skipped) => /could not be read/.test(skipped.reason))).toEqual([]);
+      // before a move every profile with data must be archived: audit may say so (state/multiple-dirs), never an error
+      expect(brief(loud((await machine.json('audit')).report)).filter((item) => item.startsWith('error')), 'audit').toEqual(expectedClean(name));
+      const image = await machineFrom(name, { live: false });
+      expect(brief(loud((await image.image()).report)), 'image').toEqual(expectedClean(name));
     });
 
     it.skipIf(!canChown || !hasTool('setpriv'))(`${name}: run as the gateway user (uid 1000), the same verdict`, async () => {
