@@ -268,4 +268,14 @@ describe('broken the way people break them', () => {
     expect(report.findings.filter((finding) => finding.ruleId === 'paths/foreign-home')).toHaveLength(1);
     for (const id of ['copy/truncated-transcript', 'copy/workspace-missing', 'state/not-found']) expect(report.findings.map((finding) => finding.ruleId)).not.toContain(id);
   });
+
+  it.skipIf(!hasTool('tar'))('inspect of a tar.gz of the never-onboarded work profile: no config-only, no workspace-missing', async () => {
+    const scenario = await liveScenario(FILE);
+    scenario.entries.push({ path: '{home}/resonix-work.tgz', mode: '0600', archive: { format: 'tar.gz', cwd: '{home}', members: ['.resonix-work'] } });
+    const machine = await machineFrom(scenario);
+    const run = await machine.cli(['inspect', path.join(machine.home, 'resonix-work.tgz'), '--format', 'json']);
+    const report = JSON.parse(run.stdout) as Report;
+    expect(report.findings.map((finding) => finding.ruleId)).not.toContain('copy/config-only');
+    expect(report.findings.map((finding) => finding.ruleId)).not.toContain('copy/workspace-missing');
+  });
 });
