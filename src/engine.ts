@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { Finding, Machine, Phase, Report, Rule, RuleReport, Severity, SeveritySetting } from './model.js';
 import { SEVERITY_RANK } from './model.js';
 import { builtinRules } from './rules/index.js';
+import { unseenTrees } from './rules/lib.js';
 import { maskSecrets } from './scan/secrets.js';
 import { TOOL } from './version.js';
 
@@ -262,8 +263,16 @@ export function runRules(options: EngineOptions): Report {
     summary,
     rules: { run, skipped: skipped.map((item) => ({ id: item.id, reason: mask(item.reason) })) },
     problems: options.machine.problems.map((problem) => ({ ...problem, path: mask(problem.path), message: mask(problem.message) })),
+    ...scopeOf(options.machine, secrets),
     roots,
   };
+}
+
+/** Whose home was checked under sudo, and what this process could not read (so the report can say so). */
+function scopeOf(machine: Machine, secrets: string[]): Pick<Report, 'sudoUser' | 'unseen'> {
+  const home = machine.homes.find((candidate) => candidate.sudoUser);
+  const unseen = unseenTrees(machine).map((tree) => ({ ...tree, path: maskSecrets(tree.path, secrets) }));
+  return { ...(home ? { sudoUser: { user: home.sudoUser!, home: home.path } } : {}), ...(unseen.length > 0 ? { unseen } : {}) };
 }
 
 /** Exit code 1 when the report fails the run. */

@@ -41,6 +41,11 @@ export interface FileInventory {
   entries: FileEntry[];
   /** true when the walk stopped early at its entry limit */
   truncated?: boolean;
+  /**
+   * the scanning process could not list the root of this tree (EACCES…): nothing inside it is known, so
+   * nothing inside it is judged. The code, with the uid the scan ran as.
+   */
+  unseen?: { code: string; uid: number };
 }
 
 /** The ScanProblem code of a tree the scan stopped listing at its entry limit (--max-entries). */
@@ -179,6 +184,8 @@ export interface SessionPathRefs {
   skillPaths: string[];
   /** sessionFile entries whose transcript is missing */
   missingTranscripts: string[];
+  /** sessionFile values under another prefix whose transcript arrived here with the same tail (a moved home) */
+  relocated?: { from: string; to: string }[];
   parseError?: string;
 }
 
@@ -203,6 +210,30 @@ export interface SqliteHeader {
   size: number;
 }
 
+/** A SQLite `-wal`, from its header and frame headers only (scan/sqlite-wal.ts). */
+export interface SqliteWal {
+  /** path relative to the install's state dir */
+  path: string;
+  size: number;
+  /** magic, version and page size are a WAL header's (true for an empty -wal) */
+  headerValid: boolean;
+  headerChecksumOk?: boolean;
+  pageSize?: number;
+  checkpointSeq?: number;
+  /** whole frames (24-byte header + a page) after the 32-byte header */
+  wholeFrames: number;
+  /** bytes after the last whole frame: a frame cut off */
+  trailingBytes: number;
+  /** frame headers read (bounded) */
+  framesRead: number;
+  /** index of the first frame whose salts are not the header's (left over from before a restart, or torn) */
+  saltMismatchAt?: number;
+  /** a frame with the header's salts comes after one without: not a valid WAL */
+  saltMatchAfterMismatch?: boolean;
+  /** database size in pages of the last commit frame read */
+  lastCommitDbPages?: number;
+}
+
 export interface Workspace {
   agentId: string;
   /** absolute path as configured (after ~ expansion) or the default */
@@ -211,6 +242,8 @@ export interface Workspace {
   inventory: FileInventory;
   /** present when the workspace is a git repository */
   git?: WorkspaceGit;
+  /** configured under an old home prefix (Home.oldHomes) and found here under this home with the same tail */
+  arrivedAt?: string;
 }
 
 export type LayoutGeneration = 'file' | 'sqlite' | 'mixed' | 'empty';
@@ -232,9 +265,16 @@ export interface Install {
   generation: LayoutGeneration;
   /** holds data beyond an empty/fresh skeleton */
   hasData: boolean;
+  /**
+   * a profile that was never onboarded: a generated config (gateway.mode, a token), its backups and logs, nothing
+   * else (what a failed `gateway install --profile p` leaves). `hasData` is false; it is no damaged copy.
+   */
+  neverOnboarded?: boolean;
   config: ConfigSummary;
   workspaces: Workspace[];
   sqlite: SqliteHeader[];
+  /** the -wal files beside databases, from their headers (bounded reads) */
+  sqliteWals?: SqliteWal[];
   /** names (not values) of variables set in <state>/.env */
   dotenvKeys: string[];
   /** sessions.json files and the absolute paths they record */
@@ -329,6 +369,11 @@ export interface BackupArchive {
   holdsResonixState: boolean;
   /** sits directly in a shared temporary dir (/tmp, /var/tmp, /dev/shm, $TMPDIR) */
   inTempDir?: boolean;
+  /**
+   * who can reach the archive through its parent dirs (each must be searchable): 'world', 'group', or 'owner'
+   * when some parent shuts the others out (a 0644 file in a 0700 home is not readable by others)
+   */
+  reachableBy?: 'world' | 'group' | 'owner';
   /** relative member paths (or reasons) that carry secrets */
   secretMembers: string[];
   listError?: string;
@@ -357,6 +402,21 @@ export interface Home {
   workspaceDirs: StrayWorkspace[];
   /** names of variables in ~/.config/resonix/gateway.env */
   gatewayEnvKeys?: string[];
+  /** the home was chosen as SUDO_USER's: the tool runs as root under sudo without --home */
+  sudoUser?: string;
+  /**
+   * old home prefixes the state names (a home moved to another path): recognised from the paths themselves
+   * (a missing absolute path whose tail exists under this home) or from HOME= in a unit
+   */
+  oldHomes?: OldHome[];
+}
+
+export interface OldHome {
+  /** e.g. /srv/alice */
+  prefix: string;
+  how: ('tail' | 'unit-home')[];
+  /** a few old paths whose tail exists here, with where they are now */
+  arrived: { from: string; to: string }[];
 }
 
 /** The Resonix build and Node.js this machine will run, where they could be learned. */
@@ -497,6 +557,10 @@ export interface Report {
   summary: { error: number; warning: number; info: number };
   rules: { run: string[]; skipped: { id: string; reason: string }[] };
   problems: ScanProblem[];
+  /** the home checked is SUDO_USER's: the tool ran as root under sudo without --home */
+  sudoUser?: { user: string; home: string };
+  /** trees this process could not list: nothing inside them was judged (run with sudo to see more) */
+  unseen?: { path: string; code: string; uid: number }[];
   /** roots that `fingerprint` and SARIF `uriBaseId`s are relative to */
   roots?: { HOME?: string; STATEDIR?: string; ROOTFS?: string };
   /** inspect: the archive looked at, and whether its bytes are encrypted */

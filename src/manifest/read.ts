@@ -29,6 +29,8 @@ import type {
   ServiceUnit,
   SessionPathRefs,
   SqliteHeader,
+  SqliteWal,
+  OldHome,
   StrayWorkspace,
   Workspace,
   WorkspaceGit,
@@ -146,7 +148,7 @@ const fileEntryShapeIsComplete: Shape<FileEntry> = fileEntryShape;
 void fileEntryShapeIsComplete;
 const fileEntry: Check<HashedFileEntry> = obj<HashedFileEntry>(fileEntryShape);
 
-const fileInventory = obj<FileInventory>({ root: str, exists: bool, entries: arr(fileEntry), truncated: opt(bool) });
+const fileInventory = obj<FileInventory>({ root: str, exists: bool, entries: arr(fileEntry), truncated: opt(bool), unseen: opt(obj<{ code: string; uid: number }>({ code: str, uid: nat })) });
 const scanProblem = obj<ScanProblem>({ path: str, code: str, message: str });
 const passwdEntry = obj<PasswdEntry>({ name: str, uid: nat, gid: nat, home: str });
 const groupEntry = obj<GroupEntry>({ name: str, gid: nat, members: arr(str) });
@@ -189,7 +191,7 @@ const configSummary = obj<ConfigSummary>({
   keyPositions: opt(record(obj<KeyPosition>({ line: nat, column: nat, endLine: nat, endColumn: nat }))),
   envRefKeys: opt(record(str)),
 });
-const sessionPathRefs = obj<SessionPathRefs>({ file: str, sessionFiles: arr(str), skillPaths: arr(str), missingTranscripts: arr(str), parseError: opt(str) });
+const sessionPathRefs = obj<SessionPathRefs>({ file: str, sessionFiles: arr(str), skillPaths: arr(str), missingTranscripts: arr(str), relocated: opt(arr(obj<{ from: string; to: string }>({ from: str, to: str }))), parseError: opt(str) });
 const workspaceGit = obj<WorkspaceGit>({
   secretFiles: arr(str),
   secretHits: arr(obj<{ path: string; line?: number; kind: string }>({ path: str, line: opt(nat), kind: str })),
@@ -197,7 +199,21 @@ const workspaceGit = obj<WorkspaceGit>({
   unchecked: opt(bool),
 });
 const sqliteHeader = obj<SqliteHeader>({ path: str, valid: bool, pageSize: opt(nat), pageCount: opt(nat), userVersion: opt(int), size: nat });
-const workspace = obj<Workspace>({ agentId: str, path: str, source: literal('config', 'default'), inventory: fileInventory, git: opt(workspaceGit) });
+const sqliteWal = obj<SqliteWal>({
+  path: str,
+  size: nat,
+  headerValid: bool,
+  headerChecksumOk: opt(bool),
+  pageSize: opt(nat),
+  checkpointSeq: opt(nat),
+  wholeFrames: nat,
+  trailingBytes: nat,
+  framesRead: nat,
+  saltMismatchAt: opt(nat),
+  saltMatchAfterMismatch: opt(bool),
+  lastCommitDbPages: opt(nat),
+});
+const workspace = obj<Workspace>({ agentId: str, path: str, source: literal('config', 'default'), inventory: fileInventory, git: opt(workspaceGit), arrivedAt: opt(str) });
 const install = obj<Install>({
   id: str,
   stateDir: str,
@@ -208,9 +224,11 @@ const install = obj<Install>({
   inventory: fileInventory,
   generation: literal('file', 'sqlite', 'mixed', 'empty'),
   hasData: bool,
+  neverOnboarded: opt(bool),
   config: configSummary,
   workspaces: arr(workspace),
   sqlite: arr(sqliteHeader),
+  sqliteWals: opt(arr(sqliteWal)),
   dotenvKeys: arr(str),
   sessionRefs: opt(arr(sessionPathRefs)),
   fsType: opt(str),
@@ -261,6 +279,7 @@ const backupArchive = obj<BackupArchive>({
   membersTruncated: opt(bool),
   holdsResonixState: bool,
   inTempDir: opt(bool),
+  reachableBy: opt(literal('world', 'group', 'owner')),
   secretMembers: arr(str),
   listError: opt(str),
 });
@@ -278,6 +297,8 @@ const home = obj<Home>({
   locks: arr(gatewayLock),
   workspaceDirs: arr(strayWorkspace),
   gatewayEnvKeys: opt(arr(str)),
+  sudoUser: opt(str),
+  oldHomes: opt(arr(obj<OldHome>({ prefix: str, how: arr(literal('tail', 'unit-home')), arrived: arr(obj<{ from: string; to: string }>({ from: str, to: str })) }))),
 });
 const runtime = obj<Runtime>({
   resonixVersion: opt(str),

@@ -29,6 +29,8 @@ export function formatJson(report: Report): string {
     summary: { error: report.summary.error, warning: report.summary.warning, info: report.summary.info },
     rules: report.rules,
     problems: report.problems,
+    ...(report.sudoUser ? { sudoUser: report.sudoUser } : {}),
+    ...(report.unseen ? { unseen: report.unseen } : {}),
     ...(report.roots ? { roots: report.roots } : {}),
     ...(report.archive ? { archive: report.archive } : {}),
     ...(report.stale ? { stale: report.stale } : {}),

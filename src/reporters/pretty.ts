@@ -59,7 +59,9 @@ export function formatPretty(report: Report, options: PrettyOptions): string {
   const live = report.findings.filter((finding) => !finding.suppressed);
   const suppressed = report.findings.length - live.length;
   const shown = options.quiet ? live.filter((finding) => finding.severity === 'error') : live;
-  const lines: string[] = [colors.bold(`resonix-migrate ${report.phase}`) + colors.dim(` (${printable(`${report.tool.name} ${report.tool.version}`)}, ${plural(report.rules.run.length, 'rule')})`), ''];
+  const lines: string[] = [colors.bold(`resonix-migrate ${report.phase}`) + colors.dim(` (${printable(`${report.tool.name} ${report.tool.version}`)}, ${plural(report.rules.run.length, 'rule')})`)];
+  if (report.sudoUser) lines.push(colors.dim(`running as root under sudo: checking ${printable(report.sudoUser.user)}'s home ${printable(report.sudoUser.home)} (SUDO_USER); --home picks another`));
+  lines.push('');
   // whether a backup is encrypted is what its owner most wants to know: always said, not only with --verbose
   if (report.archive) lines.push(`${colors.bold('Archive')} ${printable(report.archive.path)}`, `  ${archiveLine(report.archive, colors)}`, '');
   const byInstall = new Map<string, Finding[]>();
@@ -95,6 +97,15 @@ export function formatPretty(report: Report, options: PrettyOptions): string {
     lines.push(colors.yellow(`  ! the scan stopped at its entry limit (--max-entries) in ${plural(cut.length, 'tree')}: what it did not list was not checked`));
     for (const problem of cut) lines.push(colors.yellow(`      ${printable(problem.path)}`));
     lines.push('');
+  }
+  // what could not be read was not judged: always said, with the rules that stayed silent about it
+  if (report.unseen && report.unseen.length > 0) {
+    const uid = report.unseen[0]!.uid;
+    lines.push(colors.yellow(`  ! ${plural(report.unseen.length, 'tree')} could not be read as uid ${uid}: what is inside was not checked`));
+    for (const tree of report.unseen) lines.push(colors.yellow(`      ${printable(tree.path)} (${tree.code})`));
+    const silent = report.rules.skipped.filter((skipped) => skipped.reason.includes('could not be read as uid')).map((skipped) => skipped.id);
+    if (silent.length > 0) lines.push(colors.yellow(`    not checked there: ${silent.join(', ')}`));
+    lines.push(colors.yellow(`    run it with sudo to see more (sudo resonix-migrate ${report.phase} checks the home of the user who ran sudo)`), '');
   }
   if (options.verbose) {
     for (const skipped of report.rules.skipped) lines.push(colors.dim(`  - ${printable(skipped.id)} skipped: ${printable(skipped.reason)}`));

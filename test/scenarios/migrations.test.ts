@@ -65,7 +65,15 @@ describe('state', () => {
 
   it('state/multiple-dirs: an old profile dir still holds data', async () => {
     const scenario = await liveScenario(FILE);
-    scenario.entries.push({ path: '{home}/.resonix-old/', mode: '0700' }, { path: '{home}/.resonix-old/resonix.json', mode: '0600', json: { gateway: { mode: 'local' } } });
+    // a bare generated config alone is a profile never onboarded (reference §12), not data: this one was used
+    scenario.entries.push(
+      { path: '{home}/.resonix-old/', mode: '0700' },
+      { path: '{home}/.resonix-old/resonix.json', mode: '0600', json: { gateway: { mode: 'local' } } },
+      { path: '{home}/.resonix-old/agents/', mode: '0700' },
+      { path: '{home}/.resonix-old/agents/main/', mode: '0700' },
+      { path: '{home}/.resonix-old/agents/main/sessions/', mode: '0700' },
+      { path: '{home}/.resonix-old/agents/main/sessions/sessions.json', mode: '0600', json: {} },
+    );
     const { report } = await (await machineFrom(scenario)).json('audit');
     expect(ruleIds(report, 'warning')).toContain('state/multiple-dirs');
   });

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { filesOf } from '../../manifest/compare.js';
 import { matchInstalls } from '../../manifest/match.js';
 import type { Install, Machine, Rule, RuleReport } from '../../model.js';
-import { installsOf, isInside, noteCutTrees, sh } from '../lib.js';
+import { installsOf, isInside, noteCutTrees, sh, cutShort } from '../lib.js';
 
 const WHATSAPP_LOGIN = /^credentials\/whatsapp\/([^/]+)\/creds\.json$/;
 
@@ -34,7 +34,7 @@ function loginsLeftBehind(machine: Machine, baseline: Machine, reported: Set<str
   const reports: RuleReport[] = [];
   for (const match of matchInstalls(baseline, machine)) {
     const current = match.current;
-    if (!current?.inventory.exists || current.config.gatewayMode === 'remote' || current.inventory.truncated) continue;
+    if (!current?.inventory.exists || current.config.gatewayMode === 'remote' || cutShort(current.inventory)) continue;
     for (const old of match.baseline.inventory.entries) {
       const account = old.type === 'file' && old.path.startsWith('credentials/whatsapp/') ? WHATSAPP_LOGIN.exec(old.path)?.[1] : undefined;
       const relative = old.path;
@@ -70,7 +70,7 @@ export const rule: Rule = {
     noteCutTrees(machine, skip);
     const reports: RuleReport[] = [];
     for (const { install } of installsOf(machine)) {
-      if (!install.inventory.exists || install.config.gatewayMode === 'remote' || install.inventory.truncated) continue;
+      if (!install.inventory.exists || install.config.gatewayMode === 'remote' || cutShort(install.inventory)) continue;
       const wanted = install.config.whatsappAccounts.map((account) => ({ account, relative: loginPath(install, account) }));
       const present = presentFiles(install, wanted.map((item) => item.relative));
       for (const { account, relative } of wanted) {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { matchInstalls, matchWorkspaces, type InstallMatch } from '../../manifest/match.js';
 import type { FileEntry, FileInventory, Machine, Rule, RuleReport } from '../../model.js';
-import { mayHoldData, noteCutTrees, plural, sample, sh } from '../lib.js';
+import { mayHoldData, noteCutTrees, plural, sample, sh, cutShort } from '../lib.js';
 
 /** Dot-entries nobody misses: Finder metadata, editor swap files, temp and lock files. */
 const UNIMPORTANT = /^(\.DS_Store|\.localized|\._.*|\.Trash(es)?|\.Spotlight-V100|\.fseventsd|.*\.(swp|swo|tmp|lock))$/;
@@ -40,7 +40,7 @@ function baselineReports(machine: Machine, baseline: Machine): RuleReport[] {
   for (const match of matchInstalls(baseline, machine)) {
     const current = match.current;
     if (!current?.inventory.exists) continue;
-    const missing = [...(current.inventory.truncated ? [] : omissions(match.baseline.inventory, current.inventory)), ...workspaceOmissions(match)];
+    const missing = [...(cutShort(current.inventory) ? [] : omissions(match.baseline.inventory, current.inventory)), ...workspaceOmissions(match)];
     if (missing.length === 0) continue;
     reports.push({
       message: `${plural(missing.length, 'dot-entry', 'dot-entries')} of the old machine did not arrive with ${current.stateDir} and its workspaces (${[...new Set(missing.map((item) => path.posix.basename(item.to)))].join(', ')}): the copy skipped names starting with a dot.`,
@@ -59,7 +59,7 @@ function baselineReports(machine: Machine, baseline: Machine): RuleReport[] {
 function workspaceOmissions(match: InstallMatch): Omission[] {
   const found: Omission[] = [];
   for (const pair of matchWorkspaces(match.baseline, match.current, match.homeMap)) {
-    if (!pair.current || pair.current.inventory.truncated) continue;
+    if (!pair.current || cutShort(pair.current.inventory)) continue;
     found.push(...omissions(pair.baseline.inventory, pair.current.inventory));
   }
   return found;

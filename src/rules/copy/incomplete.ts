@@ -3,7 +3,7 @@ import { filesOf, inventoryPairs, MTIME_SLACK_MS, NOT_COPIED, snapshotTime, TRAN
 import { matchInstalls, type InstallMatch } from '../../manifest/match.js';
 import { hashSkippedOf, sha256Of } from '../../manifest/types.js';
 import type { FileEntry, Phase, Rule, RuleReport } from '../../model.js';
-import { areaOf, noteCutTrees, plural, sample, sh, type Area } from '../lib.js';
+import { areaOf, noteCutTrees, plural, sample, sh, type Area, cutShort } from '../lib.js';
 
 const AREAS: readonly Area[] = ['config', 'credentials', 'agents/auth', 'sessions', 'channels', 'workspace', 'other'];
 
@@ -116,7 +116,7 @@ function reportsFor(match: InstallMatch, phase: Phase, takenAt: number | undefin
   const mapRoot = (root: string): string =>
     root === match.baseline.stateDir ? stateTo : root.startsWith(`${match.homeMap.from}/`) ? path.posix.join(match.homeMap.to, root.slice(match.homeMap.from.length + 1)) : root;
   // a truncated inventory here cannot show what is missing
-  const pairs = inventoryPairs(match).filter((pair) => !pair.current?.truncated);
+  const pairs = inventoryPairs(match).filter((pair) => !cutShort(pair.current));
   const problems = pairs.flatMap((pair) => problemsOf(pair, takenAt, mapRoot));
   if (problems.length === 0) return [];
   const totals = areaTotals(pairs);

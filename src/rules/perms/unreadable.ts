@@ -110,6 +110,9 @@ export const rule: Rule = {
       const inventories = [install.inventory, ...install.workspaces.map((workspace) => workspace.inventory).filter((inventory) => !inventory.root.startsWith(`${install.stateDir}/`))];
       for (const inventory of inventories) {
         if (!inventory.exists) continue;
+        // a tree this process could not list, owned by another user: perms/wrong-owner reports it once, with the
+        // chown that opens it; inside it nothing is known, so nothing more is said
+        if (inventory.unseen && user.uid !== 0 && inventory.entries.find((entry) => entry.path === '')?.uid !== user.uid) continue;
         const blocked = blockedEntries(inventory, user);
         if (blocked.length === 0) continue;
         const repairs = blocked.map(({ entry }) => repair(inventory.root, entry, user));

@@ -81,7 +81,9 @@ export const rule: Rule = {
         const owners = [...new Set(foreign.map((entry) => userName(machine, entry.uid)))];
         const spec = ownerSpec(machine, user);
         reports.push({
-          message: `${plural(foreign.length, 'entry', 'entries')} under ${inventory.root} ${foreign.length === 1 ? 'is' : 'are'} owned by ${owners.join(', ')}, not ${describeUser(user)} who runs the gateway.`,
+          message: inventory.unseen
+            ? `${inventory.root} is owned by ${owners.join(', ')}, not ${describeUser(user)} who runs the gateway, and cannot be read as uid ${inventory.unseen.uid}: nothing inside it was checked.`
+            : `${plural(foreign.length, 'entry', 'entries')} under ${inventory.root} ${foreign.length === 1 ? 'is' : 'are'} owned by ${owners.join(', ')}, not ${describeUser(user)} who runs the gateway.`,
           path: inventory.root,
           install: install.id,
           evidence: sample(foreign.map((entry) => `${userName(machine, entry.uid)} ${joinPath(inventory.root, entry.path)}`)),

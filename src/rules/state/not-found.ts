@@ -1,5 +1,6 @@
 import type { Home, Rule, RuleReport } from '../../model.js';
-import { mayHoldData, sh } from '../lib.js';
+import path from 'node:path';
+import { isInside, mayHoldData, noteCutTrees, sh } from '../lib.js';
 
 /** The state dirs the gateway of this home will use: its services', else the CLI's. */
 function gatewayStateDirs(home: Home): { stateDir: string; because: string }[] {
@@ -9,6 +10,13 @@ function gatewayStateDirs(home: Home): { stateDir: string; because: string }[] {
   const source = home.resolution.stateDirSource;
   const because = source === 'default' ? 'the default for this home' : source === 'flag' ? 'given with --state-dir' : `from ${source}`;
   return [{ stateDir: home.resolution.stateDir, because }];
+}
+
+function arrivedUnderThisHome(home: Home, stateDir: string): boolean {
+  const old = home.oldHomes?.find((candidate) => isInside(stateDir, candidate.prefix));
+  if (!old) return false;
+  const here = path.posix.join(home.path, path.posix.relative(old.prefix, stateDir));
+  return home.installs.some((install) => install.stateDir === here && install.inventory.exists && (mayHoldData(install) || install.neverOnboarded === true));
 }
 
 export const rule: Rule = {
@@ -22,7 +30,8 @@ export const rule: Rule = {
     why: 'A gateway that finds no state dir starts fresh: onboarding again, channels logged out, no history.',
     fix: 'Copy the old state dir to that place (rsync -a keeps modes and dot-files), or point the service at the dir that holds it.',
   },
-  check({ machine }) {
+  check({ machine, skip }) {
+    noteCutTrees(machine, skip);
     if (machine.mode === 'image' && machine.homes.length === 0) {
       return [
         {
@@ -36,7 +45,10 @@ export const rule: Rule = {
     for (const home of machine.homes) {
       for (const { stateDir, because } of gatewayStateDirs(home)) {
         const install = home.installs.find((candidate) => candidate.stateDir === stateDir);
-        if (install?.inventory.exists && mayHoldData(install)) continue;
+        // a unit that names the state dir under the old home of a moved home, whose state arrived here: paths/foreign-home
+        if (arrivedUnderThisHome(home, stateDir)) continue;
+        // a profile never onboarded is what the old machine had too: its service starts it as it did there
+        if (install?.inventory.exists && (mayHoldData(install) || install.neverOnboarded)) continue;
         const where = install?.inventory.exists ? 'is empty' : 'does not exist';
         const elsewhere = home.installs.filter((other) => other.stateDir !== stateDir && other.hasData).map((other) => other.stateDir);
         reports.push({
