@@ -281,6 +281,7 @@ const runtime = obj<Runtime>({
   nodeVersion: opt(str),
   nodePath: opt(str),
   openPorts: opt(arr(nat)),
+  encryptionTools: opt(arr(literal('age', 'gpg', 'openssl'))),
 });
 const machine = obj<Machine>({
   schema: literal(1),

@@ -7,6 +7,10 @@ export const rule: Rule = {
     title: 'Only the config was copied',
     severity: 'error',
     phases: ['verify', 'image', 'inspect'],
+    area: 'state',
+    verdict: 'migration',
+    fixStep: 'copy',
+    causedBy: [{ rule: 'perms/unreadable', relation: 'same-install' }],
     description:
       'A state dir with resonix.json but none of: credentials, agent auth (auth-profiles.json or agent SQLite), sessions, state/*.sqlite.',
     why: 'Copying only resonix.json leaves API keys, channel logins and every conversation behind: the gateway starts, but logged out and with no history.',

@@ -70,6 +70,10 @@ export const rule: Rule = {
     title: 'SQLite database copied torn or live',
     severity: 'error',
     phases: ['audit', 'verify', 'inspect'],
+    area: 'sessions',
+    verdict: 'migration',
+    fixStep: 'copy',
+    causedBy: [{ rule: 'perms/unreadable', relation: 'inside' }],
     description:
       'A SQLite file is shorter than its header\'s page count says (read from the 100-byte header, never by opening the database), or, after the move or in a backup, a database comes with a non-empty -wal: it was copied while the gateway ran. With a baseline: it had a non-empty -wal beside a database that arrived unchanged without it.',
     why: 'A live copy can miss committed data still in the -wal, or copy half a page: the gateway refuses the database or loses sessions and keys.',

@@ -7,6 +7,9 @@ export const rule: Rule = {
     title: 'CLI and service use different state dirs',
     severity: 'error',
     phases: ['audit', 'verify', 'image'],
+    area: 'service',
+    verdict: 'migration',
+    fixStep: 'service',
     description:
       'Compares the state dir the resonix CLI resolves with the one each gateway service unit resolves (RESONIX_STATE_DIR, RESONIX_CONFIG_PATH, RESONIX_PROFILE, HOME in the unit), and checks that the migrated data sits in the dir that will run.',
     why: 'When the service runs another profile or state dir than the one copied, the config is ignored, channels are logged out and history looks empty.',
