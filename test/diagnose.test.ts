@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { CauseDeclarationError, checkedAreas, diagnose, metaById, relationHolds, validateCauses } from '../src/diagnose.js';
 import { runRules } from '../src/engine.js';
 import { applySuppressions, failsGate } from '../src/gate.js';
-import type { CauseDeclaration, Finding, Rule, RuleReport } from '../src/model.js';
+import type { Area, CauseDeclaration, Finding, Rule, RuleReport } from '../src/model.js';
 import { planFixes } from '../src/fix/index.js';
 import { builtinRules } from '../src/rules/index.js';
 import { machine } from './helpers/machine.js';
@@ -131,12 +131,8 @@ describe('through the engine: summary, verdicts, gating and --fix count roots', 
   });
 
   it('what was checked: ✓ per area whose rules ran clean, ✗ by the worst root, not judged when only consequences are there', () => {
-    const meta = metaById([
-      { ...owner, meta: { ...owner.meta, area: 'state' } },
-      { ...unreadable, meta: { ...unreadable.meta, area: 'config' } },
-      { ...backup, meta: { ...backup.meta, area: 'secrets' } },
-      rule('t/agents', []),
-    ].map((item) => (item.meta.id === 't/agents' ? { ...item, meta: { ...item.meta, area: 'agents' as const } } : item)));
+    const withArea = (item: Rule, area: Area): Rule => ({ ...item, meta: { ...item.meta, area } });
+    const meta = metaById([withArea(owner, 'state'), withArea(unreadable, 'config'), withArea(backup, 'secrets'), withArea(rule('t/agents', []), 'agents')]);
     const findings = [finding('t/owner', { path: S }), finding('t/unreadable', { causedBy: 'fp-t/owner' })];
     const lines = checkedAreas({ findings, rules: { run: ['t/owner', 't/unreadable', 't/agents'], skipped: [{ id: 't/backup', reason: 'turned off' }] } }, meta);
     expect(lines.map((line) => [line.area, line.status])).toEqual([
