@@ -164,6 +164,18 @@ export function verdicts(findings: readonly Finding[], meta: ReadonlyMap<string,
   };
 }
 
+/** What an area is, where something in it is wrong or was not checked. */
+const AREA_LABEL: Record<Area, string> = {
+  state: 'state dir',
+  config: 'config',
+  agents: 'agents and workspaces',
+  channels: 'channel logins',
+  sessions: 'sessions',
+  service: 'service',
+  versions: 'Node and Resonix versions',
+  secrets: 'secrets, backups and old gateways',
+};
+
 const AREA_TEXT: Record<Area, string> = {
   state: 'state dir found, readable and owned by the gateway user',
   config: 'config valid, its paths and includes on this machine',
@@ -182,13 +194,14 @@ const AREA_TEXT: Record<Area, string> = {
  */
 export function checkedAreas(report: Pick<Report, 'findings' | 'rules'>, meta: ReadonlyMap<string, RuleMeta>): CheckedArea[] {
   const run = new Set(report.rules.run);
-  const skipped = new Set(report.rules.skipped.map((item) => item.id));
+  // a rule of another phase was not skipped: it does not apply here
+  const skipped = new Set(report.rules.skipped.filter((item) => !/^not an? \w+ rule$/.test(item.reason)).map((item) => item.id));
   const lines: CheckedArea[] = [];
   for (const area of AREAS) {
     const ids = [...meta.values()].filter((item) => item.area === area).map((item) => item.id);
     const ran = ids.filter((id) => run.has(id));
     if (ran.length === 0) {
-      if (ids.some((id) => skipped.has(id))) lines.push({ area, status: 'not-checked', text: `${AREA_TEXT[area]}: not checked (its rules were skipped)` });
+      if (ids.some((id) => skipped.has(id))) lines.push({ area, status: 'not-checked', text: `${AREA_LABEL[area]}: not checked (its rules were skipped)` });
       continue;
     }
     const live = report.findings.filter((finding) => !finding.suppressed && ran.includes(finding.ruleId) && finding.severity !== 'info');
@@ -196,9 +209,9 @@ export function checkedAreas(report: Pick<Report, 'findings' | 'rules'>, meta: R
     const worst = roots.reduce<Finding | undefined>((top, finding) => (!top || SEVERITY_RANK[finding.severity] > SEVERITY_RANK[top.severity] ? finding : top), undefined);
     if (worst) {
       const ruleIds = [...new Set(roots.map((finding) => finding.ruleId))];
-      lines.push({ area, status: worst.severity === 'error' ? 'error' : 'warning', text: `${AREA_TEXT[area]}: ${ruleIds.join(', ')}` });
+      lines.push({ area, status: worst.severity === 'error' ? 'error' : 'warning', text: `${AREA_LABEL[area]}: ${ruleIds.join(', ')}` });
     } else if (live.length > 0) {
-      lines.push({ area, status: 'not-checked', text: `${AREA_TEXT[area]}: not judged, because of a cause above` });
+      lines.push({ area, status: 'not-checked', text: `${AREA_LABEL[area]}: not judged, because of a cause above` });
     } else {
       lines.push({ area, status: 'ok', text: AREA_TEXT[area] });
     }

@@ -132,9 +132,10 @@ describe('through the engine: summary, verdicts, gating and --fix count roots', 
 
   it('what was checked: ✓ per area whose rules ran clean, ✗ by the worst root, not judged when only consequences are there', () => {
     const withArea = (item: Rule, area: Area): Rule => ({ ...item, meta: { ...item.meta, area } });
-    const meta = metaById([withArea(owner, 'state'), withArea(unreadable, 'config'), withArea(backup, 'secrets'), withArea(rule('t/agents', []), 'agents')]);
+    const meta = metaById([withArea(owner, 'state'), withArea(unreadable, 'config'), withArea(backup, 'secrets'), withArea(rule('t/agents', []), 'agents'), withArea(rule('t/node', []), 'versions')]);
     const findings = [finding('t/owner', { path: S }), finding('t/unreadable', { causedBy: 'fp-t/owner' })];
-    const lines = checkedAreas({ findings, rules: { run: ['t/owner', 't/unreadable', 't/agents'], skipped: [{ id: 't/backup', reason: 'turned off' }] } }, meta);
+    const lines = checkedAreas({ findings, rules: { run: ['t/owner', 't/unreadable', 't/agents'], skipped: [{ id: 't/backup', reason: 'turned off' }, { id: 't/node', reason: 'not a audit rule' }] } }, meta);
+    // a rule of another phase does not make its area 'not checked': the area does not apply here
     expect(lines.map((line) => [line.area, line.status])).toEqual([
       ['state', 'error'],
       ['config', 'not-checked'],
