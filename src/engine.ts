@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { checkedAreas, count, diagnose, liveRoots, metaById, validateCauses, verdicts } from './diagnose.js';
 import type { Finding, Machine, MoveItem, Phase, PlanStep, Report, Rule, RuleMeta, RuleReport, Severity, SeveritySetting, StepKind } from './model.js';
 import { SEVERITY_RANK } from './model.js';
-import { movePlan, planFromFindings, stepOf, whatMustTravel, type Words } from './plan.js';
+import { arrivals, movePlan, planFromFindings, stepOf, whatMustTravel, type Words } from './plan.js';
 import { builtinRules } from './rules/index.js';
 import { maskSecrets } from './scan/secrets.js';
 import { TOOL } from './version.js';
@@ -210,8 +210,10 @@ export function runRules(options: EngineOptions): Report {
     roots,
   };
   const mask = (text: string): string => maskSecrets(text, secrets);
-  const move = options.phase === 'audit' ? whatMustTravel(options.machine).map((item) => ({ ...item, path: mask(item.path) })) : undefined;
-  const context: ReportContext = { meta: metaById(rules), words: wordsOf(options.machine), ...(move ? { machine: options.machine, move, mask } : {}) };
+  // audit: what must travel; verify --against: which of what the old machine had to carry arrived
+  const travel = options.phase === 'audit' ? whatMustTravel(options.machine) : options.phase === 'verify' && options.baseline ? arrivals(options.baseline, options.machine) : undefined;
+  const move = travel?.map((item) => ({ ...item, path: mask(item.path) }));
+  const context: ReportContext = { meta: metaById(rules), words: wordsOf(options.machine), ...(move ? { move, mask } : {}), ...(options.phase === 'audit' ? { machine: options.machine } : {}) };
   return summariseReport(Object.assign(report, { [REPORT_CONTEXT]: context }));
 }
 

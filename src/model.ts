@@ -537,6 +537,10 @@ export interface MoveItem {
   /** bytes of its regular files, where the scan listed them */
   bytes?: number;
   entries?: number;
+  /** verify --against: whether it arrived here (undefined: cannot be told from a scan) */
+  arrived?: boolean;
+  /** verify --against, when it did not arrive: the step of the move that was skipped */
+  skippedStep?: string;
 }
 
 export interface Report {

@@ -4,6 +4,7 @@
 // the scanned Machine. Pure: no IO.
 import path from 'node:path';
 import { liveRoots } from './diagnose.js';
+import { mapPath, matchInstalls, matchWorkspaces } from './manifest/match.js';
 import { STEP_ORDER, type EncryptionTool, type Finding, type Machine, type MoveItem, type Phase, type PlanStep, type StepKind } from './model.js';
 
 /** How commands are said in the user's words: `~` for the home (only when it is theirs), names not uids. */
@@ -344,4 +345,35 @@ export function movePlan(machine: Machine, items: readonly MoveItem[], words: Wo
     findings: [],
   });
   return steps;
+}
+
+/**
+ * verify --against: which of what the old machine had to carry arrived here, and for what did not, the step
+ * of the move that was skipped (a profile left behind, a workspace outside the state dir never archived, a
+ * service never installed). Env files cannot be told from a scan: left undefined.
+ */
+export function arrivals(baseline: Machine, current: Machine): MoveItem[] {
+  const items = whatMustTravel(baseline);
+  const matches = matchInstalls(baseline, current);
+  return items.map((item): MoveItem => {
+    if (item.kind === 'state-dir') {
+      const match = matches.find((candidate) => candidate.baseline.stateDir === item.path);
+      const arrived = match?.current?.inventory.exists === true && match.current.hasData;
+      return { ...item, arrived, ...(arrived ? {} : { skippedStep: `Archive each profile, dot-dirs included (profile ${item.profile ?? 'default'} was left behind)` }) };
+    }
+    if (item.kind === 'workspace') {
+      const match = matches.find((candidate) => candidate.baseline.workspaces.some((workspace) => workspace.path === item.path));
+      const pair = match ? matchWorkspaces(match.baseline, match.current, match.homeMap).find((candidate) => candidate.baseline.path === item.path) : undefined;
+      const arrived = pair?.current?.inventory.exists === true;
+      return { ...item, arrived, ...(arrived ? {} : { skippedStep: 'Archive each profile, dot-dirs included (this workspace lives outside the state dir: it must be named in the archive)' }) };
+    }
+    if (item.kind === 'unit') {
+      // the unit is rewritten for the new machine (gateway install): it arrived when a service here serves the profile
+      const match = matches.find((candidate) => (candidate.baseline.profile ?? 'default') === (item.profile ?? 'default'));
+      const mapped = match ? mapPath(item.path, match.homeMap) : item.path;
+      const arrived = current.homes.some((home) => home.services.some((unit) => unit.path === mapped || (match?.current !== undefined && unit.resolution.stateDir === match.current.stateDir)));
+      return { ...item, arrived, ...(arrived ? {} : { skippedStep: 'On the new machine: install the service for each profile' }) };
+    }
+    return { ...item };
+  });
 }

@@ -2,7 +2,7 @@
 // words, the service for the profile that holds the data, and the audit's move.
 import { describe, expect, it } from 'vitest';
 import type { Finding, Fix } from '../src/model.js';
-import { inUserWords, movePlan, planFromFindings, stepOf, whatMustTravel, type Words } from '../src/plan.js';
+import { arrivals, inUserWords, movePlan, planFromFindings, stepOf, whatMustTravel, type Words } from '../src/plan.js';
 import { runRules } from '../src/engine.js';
 import { entries, home, install, machine, service } from './helpers/machine.js';
 
@@ -163,5 +163,17 @@ describe('audit: what must travel, and the move', () => {
     expect(report.move!.map((item) => item.kind)).toContain('state-dir');
     expect(report.plan![0]!.step).toBe('Stop the gateway');
     expect(report.plan!.map((step) => step.step)).toContain('On the new machine: verify against the snapshot');
+  });
+
+  it('verify --against: a profile left behind and a workspace never archived are named with the skipped step', () => {
+    const arrivedDefault = install(S, ['resonix.json', 'agents/main/sessions/a.jsonl'], { workspaces: [] });
+    const current = machine([home([arrivedDefault], { services: [service(S)] })]);
+    const items = arrivals(scanned, current);
+    const byPath = new Map(items.map((item) => [item.path, item]));
+    expect(byPath.get(S)!.arrived).toBe(true);
+    expect(byPath.get(`${S}-work`)).toEqual(expect.objectContaining({ arrived: false, skippedStep: expect.stringContaining('profile work was left behind') }));
+    expect(byPath.get('/home/alice/work/research')).toEqual(expect.objectContaining({ arrived: false, skippedStep: expect.stringMatching(/^Archive each profile/) }));
+    expect(byPath.get(unit.path)!.arrived).toBe(true);
+    expect(byPath.get('/home/alice/.config/resonix/work.env')!.arrived).toBeUndefined();
   });
 });

@@ -20,6 +20,7 @@ import type {
   IncludeCheck,
   Install,
   Machine,
+  MoveItem,
   ParseErrorInfo,
   PasswdEntry,
   Resolution,
@@ -312,6 +313,19 @@ const manifestCheck = obj<Manifest>({
   machine,
   owners: obj<Manifest['owners']>({ users: record(str), groups: record(str) }),
   hashing,
+  move: opt(
+    arr(
+      obj<MoveItem>({
+        kind: literal('state-dir', 'workspace', 'unit', 'env-file'),
+        path: str,
+        profile: opt(str),
+        bytes: opt(nat),
+        entries: opt(nat),
+        arrived: opt(bool),
+        skippedStep: opt(str),
+      }),
+    ),
+  ),
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 // indented under them (the consequences' fixes hidden), what was checked, the one ordered plan, and the two
 // verdicts (migration, hygiene) at the end.
 import pc from 'picocolors';
-import { ENTRY_LIMIT_CODE, type CheckedArea, type Counts, type Finding, type InstallSummary, type PlanStep, type Report, type Severity } from '../model.js';
+import { ENTRY_LIMIT_CODE, type CheckedArea, type Counts, type Finding, type InstallSummary, type MoveItem, type PlanStep, type Report, type Severity } from '../model.js';
 import { printable } from './escape.js';
 
 export interface PrettyOptions {
@@ -47,6 +47,20 @@ function formatChecked(checked: CheckedArea[], colors: Colors): string[] {
     const mark = CHECK_MARK[line.status];
     const painted = line.status === 'ok' ? colors.green(mark) : line.status === 'error' ? colors.red(mark) : line.status === 'warning' ? colors.yellow(mark) : colors.dim(mark);
     lines.push(`  ${painted} ${printable(line.text)}`);
+  }
+  return [...lines, ''];
+}
+
+const KIND_TEXT: Record<MoveItem['kind'], string> = { 'state-dir': 'state dir', workspace: 'workspace', unit: 'service unit', 'env-file': 'env file' };
+
+/** verify --against: what the old machine had to carry, and which step of the move was skipped. */
+function formatArrivals(items: MoveItem[], colors: Colors): string[] {
+  const lines = [colors.bold('What the move had to carry (from the old machine)')];
+  for (const item of items) {
+    const what = `${KIND_TEXT[item.kind]} ${printable(item.path)}${item.profile ? ` (profile ${printable(item.profile)})` : ''}`;
+    if (item.arrived === true) lines.push(`  ${colors.green('✓')} ${what}`);
+    else if (item.arrived === false) lines.push(`  ${colors.red('✗')} ${what} did not arrive${item.skippedStep ? `: skipped step "${printable(item.skippedStep)}"` : ''}`);
+    else lines.push(`  ${colors.dim('-')} ${what}: cannot be told from here`);
   }
   return [...lines, ''];
 }
@@ -145,6 +159,7 @@ export function formatPretty(report: Report, options: PrettyOptions): string {
   for (const entry of report.stale?.suppressions ?? []) lines.push(colors.yellow(`  ! suppression of ${entry.rule} for ${printable(entry.path)} expired on ${entry.expired}: it no longer suppresses`));
   if ((report.stale?.baseline.length ?? 0) + (report.stale?.suppressions.length ?? 0) > 0) lines.push('');
   if (!options.quiet) lines.push(...formatChecked(report.checked ?? [], colors));
+  if (!options.quiet && report.phase === 'verify' && report.move && report.move.length > 0) lines.push(...formatArrivals(report.move, colors));
   lines.push(...formatPlanSteps(report.plan ?? [], colors));
   const verdicts = report.verdicts ?? { migration: report.summary, hygiene: { error: 0, warning: 0, info: 0 } };
   if (report.phase === 'verify' && verdicts.migration.error === 0 && !options.quiet) {

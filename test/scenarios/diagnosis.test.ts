@@ -207,3 +207,41 @@ describe('audit: the plan is the move itself', () => {
     expectWellFormed(report);
   });
 });
+
+describe('verify --against a snapshot: which step of the move was skipped', () => {
+  it('the snapshot records what must travel; a workspace that never arrived and a service never installed are named', async () => {
+    const old = await machineFrom(FILE);
+    const manifest = path.join(old.path('tmp'), 'manifest.json');
+    const snapshot = await old.cli(['snapshot', '--home', old.home, '--out', manifest]);
+    expect(snapshot.code, snapshot.stderr).toBe(0);
+    const recorded = JSON.parse(fs.readFileSync(manifest, 'utf8')) as { move: { kind: string; path: string }[] };
+    expect(recorded.move.map((item) => [item.kind, path.relative(old.home, item.path)])).toEqual(expect.arrayContaining([['state-dir', '.resonix'], ['workspace', 'work/agent-research'], ['unit', '.config/systemd/user/resonix-gateway.service']]));
+    // the new machine at the same path: only ~/.resonix was copied (cp -a keeps owners and modes)
+    const saved = `${old.root}.old`;
+    fs.renameSync(old.root, saved);
+    try {
+      fs.mkdirSync(old.home, { recursive: true, mode: 0o755 });
+      fs.mkdirSync(old.path('tmp'), { mode: 0o1777 });
+      fs.cpSync(path.join(saved, 'usr'), old.path('usr'), { recursive: true, verbatimSymlinks: true });
+      const savedHome = path.join(saved, path.relative(old.root, old.home));
+      execFileSync('cp', ['-a', path.join(savedHome, '.resonix'), path.join(old.home, '.resonix')]);
+      if (canChown) fs.chownSync(old.home, 1000, 1000);
+      fs.copyFileSync(path.join(saved, 'tmp', 'manifest.json'), manifest);
+      const result = await old.cli(['verify', '--home', old.home, '--against', manifest, '--format', 'json']);
+      expect(result.code, result.stderr).toBeLessThan(2);
+      const report = JSON.parse(result.stdout) as Report;
+      expectWellFormed(report);
+      const byPath = new Map(report.move!.map((item) => [path.relative(old.home, item.path), item]));
+      expect(byPath.get('.resonix')!.arrived).toBe(true);
+      expect(byPath.get('work/agent-research')!.arrived).toBe(false);
+      expect(byPath.get('work/agent-research')!.skippedStep).toMatch(/^Archive each profile/);
+      expect(byPath.get('.config/systemd/user/resonix-gateway.service')!.arrived).toBe(false);
+      expect(byPath.get('.config/systemd/user/resonix-gateway.service')!.skippedStep).toBe('On the new machine: install the service for each profile');
+      const pretty = await old.cli(['verify', '--home', old.home, '--against', manifest]);
+      expect(pretty.stdout).toMatch(/What the move had to carry \(from the old machine\)\n {2}✓ state dir \S+\/\.resonix \(profile default\)\n/);
+      expect(pretty.stdout).toMatch(/✗ workspace \S+\/work\/agent-research \(profile default\) did not arrive: skipped step "Archive each profile/);
+    } finally {
+      fs.rmSync(saved, { recursive: true, force: true });
+    }
+  });
+});
