@@ -131,7 +131,8 @@ export function planFromFindings(findings: readonly Finding[], words: Words, opt
       byKind.set(kind, [...(byKind.get(kind) ?? []), command]);
     }
     for (const [kind, commands] of byKind) {
-      if (kind !== 'hygiene') migration = true;
+      // a repair (not an info's suggestion, not hygiene) is followed by doctor → restart → status
+      if (kind !== 'hygiene' && finding.severity !== 'info') migration = true;
       if (fix.alternatives && commands.length > 1) {
         const fresh = commands.filter((command) => !seen.has(command));
         if (fresh.length === 0) continue;

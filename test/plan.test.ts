@@ -81,7 +81,9 @@ describe('planFromFindings', () => {
     expect(plan.filter((step) => step.step === 'Copy or restore what is missing')).toHaveLength(1);
   });
 
-  it('no finding with a fix, no plan; hygiene alone gets no restart', () => {
+  it('no finding with a fix, no plan; hygiene alone, or an info\'s suggestion, gets no restart', () => {
+    const info = planFromFindings([finding('t/service', { summary: 'Install it', commands: ['resonix gateway install'], step: 'service' }, { severity: 'info' })], words, { phase: 'verify' });
+    expect(info.map((step) => step.step)).toEqual(['Install the service for the profile that holds the data']);
     expect(planFromFindings([], words, { phase: 'verify' })).toEqual([]);
     const plan = planFromFindings([finding('t/backup', { summary: 'Encrypt it', commands: ['age -p -o b.age b'], step: 'hygiene' })], words, { phase: 'verify' });
     expect(plan.map((step) => step.step)).toEqual(['Clean up (hygiene)']);
