@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { SHELLS, completionScript, describeProgram, type Shell } from './completion.js';
 import { UsageError, loadToolConfig, type ToolConfig } from './config.js';
+import { CauseDeclarationError, validateCauses } from './diagnose.js';
 import { runRules } from './engine.js';
 import { BaselineError, applyBaseline, applySuppressions, failsGate, makeBaseline, parseBaseline } from './gate.js';
 import { FixError, applyFixes, confinePlan, planFixes, type AppliedFix, type PlannedFix, type RefusedFix } from './fix/index.js';
@@ -247,6 +248,13 @@ async function loadConfigAndRules(configFlag: string | undefined, io: CliIo): Pr
   const toolConfig = await loadToolConfig({ ...(configFlag ? { explicitPath: path.resolve(io.cwd, configFlag) } : {}), cwd: io.cwd, knownRuleIds: builtinIds });
   const pluginRules = toolConfig.plugins.length > 0 ? await loadPlugins(toolConfig.plugins, { ...(toolConfig.filepath ? { configFile: toolConfig.filepath } : {}), cwd: io.cwd, builtin: builtinRules }) : [];
   const rules = [...builtinRules, ...pluginRules];
+  // a plugin's causedBy is data like any other: checked once here, a bad one is a one-line error
+  try {
+    validateCauses(rules);
+  } catch (error) {
+    if (error instanceof CauseDeclarationError) throw new UsageError(`${toolConfig.filepath ?? 'config'}: plugin rule ${error.message}`);
+    throw error;
+  }
   const known = new Set(rules.map((rule) => rule.meta.id));
   for (const id of [...Object.keys(toolConfig.rules), ...toolConfig.suppressions.map((item) => item.rule).filter((id) => id !== '*')]) {
     if (!known.has(id)) throw new UsageError(`${toolConfig.filepath ?? 'config'}: unknown rule "${id}" (resonix-migrate rules lists them)`);

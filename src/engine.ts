@@ -1,8 +1,10 @@
 // Runs the enabled rules for a phase, applies severity overrides, masks secrets once for every
 // finding, and returns a sorted, de-duplicated Report.
 import { createHash } from 'node:crypto';
-import type { Finding, Machine, Phase, Report, Rule, RuleReport, Severity, SeveritySetting } from './model.js';
+import { checkedAreas, count, diagnose, liveRoots, metaById, validateCauses, verdicts } from './diagnose.js';
+import type { Finding, Machine, MoveItem, Phase, PlanStep, Report, Rule, RuleMeta, RuleReport, Severity, SeveritySetting, StepKind } from './model.js';
 import { SEVERITY_RANK } from './model.js';
+import { arrivals, movePlan, planFromFindings, stepOf, whatMustTravel, type Words } from './plan.js';
 import { builtinRules } from './rules/index.js';
 import { unseenTrees } from './rules/lib.js';
 import { maskSecrets } from './scan/secrets.js';
@@ -47,6 +49,8 @@ function maskFinding(finding: Finding, secrets: string[]): WithRawActions {
             summary: mask(finding.fix.summary),
             commands: finding.fix.commands.map(mask),
             ...(finding.fix.actions ? { actions: finding.fix.actions.map((action) => ({ ...action, path: mask(action.path) })) } : {}),
+            ...(finding.fix.step ? { step: finding.fix.step } : {}),
+            ...(finding.fix.alternatives ? { alternatives: true } : {}),
           },
         }
       : {}),
@@ -102,7 +106,7 @@ function toFinding(rule: Rule, report: RuleReport, override: Severity | undefine
     ...(report.install !== undefined ? { install: report.install } : {}),
     ...positionOf(report),
     ...(report.evidence && report.evidence.length > 0 ? { evidence: report.evidence } : {}),
-    ...(report.fix ? { fix: report.fix } : {}),
+    ...(report.fix ? { fix: { ...report.fix, ...(!report.fix.step && rule.meta.fixStep ? { step: rule.meta.fixStep } : {}) } } : {}),
   };
 }
 
@@ -176,6 +180,7 @@ function crashFinding(rule: Rule, error: unknown): Finding {
 
 export function runRules(options: EngineOptions): Report {
   const rules = options.rules ?? builtinRules;
+  validateCauses(rules);
   const severities = options.severities ?? {};
   const secrets = [...(options.secrets ?? [])].filter((value) => value.length >= 6).sort((a, b) => b.length - a.length);
   const run: string[] = [];
@@ -240,11 +245,11 @@ export function runRules(options: EngineOptions): Report {
   // masked like the paths they shorten (a home or state dir may be named after a secret)
   const roots = Object.fromEntries(Object.entries(rootsOf(options.machine)).map(([name, root]) => [name, maskSecrets(root, secrets)])) as Roots;
   const sorted = [...unique.values()].sort(compareFindings).map((finding) => ({ ...finding, fingerprint: fingerprintOf(finding, roots) }));
-  const summary = { error: 0, warning: 0, info: 0 };
-  for (const finding of sorted) summary[finding.severity] += 1;
   // the install summaries, skip reasons and problems leave the process too: the same masker as the findings
   const mask = (text: string): string => maskSecrets(text, secrets);
-  return {
+  // diagnosis: a finding that follows from another is folded under its root cause (RAW_ACTIONS kept)
+  const folded = diagnose(sorted, rules).map((finding, index) => Object.assign(finding, { [RAW_ACTIONS]: sorted[index]![RAW_ACTIONS] }) as WithRawActions);
+  const report: Report = {
     tool: { ...TOOL },
     phase: options.phase,
     installs: options.machine.homes.flatMap((home) =>
@@ -259,13 +264,18 @@ export function runRules(options: EngineOptions): Report {
         servedBy: install.servedBy.map(mask),
       })),
     ),
-    findings: sorted,
-    summary,
+    findings: folded,
+    summary: { error: 0, warning: 0, info: 0 },
     rules: { run, skipped: skipped.map((item) => ({ id: item.id, reason: mask(item.reason) })) },
     problems: options.machine.problems.map((problem) => ({ ...problem, path: mask(problem.path), message: mask(problem.message) })),
     ...scopeOf(options.machine, secrets),
     roots,
   };
+  // audit: what must travel; verify --against: which of what the old machine had to carry arrived
+  const travel = options.phase === 'audit' ? whatMustTravel(options.machine) : options.phase === 'verify' && options.baseline ? arrivals(options.baseline, options.machine) : undefined;
+  const move = travel?.map((item) => ({ ...item, path: mask(item.path) }));
+  const context: ReportContext = { meta: metaById(rules), words: wordsOf(options.machine), ...(move ? { move, mask } : {}), ...(options.phase === 'audit' ? { machine: options.machine } : {}) };
+  return summariseReport(Object.assign(report, { [REPORT_CONTEXT]: context }));
 }
 
 /** Whose home was checked under sudo, and what this process could not read (so the report can say so). */
@@ -275,7 +285,67 @@ function scopeOf(machine: Machine, secrets: string[]): Pick<Report, 'sudoUser' |
   return { ...(home ? { sudoUser: { user: home.sudoUser!, home: home.path } } : {}), ...(unseen.length > 0 ? { unseen } : {}) };
 }
 
-/** Exit code 1 when the report fails the run. */
+/** What the summary, verdicts, "what was checked" and the plan are computed from; never serialised. */
+export const REPORT_CONTEXT = Symbol('resonix-migrate.reportContext');
+interface ReportContext {
+  meta: ReadonlyMap<string, RuleMeta>;
+  words: Words;
+  machine?: Machine;
+  move?: MoveItem[];
+  mask?: (text: string) => string;
+}
+
+/** `~` only for a home that is the runner's own (a live scan), user and group names from the scanned machine. */
+function wordsOf(machine: Machine): Words {
+  const home = machine.homes[0];
+  const own = machine.mode === 'live' && home !== undefined && home.ownerUid !== undefined && home.ownerUid === machine.currentUid && machine.currentUid !== 0;
+  return {
+    ...(own ? { home: home.path } : {}),
+    users: Object.fromEntries(machine.users.map((user) => [user.uid, user.name])),
+    groups: Object.fromEntries(machine.groups.map((group) => [group.gid, group.name])),
+    dataProfiles: [...new Set(machine.homes.flatMap((item) => item.installs).filter((install) => install.inventory.exists && install.hasData).map((install) => install.profile ?? 'default'))],
+  };
+}
+
+/**
+ * Recounts a report from its findings: the summary of live root findings, the two verdicts, what was checked,
+ * and the one ordered plan. The engine calls it, and gating again after suppressions and the baseline.
+ */
+export function summariseReport(report: Report): Report {
+  const context = (report as Report & { [REPORT_CONTEXT]?: ReportContext })[REPORT_CONTEXT];
+  const meta = context?.meta ?? new Map<string, RuleMeta>();
+  const words = context?.words ?? { users: {}, groups: {} };
+  const fixStepOf = (ruleId: string): StepKind | undefined => meta.get(ruleId)?.fixStep;
+  let plan: PlanStep[];
+  if (report.phase === 'audit' && context?.machine && context.move) {
+    const steps = planFromFindings(report.findings, words, { phase: 'audit', fixStepOf });
+    const roots = liveRoots(report.findings).filter((finding) => finding.fix);
+    const fingerprintsOf = (kind: StepKind): string[] =>
+      roots.filter((finding) => finding.fix!.commands.some((command) => stepOf(command, finding.fix!.step ?? fixStepOf(finding.ruleId)) === kind)).map((finding) => finding.fingerprint ?? finding.ruleId);
+    const stop = steps.find((step) => step.step === 'Stop the gateway');
+    const move = movePlan(context.machine, context.move, words, { stop: stop?.commands ?? [], stopFindings: fingerprintsOf('stop'), copyFindings: fingerprintsOf('copy') }).map((step) => ({
+      ...step,
+      why: context.mask!(step.why),
+      commands: step.commands.map(context.mask!),
+    }));
+    if (move.length === 0) plan = steps;
+    else {
+      const before = new Set(['Give the files to the gateway user', 'Set the modes', 'Rewrite the config and its paths', 'Install the runtime']);
+      const rest = steps.filter((step) => step.step !== 'Stop the gateway' && step.step !== 'Copy or restore what is missing');
+      plan = [move[0]!, ...rest.filter((step) => before.has(step.step)), ...move.slice(1), ...rest.filter((step) => !before.has(step.step))];
+    }
+  } else plan = planFromFindings(report.findings, words, { phase: report.phase, fixStepOf });
+  return {
+    ...report,
+    summary: count(liveRoots(report.findings)),
+    verdicts: verdicts(report.findings, meta),
+    ...(meta.size > 0 ? { checked: checkedAreas(report, meta) } : {}),
+    plan,
+    ...(context?.move ? { move: context.move } : {}),
+  };
+}
+
+/** Exit code 1 when the report fails the run (the summary counts root findings only). */
 export function failsRun(report: Report, options: { maxWarnings?: number } = {}): boolean {
   if (report.summary.error > 0) return true;
   return options.maxWarnings !== undefined && options.maxWarnings >= 0 && report.summary.warning > options.maxWarnings;

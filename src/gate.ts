@@ -1,7 +1,8 @@
 // What fails a run: suppressions from this tool's config, a baseline of known findings, --fail-on and
 // --max-warnings. Pure functions of a Report; the CLI reads and writes the files.
 import picomatch from 'picomatch';
-import { normalisePath } from './engine.js';
+import { isRoot } from './diagnose.js';
+import { normalisePath, summariseReport } from './engine.js';
 import type { Finding, Report, Severity } from './model.js';
 import { SEVERITY_RANK } from './model.js';
 import { TOOL } from './version.js';
@@ -38,11 +39,6 @@ function suppressionMatcher(suppression: Suppression, roots: NonNullable<Report[
   };
 }
 
-function recount(findings: Finding[]): Report['summary'] {
-  const summary = { error: 0, warning: 0, info: 0 };
-  for (const finding of findings) if (!finding.suppressed) summary[finding.severity] += 1;
-  return summary;
-}
 
 /** Marks suppressed findings (they stay in the report) and lists expired suppressions. */
 export function applySuppressions(report: Report, suppressions: Suppression[], today: string): Report {
@@ -56,12 +52,11 @@ export function applySuppressions(report: Report, suppressions: Suppression[], t
   });
   const stale = report.stale ?? { baseline: [], suppressions: [] };
   const staleSuppressions = [...stale.suppressions, ...expired.map((item) => ({ rule: item.rule, path: item.path, expired: item.expires! }))];
-  return {
+  return summariseReport({
     ...report,
     findings,
-    summary: recount(findings),
     ...(staleSuppressions.length > 0 || report.stale ? { stale: { ...stale, suppressions: staleSuppressions } } : {}),
-  };
+  });
 }
 
 /** Known findings stop failing the run; baseline entries that match nothing are listed so it only shrinks. */
@@ -75,7 +70,7 @@ export function applyBaseline(report: Report, baseline: BaselineFile, source: st
   });
   const unmatched = baseline.findings.filter((entry) => !seen.has(entry.fingerprint)).map((entry) => `${entry.ruleId} ${entry.path ?? ''} (${entry.fingerprint})`.replace('  ', ' '));
   const stale = report.stale ?? { baseline: [], suppressions: [] };
-  return { ...report, findings, summary: recount(findings), stale: { ...stale, baseline: unmatched } };
+  return summariseReport({ ...report, findings, stale: { ...stale, baseline: unmatched } });
 }
 
 export function makeBaseline(report: Report, now: Date): BaselineFile {
@@ -110,10 +105,13 @@ export function parseBaseline(text: string, source: string): BaselineFile {
 
 export type FailOn = Severity;
 
-/** Exit code 1 when an unsuppressed finding at or above `failOn`, or too many warnings. */
+/**
+ * Exit code 1 when an unsuppressed root finding at or above `failOn`, or too many warnings. A folded finding
+ * fails the run through its root cause, never twice. Both verdicts (migration, hygiene) gate alike.
+ */
 export function failsGate(report: Report, options: { failOn?: FailOn; maxWarnings?: number } = {}): boolean {
   const threshold = SEVERITY_RANK[options.failOn ?? 'error'];
-  const live = report.findings.filter((finding) => !finding.suppressed);
+  const live = report.findings.filter((finding) => !finding.suppressed && isRoot(finding));
   if (live.some((finding) => SEVERITY_RANK[finding.severity] >= threshold)) return true;
   const warnings = live.filter((finding) => finding.severity === 'warning').length;
   return options.maxWarnings !== undefined && options.maxWarnings >= 0 && warnings > options.maxWarnings;

@@ -434,7 +434,12 @@ export interface Runtime {
   nodeSize?: number;
   /** TCP ports on loopback that accept connections (live only, only the ports Resonix would use) */
   openPorts?: number[];
+  /** encryption tools found on PATH (live only; found by stat, never run), in order of preference */
+  encryptionTools?: EncryptionTool[];
 }
+
+export type EncryptionTool = 'age' | 'gpg' | 'openssl';
+export const ENCRYPTION_TOOLS: readonly EncryptionTool[] = ['age', 'gpg', 'openssl'];
 
 export interface Machine {
   schema: 1;
@@ -464,10 +469,22 @@ export interface FixAction {
   recursive?: boolean;
 }
 
+/**
+ * Where a fix's commands go in the one ordered plan, in the order that works: stop the old gateway, copy or
+ * restore, ownership, modes, config rewrites, the runtime (Node, Resonix), the service for the profile that
+ * holds the data, `resonix doctor`, `gateway restart`, `status`; hygiene (backups, old services) last.
+ */
+export type StepKind = 'stop' | 'copy' | 'ownership' | 'modes' | 'config' | 'runtime' | 'service' | 'doctor' | 'restart' | 'status' | 'hygiene';
+export const STEP_ORDER: readonly StepKind[] = ['stop', 'copy', 'ownership', 'modes', 'config', 'runtime', 'service', 'doctor', 'restart', 'status', 'hygiene'];
+
 export interface Fix {
   summary: string;
   commands: string[];
   actions?: FixAction[];
+  /** the plan step these commands belong to (else the rule's `fixStep`); the CLI's own verbs are placed by themselves */
+  step?: StepKind;
+  /** the commands are alternatives (do one of them), not a sequence */
+  alternatives?: boolean;
 }
 
 export interface Finding {
@@ -490,6 +507,8 @@ export interface Finding {
   fingerprint?: string;
   /** present when a suppression or the baseline file covers this finding: it no longer fails the run */
   suppressed?: { kind: 'config' | 'baseline'; reason: string; expires?: string };
+  /** the fingerprint of the root finding this one follows from (the diagnosis): it is not counted on its own */
+  causedBy?: string;
 }
 
 /** What a rule returns: the engine adds the rule id and default severity. */
@@ -508,6 +527,31 @@ export interface RuleReport {
   severity?: Severity;
 }
 
+/**
+ * How a finding relates to the finding that may cause it (a closed set, so the relation is data the docs show):
+ * - `inside`: its path is the cause's path or below it (inside an unreadable or foreign-owned tree);
+ * - `same-path`: both are about the same path;
+ * - `same-install`: both are about the same state dir (inside a state dir that was not copied);
+ * - `holds-state-dir`: its path is a home or dir that holds the cause's state dir, and the cause is about that
+ *   state dir itself (a home whose dot-dir copy was skipped or could not be read);
+ * - `names-path-under`: its path or evidence names a path under the cause's path (under a moved home prefix);
+ * - `named-by`: the cause's message or evidence names this finding's path (a service pointed at the wrong dir).
+ */
+export type CauseRelation = 'inside' | 'same-path' | 'same-install' | 'holds-state-dir' | 'names-path-under' | 'named-by';
+export const CAUSE_RELATIONS: readonly CauseRelation[] = ['inside', 'same-path', 'same-install', 'holds-state-dir', 'names-path-under', 'named-by'];
+
+export interface CauseDeclaration {
+  rule: string;
+  relation: CauseRelation;
+}
+
+/** migration: will the gateway find, read and start the moved state; hygiene: backups, exposed secrets, old gateways. */
+export type Verdict = 'migration' | 'hygiene';
+
+/** What a clean run says it checked, one line per area. */
+export type Area = 'state' | 'config' | 'agents' | 'channels' | 'sessions' | 'service' | 'versions' | 'secrets';
+export const AREAS: readonly Area[] = ['state', 'config', 'agents', 'channels', 'sessions', 'service', 'versions', 'secrets'];
+
 export interface RuleMeta {
   id: string;
   title: string;
@@ -520,6 +564,14 @@ export interface RuleMeta {
   /** needs a baseline (manifest or archive) to say anything */
   needsBaseline?: boolean;
   tags?: string[];
+  /** the findings of other rules this one's findings may follow from: diagnose folds them under the cause */
+  causedBy?: CauseDeclaration[];
+  /** which verdict its findings count towards (default migration) */
+  verdict?: Verdict;
+  /** the area a clean run reports as checked */
+  area?: Area;
+  /** the plan step of its fixes' commands, unless a fix says otherwise */
+  fixStep?: StepKind;
 }
 
 export interface RuleContext {
@@ -549,12 +601,57 @@ export interface InstallSummary {
   servedBy: string[];
 }
 
+export interface Counts {
+  error: number;
+  warning: number;
+  info: number;
+}
+
+export interface PlanStep {
+  step: string;
+  why: string;
+  commands: string[];
+  /** fingerprints of the root findings this step fixes */
+  findings: string[];
+  /** other ways to do the same step: do one of them, not all */
+  alternatives?: string[][];
+}
+
+/** One line of "what was checked": ok when every rule of the area ran and found nothing unsuppressed. */
+export interface CheckedArea {
+  area: Area;
+  status: 'ok' | 'warning' | 'error' | 'not-checked';
+  text: string;
+}
+
+/** What must travel to the new machine (audit): sizes in bytes, from the scanned inventories. */
+export interface MoveItem {
+  kind: 'state-dir' | 'workspace' | 'unit' | 'env-file';
+  path: string;
+  profile?: string;
+  /** bytes of its regular files, where the scan listed them */
+  bytes?: number;
+  entries?: number;
+  /** verify --against: whether it arrived here (undefined: cannot be told from a scan) */
+  arrived?: boolean;
+  /** verify --against, when it did not arrive: the step of the move that was skipped */
+  skippedStep?: string;
+}
+
 export interface Report {
   tool: { name: string; version: string };
   phase: Phase;
   installs: InstallSummary[];
   findings: Finding[];
-  summary: { error: number; warning: number; info: number };
+  /** ROOT findings only (a folded finding is counted through its cause), unsuppressed */
+  summary: Counts;
+  /** the two questions apart: will the moved state work (migration), and is anything left exposed (hygiene) */
+  verdicts?: Record<Verdict, Counts>;
+  /** one ordered, deduplicated plan from the root findings' fixes (audit: the move itself) */
+  plan?: PlanStep[];
+  /** audit: what must travel */
+  move?: MoveItem[];
+  checked?: CheckedArea[];
   rules: { run: string[]; skipped: { id: string; reason: string }[] };
   problems: ScanProblem[];
   /** the home checked is SUDO_USER's: the tool ran as root under sudo without --home */

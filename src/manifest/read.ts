@@ -21,6 +21,7 @@ import type {
   Install,
   KeyPosition,
   Machine,
+  MoveItem,
   ParseErrorInfo,
   PasswdEntry,
   Resolution,
@@ -309,6 +310,7 @@ const runtime = obj<Runtime>({
   nodePath: opt(str),
   nodeSize: opt(nat),
   openPorts: opt(arr(nat)),
+  encryptionTools: opt(arr(literal('age', 'gpg', 'openssl'))),
 });
 const machine = obj<Machine>({
   schema: literal(1),
@@ -340,6 +342,19 @@ const manifestCheck = obj<Manifest>({
   machine,
   owners: obj<Manifest['owners']>({ users: record(str), groups: record(str) }),
   hashing,
+  move: opt(
+    arr(
+      obj<MoveItem>({
+        kind: literal('state-dir', 'workspace', 'unit', 'env-file'),
+        path: str,
+        profile: opt(str),
+        bytes: opt(nat),
+        entries: opt(nat),
+        arrived: opt(bool),
+        skippedStep: opt(str),
+      }),
+    ),
+  ),
 });
 
 // ---------------------------------------------------------------------------------------------

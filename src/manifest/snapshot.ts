@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FileEntry, FileInventory, Install, Machine } from '../model.js';
+import { whatMustTravel } from '../plan.js';
 import { TOOL } from '../version.js';
 import { hostPathInRoot } from '../scan/links.js';
 import { maskSecrets } from '../scan/secrets.js';
@@ -232,6 +233,7 @@ export async function createManifest(scan: { machine: Machine; secrets?: Iterabl
     machine,
     owners: ownersOf(machine),
     hashing,
+    move: whatMustTravel(machine),
   };
 }
 

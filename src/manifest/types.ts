@@ -1,6 +1,6 @@
 // The snapshot manifest: a Machine written to disk (masked) with the sha256 of every secret-free regular file of each
 // install's and workspace's inventory, and no secret value. The schema is documented in README.md here.
-import type { FileEntry, Machine } from '../model.js';
+import type { FileEntry, Machine, MoveItem } from '../model.js';
 
 /** The manifest format this build writes and the newest it reads. */
 export const MANIFEST_VERSION = 1;
@@ -54,6 +54,8 @@ export interface Manifest {
   /** names of every uid and gid found on the inventories (and of the gateway users), by numeric id */
   owners: { users: Record<string, string>; groups: Record<string, string> };
   hashing: ManifestHashing;
+  /** what the move must carry (the audit plan's list): every state dir with data, workspaces outside it, units, env files */
+  move?: MoveItem[];
 }
 
 /** A manifest could not be read: the message is one line, fit for the user. */

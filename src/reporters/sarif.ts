@@ -250,6 +250,8 @@ export function formatSarif(report: Report, rules: readonly Rule[], options: Sar
       ...(finding.install !== undefined ? { install: text(finding.install) } : {}),
       ...(finding.evidence && finding.evidence.length > 0 ? { evidence: finding.evidence.map(text) } : {}),
       ...(finding.fix && !fix ? { fix: { summary: text(finding.fix.summary), commands: finding.fix.commands.map(text) } } : {}),
+      // the diagnosis: the fingerprint of the root finding this one follows from
+      ...(finding.causedBy ? { causedBy: text(finding.causedBy) } : {}),
     };
     if (Object.keys(properties).length > 0) result.properties = properties;
     return result;

@@ -131,7 +131,7 @@ describe('exit codes', () => {
 describe('formats', () => {
   it('json: one object on stdout, the documented keys in order, findings sorted', async () => {
     const { report } = await broken.json('audit');
-    expect(Object.keys(report)).toEqual(['tool', 'phase', 'installs', 'findings', 'summary', 'rules', 'problems', 'roots']);
+    expect(Object.keys(report)).toEqual(['tool', 'phase', 'installs', 'findings', 'summary', 'verdicts', 'plan', 'move', 'checked', 'rules', 'problems', 'roots']);
     expect(report.tool.name).toBe('resonix-migrate');
     expect(report.summary).toEqual({ error: 1, warning: 2, info: 0 });
     expect(report.findings.map((finding) => finding.severity)).toEqual(['error', 'warning', 'warning']);
@@ -151,7 +151,8 @@ describe('formats', () => {
     expect(stdout).toMatch(/✗ perms\/secrets-exposed/);
     expect(stdout).toMatch(/! state\/multiple-dirs/);
     expect(stdout).toMatch(/fix: .*\n\s+\$ chmod 700 /);
-    expect(stdout.trim().split('\n').pop()).toMatch(/^✗ 1 error, 2 warnings, 0 info: not ready$/);
+    // the two verdicts apart: the move itself only has a warning; the exposed secrets are hygiene
+    expect(stdout.trim().split('\n').slice(-2)).toEqual(['migration: ! 0 errors, 1 warning, 0 info: ready, with warnings to review', 'hygiene:   ✗ 1 error, 1 warning, 0 info: needs cleaning up']);
     expect(stdout).not.toContain('\u001b[');
   });
 

@@ -71,6 +71,10 @@ export const rule: Rule = {
     title: 'Dot-dirs were left out of the copy',
     severity: 'error',
     phases: ['verify', 'image', 'inspect'],
+    area: 'state',
+    verdict: 'migration',
+    fixStep: 'copy',
+    causedBy: [{ rule: 'perms/unreadable', relation: 'holds-state-dir' }],
     description:
       'Agent workspaces arrived but no .resonix/ state dir did: the copy used `cp ~/*`, `tar czf x.tgz *` or similar, which skip dot-entries. With a baseline: dot-entries at the top of a state dir or workspace there (.env, workspace .git/ and .resonix/) that are missing here although the dir arrived.',
     why: 'Shell globs skip names that start with a dot, so the state dir (config, credentials, sessions), its .env (API keys) and the workspaces\' git history and state silently stay behind.',
@@ -88,6 +92,7 @@ export const rule: Rule = {
         fix: {
           summary: 'Copy the state dir itself; shell globs like * skip it.',
           commands: [`rsync -a <old-host>:${sh(home.path)}/.resonix/ ${sh(home.path)}/.resonix/`, `tar -C ${sh(home.path)} -czf resonix.tgz .resonix   # on the old machine`],
+          alternatives: true,
         },
       });
     }

@@ -104,6 +104,10 @@ export const rule: Rule = {
     title: 'SQLite database copied torn or live',
     severity: 'error',
     phases: ['audit', 'verify', 'inspect'],
+    area: 'sessions',
+    verdict: 'migration',
+    fixStep: 'copy',
+    causedBy: [{ rule: 'perms/unreadable', relation: 'inside' }],
     description:
       'A SQLite file is shorter than its header\'s page count says or not a whole number of pages (read from the 100-byte header, never by opening the database), or a -wal is torn by its bytes: it ends inside a frame, its header checksum fails, its frame headers do not carry the header\'s salts, it holds frames but no database is beside it (read from the 32-byte WAL header and the 24-byte frame headers only, within a byte budget). A -wal of whole, matching frames is what a clean stop leaves: not torn. With a baseline: it had a non-empty -wal beside a database that arrived unchanged without it.',
     why: 'A live copy can miss committed data still in the -wal, or copy half a page: the gateway refuses the database or loses sessions and keys.',

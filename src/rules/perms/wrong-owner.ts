@@ -63,6 +63,9 @@ export const rule: Rule = {
     title: 'State not owned by the gateway user',
     severity: 'error',
     phases: ['verify', 'image'],
+    area: 'state',
+    verdict: 'migration',
+    fixStep: 'ownership',
     description:
       'Checks that every file under the state dir and the agent workspaces is owned by the user who runs the gateway (service User=, else the home\'s owner). With a baseline: entries that were in the gateway user\'s own group there and are in another group here (a warning).',
     why: 'After `sudo cp` or `sudo tar x` the files belong to root: the gateway crash-loops with EACCES, or cannot rotate its own secrets.',

@@ -7,6 +7,9 @@ export const rule: Rule = {
     title: 'This machine is only a client',
     severity: 'warning',
     phases: ['audit', 'verify'],
+    area: 'config',
+    verdict: 'migration',
+    fixStep: 'config',
     description:
       'The state dir this machine uses (the CLI\'s, or a service\'s) has gateway.mode "remote": the sessions, credentials and workspace live on the gateway host (gateway.remote.url).',
     why: 'Migrating a client machine moves none of the state that matters; the gateway host is the one to migrate.',

@@ -133,6 +133,9 @@ export const rule: Rule = {
     title: 'Active state dir freshly onboarded, real data elsewhere',
     severity: 'error',
     phases: ['verify'],
+    area: 'state',
+    verdict: 'migration',
+    fixStep: 'copy',
     needsBaseline: false,
     description:
       'The state dir the gateway will use has no session transcripts and no credentials (what onboarding leaves), while the baseline\'s matching install, or another state dir on this machine, holds sessions, credentials or state databases at least 4x (and 256 KiB) larger. A new identity/device.json is named as evidence. Without a baseline it compares the state dirs found here; with one state dir and no baseline it says nothing.',

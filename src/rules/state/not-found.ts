@@ -25,6 +25,10 @@ export const rule: Rule = {
     title: 'No state where the gateway will look',
     severity: 'error',
     phases: ['verify', 'image'],
+    area: 'state',
+    verdict: 'migration',
+    fixStep: 'copy',
+    causedBy: [{ rule: 'state/profile-mismatch', relation: 'named-by' }, { rule: 'perms/unreadable', relation: 'inside' }, { rule: 'perms/wrong-owner', relation: 'inside' }, { rule: 'copy/hidden-omitted', relation: 'inside' }],
     description:
       'Finds the state dir the gateway will use (its service unit\'s environment, else RESONIX_STATE_DIR, else ~/.resonix[-<profile>]) and checks that it exists and holds data.',
     why: 'A gateway that finds no state dir starts fresh: onboarding again, channels logged out, no history.',
@@ -63,6 +67,7 @@ export const rule: Rule = {
               `rsync -a <old-host>:${sh(stateDir)}/ ${sh(stateDir)}/`,
               'resonix doctor',
             ],
+            ...(elsewhere.length > 0 ? { alternatives: true } : {}),
           },
         });
       }

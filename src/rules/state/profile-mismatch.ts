@@ -31,6 +31,9 @@ export const rule: Rule = {
     title: 'CLI and service use different state dirs',
     severity: 'error',
     phases: ['audit', 'verify', 'image'],
+    area: 'service',
+    verdict: 'migration',
+    fixStep: 'service',
     description:
       'Judges each gateway service unit against the profile it is named for (resonix-gateway.service / ai.resonix.gateway: the default profile; resonix-gateway-<p>.service / ai.resonix.<p>: profile <p>, reference §12): a mismatch is a unit whose state dir (RESONIX_STATE_DIR, RESONIX_CONFIG_PATH, RESONIX_PROFILE, HOME in the unit) is not that profile\'s. A unit of another name is compared with the state dir the CLI resolves. Then checks that the migrated data sits in a dir that will run.',
     why: 'When the service runs another profile or state dir than the one copied, the config is ignored, channels are logged out and history looks empty.',

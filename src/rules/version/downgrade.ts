@@ -47,6 +47,9 @@ export const rule: Rule = {
     title: 'Resonix here is older than the state',
     severity: 'error',
     phases: ['verify', 'image'],
+    area: 'versions',
+    verdict: 'migration',
+    fixStep: 'runtime',
     description:
       'The installed Resonix (on PATH, or the package a service runs) is older than the config\'s meta.lastTouchedVersion, than the version the baseline machine ran, or an SQLite database\'s user_version is above the schema this build declares (package.json resonix.schemaVersions).',
     why: 'An older build refuses a config last written by a newer one ("binary is older than the config last written by …") and refuses databases with a newer schema: the gateway does not start.',
