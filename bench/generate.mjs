@@ -8,12 +8,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { parseOptions } from './lib.mjs';
+import { MARKER, parseOptions } from './lib.mjs';
 
 const USAGE = 'usage: node bench/generate.mjs <dir> [--sessions 100000] [--credentials 3000] [--media-gb 2] [--force]';
 
-/** The parameters a tree was made with; bench/run.mjs compares them to decide whether to reuse it. */
-export const MARKER = '.resonix-bench.json';
+/** The parameters a tree was made with (bench/lib.mjs's prepareTree compares them to decide whether to reuse it). */
+export { MARKER };
 export const AGENTS = ['main', 'research', 'coder', 'ops'];
 export const WHATSAPP_ACCOUNTS = ['default', 'work', 'family'];
 

@@ -1,8 +1,13 @@
 // What the benchmark scripts share: where things are, their flags, medians, peak-RSS sampling and the
 // synthetic transcript text.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+
+/** The file bench/generate.mjs leaves in a tree it made, with the parameters it was made with. */
+export const MARKER = '.resonix-bench.json';
 
 export const benchDir = path.dirname(fileURLToPath(import.meta.url));
 export const repo = path.dirname(benchDir);
@@ -107,3 +112,75 @@ export function transcript(bytes, seed) {
   }
   return `${lines.join('\n')}\n`;
 }
+
+export function readMarker(dir) {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, MARKER), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The tree to measure: reused when a previous run made it with the same parameters. */
+export function prepareTree(options, generate) {
+  const marker = readMarker(options.dir);
+  const same = marker && marker.sessions === options.sessions && marker.credentials === options.credentials && marker.mediaGb === options.mediaGb;
+  if (same && !options.regenerate && fs.existsSync(marker.state)) {
+    console.log(`reusing the tree in ${options.dir} (${marker.dirs + marker.files} entries; --regenerate to rebuild it)`);
+    return { ...marker, reused: true };
+  }
+  let nonEmpty = false;
+  try {
+    nonEmpty = fs.readdirSync(options.dir).length > 0;
+  } catch {
+    nonEmpty = false;
+  }
+  // replace only a tree this benchmark made (it has the marker); never wipe someone's dir
+  if (nonEmpty && !marker) throw new Error(`${options.dir} is not empty and was not made by bench/generate.mjs; pick another --dir`);
+  console.log(`generating the tree in ${options.dir} …`);
+  const made = generate({ dir: options.dir, sessions: options.sessions, credentials: options.credentials, mediaGb: options.mediaGb, force: nonEmpty }, (line) => console.log(line));
+  return { ...readMarker(options.dir), reused: false, generateSeconds: made.seconds };
+}
+
+export function findTimeBinary() {
+  const candidate = '/usr/bin/time';
+  try {
+    fs.accessSync(candidate, fs.constants.X_OK);
+  } catch {
+    return undefined;
+  }
+  // BusyBox and BSD `time` lack -f/-o; GNU time has both
+  const probe = spawnSync(candidate, ['-f', '%M', '-o', '/dev/null', 'true'], { stdio: 'ignore' });
+  return probe.status === 0 ? candidate : undefined;
+}
+
+/**
+ * Runs a command with stdout to /dev/null, stderr captured; wall time from around the spawn. Under GNU
+ * time when available (for both tools alike, so the wrapper's small cost is the same on both sides).
+ */
+export function timed(command, args, timeBinary, captureStdout = false, env = process.env, outDir = outDirOf()) {
+  const rssFile = timeBinary ? path.join(outDir, `rss-${process.pid}.txt`) : undefined;
+  const argv = timeBinary ? [timeBinary, ['-f', '%M %U %S', '-o', rssFile, command, ...args]] : [command, args];
+  const devNull = captureStdout ? undefined : fs.openSync('/dev/null', 'w');
+  const started = process.hrtime.bigint();
+  const result = spawnSync(argv[0], argv[1], {
+    env,
+    stdio: ['ignore', captureStdout ? 'pipe' : devNull, 'pipe'],
+    maxBuffer: 512 * 1024 * 1024,
+  });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (devNull !== undefined) fs.closeSync(devNull);
+  let rssKb;
+  let cpuMs;
+  if (rssFile) {
+    // GNU time writes "Command exited with non-zero status N" before the format line on failure
+    const lines = fs.readFileSync(rssFile, 'utf8').trim().split('\n');
+    const [rss, user, system] = lines[lines.length - 1].split(' ').map(Number);
+    fs.rmSync(rssFile, { force: true });
+    if (Number.isFinite(rss)) rssKb = rss;
+    if (Number.isFinite(user) && Number.isFinite(system)) cpuMs = (user + system) * 1000;
+  }
+  if (result.error) throw result.error;
+  return { ms, status: result.status, signal: result.signal, rssKb, cpuMs, stderr: result.stderr.toString(), stdout: captureStdout ? result.stdout.toString() : undefined };
+}
+

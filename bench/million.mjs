@@ -1,7 +1,8 @@
-// node bench/million.mjs [--entries 1000000] [--check]: a state dir with a million entries (1,000 session dirs
+// node bench/million.mjs [--entries 1000000] [--check] [--bin FILE]: a state dir with a million entries (1,000 session dirs
 // of 1,000 empty transcripts each), then the peak RSS and wall time of `verify --format json` on it, once with
 // the default entry limit and once with `--max-entries 250000` (memory bounded by the limit, not the tree).
 // With --check it exits 1 when the full scan's peak RSS exceeds 512 MB or the limited one is not smaller.
+// --bin runs another build's launcher (bench/scale.mjs passes its own); default bin/resonix-migrate.js.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,11 +11,11 @@ import { outDirOf, parseOptions, repo } from './lib.mjs';
 const MAX_RSS_MB = 512;
 const LIMITED = 250_000;
 
-const USAGE = 'usage: node bench/million.mjs [--entries 1000000] [--check]';
-const { operands, entries, check } = parseOptions(
+const USAGE = 'usage: node bench/million.mjs [--entries 1000000] [--check] [--bin FILE]';
+const { operands, entries, check, bin } = parseOptions(
   process.argv.slice(2),
-  { '--entries': { key: 'entries', type: 'int', min: 1 }, '--check': { key: 'check', type: 'flag' } },
-  { entries: 1_000_000, check: false },
+  { '--entries': { key: 'entries', type: 'int', min: 1 }, '--check': { key: 'check', type: 'flag' }, '--bin': { key: 'bin', type: 'path' } },
+  { entries: 1_000_000, check: false, bin: path.join(repo, 'bin', 'resonix-migrate.js') },
   USAGE,
 );
 if (operands.length > 0) throw new Error(USAGE);
@@ -40,7 +41,7 @@ if (!fs.existsSync(marker)) {
 const time = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
 function verify(extra) {
-  const args = [path.join(repo, 'bin', 'resonix-migrate.js'), 'verify', '--home', home, '--format', 'json', ...extra];
+  const args = [bin, 'verify', '--home', home, '--format', 'json', ...extra];
   const env = { PATH: process.env.PATH, TMPDIR: root };
   const started = Date.now();
   const run = time

@@ -13,8 +13,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MARKER, generate } from './generate.mjs';
-import { benchDir, median, outDirOf, parseOptions, repo } from './lib.mjs';
+import { generate } from './generate.mjs';
+import { benchDir, findTimeBinary, median, outDirOf, parseOptions, prepareTree, repo, timed } from './lib.mjs';
 
 const MAX_RATIO = 1.5;
 const MAX_RSS_MB = 200;
@@ -42,77 +42,6 @@ const parseArgs = (argv) => {
   return options;
 };
 
-function readMarker(dir) {
-  try {
-    return JSON.parse(fs.readFileSync(path.join(dir, MARKER), 'utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
-/** The tree to measure: reused when a previous run made it with the same parameters. */
-function prepareTree(options) {
-  const marker = readMarker(options.dir);
-  const same = marker && marker.sessions === options.sessions && marker.credentials === options.credentials && marker.mediaGb === options.mediaGb;
-  if (same && !options.regenerate && fs.existsSync(marker.state)) {
-    console.log(`reusing the tree in ${options.dir} (${marker.dirs + marker.files} entries; --regenerate to rebuild it)`);
-    return { ...marker, reused: true };
-  }
-  let nonEmpty = false;
-  try {
-    nonEmpty = fs.readdirSync(options.dir).length > 0;
-  } catch {
-    nonEmpty = false;
-  }
-  // replace only a tree this benchmark made (it has the marker); never wipe someone's dir
-  if (nonEmpty && !marker) throw new Error(`${options.dir} is not empty and was not made by bench/generate.mjs; pick another --dir`);
-  console.log(`generating the tree in ${options.dir} …`);
-  const made = generate({ dir: options.dir, sessions: options.sessions, credentials: options.credentials, mediaGb: options.mediaGb, force: nonEmpty }, (line) => console.log(line));
-  return { ...readMarker(options.dir), reused: false, generateSeconds: made.seconds };
-}
-
-function findTimeBinary() {
-  const candidate = '/usr/bin/time';
-  try {
-    fs.accessSync(candidate, fs.constants.X_OK);
-  } catch {
-    return undefined;
-  }
-  // BusyBox and BSD `time` lack -f/-o; GNU time has both
-  const probe = spawnSync(candidate, ['-f', '%M', '-o', '/dev/null', 'true'], { stdio: 'ignore' });
-  return probe.status === 0 ? candidate : undefined;
-}
-
-/**
- * Runs a command with stdout to /dev/null, stderr captured; wall time from around the spawn. Under GNU
- * time when available (for both tools alike, so the wrapper's small cost is the same on both sides).
- */
-function timed(command, args, timeBinary, captureStdout = false, env = process.env) {
-  const rssFile = timeBinary ? path.join(outDir, `rss-${process.pid}.txt`) : undefined;
-  const argv = timeBinary ? [timeBinary, ['-f', '%M %U %S', '-o', rssFile, command, ...args]] : [command, args];
-  const devNull = captureStdout ? undefined : fs.openSync('/dev/null', 'w');
-  const started = process.hrtime.bigint();
-  const result = spawnSync(argv[0], argv[1], {
-    env,
-    stdio: ['ignore', captureStdout ? 'pipe' : devNull, 'pipe'],
-    maxBuffer: 512 * 1024 * 1024,
-  });
-  const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  if (devNull !== undefined) fs.closeSync(devNull);
-  let rssKb;
-  let cpuMs;
-  if (rssFile) {
-    // GNU time writes "Command exited with non-zero status N" before the format line on failure
-    const lines = fs.readFileSync(rssFile, 'utf8').trim().split('\n');
-    const [rss, user, system] = lines[lines.length - 1].split(' ').map(Number);
-    fs.rmSync(rssFile, { force: true });
-    if (Number.isFinite(rss)) rssKb = rss;
-    if (Number.isFinite(user) && Number.isFinite(system)) cpuMs = (user + system) * 1000;
-  }
-  if (result.error) throw result.error;
-  return { ms, status: result.status, signal: result.signal, rssKb, cpuMs, stderr: result.stderr.toString(), stdout: captureStdout ? result.stdout.toString() : undefined };
-}
-
 /** A word as a POSIX shell would need it, for the commands recorded in results.json. */
 const shellWord = (word) => (/^[A-Za-z0-9_./:@%+=,-]+$/.test(word) ? word : `'${word.replace(/\n/g, '\\n').replace(/'/g, `'\\''`)}'`);
 
@@ -120,7 +49,7 @@ function main() {
   const options = parseArgs(process.argv.slice(2));
   if (!fs.existsSync(path.join(repo, 'dist', 'cli.js'))) throw new Error('dist/ is missing: run `npm run build` first');
   fs.mkdirSync(outDir, { recursive: true });
-  const tree = prepareTree(options);
+  const tree = prepareTree(options, generate);
   const home = tree.home;
   const state = path.join(home, '.resonix');
   const timeBinary = findTimeBinary();
@@ -145,7 +74,7 @@ function main() {
   };
   const run = (name, captureStdout = false) => {
     const tool = tools[name];
-    const result = timed(tool.command, tool.args, timeBinary, captureStdout, env);
+    const result = timed(tool.command, tool.args, timeBinary, captureStdout, env, outDir);
     if (!tool.ok(result.status)) {
       throw new Error(`${tool.label} failed (exit ${result.status ?? result.signal}):\n${[tool.command, ...tool.args].join(' ')}\n${result.stderr}`);
     }

@@ -1,13 +1,17 @@
 // argv → command → exit code. No business logic: parse, call scan/engine/reporters, write.
 import fs from 'node:fs';
 import path from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
+import { SHELLS, completionScript, describeProgram, type Shell } from './completion.js';
 import { UsageError, loadToolConfig, type ToolConfig } from './config.js';
+import { CauseDeclarationError, validateCauses } from './diagnose.js';
 import { runRules } from './engine.js';
 import { BaselineError, applyBaseline, applySuppressions, failsGate, makeBaseline, parseBaseline } from './gate.js';
 import { FixError, applyFixes, confinePlan, planFixes, type AppliedFix, type PlannedFix, type RefusedFix } from './fix/index.js';
-import type { Phase, Report, Rule, SeveritySetting } from './model.js';
+import type { Phase, Report, Rule, Severity, SeveritySetting } from './model.js';
+import { progressDelayMs, progressWanted, startProgressLine, type ProgressLine } from './progress-line.js';
 import { printable } from './reporters/escape.js';
+import { formatDoctorLint } from './reporters/doctor-lint.js';
 import { formatGithub } from './reporters/github.js';
 import { formatJson } from './reporters/json.js';
 import { formatJunit } from './reporters/junit.js';
@@ -35,6 +39,9 @@ export interface CliIo {
   env: Record<string, string | undefined>;
   cwd: string;
   stdoutIsTTY: boolean;
+  /** stderr is a terminal: only then is a progress line drawn */
+  stderrIsTTY?: boolean;
+  stderrColumns?: number;
 }
 
 interface SharedOptions {
@@ -50,6 +57,8 @@ interface SharedOptions {
   only: string[];
   skip: string[];
   failOn?: 'error' | 'warning' | 'info';
+  /** doctor's name for the same threshold as --fail-on */
+  severityMin?: 'error' | 'warning' | 'info';
   category?: string;
   baseline?: string;
   writeBaseline?: string;
@@ -73,7 +82,7 @@ interface SharedOptions {
   doctorTimeout?: number;
 }
 
-const FORMATS = ['pretty', 'json', 'sarif', 'junit', 'github', 'markdown'] as const;
+export const FORMATS = ['pretty', 'json', 'sarif', 'junit', 'github', 'markdown', 'doctor-lint'] as const;
 type Format = (typeof FORMATS)[number];
 
 function collect(value: string, previous: string[]): string[] {
@@ -119,13 +128,14 @@ function addSharedOptions(command: Command): Command {
     .option('--rule <id=severity>', 'set a rule to off|info|warning|error (repeatable)', collect, [])
     .option('--only <id>', 'run only this rule (repeatable)', collect, [])
     .option('--skip <id>', 'do not run this rule (repeatable)', collect, [])
-    .addOption(new Option('--fail-on <severity>', 'fail on findings at or above this severity').choices(['error', 'warning', 'info']).default('error'))
+    .addOption(new Option('--fail-on <severity>', 'fail on findings at or above this severity (default: error; warning with --format doctor-lint, as doctor)').choices(['error', 'warning', 'info']))
+    .addOption(new Option('--severity-min <severity>', "doctor's name for --fail-on (the two may not disagree)").choices(['error', 'warning', 'info']))
     .option('--max-warnings <n>', 'fail when there are more warnings than this', parseCount)
     .option('--max-entries <n>', 'list at most this many files and dirs in all (default 2000000): bounds memory, ~0.4 KB each', parseEntryLimit)
     .option('--baseline <file>', 'known findings (from --write-baseline) stop failing the run')
     .option('--write-baseline <file>', 'write the current findings as a baseline')
     .option('--category <id>', 'SARIF automationDetails.id (default resonix-migrate/<phase>)')
-    .option('--quiet', 'report errors only')
+    .option('--quiet', 'report errors only (and no progress line)')
     .option('--no-color', 'no colours (also NO_COLOR, or when not a terminal)')
     .option('--verbose', 'also list skipped rules and unreadable paths')
     .option('--fix', 'apply the safe fixes (chmod, chown) the findings carry, then scan again')
@@ -181,8 +191,10 @@ export function destinations(options: Pick<SharedOptions, 'format' | 'output'>):
   return list;
 }
 
-function render(format: Format, report: Report, rules: readonly Rule[], options: SharedOptions, io: CliIo, toTerminal: boolean): string {
+function render(format: Format, report: Report, rules: readonly Rule[], options: SharedOptions, io: CliIo, toTerminal: boolean, failed: boolean): string {
   switch (format) {
+    case 'doctor-lint':
+      return formatDoctorLint(report, rules, { ok: !failed });
     case 'json':
       return formatJson(report);
     case 'sarif':
@@ -202,9 +214,9 @@ function render(format: Format, report: Report, rules: readonly Rule[], options:
   }
 }
 
-function writeReports(report: Report, rules: readonly Rule[], options: SharedOptions, io: CliIo): void {
+function writeReports(report: Report, rules: readonly Rule[], options: SharedOptions, io: CliIo, failed: boolean): void {
   for (const destination of destinations(options)) {
-    const text = render(destination.format, report, rules, options, io, destination.file === undefined);
+    const text = render(destination.format, report, rules, options, io, destination.file === undefined, failed);
     if (destination.file) writePrivate(path.resolve(io.cwd, destination.file), text);
     else io.stdout(text);
   }
@@ -258,6 +270,13 @@ async function loadConfigAndRules(configFlag: string | undefined, io: CliIo): Pr
   const toolConfig = await loadToolConfig({ ...(configFlag ? { explicitPath: path.resolve(io.cwd, configFlag) } : {}), cwd: io.cwd, knownRuleIds: builtinIds });
   const pluginRules = toolConfig.plugins.length > 0 ? await loadPlugins(toolConfig.plugins, { ...(toolConfig.filepath ? { configFile: toolConfig.filepath } : {}), cwd: io.cwd, builtin: builtinRules }) : [];
   const rules = [...builtinRules, ...pluginRules];
+  // a plugin's causedBy is data like any other: checked once here, a bad one is a one-line error
+  try {
+    validateCauses(rules);
+  } catch (error) {
+    if (error instanceof CauseDeclarationError) throw new UsageError(`${toolConfig.filepath ?? 'config'}: plugin rule ${error.message}`);
+    throw error;
+  }
   const known = new Set(rules.map((rule) => rule.meta.id));
   for (const id of [...Object.keys(toolConfig.rules), ...toolConfig.suppressions.map((item) => item.rule).filter((id) => id !== '*')]) {
     if (!known.has(id)) throw new UsageError(`${toolConfig.filepath ?? 'config'}: unknown rule "${id}" (resonix-migrate rules lists them)`);
@@ -270,7 +289,15 @@ async function openArchive(file: string): Promise<InspectedArchive> {
   const { inspectArchive } = await import('./inspect/archive-machine.js');
   const inspected = await inspectArchive(file);
   if (!inspected.opened) throw new UsageError(inspected.problems[0]?.message ?? `cannot open ${file}`);
+  // a file that is no archive (say /etc/hostname) is a wrong input, not a backup to judge
+  if (inspected.archive.format === 'unknown' && !inspected.archive.encrypted) {
+    throw new UsageError(`${printable(file)} is not an archive inspect can read (tar, tar.gz, zip; age, OpenPGP or openssl enc encrypted files): nothing to inspect`);
+  }
   return inspected;
+}
+
+function archiveStatus(archive: InspectedArchive['archive']): NonNullable<Report['archive']> {
+  return { path: archive.path, format: archive.format, encrypted: archive.encrypted, ...(archive.partlyEncrypted ? { partlyEncrypted: true } : {}) };
 }
 
 /** A manifest (JSON from `snapshot`) or a backup archive, as a baseline. */
@@ -292,8 +319,8 @@ const NOT_FOR: Record<'inspect' | 'snapshot', { flags: [keyof SharedOptions, str
   },
   snapshot: {
     flags: [
-      ['config', '--config'], ['output', '--output'], ['rule', '--rule'], ['only', '--only'], ['skip', '--skip'], ['failOn', '--fail-on'], ['category', '--category'],
-      ['baseline', '--baseline'], ['writeBaseline', '--write-baseline'], ['maxWarnings', '--max-warnings'], ['quiet', '--quiet'], ['fix', '--fix'], ['fixDryRun', '--fix-dry-run'],
+      ['config', '--config'], ['output', '--output'], ['rule', '--rule'], ['only', '--only'], ['skip', '--skip'], ['failOn', '--fail-on'], ['severityMin', '--severity-min'], ['category', '--category'],
+      ['baseline', '--baseline'], ['writeBaseline', '--write-baseline'], ['maxWarnings', '--max-warnings'], ['fix', '--fix'], ['fixDryRun', '--fix-dry-run'],
       ['resonixVersion', '--resonix-version'],
     ],
     why: 'snapshot writes a manifest of what is here; nothing is judged or reported',
@@ -302,7 +329,7 @@ const NOT_FOR: Record<'inspect' | 'snapshot', { flags: [keyof SharedOptions, str
 
 function refuseFlagsOf(command: keyof typeof NOT_FOR, options: SharedOptions): void {
   // flags with a default count as given only when set to something else
-  const defaults: Partial<Record<keyof SharedOptions, unknown>> = { failOn: 'error' };
+  const defaults: Partial<Record<keyof SharedOptions, unknown>> = {};
   const given = NOT_FOR[command].flags.filter(([key]) => {
     const value = options[key];
     return Array.isArray(value) ? value.length > 0 : value !== undefined && value !== false && value !== defaults[key];
@@ -311,8 +338,34 @@ function refuseFlagsOf(command: keyof typeof NOT_FOR, options: SharedOptions): v
   if (given.length > 0) throw new UsageError(`${command} does not take ${given.map(([, flag]) => flag).join(', ')}: ${NOT_FOR[command].why}`);
 }
 
+/**
+ * The progress line of a long command, and an `io` that erases it before any other output. Off unless stderr
+ * is a terminal, and with CI, --quiet, or a machine-readable report on stdout.
+ */
+function progressFor(options: SharedOptions, io: CliIo): { line: ProgressLine; io: CliIo } {
+  const isTTY = io.stderrIsTTY === true;
+  const machineReadableStdout = destinations(options).some((item) => item.file === undefined && item.format !== 'pretty');
+  const enabled = progressWanted({ stream: { isTTY }, env: io.env, ...(options.quiet ? { quiet: true } : {}), machineReadableStdout });
+  const line = startProgressLine({ write: io.stderr, isTTY, ...(io.stderrColumns ? { columns: io.stderrColumns } : {}) }, enabled, { delayMs: progressDelayMs(io.env) });
+  if (!enabled) return { line, io };
+  const erasing = (write: (text: string) => void) => (text: string) => {
+    line.clear();
+    write(text);
+  };
+  return { line, io: { ...io, stdout: erasing(io.stdout), stderr: erasing(io.stderr) } };
+}
+
 async function runScanCommand(phase: Phase, options: SharedOptions, io: CliIo, rootfs?: string, archive?: string): Promise<number> {
   if (archive !== undefined) refuseFlagsOf('inspect', options);
+  const progress = progressFor(options, io);
+  try {
+    return await scanAndReport(phase, options, progress.io, progress.line, rootfs, archive);
+  } finally {
+    progress.line.stop();
+  }
+}
+
+async function scanAndReport(phase: Phase, options: SharedOptions, io: CliIo, line: ProgressLine, rootfs?: string, archive?: string): Promise<number> {
   const { toolConfig, rules } = await loadConfigAndRules(options.config, io);
   if (archive !== undefined && !fs.existsSync(path.resolve(io.cwd, archive))) throw new UsageError(`${archive}: no such file`);
   const known = new Set(rules.map((rule) => rule.meta.id));
@@ -340,11 +393,13 @@ async function runScanCommand(phase: Phase, options: SharedOptions, io: CliIo, r
     ...(options.resonixVersion ? { resonixVersion: options.resonixVersion } : {}),
     ...(options.maxEntries !== undefined ? { maxEntries: options.maxEntries } : {}),
     archivePatterns: toolConfig.archives,
+    progress: line.counter,
   };
   // every flag is checked before anything is scanned or written
   knownIds(options.only, known, '--only');
   knownIds(options.skip, known, '--skip');
   destinations(options);
+  failThreshold(options);
   if (options.baseline) gateReport(emptyReport(phase), options, toolConfig, io);
   const loaded = options.against ? await baselineFrom(options.against, io) : undefined;
   const baseline = loaded?.machine;
@@ -369,7 +424,8 @@ async function runScanCommand(phase: Phase, options: SharedOptions, io: CliIo, r
         doctor = { run, findings: doctorFindings(outcome.lint, outcome.install.stateDir) };
       } else current.problems.push(doctorProblem(outcome));
     }
-    const report = runRules({ ...(baseline ? { baseline } : {}), phase, machine: current, rules, severities, secrets, only: options.only, skip: options.skip, ...(doctor ? { doctor } : {}) });
+    const ran = runRules({ ...(baseline ? { baseline } : {}), phase, machine: current, rules, severities, secrets, only: options.only, skip: options.skip, ...(doctor ? { doctor } : {}) });
+    const report = archive !== undefined ? { ...ran, archive: archiveStatus((scanned as InspectedArchive).archive) } : ran;
     // fixes act on the scanned machine (hashes are only for the comparison)
     return { report: gateReport(report, options, toolConfig, io), machine: scanned.machine, secrets };
   };
@@ -394,18 +450,41 @@ async function runScanCommand(phase: Phase, options: SharedOptions, io: CliIo, r
       ({ report, machine, secrets } = await check());
     }
   }
-  writeReports(report, rules, options, io);
+  // --quiet: warnings are neither shown nor counted
+  const maxWarnings = options.quiet ? undefined : options.maxWarnings;
+  const failOn = options.quiet ? 'error' : failThreshold(options);
+  const failed = failsGate(report, { failOn, ...(maxWarnings !== undefined ? { maxWarnings } : {}) });
+  line.stop();
+  writeReports(report, rules, options, io, failed);
   if (options.writeBaseline) {
     writePrivate(path.resolve(io.cwd, options.writeBaseline), `${JSON.stringify(makeBaseline(report, new Date()), null, 2)}\n`);
   }
-  // --quiet: warnings are neither shown nor counted
-  const maxWarnings = options.quiet ? undefined : options.maxWarnings;
-  const failOn = options.quiet ? 'error' : options.failOn;
-  return failsGate(report, { ...(failOn ? { failOn } : {}), ...(maxWarnings !== undefined ? { maxWarnings } : {}) }) ? EXIT.findings : EXIT.ok;
+  return failed ? EXIT.findings : EXIT.ok;
+}
+
+/**
+ * --fail-on and doctor's --severity-min name one threshold: either may be given, both only if they agree. Given
+ * neither, it is `error`, except that `--format doctor-lint` takes doctor's default (`warning`), so a script
+ * written for `resonix doctor --lint --json` gets the exit code it expects.
+ */
+export function failThreshold(options: Pick<SharedOptions, 'failOn' | 'severityMin' | 'format'>): Severity {
+  if (options.failOn !== undefined && options.severityMin !== undefined && options.failOn !== options.severityMin) {
+    throw new UsageError(`--fail-on ${options.failOn} and --severity-min ${options.severityMin} disagree: they are one threshold, give one of them`);
+  }
+  return options.severityMin ?? options.failOn ?? (options.format === 'doctor-lint' ? 'warning' : 'error');
 }
 
 async function runSnapshot(options: SharedOptions, io: CliIo): Promise<number> {
   refuseFlagsOf('snapshot', options);
+  const progress = progressFor(options, io);
+  try {
+    return await snapshot(options, progress.io, progress.line);
+  } finally {
+    progress.line.stop();
+  }
+}
+
+async function snapshot(options: SharedOptions, io: CliIo, line: ProgressLine): Promise<number> {
   const profile = profileOf(options);
   const scanned = await scanMachine({
     mode: 'live',
@@ -417,6 +496,7 @@ async function runSnapshot(options: SharedOptions, io: CliIo): Promise<number> {
     ...(profile ? { profile } : {}),
     ...(options.user ? { user: options.user } : {}),
     ...(options.maxEntries !== undefined ? { maxEntries: options.maxEntries } : {}),
+    progress: line.counter,
   });
   const { createManifest, writeManifest } = await import('./manifest/snapshot.js');
   const manifest = await createManifest(scanned, { hash: options.hash !== false });
@@ -424,7 +504,10 @@ async function runSnapshot(options: SharedOptions, io: CliIo): Promise<number> {
   await writeManifest(out, manifest);
   const installs = manifest.machine.homes.flatMap((home) => home.installs).filter((install) => install.inventory.exists);
   const files = installs.reduce((sum, install) => sum + install.inventory.entries.length, 0);
-  io.stderr(`Snapshot of ${installs.length} state dir${installs.length === 1 ? '' : 's'} (${files} entries, ${manifest.hashing.files} hashed) written to ${printable(out)}\n`);
+  line.stop();
+  const { sparse, 'too-big': tooBig } = manifest.hashing.skipped;
+  const bySize = sparse + tooBig > 0 ? `, ${sparse} sparse and ${tooBig} too big to hash: recorded by size` : '';
+  if (!options.quiet) io.stderr(`Snapshot of ${installs.length} state dir${installs.length === 1 ? '' : 's'} (${files} entries, ${manifest.hashing.files} hashed${bySize}) written to ${printable(out)}\n`);
   return EXIT.ok;
 }
 
@@ -495,6 +578,16 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       const text = explainRule(id, rules);
       if (text === undefined) throw new UsageError(`unknown rule "${id}" (resonix-migrate rules lists them)`);
       io.stdout(text);
+      setExit(EXIT.ok);
+    });
+  program
+    .command('completion')
+    .addArgument(new Argument('<shell>', 'the shell').choices([...SHELLS]))
+    .description('print a shell completion script (commands, flags, formats, rule ids)')
+    .option('--config <file>', "this tool's config (to complete its plugins' rule ids too)")
+    .action(async (shell: Shell, options: { config?: string }) => {
+      const rules = options.config ? (await loadConfigAndRules(options.config, io)).rules : builtinRules;
+      io.stdout(completionScript(shell, describeProgram(program, rules)));
       setExit(EXIT.ok);
     });
   return program;

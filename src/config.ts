@@ -37,7 +37,8 @@ const SEARCH_PLACES = [
 ];
 
 const SEVERITIES = new Set(['off', 'info', 'warning', 'error']);
-const KNOWN_KEYS = new Set(['rules', 'archives', 'suppressions', 'plugins']);
+// $schema: an editor's pointer to resonix-migrate.schema.json, ignored here
+const KNOWN_KEYS = new Set(['$schema', 'rules', 'archives', 'suppressions', 'plugins']);
 
 export function validateConfig(raw: unknown, source: string, knownRuleIds: ReadonlySet<string>): ToolConfig {
   if (raw === null || raw === undefined) return emptyToolConfig();

@@ -3,7 +3,8 @@
 // table comes from the same metadata. Tests fail when any of them is stale.
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Rule } from './model.js';
+import type { CauseRelation, Rule } from './model.js';
+import { builtinRules } from './rules/index.js';
 
 const PACKAGE_ROOT = fileURLToPath(new URL('../', import.meta.url));
 
@@ -24,7 +25,35 @@ export function readRuleExamples(id: string, root = PACKAGE_ROOT): string | unde
   }
 }
 
-export function ruleDocPage(rule: Rule, examples?: string): string {
+const RELATION_TEXT: Record<CauseRelation, string> = {
+  inside: "its path is the cause's path or below it",
+  'same-path': 'both are about the same path',
+  'same-install': 'both are about the same state dir',
+  'holds-state-dir': "its path holds the cause's state dir, and the cause is about that state dir",
+  'names-path-under': "it names a path under the cause's path",
+  'named-by': "the cause's message or evidence names its path",
+};
+
+/** The diagnosis relations of a rule, both ways: what its findings fold under, and what folds under them. */
+function diagnosisSection(rule: Rule, rules: readonly Rule[]): string[] {
+  const { meta } = rule;
+  const causes = meta.causedBy ?? [];
+  const consequences = rules.flatMap((other) => (other.meta.causedBy ?? []).filter((cause) => cause.rule === meta.id).map((cause) => ({ id: other.meta.id, relation: cause.relation })));
+  const lines = ['## Diagnosis', '', `Counts towards the **${meta.verdict ?? 'migration'}** verdict${meta.area ? `; area: ${meta.area}` : ''}${meta.fixStep ? `; its fix is the plan's \`${meta.fixStep}\` step` : ''}.`, ''];
+  if (causes.length > 0) {
+    lines.push('A finding of this rule is folded under its cause (shown as a consequence, not counted, its fix left to the cause), a finding of:', '');
+    for (const cause of causes) lines.push(`- [\`${cause.rule}\`](../${cause.rule}.md) (\`${cause.relation}\`): ${RELATION_TEXT[cause.relation]}`);
+    lines.push('');
+  }
+  if (consequences.length > 0) {
+    lines.push('Findings folded under a finding of this rule (it is their cause):', '');
+    for (const item of consequences) lines.push(`- [\`${item.id}\`](../${item.id}.md) (\`${item.relation}\`): ${RELATION_TEXT[item.relation]}`);
+    lines.push('');
+  }
+  return lines;
+}
+
+export function ruleDocPage(rule: Rule, examples?: string, rules: readonly Rule[] = builtinRules): string {
   const { meta } = rule;
   const lines = [
     `# ${meta.id}`,
@@ -52,6 +81,7 @@ export function ruleDocPage(rule: Rule, examples?: string): string {
       ? 'Each finding carries the exact commands for your paths and user; `--fix` applies the safe ones (`--fix-dry-run` shows them first).'
       : 'Each finding carries the exact commands for your paths and user.',
     '',
+    ...diagnosisSection(rule, rules),
     '## Configure',
     '',
     '```sh',

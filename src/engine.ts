@@ -2,9 +2,12 @@
 // finding, and returns a sorted, de-duplicated Report.
 import { createHash } from 'node:crypto';
 import { foldDoctorFindings } from './doctor-merge.js';
-import type { DoctorRun, Finding, Machine, Phase, Report, Rule, RuleReport, Severity, SeveritySetting } from './model.js';
+import { checkedAreas, count, diagnose, liveRoots, metaById, validateCauses, verdicts } from './diagnose.js';
+import type { DoctorRun, Finding, Machine, MoveItem, Phase, PlanStep, Report, Rule, RuleMeta, RuleReport, Severity, SeveritySetting, StepKind } from './model.js';
 import { SEVERITY_RANK } from './model.js';
+import { arrivals, movePlan, planFromFindings, stepOf, whatMustTravel, type Words } from './plan.js';
 import { builtinRules } from './rules/index.js';
+import { unseenTrees } from './rules/lib.js';
 import { maskSecrets } from './scan/secrets.js';
 import { TOOL } from './version.js';
 
@@ -40,6 +43,8 @@ function maskFinding(finding: Finding, secrets: string[]): WithRawActions {
     message: mask(finding.message),
     ...(finding.path !== undefined ? { path: mask(finding.path) } : {}),
     ...(finding.install !== undefined ? { install: mask(finding.install) } : {}),
+    ...positionOf(finding),
+    ...(finding.target ? { target: finding.target } : {}),
     ...(finding.evidence ? { evidence: finding.evidence.map(mask) } : {}),
     ...(finding.fix
       ? {
@@ -47,6 +52,8 @@ function maskFinding(finding: Finding, secrets: string[]): WithRawActions {
             summary: mask(finding.fix.summary),
             commands: finding.fix.commands.map(mask),
             ...(finding.fix.actions ? { actions: finding.fix.actions.map((action) => ({ ...action, path: mask(action.path) })) } : {}),
+            ...(finding.fix.step ? { step: finding.fix.step } : {}),
+            ...(finding.fix.alternatives ? { alternatives: true } : {}),
           },
         }
       : {}),
@@ -100,9 +107,58 @@ function toFinding(rule: Rule, report: RuleReport, override: Severity | undefine
     message: report.message,
     ...(report.path !== undefined ? { path: report.path } : {}),
     ...(report.install !== undefined ? { install: report.install } : {}),
+    ...positionOf(report),
     ...(report.evidence && report.evidence.length > 0 ? { evidence: report.evidence } : {}),
-    ...(report.fix ? { fix: report.fix } : {}),
+    ...(report.fix ? { fix: { ...report.fix, ...(!report.fix.step && rule.meta.fixStep ? { step: rule.meta.fixStep } : {}) } } : {}),
   };
+}
+
+const POSITION_KEYS = ['line', 'column', 'endLine', 'endColumn'] as const;
+const isPosition = (value: unknown): boolean => value === undefined || (Number.isSafeInteger(value) && (value as number) >= 1);
+
+/** A report's place in its file, kept only when it is whole: a start line, and an end not before the start. */
+function positionOf(report: Pick<RuleReport, (typeof POSITION_KEYS)[number]>): Pick<Finding, (typeof POSITION_KEYS)[number]> {
+  const { line, column, endLine, endColumn } = report;
+  if (line === undefined || !POSITION_KEYS.every((key) => isPosition(report[key]))) return {};
+  if (endLine !== undefined && (endLine < line || (endLine === line && endColumn !== undefined && column !== undefined && endColumn < column))) return { line, ...(column !== undefined ? { column } : {}) };
+  return { line, ...(column !== undefined ? { column } : {}), ...(endLine !== undefined ? { endLine } : {}), ...(endLine !== undefined && endColumn !== undefined ? { endColumn } : {}) };
+}
+
+type Target = NonNullable<Finding['target']>;
+
+/**
+ * What each of `wanted` (finding paths) is on the scanned machine, from what the scan saw
+ * (inventories, configs, archives, service units): a SARIF location needs to tell a file (its
+ * whole-file region) from a directory. One pass over each inventory, however many findings. A path
+ * the scan did not see (a missing file, a path outside every tree) has no entry.
+ */
+export function targetsOf(machine: Machine, wanted: ReadonlySet<string>): Map<string, Target> {
+  const found = new Map<string, Target>();
+  const put = (where: string, target: Target): void => {
+    if (wanted.has(where) && !found.has(where)) found.set(where, target);
+  };
+  for (const home of machine.homes) {
+    for (const install of home.installs) {
+      if (install.config.exists) put(install.config.path, { type: 'file', ...(install.config.size !== undefined ? { size: install.config.size } : {}) });
+      for (const inventory of [install.inventory, ...install.workspaces.map((workspace) => workspace.inventory)]) {
+        if (!inventory.exists) continue;
+        const prefix = `${inventory.root}/`;
+        if (![...wanted].some((where) => where === inventory.root || where.startsWith(prefix))) continue;
+        for (const entry of inventory.entries) {
+          const where = entry.path === '' ? inventory.root : prefix + entry.path;
+          put(where, entry.type === 'file' ? { type: 'file', size: entry.size } : { type: entry.type });
+        }
+        put(inventory.root, { type: 'dir' });
+      }
+    }
+    if (home.exists) put(home.path, { type: 'dir' });
+    for (const unit of home.services) put(unit.path, { type: 'file', ...(unit.size !== undefined ? { size: unit.size } : {}) });
+    for (const workspace of home.workspaceDirs) put(workspace.path, { type: 'dir' });
+  }
+  for (const archive of machine.archives) put(archive.path, { type: 'file', size: archive.size });
+  const runtime = machine.runtime;
+  if (runtime?.nodePath !== undefined) put(runtime.nodePath, { type: 'file', ...(runtime.nodeSize !== undefined ? { size: runtime.nodeSize } : {}) });
+  return found;
 }
 
 function validReport(report: RuleReport): boolean {
@@ -114,6 +170,7 @@ function validReport(report: RuleReport): boolean {
     (report.severity === undefined || report.severity in SEVERITY_RANK) &&
     (report.path === undefined || typeof report.path === 'string') &&
     (report.install === undefined || typeof report.install === 'string') &&
+    POSITION_KEYS.every((key) => report[key] === undefined || typeof report[key] === 'number') &&
     (report.evidence === undefined || strings(report.evidence)) &&
     (report.fix === undefined || (typeof report.fix.summary === 'string' && strings(report.fix.commands)))
   );
@@ -126,6 +183,7 @@ function crashFinding(rule: Rule, error: unknown): Finding {
 
 export function runRules(options: EngineOptions): Report {
   const rules = options.rules ?? builtinRules;
+  validateCauses(rules);
   const severities = options.severities ?? {};
   const secrets = [...(options.secrets ?? [])].filter((value) => value.length >= 6).sort((a, b) => b.length - a.length);
   const run: string[] = [];
@@ -182,41 +240,122 @@ export function runRules(options: EngineOptions): Report {
   const doctorIds = new Set((options.doctor?.findings ?? []).map((finding) => finding.ruleId).filter((id) => !rules.some((rule) => rule.meta.id === id)));
   findings.push(...(options.doctor?.findings ?? []).filter((finding) => doctorIds.has(finding.ruleId)));
   const unique = new Map<string, WithRawActions>();
-  for (const finding of findings.map((item) => maskFinding(item, secrets))) {
+  const targets = targetsOf(options.machine, new Set(findings.flatMap((finding) => finding.path ?? finding.install ?? [])));
+  const withTargets = findings.map((finding): Finding => {
+    const target = targets.get(finding.path ?? finding.install ?? '');
+    return target ? { ...finding, target } : finding;
+  });
+  for (const finding of withTargets.map((item) => maskFinding(item, secrets))) {
     const key = `${finding.ruleId}\u0000${finding.path ?? ''}\u0000${finding.message}`;
     if (!unique.has(key)) unique.set(key, finding);
   }
-  const roots = rootsOf(options.machine);
+  // masked like the paths they shorten (a home or state dir may be named after a secret)
+  const roots = Object.fromEntries(Object.entries(rootsOf(options.machine)).map(([name, root]) => [name, maskSecrets(root, secrets)])) as Roots;
   const fingerprinted = [...unique.values()].sort(compareFindings).map((finding) => ({ ...finding, fingerprint: fingerprintOf(finding, roots) }));
+  // doctor's findings that say what ours say fold under ours first; the diagnosis then relates ours
   const sorted = doctorIds.size > 0 ? foldDoctorFindings(fingerprinted, (finding) => doctorIds.has(finding.ruleId)) : fingerprinted;
-  const summary = { error: 0, warning: 0, info: 0 };
-  // a folded finding counts through its root, never on its own
-  for (const finding of sorted) if (finding.causedBy === undefined) summary[finding.severity] += 1;
-  return {
+  // the install summaries, skip reasons and problems leave the process too: the same masker as the findings
+  const mask = (text: string): string => maskSecrets(text, secrets);
+  // diagnosis: a finding that follows from another is folded under its root cause (RAW_ACTIONS kept)
+  const folded = diagnose(sorted, rules).map((finding, index) => Object.assign(finding, { [RAW_ACTIONS]: sorted[index]![RAW_ACTIONS] }) as WithRawActions);
+  const report: Report = {
     tool: { ...TOOL },
     phase: options.phase,
     installs: options.machine.homes.flatMap((home) =>
       home.installs.map((install) => ({
-        stateDir: install.stateDir,
-        ...(install.profile ? { profile: install.profile } : {}),
+        stateDir: mask(install.stateDir),
+        ...(install.profile ? { profile: mask(install.profile) } : {}),
         active: install.active,
         generation: install.generation,
         files: install.inventory.entries.length,
-        ...(install.config.gatewayMode ? { gatewayMode: install.config.gatewayMode } : {}),
-        ...(install.config.lastTouchedVersion ? { lastTouchedVersion: install.config.lastTouchedVersion } : {}),
-        servedBy: install.servedBy,
+        ...(install.config.gatewayMode ? { gatewayMode: mask(install.config.gatewayMode) } : {}),
+        ...(install.config.lastTouchedVersion ? { lastTouchedVersion: mask(install.config.lastTouchedVersion) } : {}),
+        servedBy: install.servedBy.map(mask),
       })),
     ),
-    findings: sorted,
-    summary,
-    rules: { run, skipped },
-    problems: options.machine.problems.map((problem) => ({ ...problem, path: maskSecrets(problem.path, secrets), message: maskSecrets(problem.message, secrets) })),
+    findings: folded,
+    summary: { error: 0, warning: 0, info: 0 },
+    rules: { run, skipped: skipped.map((item) => ({ id: item.id, reason: mask(item.reason) })) },
+    problems: options.machine.problems.map((problem) => ({ ...problem, path: mask(problem.path), message: mask(problem.message) })),
+    ...scopeOf(options.machine, secrets),
     roots,
     ...(options.doctor ? { doctor: { ...options.doctor.run, command: maskSecrets(options.doctor.run.command, secrets) } } : {}),
   };
+  // audit: what must travel; verify --against: which of what the old machine had to carry arrived
+  const travel = options.phase === 'audit' ? whatMustTravel(options.machine) : options.phase === 'verify' && options.baseline ? arrivals(options.baseline, options.machine) : undefined;
+  const move = travel?.map((item) => ({ ...item, path: mask(item.path) }));
+  const context: ReportContext = { meta: metaById(rules), words: wordsOf(options.machine), ...(move ? { move, mask } : {}), ...(options.phase === 'audit' ? { machine: options.machine } : {}) };
+  return summariseReport(Object.assign(report, { [REPORT_CONTEXT]: context }));
 }
 
-/** Exit code 1 when the report fails the run. */
+/** Whose home was checked under sudo, and what this process could not read (so the report can say so). */
+function scopeOf(machine: Machine, secrets: string[]): Pick<Report, 'sudoUser' | 'unseen'> {
+  const home = machine.homes.find((candidate) => candidate.sudoUser);
+  const unseen = unseenTrees(machine).map((tree) => ({ ...tree, path: maskSecrets(tree.path, secrets) }));
+  return { ...(home ? { sudoUser: { user: home.sudoUser!, home: home.path } } : {}), ...(unseen.length > 0 ? { unseen } : {}) };
+}
+
+/** What the summary, verdicts, "what was checked" and the plan are computed from; never serialised. */
+export const REPORT_CONTEXT = Symbol('resonix-migrate.reportContext');
+interface ReportContext {
+  meta: ReadonlyMap<string, RuleMeta>;
+  words: Words;
+  machine?: Machine;
+  move?: MoveItem[];
+  mask?: (text: string) => string;
+}
+
+/** `~` only for a home that is the runner's own (a live scan), user and group names from the scanned machine. */
+function wordsOf(machine: Machine): Words {
+  const home = machine.homes[0];
+  const own = machine.mode === 'live' && home !== undefined && home.ownerUid !== undefined && home.ownerUid === machine.currentUid && machine.currentUid !== 0;
+  return {
+    ...(own ? { home: home.path } : {}),
+    users: Object.fromEntries(machine.users.map((user) => [user.uid, user.name])),
+    groups: Object.fromEntries(machine.groups.map((group) => [group.gid, group.name])),
+    dataProfiles: [...new Set(machine.homes.flatMap((item) => item.installs).filter((install) => install.inventory.exists && install.hasData).map((install) => install.profile ?? 'default'))],
+  };
+}
+
+/**
+ * Recounts a report from its findings: the summary of live root findings, the two verdicts, what was checked,
+ * and the one ordered plan. The engine calls it, and gating again after suppressions and the baseline.
+ */
+export function summariseReport(report: Report): Report {
+  const context = (report as Report & { [REPORT_CONTEXT]?: ReportContext })[REPORT_CONTEXT];
+  const meta = context?.meta ?? new Map<string, RuleMeta>();
+  const words = context?.words ?? { users: {}, groups: {} };
+  const fixStepOf = (ruleId: string): StepKind | undefined => meta.get(ruleId)?.fixStep;
+  let plan: PlanStep[];
+  if (report.phase === 'audit' && context?.machine && context.move) {
+    const steps = planFromFindings(report.findings, words, { phase: 'audit', fixStepOf });
+    const roots = liveRoots(report.findings).filter((finding) => finding.fix);
+    const fingerprintsOf = (kind: StepKind): string[] =>
+      roots.filter((finding) => finding.fix!.commands.some((command) => stepOf(command, finding.fix!.step ?? fixStepOf(finding.ruleId)) === kind)).map((finding) => finding.fingerprint ?? finding.ruleId);
+    const stop = steps.find((step) => step.step === 'Stop the gateway');
+    const move = movePlan(context.machine, context.move, words, { stop: stop?.commands ?? [], stopFindings: fingerprintsOf('stop'), copyFindings: fingerprintsOf('copy') }).map((step) => ({
+      ...step,
+      why: context.mask!(step.why),
+      commands: step.commands.map(context.mask!),
+    }));
+    if (move.length === 0) plan = steps;
+    else {
+      const before = new Set(['Give the files to the gateway user', 'Set the modes', 'Rewrite the config and its paths', 'Install the runtime']);
+      const rest = steps.filter((step) => step.step !== 'Stop the gateway' && step.step !== 'Copy or restore what is missing');
+      plan = [move[0]!, ...rest.filter((step) => before.has(step.step)), ...move.slice(1), ...rest.filter((step) => !before.has(step.step))];
+    }
+  } else plan = planFromFindings(report.findings, words, { phase: report.phase, fixStepOf });
+  return {
+    ...report,
+    summary: count(liveRoots(report.findings)),
+    verdicts: verdicts(report.findings, meta),
+    ...(meta.size > 0 ? { checked: checkedAreas(report, meta) } : {}),
+    plan,
+    ...(context?.move ? { move: context.move } : {}),
+  };
+}
+
+/** Exit code 1 when the report fails the run (the summary counts root findings only). */
 export function failsRun(report: Report, options: { maxWarnings?: number } = {}): boolean {
   if (report.summary.error > 0) return true;
   return options.maxWarnings !== undefined && options.maxWarnings >= 0 && report.summary.warning > options.maxWarnings;

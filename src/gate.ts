@@ -1,7 +1,8 @@
 // What fails a run: suppressions from this tool's config, a baseline of known findings, --fail-on and
 // --max-warnings. Pure functions of a Report; the CLI reads and writes the files.
 import picomatch from 'picomatch';
-import { normalisePath } from './engine.js';
+import { isRoot } from './diagnose.js';
+import { normalisePath, summariseReport } from './engine.js';
 import type { Finding, Report, Severity } from './model.js';
 import { SEVERITY_RANK } from './model.js';
 import { TOOL } from './version.js';
@@ -26,37 +27,36 @@ function expandHome(glob: string, home: string | undefined): string {
   return home && glob.startsWith('~/') ? `${home}/${glob.slice(2)}` : glob;
 }
 
-function suppressionMatches(suppression: Suppression, finding: Finding, roots: NonNullable<Report['roots']>): boolean {
-  if (suppression.rule !== finding.ruleId && suppression.rule !== '*') return false;
-  if (finding.path === undefined) return suppression.path === '**';
+type Matcher = (finding: Finding) => boolean;
+
+/** Compiled once per suppression, not once per finding: a report can hold tens of thousands. */
+function suppressionMatcher(suppression: Suppression, roots: NonNullable<Report['roots']>): Matcher {
   const isMatch = picomatch(expandHome(suppression.path, roots.HOME), { dot: true });
-  return isMatch(finding.path) || isMatch(normalisePath(finding.path, roots));
+  return (finding) => {
+    if (suppression.rule !== finding.ruleId && suppression.rule !== '*') return false;
+    if (finding.path === undefined) return suppression.path === '**';
+    return isMatch(finding.path) || isMatch(normalisePath(finding.path, roots));
+  };
 }
 
-function recount(findings: Finding[]): Report['summary'] {
-  const summary = { error: 0, warning: 0, info: 0 };
-  for (const finding of findings) if (!finding.suppressed && finding.causedBy === undefined) summary[finding.severity] += 1;
-  return summary;
-}
 
 /** Marks suppressed findings (they stay in the report) and lists expired suppressions. */
 export function applySuppressions(report: Report, suppressions: Suppression[], today: string): Report {
   const roots = report.roots ?? {};
   const expired = suppressions.filter((item) => item.expires !== undefined && item.expires <= today);
-  const active = suppressions.filter((item) => !expired.includes(item));
+  const active = suppressions.filter((item) => !expired.includes(item)).map((item) => ({ item, matches: suppressionMatcher(item, roots) }));
   const findings = report.findings.map((finding) => {
     if (finding.suppressed) return finding;
-    const match = active.find((item) => suppressionMatches(item, finding, roots));
+    const match = active.find(({ matches }) => matches(finding))?.item;
     return match ? { ...finding, suppressed: { kind: 'config' as const, reason: match.reason, ...(match.expires ? { expires: match.expires } : {}) } } : finding;
   });
   const stale = report.stale ?? { baseline: [], suppressions: [] };
   const staleSuppressions = [...stale.suppressions, ...expired.map((item) => ({ rule: item.rule, path: item.path, expired: item.expires! }))];
-  return {
+  return summariseReport({
     ...report,
     findings,
-    summary: recount(findings),
     ...(staleSuppressions.length > 0 || report.stale ? { stale: { ...stale, suppressions: staleSuppressions } } : {}),
-  };
+  });
 }
 
 /** Known findings stop failing the run; baseline entries that match nothing are listed so it only shrinks. */
@@ -70,7 +70,7 @@ export function applyBaseline(report: Report, baseline: BaselineFile, source: st
   });
   const unmatched = baseline.findings.filter((entry) => !seen.has(entry.fingerprint)).map((entry) => `${entry.ruleId} ${entry.path ?? ''} (${entry.fingerprint})`.replace('  ', ' '));
   const stale = report.stale ?? { baseline: [], suppressions: [] };
-  return { ...report, findings, summary: recount(findings), stale: { ...stale, baseline: unmatched } };
+  return summariseReport({ ...report, findings, stale: { ...stale, baseline: unmatched } });
 }
 
 export function makeBaseline(report: Report, now: Date): BaselineFile {
@@ -105,11 +105,13 @@ export function parseBaseline(text: string, source: string): BaselineFile {
 
 export type FailOn = Severity;
 
-/** Exit code 1 when an unsuppressed finding at or above `failOn`, or too many warnings. */
+/**
+ * Exit code 1 when an unsuppressed root finding at or above `failOn`, or too many warnings. A folded finding
+ * fails the run through its root cause, never twice. Both verdicts (migration, hygiene) gate alike.
+ */
 export function failsGate(report: Report, options: { failOn?: FailOn; maxWarnings?: number } = {}): boolean {
   const threshold = SEVERITY_RANK[options.failOn ?? 'error'];
-  // a folded finding (causedBy) fails the run through its root, never twice
-  const live = report.findings.filter((finding) => !finding.suppressed && finding.causedBy === undefined);
+  const live = report.findings.filter((finding) => !finding.suppressed && isRoot(finding));
   if (live.some((finding) => SEVERITY_RANK[finding.severity] >= threshold)) return true;
   const warnings = live.filter((finding) => finding.severity === 'warning').length;
   return options.maxWarnings !== undefined && options.maxWarnings >= 0 && warnings > options.maxWarnings;

@@ -31,7 +31,7 @@ export interface FileEntry {
   /** regular files of a snapshot manifest (and those `verify --against` compares): lower-case hex sha256 of the bytes */
   sha256?: string;
   /** why a regular file of a manifest has no sha256 */
-  hashSkipped?: 'secret' | 'changed' | 'unreadable' | 'not-regular';
+  hashSkipped?: 'secret' | 'changed' | 'unreadable' | 'not-regular' | 'sparse' | 'too-big';
 }
 
 export interface FileInventory {
@@ -41,6 +41,11 @@ export interface FileInventory {
   entries: FileEntry[];
   /** true when the walk stopped early at its entry limit */
   truncated?: boolean;
+  /**
+   * the scanning process could not list the root of this tree (EACCES…): nothing inside it is known, so
+   * nothing inside it is judged. The code, with the uid the scan ran as.
+   */
+  unseen?: { code: string; uid: number };
 }
 
 /** The ScanProblem code of a tree the scan stopped listing at its entry limit (--max-entries). */
@@ -48,6 +53,8 @@ export const ENTRY_LIMIT_CODE = 'ETOOMANY';
 
 /** The ScanProblem code of a `--with-doctor` run that gave no findings (failed, timed out, garbage, refused). */
 export const DOCTOR_PROBLEM_CODE = 'EDOCTOR';
+/** The ScanProblem code of work the scan cut short at one of its budgets (agents per config, archive decompression). */
+export const BUDGET_CODE = 'EBUDGET';
 
 export interface ScanProblem {
   path: string;
@@ -91,6 +98,14 @@ export interface Resolution {
   resonixHome?: string;
 }
 
+/** Where a config key sits in its file: 1-based lines, columns in UTF-16 code units; end is exclusive. */
+export interface KeyPosition {
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+}
+
 export interface ParseErrorInfo {
   message: string;
   line?: number;
@@ -125,6 +140,8 @@ export interface ConfigSummary {
   wizardLastRunVersion?: string;
   agentsDefaultWorkspace?: string;
   agents: AgentConfig[];
+  /** agents the config names past the scan's agent limit (MAX_AGENTS): counted, not looked at */
+  agentsOmitted?: number;
   /** configured channel names (telegram, whatsapp, …) */
   channels: string[];
   whatsappAccounts: { id: string; authDir?: string }[];
@@ -139,6 +156,10 @@ export interface ConfigSummary {
   envVarKeys?: string[];
   /** each `$include`, checked */
   includeChecks?: IncludeCheck[];
+  /** where the keys the scan reports on (paths, inline secrets, gateway.*, meta.*, $include, env refs) sit in the text */
+  keyPositions?: Record<string, KeyPosition>;
+  /** for each `${VAR}` the config uses, the first key whose value uses it */
+  envRefKeys?: Record<string, string>;
 }
 
 export interface IncludeCheck {
@@ -165,6 +186,8 @@ export interface SessionPathRefs {
   skillPaths: string[];
   /** sessionFile entries whose transcript is missing */
   missingTranscripts: string[];
+  /** sessionFile values under another prefix whose transcript arrived here with the same tail (a moved home) */
+  relocated?: { from: string; to: string }[];
   parseError?: string;
 }
 
@@ -189,6 +212,30 @@ export interface SqliteHeader {
   size: number;
 }
 
+/** A SQLite `-wal`, from its header and frame headers only (scan/sqlite-wal.ts). */
+export interface SqliteWal {
+  /** path relative to the install's state dir */
+  path: string;
+  size: number;
+  /** magic, version and page size are a WAL header's (true for an empty -wal) */
+  headerValid: boolean;
+  headerChecksumOk?: boolean;
+  pageSize?: number;
+  checkpointSeq?: number;
+  /** whole frames (24-byte header + a page) after the 32-byte header */
+  wholeFrames: number;
+  /** bytes after the last whole frame: a frame cut off */
+  trailingBytes: number;
+  /** frame headers read (bounded) */
+  framesRead: number;
+  /** index of the first frame whose salts are not the header's (left over from before a restart, or torn) */
+  saltMismatchAt?: number;
+  /** a frame with the header's salts comes after one without: not a valid WAL */
+  saltMatchAfterMismatch?: boolean;
+  /** database size in pages of the last commit frame read */
+  lastCommitDbPages?: number;
+}
+
 export interface Workspace {
   agentId: string;
   /** absolute path as configured (after ~ expansion) or the default */
@@ -197,6 +244,8 @@ export interface Workspace {
   inventory: FileInventory;
   /** present when the workspace is a git repository */
   git?: WorkspaceGit;
+  /** configured under an old home prefix (Home.oldHomes) and found here under this home with the same tail */
+  arrivedAt?: string;
 }
 
 export type LayoutGeneration = 'file' | 'sqlite' | 'mixed' | 'empty';
@@ -218,9 +267,16 @@ export interface Install {
   generation: LayoutGeneration;
   /** holds data beyond an empty/fresh skeleton */
   hasData: boolean;
+  /**
+   * a profile that was never onboarded: a generated config (gateway.mode, a token), its backups and logs, nothing
+   * else (what a failed `gateway install --profile p` leaves). `hasData` is false; it is no damaged copy.
+   */
+  neverOnboarded?: boolean;
   config: ConfigSummary;
   workspaces: Workspace[];
   sqlite: SqliteHeader[];
+  /** the -wal files beside databases, from their headers (bounded reads) */
+  sqliteWals?: SqliteWal[];
   /** names (not values) of variables set in <state>/.env */
   dotenvKeys: string[];
   /** sessions.json files and the absolute paths they record */
@@ -235,6 +291,8 @@ export interface ServiceUnit {
   kind: 'systemd-user' | 'systemd-system' | 'launchd';
   /** unit file path */
   path: string;
+  /** bytes of the unit file */
+  size?: number;
   name: string;
   enabled: boolean;
   /** ExecStart / ProgramArguments split into words; secret-looking words masked */
@@ -313,6 +371,11 @@ export interface BackupArchive {
   holdsResonixState: boolean;
   /** sits directly in a shared temporary dir (/tmp, /var/tmp, /dev/shm, $TMPDIR) */
   inTempDir?: boolean;
+  /**
+   * who can reach the archive through its parent dirs (each must be searchable): 'world', 'group', or 'owner'
+   * when some parent shuts the others out (a 0644 file in a 0700 home is not readable by others)
+   */
+  reachableBy?: 'world' | 'group' | 'owner';
   /** relative member paths (or reasons) that carry secrets */
   secretMembers: string[];
   listError?: string;
@@ -341,6 +404,21 @@ export interface Home {
   workspaceDirs: StrayWorkspace[];
   /** names of variables in ~/.config/resonix/gateway.env */
   gatewayEnvKeys?: string[];
+  /** the home was chosen as SUDO_USER's: the tool runs as root under sudo without --home */
+  sudoUser?: string;
+  /**
+   * old home prefixes the state names (a home moved to another path): recognised from the paths themselves
+   * (a missing absolute path whose tail exists under this home) or from HOME= in a unit
+   */
+  oldHomes?: OldHome[];
+}
+
+export interface OldHome {
+  /** e.g. /srv/alice */
+  prefix: string;
+  how: ('tail' | 'unit-home')[];
+  /** a few old paths whose tail exists here, with where they are now */
+  arrived: { from: string; to: string }[];
 }
 
 /** The Resonix build and Node.js this machine will run, where they could be learned. */
@@ -354,9 +432,16 @@ export interface Runtime {
   /** `node` on PATH */
   nodeVersion?: string;
   nodePath?: string;
+  /** bytes of the file `nodePath` resolves to */
+  nodeSize?: number;
   /** TCP ports on loopback that accept connections (live only, only the ports Resonix would use) */
   openPorts?: number[];
+  /** encryption tools found on PATH (live only; found by stat, never run), in order of preference */
+  encryptionTools?: EncryptionTool[];
 }
+
+export type EncryptionTool = 'age' | 'gpg' | 'openssl';
+export const ENCRYPTION_TOOLS: readonly EncryptionTool[] = ['age', 'gpg', 'openssl'];
 
 export interface Machine {
   schema: 1;
@@ -386,10 +471,22 @@ export interface FixAction {
   recursive?: boolean;
 }
 
+/**
+ * Where a fix's commands go in the one ordered plan, in the order that works: stop the old gateway, copy or
+ * restore, ownership, modes, config rewrites, the runtime (Node, Resonix), the service for the profile that
+ * holds the data, `resonix doctor`, `gateway restart`, `status`; hygiene (backups, old services) last.
+ */
+export type StepKind = 'stop' | 'copy' | 'ownership' | 'modes' | 'config' | 'runtime' | 'service' | 'doctor' | 'restart' | 'status' | 'hygiene';
+export const STEP_ORDER: readonly StepKind[] = ['stop', 'copy', 'ownership', 'modes', 'config', 'runtime', 'service', 'doctor', 'restart', 'status', 'hygiene'];
+
 export interface Fix {
   summary: string;
   commands: string[];
   actions?: FixAction[];
+  /** the plan step these commands belong to (else the rule's `fixStep`); the CLI's own verbs are placed by themselves */
+  step?: StepKind;
+  /** the commands are alternatives (do one of them), not a sequence */
+  alternatives?: boolean;
 }
 
 export interface Finding {
@@ -399,6 +496,13 @@ export interface Finding {
   path?: string;
   /** the install (state dir) this finding belongs to */
   install?: string;
+  /** where in the file at `path` (a config key, a parse error): 1-based, columns in UTF-16 code units */
+  line?: number;
+  column?: number;
+  endLine?: number;
+  endColumn?: number;
+  /** what `path` (else `install`) is on the scanned machine, when the scan saw it; set by the engine */
+  target?: { type: FileType; size?: number };
   evidence?: string[];
   fix?: Fix;
   /** stable across machines: rule id + the target with home/state dir/rootfs prefixes normalised */
@@ -414,11 +518,41 @@ export interface RuleReport {
   message: string;
   path?: string;
   install?: string;
+  /** where in the file at `path`: see Finding */
+  line?: number;
+  column?: number;
+  endLine?: number;
+  endColumn?: number;
   evidence?: string[];
   fix?: Fix;
   /** overrides the rule's default severity (e.g. group vs world exposure) */
   severity?: Severity;
 }
+
+/**
+ * How a finding relates to the finding that may cause it (a closed set, so the relation is data the docs show):
+ * - `inside`: its path is the cause's path or below it (inside an unreadable or foreign-owned tree);
+ * - `same-path`: both are about the same path;
+ * - `same-install`: both are about the same state dir (inside a state dir that was not copied);
+ * - `holds-state-dir`: its path is a home or dir that holds the cause's state dir, and the cause is about that
+ *   state dir itself (a home whose dot-dir copy was skipped or could not be read);
+ * - `names-path-under`: its path or evidence names a path under the cause's path (under a moved home prefix);
+ * - `named-by`: the cause's message or evidence names this finding's path (a service pointed at the wrong dir).
+ */
+export type CauseRelation = 'inside' | 'same-path' | 'same-install' | 'holds-state-dir' | 'names-path-under' | 'named-by';
+export const CAUSE_RELATIONS: readonly CauseRelation[] = ['inside', 'same-path', 'same-install', 'holds-state-dir', 'names-path-under', 'named-by'];
+
+export interface CauseDeclaration {
+  rule: string;
+  relation: CauseRelation;
+}
+
+/** migration: will the gateway find, read and start the moved state; hygiene: backups, exposed secrets, old gateways. */
+export type Verdict = 'migration' | 'hygiene';
+
+/** What a clean run says it checked, one line per area. */
+export type Area = 'state' | 'config' | 'agents' | 'channels' | 'sessions' | 'service' | 'versions' | 'secrets';
+export const AREAS: readonly Area[] = ['state', 'config', 'agents', 'channels', 'sessions', 'service', 'versions', 'secrets'];
 
 export interface RuleMeta {
   id: string;
@@ -432,6 +566,14 @@ export interface RuleMeta {
   /** needs a baseline (manifest or archive) to say anything */
   needsBaseline?: boolean;
   tags?: string[];
+  /** the findings of other rules this one's findings may follow from: diagnose folds them under the cause */
+  causedBy?: CauseDeclaration[];
+  /** which verdict its findings count towards (default migration) */
+  verdict?: Verdict;
+  /** the area a clean run reports as checked */
+  area?: Area;
+  /** the plan step of its fixes' commands, unless a fix says otherwise */
+  fixStep?: StepKind;
 }
 
 export interface RuleContext {
@@ -461,16 +603,67 @@ export interface InstallSummary {
   servedBy: string[];
 }
 
+export interface Counts {
+  error: number;
+  warning: number;
+  info: number;
+}
+
+export interface PlanStep {
+  step: string;
+  why: string;
+  commands: string[];
+  /** fingerprints of the root findings this step fixes */
+  findings: string[];
+  /** other ways to do the same step: do one of them, not all */
+  alternatives?: string[][];
+}
+
+/** One line of "what was checked": ok when every rule of the area ran and found nothing unsuppressed. */
+export interface CheckedArea {
+  area: Area;
+  status: 'ok' | 'warning' | 'error' | 'not-checked';
+  text: string;
+}
+
+/** What must travel to the new machine (audit): sizes in bytes, from the scanned inventories. */
+export interface MoveItem {
+  kind: 'state-dir' | 'workspace' | 'unit' | 'env-file';
+  path: string;
+  profile?: string;
+  /** bytes of its regular files, where the scan listed them */
+  bytes?: number;
+  entries?: number;
+  /** verify --against: whether it arrived here (undefined: cannot be told from a scan) */
+  arrived?: boolean;
+  /** verify --against, when it did not arrive: the step of the move that was skipped */
+  skippedStep?: string;
+}
+
 export interface Report {
   tool: { name: string; version: string };
   phase: Phase;
   installs: InstallSummary[];
   findings: Finding[];
-  summary: { error: number; warning: number; info: number };
+  /** ROOT findings only (a folded finding is counted through its cause), unsuppressed */
+  summary: Counts;
+  /** the two questions apart: will the moved state work (migration), and is anything left exposed (hygiene) */
+  verdicts?: Record<Verdict, Counts>;
+  /** one ordered, deduplicated plan from the root findings' fixes (audit: the move itself) */
+  plan?: PlanStep[];
+  /** audit: what must travel */
+  move?: MoveItem[];
+  checked?: CheckedArea[];
   rules: { run: string[]; skipped: { id: string; reason: string }[] };
   problems: ScanProblem[];
+  /** the home checked is SUDO_USER's: the tool ran as root under sudo without --home */
+  sudoUser?: { user: string; home: string };
+  /** trees this process could not list: nothing inside them was judged (run with sudo to see more) */
+  unseen?: { path: string; code: string; uid: number }[];
   /** roots that `fingerprint` and SARIF `uriBaseId`s are relative to */
   roots?: { HOME?: string; STATEDIR?: string; ROOTFS?: string };
+  /** inspect: the archive looked at, and whether its bytes are encrypted */
+  archive?: { path: string; format: ArchiveFormat; encrypted: boolean; partlyEncrypted?: boolean };
   /** baseline entries that matched no finding (the baseline should shrink) and expired suppressions */
   stale?: { baseline: string[]; suppressions: { rule: string; path: string; expired: string }[] };
   /** `--with-doctor`: what ran and what doctor said it checked (its findings are in `findings`, its failure in `problems`) */

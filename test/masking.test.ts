@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { runRules } from '../src/engine.js';
 import type { Machine, Phase } from '../src/model.js';
 import { PHASES } from '../src/model.js';
+import { formatDoctorLint } from '../src/reporters/doctor-lint.js';
 import { formatGithub } from '../src/reporters/github.js';
 import { formatJson } from '../src/reporters/json.js';
 import { formatJunit } from '../src/reporters/junit.js';
@@ -85,8 +86,35 @@ describe('central secret masking', () => {
         formatMarkdown(report),
         formatGithub(report).stdout,
         formatGithub(report).summary,
+        formatDoctorLint(report, builtinRules, { ok: false }),
       ];
       outputs.forEach((output, index) => expect(findCanaries(output), `output ${index}: ${output.split('\n').filter((line) => findCanaries(line).length > 0).slice(0, 3).join(' | ')}`).toEqual([]));
     });
   }
+});
+
+describe('credentials the scan did not know, masked by where they stand', () => {
+  const unknown = ['PLACEslash/pw-01', 'PLACEfragment-02', 'PLACEquery-03', 'PLACEcmdpass-04', 'PLACEbarepw-05', 'PLACEversion-06'];
+  it('URL userinfo (with a /), query and fragment, command flags, a no-scheme URL and the install summary: in no format', () => {
+    const stateDir = '/home/alice/.resonix';
+    const target = machine([
+      home([
+        install(stateDir, ['resonix.json'], {
+          config: config({
+            gatewayMode: 'remote',
+            remoteUrl: `wss://admin:${unknown[0]}@gw.example.net:18789/?token=${unknown[2]}#token=${unknown[1]}`,
+            lastTouchedVersion: `2026.5.28 --token ${unknown[5]}`,
+            paths: [{ key: 'mcp.servers.tools.command', value: `/Users/bob/bin/mcp --pass ${unknown[3]} --remote admin:${unknown[4]}@gw.example.net:18789` }],
+          }),
+        }),
+      ]),
+    ]);
+    for (const phase of ['audit', 'verify'] as const) {
+      const report = runRules({ phase, machine: target, secrets: [] });
+      const outputs = [formatJson(report), formatPretty(report, { color: false, verbose: true }), formatSarif(report, builtinRules), formatJunit(report, builtinRules), formatMarkdown(report), formatGithub(report).stdout];
+      for (const output of outputs) expect(findCanaries(output, unknown).filter((value) => unknown.includes(value))).toEqual([]);
+      // they were there to leak: the masks stand where they were
+      expect(formatJson(report)).toMatch(/#token=\[masked\]|--pass \[masked\]/);
+    }
+  });
 });

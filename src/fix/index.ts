@@ -57,14 +57,15 @@ function mergeModes(a: number, b: number): number {
 }
 
 /**
- * Every action of the report's unsuppressed findings, in report order, each path once (chmods on one path
+ * Every action of the report's unsuppressed root findings (the safe part of the plan: a folded finding is
+ * fixed through its cause), in report order, each path once (chmods on one path
  * merged). `--fix-dry-run` prints exactly this.
  */
 export function planFixes(report: Report): PlannedFix[] {
   const plan: PlannedFix[] = [];
   const byKey = new Map<string, PlannedFix>();
   for (const finding of report.findings) {
-    if (finding.suppressed) continue;
+    if (finding.suppressed || finding.causedBy) continue;
     const shown = finding.fix?.actions ?? [];
     // the real paths, for applying; the shown (masked) ones, for printing
     const raw = (finding as WithRawActions)[RAW_ACTIONS] ?? shown;

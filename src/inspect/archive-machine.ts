@@ -35,6 +35,7 @@ import { profileOfStateDir, resolveResonix } from '../scan/resolve.js';
 import { isSqliteDatabasePath, parseSqliteHeader } from '../scan/sqlite-header.js';
 import { type Captured, MemberCapture, type TextCapture } from './capture.js';
 import { MemberIndex, generationOf, hasDataFiles, workspaceDirsUnder } from './inventory.js';
+import { isNeverOnboarded } from '../scan/install.js';
 import { backupArchiveOf } from '../scan/archives.js';
 import { type TraversalMember, printable, sortMembers } from './members.js';
 import { type Frame, type StateRoot, findStateRoots, originalStateDirs, relocate, stateDirPath, toArchive } from './state-dirs.js';
@@ -306,6 +307,8 @@ function buildInstall(context: BuildContext, root: StateRoot, stateDir: string, 
   const profile = profileOfStateDir(stateDir);
   const home = path.posix.dirname(stateDir);
   const summary: ConfigSummary = { ...config, path: path.posix.join(stateDir, 'resonix.json') };
+  // a profile never onboarded (reference §12) is in a backup as it was on the machine: no data, no damaged copy
+  const neverOnboarded = inventory.exists && !inventory.truncated && summary.gatewayMode !== 'remote' && isNeverOnboarded(summary, inventory.entries);
   return {
     id: stateDir,
     stateDir,
@@ -315,7 +318,8 @@ function buildInstall(context: BuildContext, root: StateRoot, stateDir: string, 
     foundBy: 'home-glob',
     inventory,
     generation: generationOf(inventory.entries),
-    hasData: hasDataFiles(inventory.entries),
+    hasData: hasDataFiles(inventory.entries) && !neverOnboarded,
+    ...(neverOnboarded ? { neverOnboarded } : {}),
     config: summary,
     workspaces: workspacesOf(context, root.frame, { home, stateDir, inventory, config: summary, ...(profile ? { profile } : {}) }),
     sqlite: sqliteHeaders(context, root.dir, inventory.entries),

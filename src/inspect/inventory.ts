@@ -58,7 +58,7 @@ export { generationOf, hasDataFiles } from '../scan/install.js';
 export const WORKSPACE_MARKERS = new Set(['AGENTS.md', 'SOUL.md', 'IDENTITY.md', 'USER.md', 'MEMORY.md', 'HEARTBEAT.md', 'TOOLS.md', 'BOOTSTRAP.md']);
 
 /**
- * Visible dirs below `homeKey` (at most `maxDepth` levels) holding at least two workspace marker files, as
+ * Visible dirs below `homeKey` (at most `maxDepth` levels) holding a workspace marker file (one suffices), as
  * the live scan looks for them: no dot-dirs, no node_modules, nothing below a dir already taken.
  */
 export function workspaceDirsUnder(index: MemberIndex, frame: Frame, homeKey: string, maxDepth: number): StrayWorkspace[] {
@@ -75,7 +75,7 @@ export function workspaceDirsUnder(index: MemberIndex, frame: Frame, homeKey: st
     if (segments.length > maxDepth || segments.some((segment) => segment.startsWith('.') || segment === 'node_modules')) continue;
     markers.set(dir, [...(markers.get(dir) ?? []), base]);
   }
-  const found = [...markers.entries()].filter(([, names]) => names.length >= 2).sort(([a], [b]) => a.localeCompare(b));
+  const found = [...markers.entries()].filter(([, names]) => names.length >= 1).sort(([a], [b]) => a.localeCompare(b));
   const taken: string[] = [];
   const result: StrayWorkspace[] = [];
   for (const [dir, names] of found) {

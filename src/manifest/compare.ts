@@ -2,6 +2,7 @@
 // inventories here, and whether a file that differs was damaged on the way or simply written since.
 import type { FileEntry, FileInventory, Machine } from '../model.js';
 import { matchWorkspaces, workspaceInsideState, type InstallMatch } from './match.js';
+import { maskSecrets } from '../scan/secrets.js';
 
 /** Dirs Resonix rebuilds, and logs/media: never part of "did the copy arrive". */
 export const NOT_COPIED = /^(cache|plugin-skills|npm|tmp|tools|logs|media)(\/|$)|^extensions\/[^/]+\/node_modules(\/|$)/;
@@ -36,6 +37,84 @@ export function inventoryPairs(match: InstallMatch): InventoryPair[] {
   return pairs;
 }
 
+/** a dir with more names than this is not searched for the shape of a masked name (bounded work) */
+const MAX_SHAPE_CANDIDATES = 2000;
+const MASK = /(?:[A-Za-z0-9_.-]{0,12}…)?\[masked\]/;
+
+function dirOf(name: string): string {
+  const slash = name.lastIndexOf('/');
+  return slash < 0 ? '' : name.slice(0, slash);
+}
+
+/** `notes-[masked].txt` → /^notes-[^/]+\.txt$/: a masked base name as a pattern of the names it may stand for */
+function shapeOf(name: string): RegExp {
+  const base = name.slice(name.lastIndexOf('/') + 1);
+  const literal = base.split(new RegExp(MASK.source)).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(`^${literal.join('[^/]+')}$`);
+}
+
+/**
+ * A manifest writes names through the masker (`ghp_….json` is `ghp_…[masked].json` there, a name holding a
+ * known secret of the old scan `notes-[masked].txt`), so the maps of the comparison also match masked names:
+ * a masked name finds the entry here whose masked name is the same, else the one entry of its dir with that
+ * shape; a name here finds the masked baseline entry of its shape. All of it is built only on a miss that
+ * needs it, per dir and bounded.
+ */
+class EntryMap extends Map<string, FileEntry> {
+  private masked: Map<string, FileEntry> | undefined;
+  private dirs: Map<string, string[]> | undefined;
+  private anyMasked: boolean | undefined;
+
+  override get(name: string): FileEntry | undefined {
+    const found = super.get(name);
+    if (found !== undefined) return found;
+    return name.includes('[masked]') ? this.byMaskedName(name) : this.byShape(name);
+  }
+
+  override has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+
+  private byMaskedName(name: string): FileEntry | undefined {
+    if (!this.masked) {
+      this.masked = new Map();
+      for (const [key, entry] of super.entries()) {
+        const masked = maskSecrets(key, [], { randomLooking: false });
+        if (masked !== key && !this.masked.has(masked)) this.masked.set(masked, entry);
+      }
+    }
+    const exact = this.masked.get(name);
+    if (exact !== undefined || dirOf(name).includes('[masked]')) return exact;
+    const shape = shapeOf(name);
+    const matches = this.namesIn(dirOf(name)).filter((candidate) => !candidate.includes('[masked]') && shape.test(candidate.slice(candidate.lastIndexOf('/') + 1)));
+    return matches.length === 1 ? super.get(matches[0]!) : undefined;
+  }
+
+  /** a plain name here, looked up among a manifest's entries (a map without masked names: a plain miss) */
+  private byShape(name: string): FileEntry | undefined {
+    this.anyMasked ??= [...super.keys()].some((key) => key.includes('[masked]'));
+    if (!this.anyMasked) return undefined;
+    const masked = maskSecrets(name, [], { randomLooking: false });
+    if (masked !== name && super.has(masked)) return super.get(masked);
+    const base = name.slice(name.lastIndexOf('/') + 1);
+    const matches = this.namesIn(dirOf(name)).filter((candidate) => candidate.includes('[masked]') && shapeOf(candidate).test(base));
+    return matches.length === 1 ? super.get(matches[0]!) : undefined;
+  }
+
+  private namesIn(dir: string): string[] {
+    if (!this.dirs) {
+      this.dirs = new Map();
+      for (const key of super.keys()) {
+        const list = this.dirs.get(dirOf(key));
+        if (list) list.push(key);
+        else this.dirs.set(dirOf(key), [key]);
+      }
+    }
+    const names = this.dirs.get(dir) ?? [];
+    return names.length > MAX_SHAPE_CANDIDATES ? [] : names;
+  }
+}
+
 const filesCache = new WeakMap<FileInventory, ReadonlyMap<string, FileEntry>>();
 const entriesCache = new WeakMap<FileInventory, ReadonlyMap<string, FileEntry>>();
 const EMPTY: ReadonlyMap<string, FileEntry> = new Map();
@@ -48,7 +127,7 @@ export function filesOf(inventory: FileInventory | undefined): ReadonlyMap<strin
   if (!inventory?.exists) return EMPTY;
   let map = filesCache.get(inventory);
   if (!map) {
-    const built = new Map<string, FileEntry>();
+    const built = new EntryMap();
     for (const entry of inventory.entries) if (entry.type === 'file') built.set(entry.path, entry);
     filesCache.set(inventory, built);
     map = built;
@@ -60,7 +139,9 @@ export function filesOf(inventory: FileInventory | undefined): ReadonlyMap<strin
 export function entriesOf(inventory: FileInventory): ReadonlyMap<string, FileEntry> {
   let map = entriesCache.get(inventory);
   if (!map) {
-    map = new Map(inventory.entries.map((entry) => [entry.path, entry]));
+    const built = new EntryMap();
+    for (const entry of inventory.entries) built.set(entry.path, entry);
+    map = built;
     entriesCache.set(inventory, map);
   }
   return map;

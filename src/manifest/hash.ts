@@ -25,6 +25,27 @@ export interface HashFileOptions {
   expectedSize?: number;
   /** a buffer to read into (reused across calls by one worker); a fresh one otherwise */
   buffer?: Buffer;
+  /** the per-file cap (default MAX_HASHED_BYTES) */
+  maxBytes?: number;
+}
+
+/**
+ * No file is hashed past this many bytes: a planted multi-terabyte file would keep `snapshot` busy for hours.
+ * Such a file is recorded by size (`hashSkipped: 'too-big'`).
+ */
+export const MAX_HASHED_BYTES = 16 * 1024 ** 3;
+
+/** Files from this size on are checked for holes; smaller ones cost little to hash whatever they hold. */
+export const SPARSE_CHECK_FROM = 64 * 1024 * 1024;
+
+/**
+ * Mostly holes: fewer than an eighth of its bytes are allocated. Node has no SEEK_DATA/SEEK_HOLE, so a
+ * sparse file cannot be hashed by skipping its holes; it is recorded by size (`hashSkipped: 'sparse'`).
+ * A file on a compressing filesystem (btrfs, ZFS) that compresses more than 8:1 looks the same, and is
+ * compared by size too.
+ */
+export function looksSparse(stat: Pick<fs.Stats, 'size' | 'blocks'>): boolean {
+  return stat.size >= SPARSE_CHECK_FROM && stat.blocks * 512 * 8 < stat.size;
 }
 
 /** Files up to this size are read with synchronous calls: for them the round trips of async fs calls cost more than the reading. */
@@ -36,7 +57,8 @@ const readAsync = (fd: number, buffer: Buffer, length: number): Promise<number> 
 /**
  * sha256 of one regular file, streamed. Never follows a symlink, never blocks on a FIFO (O_NONBLOCK, then
  * fstat on the descriptor), never throws. Reads exactly the size fstat gave: a file whose size differs from
- * `expectedSize`, or that shrinks while read, is 'changed'.
+ * `expectedSize`, or that shrinks while read, is 'changed'. Mostly-hole files ('sparse') and files past
+ * the cap ('too-big') are not read at all.
  */
 export async function hashFile(hostPath: string, options: HashFileOptions = {}): Promise<HashOutcome> {
   let fd: number;
@@ -53,6 +75,8 @@ export async function hashFile(hostPath: string, options: HashFileOptions = {}):
     if (!stat.isFile()) return { skipped: 'not-regular' };
     const size = stat.size;
     if (options.expectedSize !== undefined && size !== options.expectedSize) return { skipped: 'changed' };
+    if (looksSparse(stat)) return { skipped: 'sparse' };
+    if (size > (options.maxBytes ?? MAX_HASHED_BYTES)) return { skipped: 'too-big' };
     const buffer = options.buffer ?? Buffer.allocUnsafe(CHUNK);
     const hash = createHash('sha256');
     let bytes = 0;

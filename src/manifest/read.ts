@@ -19,7 +19,9 @@ import type {
   Home,
   IncludeCheck,
   Install,
+  KeyPosition,
   Machine,
+  MoveItem,
   ParseErrorInfo,
   PasswdEntry,
   Resolution,
@@ -28,6 +30,8 @@ import type {
   ServiceUnit,
   SessionPathRefs,
   SqliteHeader,
+  SqliteWal,
+  OldHome,
   StrayWorkspace,
   Workspace,
   WorkspaceGit,
@@ -145,7 +149,7 @@ const fileEntryShapeIsComplete: Shape<FileEntry> = fileEntryShape;
 void fileEntryShapeIsComplete;
 const fileEntry: Check<HashedFileEntry> = obj<HashedFileEntry>(fileEntryShape);
 
-const fileInventory = obj<FileInventory>({ root: str, exists: bool, entries: arr(fileEntry), truncated: opt(bool) });
+const fileInventory = obj<FileInventory>({ root: str, exists: bool, entries: arr(fileEntry), truncated: opt(bool), unseen: opt(obj<{ code: string; uid: number }>({ code: str, uid: nat })) });
 const scanProblem = obj<ScanProblem>({ path: str, code: str, message: str });
 const passwdEntry = obj<PasswdEntry>({ name: str, uid: nat, gid: nat, home: str });
 const groupEntry = obj<GroupEntry>({ name: str, gid: nat, members: arr(str) });
@@ -176,6 +180,7 @@ const configSummary = obj<ConfigSummary>({
   wizardLastRunVersion: opt(str),
   agentsDefaultWorkspace: opt(str),
   agents: arr(agentConfig),
+  agentsOmitted: opt(nat),
   channels: arr(str),
   whatsappAccounts: arr(obj<{ id: string; authDir?: string }>({ id: str, authDir: opt(str) })),
   includes: arr(str),
@@ -184,8 +189,10 @@ const configSummary = obj<ConfigSummary>({
   inlineSecretKeys: arr(str),
   envVarKeys: opt(arr(str)),
   includeChecks: opt(arr(includeCheck)),
+  keyPositions: opt(record(obj<KeyPosition>({ line: nat, column: nat, endLine: nat, endColumn: nat }))),
+  envRefKeys: opt(record(str)),
 });
-const sessionPathRefs = obj<SessionPathRefs>({ file: str, sessionFiles: arr(str), skillPaths: arr(str), missingTranscripts: arr(str), parseError: opt(str) });
+const sessionPathRefs = obj<SessionPathRefs>({ file: str, sessionFiles: arr(str), skillPaths: arr(str), missingTranscripts: arr(str), relocated: opt(arr(obj<{ from: string; to: string }>({ from: str, to: str }))), parseError: opt(str) });
 const workspaceGit = obj<WorkspaceGit>({
   secretFiles: arr(str),
   secretHits: arr(obj<{ path: string; line?: number; kind: string }>({ path: str, line: opt(nat), kind: str })),
@@ -193,7 +200,21 @@ const workspaceGit = obj<WorkspaceGit>({
   unchecked: opt(bool),
 });
 const sqliteHeader = obj<SqliteHeader>({ path: str, valid: bool, pageSize: opt(nat), pageCount: opt(nat), userVersion: opt(int), size: nat });
-const workspace = obj<Workspace>({ agentId: str, path: str, source: literal('config', 'default'), inventory: fileInventory, git: opt(workspaceGit) });
+const sqliteWal = obj<SqliteWal>({
+  path: str,
+  size: nat,
+  headerValid: bool,
+  headerChecksumOk: opt(bool),
+  pageSize: opt(nat),
+  checkpointSeq: opt(nat),
+  wholeFrames: nat,
+  trailingBytes: nat,
+  framesRead: nat,
+  saltMismatchAt: opt(nat),
+  saltMatchAfterMismatch: opt(bool),
+  lastCommitDbPages: opt(nat),
+});
+const workspace = obj<Workspace>({ agentId: str, path: str, source: literal('config', 'default'), inventory: fileInventory, git: opt(workspaceGit), arrivedAt: opt(str) });
 const install = obj<Install>({
   id: str,
   stateDir: str,
@@ -204,9 +225,11 @@ const install = obj<Install>({
   inventory: fileInventory,
   generation: literal('file', 'sqlite', 'mixed', 'empty'),
   hasData: bool,
+  neverOnboarded: opt(bool),
   config: configSummary,
   workspaces: arr(workspace),
   sqlite: arr(sqliteHeader),
+  sqliteWals: opt(arr(sqliteWal)),
   dotenvKeys: arr(str),
   sessionRefs: opt(arr(sessionPathRefs)),
   fsType: opt(str),
@@ -215,6 +238,7 @@ const install = obj<Install>({
 const serviceUnit = obj<ServiceUnit>({
   kind: literal('systemd-user', 'systemd-system', 'launchd'),
   path: str,
+  size: opt(nat),
   name: str,
   enabled: bool,
   execStart: arr(str),
@@ -256,6 +280,7 @@ const backupArchive = obj<BackupArchive>({
   membersTruncated: opt(bool),
   holdsResonixState: bool,
   inTempDir: opt(bool),
+  reachableBy: opt(literal('world', 'group', 'owner')),
   secretMembers: arr(str),
   listError: opt(str),
 });
@@ -273,6 +298,8 @@ const home = obj<Home>({
   locks: arr(gatewayLock),
   workspaceDirs: arr(strayWorkspace),
   gatewayEnvKeys: opt(arr(str)),
+  sudoUser: opt(str),
+  oldHomes: opt(arr(obj<OldHome>({ prefix: str, how: arr(literal('tail', 'unit-home')), arrived: arr(obj<{ from: string; to: string }>({ from: str, to: str })) }))),
 });
 const runtime = obj<Runtime>({
   resonixVersion: opt(str),
@@ -281,7 +308,9 @@ const runtime = obj<Runtime>({
   schemaVersions: opt(obj<{ state?: number; agent?: number }>({ state: opt(nat), agent: opt(nat) })),
   nodeVersion: opt(str),
   nodePath: opt(str),
+  nodeSize: opt(nat),
   openPorts: opt(arr(nat)),
+  encryptionTools: opt(arr(literal('age', 'gpg', 'openssl'))),
 });
 const machine = obj<Machine>({
   schema: literal(1),
@@ -303,7 +332,8 @@ const hashing = obj<ManifestHashing>({
   enabled: bool,
   files: nat,
   bytes: nat,
-  skipped: obj<Record<HashSkipReason, number>>({ secret: nat, changed: nat, unreadable: nat, 'not-regular': nat }),
+  // sparse and too-big came later: manifests written before them lack the counts
+  skipped: obj<Record<HashSkipReason, number>>({ secret: nat, changed: nat, unreadable: nat, 'not-regular': nat, sparse: opt(nat) as Check<number>, 'too-big': opt(nat) as Check<number> }),
 });
 const manifestCheck = obj<Manifest>({
   manifest: literal(1),
@@ -312,6 +342,19 @@ const manifestCheck = obj<Manifest>({
   machine,
   owners: obj<Manifest['owners']>({ users: record(str), groups: record(str) }),
   hashing,
+  move: opt(
+    arr(
+      obj<MoveItem>({
+        kind: literal('state-dir', 'workspace', 'unit', 'env-file'),
+        path: str,
+        profile: opt(str),
+        bytes: opt(nat),
+        entries: opt(nat),
+        arrived: opt(bool),
+        skippedStep: opt(str),
+      }),
+    ),
+  ),
 });
 
 // ---------------------------------------------------------------------------------------------

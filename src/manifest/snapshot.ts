@@ -1,11 +1,13 @@
-// `snapshot`: the scanned Machine plus the sha256 of every regular file of each install's and workspace's
-// inventory, written 0600 without any secret value. See README.md here for the schema and the hash policy.
+// `snapshot`: the scanned Machine, masked, plus the sha256 of every regular file of each install's and
+// workspace's inventory that holds no secret, written 0600 without any secret value. See README.md here for the schema and the hash policy.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FileEntry, FileInventory, Install, Machine } from '../model.js';
+import { whatMustTravel } from '../plan.js';
 import { TOOL } from '../version.js';
 import { hostPathInRoot } from '../scan/links.js';
+import { maskSecrets } from '../scan/secrets.js';
 import { DEFAULT_CONCURRENCY, hashFiles, type HashJob } from './hash.js';
 import { matchInstalls, matchWorkspaces } from './match.js';
 import { HASH_SKIP_REASONS, MANIFEST_VERSION, sha256Of, type HashedFileEntry, type HashSkipReason, type Manifest, type ManifestHashing } from './types.js';
@@ -18,9 +20,6 @@ export interface SnapshotOptions {
   /** the manifest's createdAt (tests) */
   now?: Date;
 }
-
-/** Files that may be little more than one secret value: shorter than this, a secret-bearing file is not hashed. */
-export const SHORT_SECRET_BYTES = 64;
 
 const DOTENV = /(^|\/)\.env(\.[^/]*)?$/;
 const SECRET_NAME = /(token|secret|passw(or)?d|passphrase|credential|creds|api[-_]?key|auth|private|\.key$|\.pem$)/i;
@@ -40,18 +39,27 @@ function secretByPath(relativePath: string): boolean {
 }
 
 /**
- * The hash policy: true when a file must be recorded without its sha256, because a hash of it could
- * confirm a guess of a secret: `.env` files and `secrets.json` (KEY=value lines of possibly human-chosen
- * values), configs that hold an inline password, and secret-bearing files under SHORT_SECRET_BYTES.
+ * The hash policy: true when a file must be recorded without its sha256. A digest of a file that holds a
+ * secret lets whoever has the manifest test guesses offline (a short password in an `$include`d
+ * gateway.json5 falls to a word list), so no secret-bearing file is hashed, whatever its size: configs and
+ * their backups, files the config `$include`s (`includes`: paths relative to the inventory root), `.env`
+ * files, `secrets.json`, credentials, auth profiles, identity and device files, secret-named files. The
+ * comparison falls back to size and mtime for them (README.md here).
  */
-export function withholdHash(relativePath: string, size: number, kind: 'state' | 'workspace', install?: Pick<Install, 'config'>): boolean {
-  if (DOTENV.test(relativePath)) return true;
-  if (kind === 'state') {
-    if (relativePath === 'secrets.json') return true;
-    if (/^resonix\.json/.test(relativePath) && install?.config.inlineSecretKeys.some((key) => /passw(or)?d|passphrase/i.test(key))) return true;
-    return size < SHORT_SECRET_BYTES && secretByPath(relativePath);
+export function withholdHash(relativePath: string, kind: 'state' | 'workspace', includes?: ReadonlySet<string>): boolean {
+  if (DOTENV.test(relativePath) || includes?.has(relativePath)) return true;
+  if (kind === 'state') return secretByPath(relativePath);
+  return SECRET_NAME.test(path.posix.basename(relativePath));
+}
+
+/** The files an install's config `$include`s, relative to `root` (those outside it are in no inventory). */
+function includedFiles(install: Install, root: string): Set<string> {
+  const found = new Set<string>();
+  for (const check of install.config.includeChecks ?? []) {
+    const relative = path.posix.relative(root, check.resolved);
+    if (relative !== '' && !relative.startsWith('..') && !path.posix.isAbsolute(relative)) found.add(relative);
   }
-  return size < SHORT_SECRET_BYTES && SECRET_NAME.test(path.posix.basename(relativePath));
+  return found;
 }
 
 function absoluteOf(inventory: FileInventory, entry: FileEntry): string {
@@ -83,10 +91,11 @@ function targetsOf(machine: Machine, select?: (target: Target) => boolean): Targ
       ];
       for (const { inventory, kind } of lists) {
         if (!inventory.exists) continue;
+        const includes = includedFiles(install, inventory.root);
         for (const entry of inventory.entries) {
           if (entry.type !== 'file') continue;
           // a workspace inside the state dir is also a part of the state dir's inventory: its .env is as secret there
-          const target = { entry, machinePath: absoluteOf(inventory, entry), withhold: withholdHash(entry.path, entry.size, kind, install) };
+          const target = { entry, machinePath: absoluteOf(inventory, entry), withhold: withholdHash(entry.path, kind, includes) };
           if (!select || select(target)) targets.push(target);
         }
       }
@@ -127,18 +136,39 @@ async function applyHashes(machine: Machine, targets: Target[], concurrency: num
   return hashing;
 }
 
-/** Replaces every known secret value found in any string of `value` (defence in depth: the Machine holds none). */
+function isFileEntry(item: object): boolean {
+  return 'type' in item && 'mode' in item && 'mtimeMs' in item;
+}
+
+/**
+ * The masker for the relative paths of inventory entries: known values, provider patterns and credential
+ * forms, but not the random-looking heuristic (content-addressed names would collide as `[masked].txt`).
+ * `compare.ts` masks names here the same way to find them.
+ */
+export function maskEntryPath(relativePath: string, secrets: readonly string[] = []): string {
+  return maskSecrets(relativePath, secrets, { randomLooking: false });
+}
+
+/**
+ * Every string of `value` (keys too) through the one masker the reports use: known values, provider
+ * patterns, URL credentials, secret flags. File names, link targets, ExecStart words and parse errors are
+ * written by whoever controls the scanned home, so they get no exemption.
+ */
 function scrub<T>(value: T, secrets: string[]): T {
-  if (secrets.length === 0) return value;
-  const clean = (text: string): string => {
-    let out = text;
-    for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join('[masked]');
-    return out;
-  };
+  const clean = (text: string): string => maskSecrets(text, secrets);
   const walk = (item: unknown): unknown => {
     if (typeof item === 'string') return clean(item);
     if (Array.isArray(item)) return item.map(walk);
-    if (item && typeof item === 'object') return Object.fromEntries(Object.entries(item).map(([key, inner]) => [clean(key), walk(inner)]));
+    if (item && typeof item === 'object') {
+      const entries = Object.entries(item).map(([key, inner]): [string, unknown] => {
+        // a sha256 is the manifest's own digest (and looks random): the masker would take it for a token
+        if (key === 'sha256') return [key, inner];
+        // an inventory entry's path is what the comparison joins on: see maskEntryPath
+        if (key === 'path' && typeof inner === 'string' && isFileEntry(item)) return [key, maskEntryPath(inner, secrets)];
+        return [clean(key), walk(inner)];
+      });
+      return Object.fromEntries(entries);
+    }
     return item;
   };
   return walk(value) as T;
@@ -185,15 +215,17 @@ function ownersOf(machine: Machine): Manifest['owners'] {
 
 /**
  * The manifest of a scan: the Machine (deep-copied), sha256 of every regular file of each install and
- * workspace inventory (streamed, `concurrency` at a time), owner names. Never holds file contents or
- * secret values; known secret values of the scan are scrubbed from every string as a last guard.
+ * workspace inventory that holds no secret (streamed, `concurrency` at a time), owner names. Never holds
+ * file contents, secret values or a digest of a secret file; every string passes the reports' masker.
  */
 export async function createManifest(scan: { machine: Machine; secrets?: Iterable<string> }, opts: SnapshotOptions): Promise<Manifest> {
   const secrets = [...new Set(scan.secrets ?? [])].filter((value) => value.length >= 6).sort((a, b) => b.length - a.length);
-  const machine = scrub(structuredClone(scan.machine), secrets);
+  // hashed first (the files are found by their real names), masked after
+  const unmasked = structuredClone(scan.machine);
   const skipped = Object.fromEntries(HASH_SKIP_REASONS.map((reason) => [reason, 0])) as Record<HashSkipReason, number>;
   let hashing: ManifestHashing = { algorithm: 'sha256', enabled: false, files: 0, bytes: 0, skipped };
-  if (opts.hash && rootIsDir(machine.root)) hashing = await applyHashes(machine, targetsOf(machine), opts.concurrency ?? DEFAULT_CONCURRENCY);
+  if (opts.hash && rootIsDir(unmasked.root)) hashing = await applyHashes(unmasked, targetsOf(unmasked), opts.concurrency ?? DEFAULT_CONCURRENCY);
+  const machine = scrub(unmasked, secrets);
   return {
     manifest: MANIFEST_VERSION,
     tool: { name: TOOL.name, version: TOOL.version },
@@ -201,6 +233,7 @@ export async function createManifest(scan: { machine: Machine; secrets?: Iterabl
     machine,
     owners: ownersOf(machine),
     hashing,
+    move: whatMustTravel(machine),
   };
 }
 

@@ -1,22 +1,26 @@
-// The snapshot manifest: a Machine written to disk with the sha256 of every regular file of each
+// The snapshot manifest: a Machine written to disk (masked) with the sha256 of every secret-free regular file of each
 // install's and workspace's inventory, and no secret value. The schema is documented in README.md here.
-import type { FileEntry, Machine } from '../model.js';
+import type { FileEntry, Machine, MoveItem } from '../model.js';
 
 /** The manifest format this build writes and the newest it reads. */
 export const MANIFEST_VERSION = 1;
 
 /** Why a regular file of an inventory carries no sha256. */
 export type HashSkipReason =
-  /** the file may be little more than a secret value (.env, secrets.json, a short credential): a hash could confirm a guess */
+  /** the file holds a secret (config and its includes, .env, credentials, auth profiles, identity, devices): a hash could confirm a guess offline */
   | 'secret'
   /** its size or type changed between the scan and the hashing (the gateway was writing it) */
   | 'changed'
   /** it could not be opened or read (permissions, vanished) */
   | 'unreadable'
   /** at hashing time it was no regular file any more (swapped for a FIFO, device or symlink) */
-  | 'not-regular';
+  | 'not-regular'
+  /** mostly holes (allocated blocks far below its size): hashing it would read zeros for hours; compared by size */
+  | 'sparse'
+  /** bigger than the per-file hashing cap (MAX_HASHED_BYTES): compared by size */
+  | 'too-big';
 
-export const HASH_SKIP_REASONS: readonly HashSkipReason[] = ['secret', 'changed', 'unreadable', 'not-regular'];
+export const HASH_SKIP_REASONS: readonly HashSkipReason[] = ['secret', 'changed', 'unreadable', 'not-regular', 'sparse', 'too-big'];
 
 /**
  * A FileEntry as a manifest carries it. Until the model grows these two optional fields, a Machine read
@@ -50,6 +54,8 @@ export interface Manifest {
   /** names of every uid and gid found on the inventories (and of the gateway users), by numeric id */
   owners: { users: Record<string, string>; groups: Record<string, string> };
   hashing: ManifestHashing;
+  /** what the move must carry (the audit plan's list): every state dir with data, workspaces outside it, units, env files */
+  move?: MoveItem[];
 }
 
 /** A manifest could not be read: the message is one line, fit for the user. */

@@ -1,14 +1,20 @@
-// Untrusted text (file names, config values, archive member names) must not drive the terminal:
-// control characters are shown as visible escapes, never emitted raw.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+// Untrusted text (file names, config values, archive member names) must not drive the terminal or hide
+// from the reader. What is escaped is decided by Unicode class, not by a list of known-bad characters:
+// C0/C1 controls (Cc), format characters (Cf: bidi marks and overrides, U+061C, U+FEFF, soft hyphen, tags),
+// line and paragraph separators (Zl, Zp), every default-ignorable code point (U+3164 HANGUL FILLER,
+// variation selectors, …) and lone surrogates (Cs) all become visible escapes, never raw.
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Default_Ignorable_Code_Point}]/gu;
+
+function escapeOf(char: string): string {
+  if (char === '\n') return '\\n';
+  if (char === '\r') return '\\r';
+  if (char === '\t') return '\\t';
+  if (char === '\u001b') return '\\e';
+  const code = char.codePointAt(0)!;
+  if (code <= 0xff) return `\\x${code.toString(16).padStart(2, '0')}`;
+  return code <= 0xffff ? `\\u${code.toString(16).padStart(4, '0')}` : `\\u{${code.toString(16)}}`;
+}
 
 export function printable(text: string): string {
-  return text.replace(CONTROL, (char) => {
-    if (char === '\n') return '\\n';
-    if (char === '\r') return '\\r';
-    if (char === '\t') return '\\t';
-    if (char === '\u001b') return '\\e';
-    const code = char.charCodeAt(0);
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
+  return text.replace(INVISIBLE, escapeOf);
 }

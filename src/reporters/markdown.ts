@@ -13,7 +13,7 @@
 // - in table cells '|' is written '\|' even inside code spans (GFM splits cells before it parses
 //   code spans);
 // - fix commands go in a ```sh block whose fence is longer than any backtick run in them.
-import { ENTRY_LIMIT_CODE, type Finding, type InstallSummary, type Report, type Severity } from '../model.js';
+import { BUDGET_CODE, ENTRY_LIMIT_CODE, type Finding, type InstallSummary, type Report, type Severity } from '../model.js';
 import { printable } from './escape.js';
 
 export interface MarkdownOptions {
@@ -60,7 +60,7 @@ export function mdCode(value: string, inTable = false): string {
 /** Untrusted lines as a fenced code block with an info string. */
 export function mdCodeBlock(lines: string[], info: string): string {
   const body = lines.map(line);
-  const fence = '`'.repeat(Math.max(3, ...body.map((item) => longestRun(item, '`') + 1)));
+  const fence = '`'.repeat(body.reduce((longest, item) => Math.max(longest, longestRun(item, '`') + 1), 3));
   return [`${fence}${info}`, ...body, fence].join('\n');
 }
 
@@ -142,7 +142,9 @@ export function formatMarkdown(report: Report, options: MarkdownOptions = {}): s
     tail.push('<details><summary>Rules not run</summary>', '', ...report.rules.skipped.map((skipped) => `- ${mdCode(skipped.id)}: ${mdText(skipped.reason)}`), '', '</details>', '');
   }
   const cut = report.problems.filter((problem) => problem.code === ENTRY_LIMIT_CODE);
-  const unread = report.problems.filter((problem) => problem.code !== ENTRY_LIMIT_CODE);
+  const budgets = report.problems.filter((problem) => problem.code === BUDGET_CODE);
+  const unread = report.problems.filter((problem) => problem.code !== ENTRY_LIMIT_CODE && problem.code !== BUDGET_CODE);
+  for (const problem of budgets) tail.push(`> [!WARNING]\n> ${mdText(problem.message)}`, '');
   if (cut.length > 0) {
     tail.push(`> [!WARNING]\n> The scan stopped at its entry limit (\`--max-entries\`) in ${cut.map((problem) => mdCode(problem.path)).join(', ')}: what it did not list was not checked.`, '');
   }

@@ -14,5 +14,5 @@ export function formatRuleList(rules: readonly Rule[], format: 'pretty' | 'json'
 
 export function explainRule(id: string, rules: readonly Rule[]): string | undefined {
   const rule = rules.find((candidate) => candidate.meta.id === id);
-  return rule ? ruleDocPage(rule, readRuleExamples(rule.meta.id)) : undefined;
+  return rule ? ruleDocPage(rule, readRuleExamples(rule.meta.id), rules) : undefined;
 }

@@ -144,6 +144,27 @@ function actionProperties(action: FixAction): Record<string, unknown> {
   };
 }
 
+/**
+ * Where in its artifact a finding is (SARIF §3.30):
+ * - a config key or a parse error: its line and column (the scan locates the keys it reports on);
+ * - any other file the scan saw: the whole file, as bytes 0..size (no need to read it to count lines);
+ * - a directory, or a path the scan did not see (a missing file): no region. A directory has no lines
+ *   or bytes, and a missing file none either; any region there would be made up. The artifact URI
+ *   alone is the honest location (README, "SARIF": this is the one Multitool warning left, SARIF2017).
+ */
+export function regionOf(finding: Pick<Finding, 'line' | 'column' | 'endLine' | 'endColumn' | 'target'>): Sarif.Region | undefined {
+  if (finding.line !== undefined) {
+    return {
+      startLine: finding.line,
+      ...(finding.column !== undefined ? { startColumn: finding.column } : {}),
+      ...(finding.endLine !== undefined ? { endLine: finding.endLine } : {}),
+      ...(finding.endLine !== undefined && finding.endColumn !== undefined ? { endColumn: finding.endColumn } : {}),
+    };
+  }
+  if (finding.target?.type === 'file' && finding.target.size !== undefined) return { byteOffset: 0, byteLength: finding.target.size };
+  return undefined;
+}
+
 export function formatSarif(report: Report, rules: readonly Rule[], options: SarifOptions = {}): string {
   const roots = report.roots ?? {};
   const docsBaseUri = options.docsBaseUri ?? DEFAULT_DOCS_BASE_URI;
@@ -156,12 +177,16 @@ export function formatSarif(report: Report, rules: readonly Rule[], options: Sar
     descriptors.push(ruleDescriptor(rule, docsBaseUri));
   }
 
-  const artifactLocation = (target: string): Sarif.ArtifactLocation => {
+  /** a directory's URI ends with '/', so a reader sees that the location is a directory, not a file */
+  const artifactLocation = (target: string, directory = false): Sarif.ArtifactLocation => {
     const located = locate(target, roots);
+    if (directory && !located.uri.endsWith('/')) located.uri = located.uri === '.' ? './' : `${located.uri}/`;
     if (located.uriBaseId) usedRoots.add(located.uriBaseId);
     return located.uriBaseId ? { uri: located.uri, uriBaseId: located.uriBaseId } : { uri: located.uri };
   };
-  const location = (target: string): Sarif.Location => ({ physicalLocation: { artifactLocation: artifactLocation(target) } });
+  const location = (target: string, region?: Sarif.Region, directory = false): Sarif.Location => ({
+    physicalLocation: { artifactLocation: artifactLocation(target, directory), ...(region ? { region } : {}) },
+  });
 
   const fixOf = (finding: Finding): Sarif.Fix | undefined => {
     const fix = finding.fix;
@@ -197,13 +222,14 @@ export function formatSarif(report: Report, rules: readonly Rule[], options: Sar
     const index = ruleIndex.get(finding.ruleId);
     // a finding without a path is placed at its install's state dir when it has one
     const target = finding.path ?? finding.install;
+    const region = regionOf(finding);
     const fix = fixOf(finding);
     const result: Sarif.Result = {
       ruleId: finding.ruleId,
       ...(index !== undefined ? { ruleIndex: index } : {}),
       level: LEVEL[finding.severity],
       message: { text: text(finding.message) },
-      locations: target !== undefined ? [location(target)] : [],
+      locations: target !== undefined ? [location(target, region, finding.target?.type === 'dir')] : [],
       ...(finding.fingerprint ? { partialFingerprints: { [FINGERPRINT_KEY]: finding.fingerprint } } : {}),
       ...(fix ? { fixes: [fix] } : {}),
       ...(finding.suppressed
@@ -224,6 +250,8 @@ export function formatSarif(report: Report, rules: readonly Rule[], options: Sar
       ...(finding.install !== undefined ? { install: text(finding.install) } : {}),
       ...(finding.evidence && finding.evidence.length > 0 ? { evidence: finding.evidence.map(text) } : {}),
       ...(finding.fix && !fix ? { fix: { summary: text(finding.fix.summary), commands: finding.fix.commands.map(text) } } : {}),
+      // the diagnosis: the fingerprint of the root finding this one follows from
+      ...(finding.causedBy ? { causedBy: text(finding.causedBy) } : {}),
     };
     if (Object.keys(properties).length > 0) result.properties = properties;
     return result;

@@ -1,6 +1,6 @@
 // Helpers several rules share: walking the Machine, permission arithmetic, shell-safe commands.
 import path from 'node:path';
-import type { FileEntry, FileInventory, GatewayUser, GroupEntry, Home, Install, Machine, PasswdEntry } from '../model.js';
+import type { ConfigSummary, FileEntry, FileInventory, GatewayUser, GroupEntry, Home, Install, Machine, PasswdEntry, RuleReport } from '../model.js';
 
 export function* installsOf(machine: Machine): Generator<{ home: Home; install: Install }> {
   for (const home of machine.homes) for (const install of home.installs) yield { home, install };
@@ -8,6 +8,12 @@ export function* installsOf(machine: Machine): Generator<{ home: Home; install: 
 
 export function activeInstall(home: Home): Install | undefined {
   return home.installs.find((install) => install.active);
+}
+
+/** Where a config key sits in its file, for a report on that config (nothing when the scan could not locate it). */
+export function keyAt(config: ConfigSummary, key: string | undefined): Pick<RuleReport, 'line' | 'column' | 'endLine' | 'endColumn'> {
+  const position = key !== undefined ? config.keyPositions?.[key] : undefined;
+  return position ? { line: position.line, column: position.column, endLine: position.endLine, endColumn: position.endColumn } : {};
 }
 
 /** Quotes a word for a POSIX shell only when it needs it. */
@@ -35,13 +41,44 @@ const TRUNCATED_INVENTORY = 'the scan stopped listing files at its entry limit (
  * data before they report use `hasData`, so a cut-short scan invents neither.
  */
 export function mayHoldData(install: Install): boolean {
-  return install.hasData || install.inventory.truncated === true;
+  return install.hasData || install.inventory.truncated === true || install.inventory.unseen !== undefined;
 }
 
-/** Says why a rule that judges absence may be silent: some tree of the machine was cut short at the entry limit. */
+/** The trees of the machine this process could not list (their roots), each once. */
+export function unseenTrees(machine: Machine): { path: string; code: string; uid: number }[] {
+  const seen = new Map<string, { path: string; code: string; uid: number }>();
+  for (const home of machine.homes) {
+    for (const install of home.installs) {
+      for (const inventory of [install.inventory, ...install.workspaces.map((workspace) => workspace.inventory)]) {
+        // a workspace inside an unseen state dir is unseen because of it: the state dir is the root to name
+        if (inventory.unseen && ![...seen.keys()].some((root) => isInside(inventory.root, root))) seen.set(inventory.root, { path: inventory.root, ...inventory.unseen });
+      }
+    }
+  }
+  return [...seen.values()];
+}
+
+/** Why a rule says nothing about what is inside trees this process could not read (and how to see more). */
+export function unseenReason(trees: { path: string; code: string; uid: number }[]): string {
+  const uid = trees[0]!.uid;
+  return `${trees.map((tree) => tree.path).join(', ')} could not be read as uid ${uid} (${trees[0]!.code}), wholly or in part: what is inside was not checked; run it with sudo to see more`;
+}
+
+/**
+ * Says why a rule that judges absence or contents may be silent: some tree of the machine was cut short at the
+ * entry limit, or could not be read at all by this process (then nothing inside it is judged).
+ */
 export function noteCutTrees(machine: Machine, skip: ((reason: string) => void) | undefined): void {
   const cut = machine.homes.some((home) => home.installs.some((install) => install.inventory.truncated || install.workspaces.some((workspace) => workspace.inventory.truncated)));
-  if (cut) skip?.(TRUNCATED_INVENTORY);
+  const unseen = unseenTrees(machine);
+  if (cut && unseen.length > 0) skip?.(`${TRUNCATED_INVENTORY}; ${unseenReason(unseen)}`);
+  else if (cut) skip?.(TRUNCATED_INVENTORY);
+  else if (unseen.length > 0) skip?.(unseenReason(unseen));
+}
+
+/** A tree not wholly listed: cut at the entry limit, or parts of it unreadable to this process. Absence there is unknown. */
+export function cutShort(inventory: FileInventory | undefined): boolean {
+  return inventory?.truncated === true || inventory?.unseen !== undefined;
 }
 
 export function entryMap(inventory: FileInventory): Map<string, FileEntry> {

@@ -8,6 +8,7 @@ import tarStream from 'tar-stream';
 import yauzl, { type Entry as ZipEntry, type ExtraField } from 'yauzl';
 import type { ArchiveFormat, ArchiveMember, FileType } from '../model.js';
 import { classifyArchiveHead, isTarHeader } from './archive-classify.js';
+import { budgetSpent, type DecompressionBudget } from './archive-budget.js';
 
 export interface ArchiveInspection {
   format: ArchiveFormat;
@@ -16,7 +17,7 @@ export interface ArchiveInspection {
   members?: ArchiveMember[];
   membersTruncated?: boolean;
   /** which limit stopped the listing, when one did */
-  limitHit?: 'maxMembers' | 'maxBytes';
+  limitHit?: 'maxMembers' | 'maxBytes' | 'budget';
   listError?: string;
 }
 
@@ -40,12 +41,17 @@ export interface InspectOptions {
    * is never inflated, so zip members are not offered.
    */
   onTarMember?: (member: ArchiveMember) => MemberSink | undefined;
+  /** shared by every archive of one scan: decompressed bytes and time; the listing stops when it is spent */
+  budget?: DecompressionBudget;
+  /** the file must still be this inode when opened (it was vetted by lstat before) */
+  expected?: { dev: number; ino: number };
 }
 
 interface Limits {
   maxMembers: number;
   maxBytes: number;
   onTarMember?: InspectOptions['onTarMember'];
+  budget?: DecompressionBudget;
 }
 
 interface Listing {
@@ -65,10 +71,11 @@ export async function inspectArchiveFile(hostPath: string, opts: InspectOptions 
     maxMembers: opts.maxMembers ?? DEFAULT_MAX_MEMBERS,
     maxBytes: opts.maxBytes ?? DEFAULT_MAX_BYTES,
     ...(opts.onTarMember ? { onTarMember: opts.onTarMember } : {}),
+    ...(opts.budget ? { budget: opts.budget } : {}),
   };
   let handle: FileHandle;
   try {
-    handle = await openRegular(hostPath);
+    handle = await openRegular(hostPath, opts.expected);
   } catch (error) {
     return { format: 'unknown', encrypted: false, listError: oneLine(error) };
   }
@@ -82,9 +89,10 @@ export async function inspectArchiveFile(hostPath: string, opts: InspectOptions 
 }
 
 /** Refuses anything but a regular file before opening it: a FIFO would block, a device never ends. */
-async function openRegular(hostPath: string): Promise<FileHandle> {
+async function openRegular(hostPath: string, expected?: { dev: number; ino: number }): Promise<FileHandle> {
   const before = await fs.promises.lstat(hostPath);
   if (!before.isFile()) throw new Error(`not a regular file (${kindOf(before)})`);
+  if (expected && (before.dev !== expected.dev || before.ino !== expected.ino)) throw new Error('file changed while being opened');
   const handle = await fs.promises.open(hostPath, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
   const after = await handle.stat();
   if (!after.isFile() || after.ino !== before.ino || after.dev !== before.dev) {
@@ -257,7 +265,9 @@ function listTar(handle: FileHandle, gzipped: boolean, limits: Limits): Promise<
 
     tarInput.on('data', (chunk: Buffer) => {
       tarBytes += chunk.length;
+      if (limits.budget) limits.budget.bytesLeft -= chunk.length;
       if (tarBytes > limits.maxBytes) settle({ membersTruncated: true, limitHit: 'maxBytes' });
+      else if (budgetSpent(limits.budget)) settle({ membersTruncated: true, limitHit: 'budget' });
     });
     extract.on('entry', (header, stream, next) => {
       // a damaged archive destroys the current entry's stream with the parser's error, reported already
@@ -332,14 +342,19 @@ function listZip(handle: FileHandle, limits: Limits): Promise<ArchiveInspection>
     // Encryption is tallied over every entry, also those past the listing limit.
     const tally = { entries: 0, files: 0, encrypted: 0 };
     let truncated = false;
-    const done = (listError?: string): void =>
+    let budgetHit = false;
+    let finished = false;
+    const done = (listError?: string): void => {
+      if (finished) return;
+      finished = true;
       resolve({
         format: 'zip',
         ...zipEncryption(tally),
         members,
-        ...(truncated ? { membersTruncated: true, limitHit: 'maxMembers' as const } : {}),
+        ...(budgetHit ? { membersTruncated: true, limitHit: 'budget' as const } : truncated ? { membersTruncated: true, limitHit: 'maxMembers' as const } : {}),
         ...(listError === undefined ? {} : { listError }),
       });
+    };
     // decodeStrings off: yauzl would reject "../" and absolute names, which we want listed as they are.
     // Never call zip.close(): it would close the fd that the FileHandle owns.
     const options = { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: false };
@@ -354,6 +369,10 @@ function listZip(handle: FileHandle, limits: Limits): Promise<ArchiveInspection>
         }
         if (members.length < limits.maxMembers) members.push(member);
         else truncated = true;
+        if (budgetSpent(limits.budget)) {
+          budgetHit = true;
+          return done();
+        }
         zip.readEntry();
       });
       zip.on('end', () => done());

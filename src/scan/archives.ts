@@ -6,8 +6,9 @@
 // are needed: loading them costs more than a scan of a machine without archives (see bench/).
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BackupArchive, ScanProblem } from '../model.js';
+import { BUDGET_CODE, type BackupArchive, type ScanProblem } from '../model.js';
 import { archiveHoldsResonixState, classifyArchiveHead } from './archive-classify.js';
+import { budgetSpent, decompressionBudget, type DecompressionBudget } from './archive-budget.js';
 import type { ArchiveInspection } from './archive-list.js';
 import { hostPath } from './install.js';
 import { readHead } from './read.js';
@@ -25,6 +26,13 @@ export interface FindArchivesOptions {
   /** state dirs: archives inside them belong to the inventory, not here */
   exclude: string[];
   problems: ScanProblem[];
+  /**
+   * Owners whose archives in a shared dir (world-writable or sticky: /tmp, $TMPDIR, …) are looked at: the
+   * gateway users and root. Anyone else's file there was planted, as far as the tool can tell.
+   */
+  trustedUids: number[];
+  /** the scan's decompression budget (default: SCAN_DECOMPRESS_BYTES / SCAN_DECOMPRESS_MS) */
+  budget?: DecompressionBudget;
 }
 
 function isInside(child: string, parent: string): boolean {
@@ -99,18 +107,33 @@ const NAMED_LIKE_RESONIX = /resonix/i;
 
 const TEMP_DIRS = ['/tmp', '/var/tmp', '/dev/shm'];
 
-export async function describeArchive(
-  root: string,
-  machinePath: string,
-  problems: ScanProblem[],
-  options: { keepMembers?: boolean; tmpDir?: string } = {},
-): Promise<BackupArchive | undefined> {
-  const file = hostPath(root, machinePath);
-  let stat: fs.Stats;
+/** What one scan shares between its archives: the budget, and what each inode turned out to be. */
+export interface ArchiveScanState {
+  budget?: DecompressionBudget;
+  /** `dev:ino` → its listing, or null when it is no archive: hard links are opened once */
+  seen?: Map<string, ArchiveInspection | null>;
+  /** the budget ran out and a problem says so (said once per scan) */
+  budgetReported?: boolean;
+}
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1024 ** 3 ? `${Math.round(bytes / 1024 ** 3)} GiB` : `${Math.round(bytes / 1024 ** 2)} MiB`;
+}
+
+function reportBudget(state: ArchiveScanState, machinePath: string, problems: ScanProblem[]): void {
+  if (state.budgetReported || !state.budget) return;
+  state.budgetReported = true;
+  const { bytes, ms } = state.budget;
+  problems.push({
+    path: machinePath,
+    code: BUDGET_CODE,
+    message: `stopped looking into archives at ${machinePath}: the scan's decompression budget (${formatBytes(bytes)} or ${Math.round(ms / 1000)} s for all archives) was spent; archives past it were judged by name only`,
+  });
+}
+
+async function inspectOnce(file: string, stat: fs.Stats, machinePath: string, problems: ScanProblem[], state: ArchiveScanState): Promise<ArchiveInspection | undefined> {
   let head: Buffer;
   try {
-    stat = fs.lstatSync(file);
-    if (!stat.isFile() || stat.size < 32) return undefined;
     head = readHead(file, 4096);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -119,11 +142,45 @@ export async function describeArchive(
   }
   const classified = classifyArchiveHead(head);
   if (classified.format === 'unknown') return undefined;
-  const listing = classified.encrypted ? { ...classified } : await (await import('./archive-list.js')).inspectArchiveFile(file);
-  const members = listing.members;
-  if ('listError' in listing && listing.listError) {
-    problems.push({ path: machinePath, code: 'EARCHIVE', message: `${machinePath}: ${listing.listError}` });
+  if (classified.encrypted) return { ...classified };
+  if (budgetSpent(state.budget)) {
+    reportBudget(state, machinePath, problems);
+    return { ...classified };
   }
+  const listing = await (await import('./archive-list.js')).inspectArchiveFile(file, {
+    ...(state.budget ? { budget: state.budget } : {}),
+    expected: { dev: stat.dev, ino: stat.ino },
+  });
+  if (listing.limitHit === 'budget') reportBudget(state, machinePath, problems);
+  if (listing.listError) problems.push({ path: machinePath, code: 'EARCHIVE', message: `${machinePath}: ${listing.listError}` });
+  return listing;
+}
+
+export async function describeArchive(
+  root: string,
+  machinePath: string,
+  problems: ScanProblem[],
+  options: { keepMembers?: boolean; tmpDir?: string; state?: ArchiveScanState } = {},
+): Promise<BackupArchive | undefined> {
+  const file = hostPath(root, machinePath);
+  const state = options.state ?? {};
+  let stat: fs.Stats;
+  try {
+    stat = fs.lstatSync(file);
+  } catch {
+    return undefined;
+  }
+  if (!stat.isFile() || stat.size < 32) return undefined;
+  const key = `${stat.dev}:${stat.ino}`;
+  let listing: ArchiveInspection | undefined;
+  if (state.seen?.has(key)) {
+    listing = state.seen.get(key) ?? undefined;
+  } else {
+    listing = await inspectOnce(file, stat, machinePath, problems, state);
+    state.seen?.set(key, listing ?? null);
+  }
+  if (!listing) return undefined;
+  const members = listing.members;
   const held = members ? archiveHoldsResonixState(members) : { holdsResonixState: false, secretMembers: [] };
   const opaque = !members;
   // an archive we cannot look into counts as a Resonix backup only when its name says so
@@ -162,10 +219,48 @@ export function backupArchiveOf(
   };
 }
 
+/** A dir anyone may add files to: world-writable, or sticky (/tmp, /var/tmp, /dev/shm, most $TMPDIRs). */
+function isSharedDir(stat: fs.Stats): boolean {
+  return (stat.mode & 0o002) !== 0 || (stat.mode & 0o1000) !== 0;
+}
+
+/** True when `machinePath` lies below a shared dir (any ancestor): files there may have been planted by anyone. */
+function inSharedDir(root: string, machinePath: string, cache: Map<string, boolean>): boolean {
+  for (let dir = path.posix.dirname(machinePath); ; dir = path.posix.dirname(dir)) {
+    let shared = cache.get(dir);
+    if (shared === undefined) {
+      try {
+        shared = isSharedDir(fs.statSync(hostPath(root, dir)));
+      } catch {
+        shared = false;
+      }
+      cache.set(dir, shared);
+    }
+    if (shared) return true;
+    if (path.posix.dirname(dir) === dir) return false;
+  }
+}
+
+function ownerOf(root: string, machinePath: string): number | undefined {
+  try {
+    return fs.lstatSync(hostPath(root, machinePath)).uid;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function findBackupArchives(options: FindArchivesOptions): Promise<BackupArchive[]> {
   const archives: BackupArchive[] = [];
+  const trusted = new Set([0, ...options.trustedUids]);
+  const shared = new Map<string, boolean>();
+  const state: ArchiveScanState = { budget: options.budget ?? decompressionBudget(), seen: new Map() };
   for (const candidate of await candidatePaths(options)) {
-    const archive = await describeArchive(options.root, candidate, options.problems, { tmpDir: options.tmpDir });
+    // in a shared dir only the gateway users' and root's files are opened: never a stranger's gzip bomb
+    if (inSharedDir(options.root, candidate, shared)) {
+      const uid = ownerOf(options.root, candidate);
+      if (uid === undefined || !trusted.has(uid)) continue;
+    }
+    const archive = await describeArchive(options.root, candidate, options.problems, { tmpDir: options.tmpDir, state });
     if (archive) archives.push(archive);
   }
   return archives;

@@ -1,6 +1,7 @@
 // What a parsed resonix.json says that matters for a move, without keeping any secret value.
 import path from 'node:path';
 import type { AgentConfig, ConfigPath, ConfigSummary } from '../model.js';
+import { credentialSpans, secretArgValues } from './secrets.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -33,6 +34,8 @@ function isSecretRef(value: Json): boolean {
 interface Walked {
   paths: ConfigPath[];
   envRefs: Set<string>;
+  /** variable name → the first key whose value uses it */
+  envRefKeys: Map<string, string>;
   inlineSecretKeys: string[];
   secretValues: string[];
   includes: string[];
@@ -48,13 +51,23 @@ const MAX_CONFIG_DEPTH = 64;
 function walkStrings(value: Json, keyPath: string, out: Walked, depth = 0): void {
   if (depth > MAX_CONFIG_DEPTH) return;
   if (typeof value === 'string') {
-    for (const match of value.matchAll(ENV_REFERENCE)) out.envRefs.add(match[1]!);
+    for (const match of value.matchAll(ENV_REFERENCE)) {
+      out.envRefs.add(match[1]!);
+      if (!out.envRefKeys.has(match[1]!)) out.envRefKeys.set(match[1]!, keyPath);
+    }
     const lastKey = keyPath.split('.').pop() ?? '';
     const wholeReference = /^\$\{[A-Z_][A-Z0-9_]*\}$/.test(value);
     if ((SECRET_KEY.test(lastKey) || isEnvVarsKey(keyPath)) && !wholeReference && value !== '') {
       out.inlineSecretKeys.push(keyPath);
       out.secretValues.push(value);
       return;
+    }
+    // a command with arguments (`/usr/bin/mcp --pass X`), a URL with credentials: those parts are secrets too
+    if (/\s/.test(value)) out.secretValues.push(...secretArgValues(value.split(/\s+/)));
+    for (const span of credentialSpans(value)) {
+      // known values are masked everywhere: a plain word from a query (`?mode=remote`) must not become one
+      const part = value.slice(span.start, span.end);
+      if (part.length >= 8 && /[^A-Za-z-]/.test(part)) out.secretValues.push(part);
     }
     if (PATH_LIKE.test(value)) out.paths.push({ key: keyPath, value });
     return;
@@ -65,7 +78,10 @@ function walkStrings(value: Json, keyPath: string, out: Walked, depth = 0): void
   }
   if (!isObject(value)) return;
   if (isSecretRef(value)) {
-    if (value.source === 'env' && typeof value.id === 'string') out.envRefs.add(value.id);
+    if (value.source === 'env' && typeof value.id === 'string') {
+      out.envRefs.add(value.id);
+      if (!out.envRefKeys.has(value.id)) out.envRefKeys.set(value.id, `${keyPath}.id`);
+    }
     if (value.source === 'file' && typeof value.path === 'string') out.paths.push({ key: `${keyPath}.path`, value: value.path });
     return;
   }
@@ -80,39 +96,53 @@ function walkStrings(value: Json, keyPath: string, out: Walked, depth = 0): void
   }
 }
 
-function agentsOf(config: JsonObject): AgentConfig[] {
+/**
+ * Agents looked at per config: each costs a workspace walk and findings of its own, and a config is written by
+ * whoever owns the home. Past this many the rest are counted, not kept (`agentsOmitted`), and the scan says so.
+ */
+export const MAX_AGENTS = 1000;
+
+function agentOf(id: string, item: Json | undefined): AgentConfig {
+  return {
+    id,
+    ...(str(get(item, 'workspace')) ? { workspace: str(get(item, 'workspace'))! } : {}),
+    ...(str(get(item, 'agentDir')) ? { agentDir: str(get(item, 'agentDir'))! } : {}),
+    ...(get(item, 'default') === true ? { isDefault: true } : {}),
+  };
+}
+
+function agentsOf(config: JsonObject): { agents: AgentConfig[]; omitted: number } {
   const agents = get(config, 'agents');
   const list = get(agents, 'list');
   const result: AgentConfig[] = [];
+  const ids = new Set<string>();
+  let omitted = 0;
+  const add = (id: string, item: Json | undefined): void => {
+    if (ids.has(id)) return;
+    ids.add(id);
+    if (result.length < MAX_AGENTS) result.push(agentOf(id, item));
+    else omitted += 1;
+  };
   if (Array.isArray(list)) {
     for (const item of list) {
       const id = str(get(item, 'id'));
+      // a list keeps a repeated id as Resonix reads it; only `entries` dedupe against the list
       if (!id) continue;
-      result.push({
-        id,
-        ...(str(get(item, 'workspace')) ? { workspace: str(get(item, 'workspace'))! } : {}),
-        ...(str(get(item, 'agentDir')) ? { agentDir: str(get(item, 'agentDir'))! } : {}),
-        ...(get(item, 'default') === true ? { isDefault: true } : {}),
-      });
+      if (result.length < MAX_AGENTS) {
+        ids.add(id);
+        result.push(agentOf(id, item));
+      } else {
+        omitted += 1;
+      }
     }
   }
   const entries = get(agents, 'entries');
-  if (isObject(entries)) {
-    for (const [id, item] of Object.entries(entries)) {
-      if (result.some((agent) => agent.id === id)) continue;
-      result.push({
-        id,
-        ...(str(get(item, 'workspace')) ? { workspace: str(get(item, 'workspace'))! } : {}),
-        ...(str(get(item, 'agentDir')) ? { agentDir: str(get(item, 'agentDir'))! } : {}),
-        ...(get(item, 'default') === true ? { isDefault: true } : {}),
-      });
-    }
-  }
+  if (isObject(entries)) for (const [id, item] of Object.entries(entries)) add(id, item);
   if (result.length > 0 && !result.some((agent) => agent.isDefault)) {
     const main = result.find((agent) => agent.id === 'main') ?? result[0]!;
     main.isDefault = true;
   }
-  return result;
+  return { agents: result, omitted };
 }
 
 function channelsOf(config: JsonObject): string[] {
@@ -155,10 +185,11 @@ export interface SummariseResult {
 
 export function summariseConfig(parsed: unknown): SummariseResult {
   const config: JsonObject = isObject(parsed as Json) ? (parsed as JsonObject) : {};
-  const walked: Walked = { paths: [], envRefs: new Set(), inlineSecretKeys: [], secretValues: [], includes: [] };
+  const walked: Walked = { paths: [], envRefs: new Set(), envRefKeys: new Map(), inlineSecretKeys: [], secretValues: [], includes: [] };
   walkStrings(config, '', walked);
   const remoteUrl = str(get(config, 'gateway', 'remote', 'url'));
   const port = get(config, 'gateway', 'port');
+  const agents = agentsOf(config);
   const summary: SummariseResult['summary'] = {
     ...(str(get(config, 'gateway', 'mode')) !== undefined ? { gatewayMode: str(get(config, 'gateway', 'mode'))! } : {}),
     ...(remoteUrl ? { remoteUrl: safeUrl(remoteUrl) } : {}),
@@ -168,15 +199,33 @@ export function summariseConfig(parsed: unknown): SummariseResult {
     ...(str(get(config, 'agents', 'defaults', 'workspace'))
       ? { agentsDefaultWorkspace: str(get(config, 'agents', 'defaults', 'workspace'))! }
       : {}),
-    agents: agentsOf(config),
+    agents: agents.agents,
+    ...(agents.omitted > 0 ? { agentsOmitted: agents.omitted } : {}),
     channels: channelsOf(config),
     whatsappAccounts: whatsappAccountsOf(config),
     includes: walked.includes,
     envRefs: [...walked.envRefs].sort(),
+    ...(walked.envRefKeys.size > 0 ? { envRefKeys: Object.fromEntries(walked.envRefKeys) } : {}),
     paths: walked.paths,
     inlineSecretKeys: walked.inlineSecretKeys,
   };
   return { summary, secretValues: walked.secretValues };
+}
+
+/** Keys whose place in the file a finding may name (see scan/config-keys.ts). */
+export const LOCATED_KEYS: readonly string[] = [
+  'gateway.mode',
+  'gateway.port',
+  'gateway.remote.url',
+  'meta.lastTouchedVersion',
+  'wizard.lastRunVersion',
+  'agents.defaults.workspace',
+  '$include',
+];
+
+/** Every key of a summary that a rule may report on. */
+export function reportedKeys(summary: Pick<ConfigSummary, 'paths' | 'inlineSecretKeys' | 'envRefKeys'>): Set<string> {
+  return new Set([...LOCATED_KEYS, ...summary.paths.map((item) => item.key), ...summary.inlineSecretKeys, ...Object.values(summary.envRefKeys ?? {})]);
 }
 
 export function emptyConfigSummary(configPath: string, exists: boolean): ConfigSummary {

@@ -1,5 +1,6 @@
 // dotenv files (`<state>/.env`, EnvironmentFile=) with the semantics of the `dotenv` package the gateway
 // uses, written as a linear scanner instead of its backtracking regex so a hostile file cannot stall us.
+import { SAFE_ENV_KEYS, isSecretEnvKey } from './secrets.js';
 
 const KEY = /^[\w.-]+/;
 const QUOTES = ['"', "'", '`'] as const;
@@ -8,6 +9,17 @@ type Quote = (typeof QUOTES)[number];
 interface Entry {
   key: string;
   value: string;
+}
+
+/**
+ * The values of an env file that join the scan's known secrets (masked wherever they appear): every value of
+ * 6+ characters, but for the safe names (HOME, PATH, RESONIX_STATE_DIR…) and paths under names that are not
+ * secret-looking, which reports must be able to show.
+ */
+export function dotenvSecretValues(values: Record<string, string>): string[] {
+  return Object.entries(values)
+    .filter(([key, value]) => value.length >= 6 && (isSecretEnvKey(key) || (!SAFE_ENV_KEYS.has(key) && !/^(\/|~\/)/.test(value))))
+    .map(([, value]) => value);
 }
 
 export function parseDotenv(text: string): Record<string, string> {

@@ -7,6 +7,7 @@ import JSON5 from 'json5';
 import type { IncludeCheck } from '../model.js';
 import { hostPath } from './install.js';
 import { readTextCapped } from './read.js';
+import { summariseConfig } from './config-summary.js';
 
 /** Resonix's own nesting limit. */
 export const MAX_INCLUDE_DEPTH = 10;
@@ -95,22 +96,28 @@ function collectIncludes(value: unknown, out: string[], depth = 0): void {
   }
 }
 
-/** `$include` values of one included file; none when it cannot be read or parsed. */
-function includesOf(root: string, realPath: string): string[] {
+/**
+ * `$include` values of one included file; none when it cannot be read or parsed. Its secret values (the
+ * same keys as in the config itself, and the whole text of a file that is no JSON5) go to `secrets`.
+ */
+function includesOf(root: string, realPath: string, secrets: Set<string> | undefined): string[] {
   const read = readTextCapped(hostPath(root, realPath), MAX_INCLUDE_BYTES);
   if (!read.ok) return [];
   let parsed: unknown;
   try {
     parsed = JSON5.parse(read.text);
   } catch {
+    if (secrets && read.text.trim().length >= 6 && read.text.length <= 4096) secrets.add(read.text.trim());
     return [];
   }
+  if (secrets) for (const value of summariseConfig(parsed).secretValues) secrets.add(value);
   const found: string[] = [];
   collectIncludes(parsed, found);
   return found;
 }
 
-export function checkIncludes(root: string, configPath: string, includes: string[], home: string): IncludeCheck[] {
+/** Follows the includes; `secrets` (when given) receives the secret values of every included file. */
+export function checkIncludes(root: string, configPath: string, includes: string[], home: string, secrets?: Set<string>): IncludeCheck[] {
   const checks: IncludeCheck[] = [];
   try {
     const configDir = path.posix.dirname(configPath);
@@ -136,7 +143,7 @@ export function checkIncludes(root: string, configPath: string, includes: string
         if (depth > MAX_INCLUDE_DEPTH) check.tooDeep = true;
         checks.push(check);
         if (!real.ok || check.cycle || check.tooDeep) continue;
-        const nested = includesOf(root, real.path);
+        const nested = includesOf(root, real.path, secrets);
         if (nested.length > 0) visit(resolved, nested, depth + 1, [...stack, real.path]);
       }
     };

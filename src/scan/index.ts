@@ -4,9 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import type { GatewayLock, GatewayUser, GroupEntry, Home, Install, Machine, PasswdEntry, Runtime, ScanProblem, ServiceUnit, StrayWorkspace } from '../model.js';
 import { findBackupArchives } from './archives.js';
+import { decompressionBudget } from './archive-budget.js';
 import { collectInstall, hostPath, type CollectContext } from './install.js';
-import { parseDotenv } from './dotenv.js';
+import { dotenvSecretValues, parseDotenv } from './dotenv.js';
 import { forgetResolvedPaths, readMounts } from './links.js';
+import { detectOldHomes, markArrivedWorkspaces } from './moved-home.js';
 import { inspectPathRuntime, inspectServiceRuntime, probeLoopbackPorts } from './runtime.js';
 import { parseGroup, parsePasswd, supplementaryGroups } from './passwd.js';
 import { readTextCapped } from './read.js';
@@ -14,6 +16,7 @@ import { resolveResonix, type Env } from './resolve.js';
 import { maskSecrets, splitEnvForReport } from './secrets.js';
 import { discoverServiceUnits, type RawServiceUnit } from './services.js';
 import { DEFAULT_MAX_ENTRIES } from './walk.js';
+import type { ProgressCounter } from '../progress.js';
 
 export interface ScanOptions {
   mode: 'live' | 'image';
@@ -35,6 +38,10 @@ export interface ScanOptions {
   resonixVersion?: string;
   /** at most this many inventory entries in all (DEFAULT_MAX_ENTRIES): bounds memory */
   maxEntries?: number;
+  /** ticked as the scan goes (entries walked); the CLI draws a progress line from it */
+  progress?: ProgressCounter;
+  /** the decompression budget for all archives of the scan (default SCAN_DECOMPRESS_BYTES / SCAN_DECOMPRESS_MS) */
+  archiveBudget?: { bytes: number; ms: number };
 }
 
 /** `--user NAME` names nobody in the machine's /etc/passwd (and is not a uid). */
@@ -75,6 +82,7 @@ function gatewayUserFor(
   groups: GroupEntry[],
   homeStat: fs.Stats | undefined,
   services: ServiceUnit[],
+  sudoUser?: PasswdEntry,
 ): GatewayUser {
   const make = (entry: PasswdEntry | undefined, uid: number, gid: number, source: GatewayUser['source']): GatewayUser => ({
     ...(entry ? { name: entry.name } : {}),
@@ -99,6 +107,7 @@ function gatewayUserFor(
     const entry = users.find((user) => user.uid === homeStat.uid);
     return make(entry, homeStat.uid, homeStat.gid, 'home-owner');
   }
+  if (sudoUser) return make(sudoUser, sudoUser.uid, sudoUser.gid, 'current');
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
   return make(users.find((user) => user.uid === uid), uid, gid, 'current');
@@ -129,6 +138,7 @@ function toServiceUnit(raw: RawServiceUnit, fallbackHome: string, users: PasswdE
   return {
     kind: raw.kind,
     path: raw.path,
+    ...(raw.size !== undefined ? { size: raw.size } : {}),
     name: raw.name,
     enabled: raw.enabled,
     execStart: raw.parsed.execStart.map((word) => maskSecrets(word, secrets)),
@@ -153,7 +163,7 @@ function gatewayEnvFile(root: string, home: string, secrets: Set<string>): { gat
   const read = readTextCapped(hostPath(root, path.posix.join(home, '.config/resonix/gateway.env')), 1024 * 1024);
   if (!read.ok) return {};
   const values = parseDotenv(read.text);
-  for (const value of Object.values(values)) if (value.length >= 6) secrets.add(value);
+  for (const value of dotenvSecretValues(values)) secrets.add(value);
   return { gatewayEnvKeys: Object.keys(values).sort() };
 }
 
@@ -188,7 +198,8 @@ function findWorkspaceDirs(root: string, home: string): StrayWorkspace[] {
       return;
     }
     const markers = names.filter((entry) => entry.isFile() && WORKSPACE_MARKERS.includes(entry.name)).map((entry) => entry.name);
-    if (depth > 0 && markers.length >= 2) {
+    // one marker suffices (issue 11): a workspace copied by `cp ~/*` may hold only AGENTS.md or SOUL.md
+    if (depth > 0 && markers.length >= 1) {
       found.push({ path: dir, markers: markers.sort() });
       return;
     }
@@ -238,6 +249,25 @@ function readLocks(options: ScanOptions, env: Env, uid: number, installs: Instal
   return locks;
 }
 
+/**
+ * Who can reach a file through its parent dirs (each must be searchable): 'world' when every one has o+x,
+ * 'group' when every one is searchable by the others or the file's group, else 'owner'. One lstat per parent.
+ */
+export function reachableBy(root: string, machinePath: string): 'world' | 'group' | 'owner' | undefined {
+  const file = lstatOrUndefined(hostPath(root, machinePath));
+  if (!file) return undefined;
+  let world = true;
+  let group = true;
+  for (let dir = path.posix.dirname(machinePath); ; dir = path.posix.dirname(dir)) {
+    const stat = lstatOrUndefined(hostPath(root, dir));
+    if (!stat) return undefined;
+    if ((stat.mode & 0o001) === 0) world = false;
+    if ((stat.mode & 0o001) === 0 && !((stat.mode & 0o010) !== 0 && stat.gid === file.gid)) group = false;
+    if (dir === '/' || dir === '.') break;
+  }
+  return world ? 'world' : group ? 'group' : 'owner';
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -251,6 +281,19 @@ interface HomeTarget {
   path: string;
   env: Env;
   fallbackSource: 'flag' | 'os' | 'passwd';
+  /** chosen as SUDO_USER's home */
+  sudoUser?: PasswdEntry;
+}
+
+/**
+ * Under `sudo` HOME is root's: the person meant is SUDO_USER — when this process runs as root, SUDO_USER names
+ * a user of this machine other than root, and no --home was given (reference §12).
+ */
+export function sudoUserOf(env: Env, users: PasswdEntry[], uid: number): PasswdEntry | undefined {
+  const name = env.SUDO_USER?.trim();
+  if (uid !== 0 || !name || name === 'root') return undefined;
+  const entry = users.find((user) => user.name === name);
+  return entry && entry.uid !== 0 && entry.home !== '' && entry.home !== '/' ? entry : undefined;
 }
 
 function homeTargets(options: ScanOptions, users: PasswdEntry[]): HomeTarget[] {
@@ -261,6 +304,14 @@ function homeTargets(options: ScanOptions, users: PasswdEntry[]): HomeTarget[] {
       delete env.USERPROFILE;
     }
     if (options.stateDir) env.RESONIX_STATE_DIR = options.stateDir;
+    const sudoUser = options.home ? undefined : sudoUserOf(options.env, users, process.getuid?.() ?? -1);
+    if (sudoUser) {
+      env.HOME = sudoUser.home;
+      env.USER = sudoUser.name;
+      env.LOGNAME = sudoUser.name;
+      delete env.USERPROFILE;
+      return [{ path: sudoUser.home, env, fallbackSource: 'passwd', sudoUser }];
+    }
     const home = options.home ?? (env.HOME && env.HOME !== '' ? env.HOME : os.homedir());
     return [{ path: home, env, fallbackSource: options.home ? 'flag' : 'os' }];
   }
@@ -346,6 +397,7 @@ export async function scanMachine(options: ScanOptions): Promise<ScanResult> {
       problems,
       followSymlinks: options.mode === 'live',
       ...(mounts ? { mounts } : {}),
+      ...(options.progress ? { progress: options.progress } : {}),
     };
     const resolution = resolveResonix({
       env: target.env,
@@ -377,9 +429,10 @@ export async function scanMachine(options: ScanOptions): Promise<ScanResult> {
       installs.push(install);
     }
     const homeStat = lstatOrUndefined(hostPath(options.root, target.path));
-    const gatewayUser = gatewayUserFor(options, users, groups, homeStat, services);
+    const gatewayUser = gatewayUserFor(options, users, groups, homeStat, services, target.sudoUser);
     const owner = homeStat ? users.find((user) => user.uid === homeStat.uid) : undefined;
-    homes.push({
+    const oldHomes = detectOldHomes(options.root, target.path, [...new Set([target.path, resolution.home])], installs, services);
+    const home: Home = {
       path: target.path,
       exists: homeStat?.isDirectory() ?? false,
       ...(homeStat ? { ownerUid: homeStat.uid, ownerGid: homeStat.gid } : {}),
@@ -391,7 +444,11 @@ export async function scanMachine(options: ScanOptions): Promise<ScanResult> {
       locks: readLocks(options, target.env, gatewayUser.uid, installs),
       workspaceDirs: findWorkspaceDirs(options.root, target.path),
       ...gatewayEnvFile(options.root, target.path, secrets),
-    });
+      ...(target.sudoUser ? { sudoUser: target.sudoUser.name } : {}),
+      ...(oldHomes.length > 0 ? { oldHomes } : {}),
+    };
+    markArrivedWorkspaces(options.root, home);
+    homes.push(home);
   }
 
   const archives = await findBackupArchives({
@@ -401,7 +458,14 @@ export async function scanMachine(options: ScanOptions): Promise<ScanResult> {
     patterns: options.archivePatterns ?? [],
     exclude: homes.flatMap((home) => home.installs.map((install) => install.stateDir)),
     problems,
+    trustedUids: homes.map((home) => home.gatewayUser.uid),
+    ...(options.archiveBudget ? { budget: decompressionBudget(options.archiveBudget.bytes, options.archiveBudget.ms) } : {}),
   });
+
+  for (const archive of archives) {
+    const reach = reachableBy(options.root, archive.path);
+    if (reach) archive.reachableBy = reach;
+  }
 
   const runtime = await machineRuntime(options, discovered.units, homes);
   const machine: Machine = {

@@ -1,9 +1,10 @@
 // Collects the facts of one state dir: its inventory, config, SQLite headers, .env keys, workspaces.
 import path from 'node:path';
 import JSON5 from 'json5';
-import type { ConfigSummary, FileEntry, FileInventory, Install, LayoutGeneration, ScanProblem, SqliteHeader, Workspace } from '../model.js';
-import { emptyConfigSummary, planWorkspaces, summariseConfig } from './config-summary.js';
-import { parseDotenv } from './dotenv.js';
+import { BUDGET_CODE, type ConfigSummary, type FileEntry, type FileInventory, type Install, type LayoutGeneration, type ScanProblem, type SqliteHeader, type SqliteWal, type Workspace } from '../model.js';
+import { locateConfigKeys } from './config-keys.js';
+import { emptyConfigSummary, MAX_AGENTS, planWorkspaces, reportedKeys, summariseConfig } from './config-summary.js';
+import { dotenvSecretValues, parseDotenv } from './dotenv.js';
 import { summariseEnvVarKeys } from './config-env.js';
 import { scanWorkspaceGit } from './git.js';
 import { checkIncludes } from './includes.js';
@@ -12,7 +13,9 @@ import { fsTypeOf, hostPathInRoot, resolveLink } from './links.js';
 import { readHead, readTail, readTextCapped } from './read.js';
 import { profileOfStateDir } from './resolve.js';
 import { SQLITE_HEADER_BYTES, isSqliteDatabasePath, parseSqliteHeader } from './sqlite-header.js';
+import { readWalFacts } from './sqlite-wal.js';
 import { walkTree, type WalkResult } from './walk.js';
+import type { ProgressCounter } from '../progress.js';
 
 export const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
 const MAX_DOTENV_BYTES = 1024 * 1024;
@@ -29,15 +32,43 @@ export interface CollectContext {
   problems: ScanProblem[];
   /** live scans follow a symlinked resonix.json / .env as Resonix does; image scans never do */
   followSymlinks?: boolean;
+  /** ticked by the inventory walks (the CLI's progress line) */
+  progress?: ProgressCounter;
   /** live mounts, to tell tmpfs/ramfs */
   mounts?: { point: string; type: string }[];
 }
 
 /** Walks a tree within what is left of the scan's entry budget, and charges it. */
 function walkWithin(context: CollectContext, hostRoot: string, machineRoot: string): WalkResult {
-  const walked = walkTree(hostRoot, machineRoot, { maxEntries: context.entryBudget.remaining });
+  const walked = walkTree(hostRoot, machineRoot, { maxEntries: context.entryBudget.remaining, ...(context.progress ? { progress: context.progress } : {}) });
   context.entryBudget.remaining = Math.max(0, context.entryBudget.remaining - walked.inventory.entries.length);
+  markUnseen(walked.inventory);
   return walked;
+}
+
+/** A tree whose root this process could not list: what is inside is unknown, and says so. */
+export function markUnseen(inventory: FileInventory): void {
+  // the root first: when it cannot be listed, nothing of the tree is known
+  const root = inventory.entries.find((entry) => entry.path === '');
+  const blocked = root?.unreadable ? root : inventory.entries.find((entry) => entry.type === 'dir' && entry.unreadable);
+  if (blocked?.unreadable) inventory.unseen = { code: blocked.unreadable, uid: process.getuid?.() ?? 0 };
+}
+
+/** at most this many -wal files are read per install (each within WAL_FRAMES_READ frame headers) */
+const MAX_WALS_READ = 200;
+
+function readWals(context: CollectContext, stateDir: string, entries: FileEntry[]): SqliteWal[] {
+  const wals: SqliteWal[] = [];
+  for (const entry of entries) {
+    if (entry.type !== 'file' || !entry.path.endsWith('-wal') || entry.size === 0) continue;
+    if (wals.length >= MAX_WALS_READ) break;
+    try {
+      wals.push(readWalFacts(hostPath(context.root, path.posix.join(stateDir, entry.path)), entry.path));
+    } catch {
+      // unreadable or gone: perms rules say so; an unread -wal is not judged torn
+    }
+  }
+  return wals;
 }
 
 /** Marks symlinks whose target does not resolve (inside the machine root). */
@@ -76,7 +107,15 @@ export function parseConfigText(text: string, configPath: string, secrets: Set<s
   }
   const { summary, secretValues } = summariseConfig(parsed);
   for (const value of secretValues) secrets.add(value);
-  return { path: configPath, exists: true, size: Buffer.byteLength(text), ...summary, envVarKeys: summariseEnvVarKeys(parsed) };
+  const positions = locateConfigKeys(text, reportedKeys(summary));
+  return {
+    path: configPath,
+    exists: true,
+    size: Buffer.byteLength(text),
+    ...summary,
+    envVarKeys: summariseEnvVarKeys(parsed),
+    ...(positions.size > 0 ? { keyPositions: Object.fromEntries(positions) } : {}),
+  };
 }
 
 export function readConfig(context: CollectContext, configPath: string): ConfigSummary {
@@ -86,8 +125,12 @@ export function readConfig(context: CollectContext, configPath: string): ConfigS
     return { ...emptyConfigSummary(configPath, true), parseError: { message: `cannot read: ${read.reason}` } };
   }
   const summary = parseConfigText(read.text, configPath, context.secrets);
+  if (summary.agentsOmitted) {
+    const total = summary.agents.length + summary.agentsOmitted;
+    context.problems.push({ path: configPath, code: BUDGET_CODE, message: `${configPath} names ${total} agents: only the first ${MAX_AGENTS} were looked at (the scan's agent limit); the other ${summary.agentsOmitted} were not checked` });
+  }
   if (summary.parseError || summary.includes.length === 0) return summary;
-  return { ...summary, includeChecks: checkIncludes(context.root, configPath, summary.includes, context.home) };
+  return { ...summary, includeChecks: checkIncludes(context.root, configPath, summary.includes, context.home, context.secrets) };
 }
 
 export function generationOf(entries: FileEntry[]): LayoutGeneration {
@@ -105,6 +148,21 @@ const REBUILDABLE = /^(cache|tmp|plugin-skills|npm|tools|logs|media)(\/|$)/;
 
 export function hasDataFiles(entries: FileEntry[]): boolean {
   return entries.some((entry) => entry.type === 'file' && !REBUILDABLE.test(entry.path));
+}
+
+/** What `gateway install --profile p` (or a thin-client setup) writes before anyone onboards (reference §12). */
+const CONFIG_ONLY_FILE = /^(resonix\.json(\.bak(\.\d+)?|\.last-good)?|config-journal-fingerprint\.key|update-check\.json|(logs|migration)\/.+)$/;
+
+/**
+ * A profile that was never onboarded: a config the program generated (gateway.mode, a token) and its backups
+ * and logs, nothing else — no onboarding run recorded, no agents, channels or auth profiles in the config, no
+ * other file. Copied faithfully it is what the old machine had, not a damaged copy (reference §12).
+ */
+export function isNeverOnboarded(config: ConfigSummary, entries: FileEntry[]): boolean {
+  if (!config.exists || config.parseError || !config.gatewayMode) return false;
+  if (config.wizardLastRunVersion || config.agents.length > 0 || config.channels.length > 0 || config.whatsappAccounts.length > 0) return false;
+  if (config.agentsDefaultWorkspace) return false;
+  return entries.every((entry) => entry.type !== 'file' || CONFIG_ONLY_FILE.test(entry.path));
 }
 
 function readSqliteHeaders(context: CollectContext, stateDir: string, entries: FileEntry[]): SqliteHeader[] {
@@ -125,7 +183,7 @@ function readDotenvKeys(context: CollectContext, stateDir: string): string[] {
   const read = readTextCapped(hostPath(context.root, path.posix.join(stateDir, '.env')), MAX_DOTENV_BYTES, { followSymlinks: context.followSymlinks ?? false });
   if (!read.ok) return [];
   const values = parseDotenv(read.text);
-  for (const value of Object.values(values)) if (value.length >= 6) context.secrets.add(value);
+  for (const value of dotenvSecretValues(values)) context.secrets.add(value);
   return Object.keys(values).sort();
 }
 
@@ -170,7 +228,8 @@ export function subInventory(inventory: FileInventory, relativeDir: string, mach
   const entries = inventory.entries
     .filter((entry) => entry.path === relativeDir || entry.path.startsWith(prefix))
     .map((entry) => ({ ...entry, path: entry.path === relativeDir ? '' : entry.path.slice(prefix.length) }));
-  return { root: machinePath, exists: entries.some((entry) => entry.path === ''), entries, ...(inventory.truncated ? { truncated: true } : {}) };
+  const exists = entries.some((entry) => entry.path === '');
+  return { root: machinePath, exists, entries, ...(inventory.truncated ? { truncated: true } : {}), ...(inventory.unseen && !exists ? { unseen: inventory.unseen } : {}) };
 }
 
 function collectWorkspaces(context: CollectContext, stateDir: string, inventory: FileInventory, config: ConfigSummary, profile?: string): Workspace[] {
@@ -191,7 +250,7 @@ function lookAtWorkspace(context: CollectContext, stateDir: string, inventory: F
   let workspaceInventory: FileInventory;
   const inside = isInside(workspacePath, stateDir) && workspacePath !== stateDir ? subInventory(inventory, path.posix.relative(stateDir, workspacePath), workspacePath) : undefined;
   // a state dir cut short at the entry limit may not have reached the workspace: then look at it on its own
-  if (inside && (inside.exists || !inventory.truncated)) {
+  if (inside && (inside.exists || !inventory.truncated || inventory.unseen)) {
     workspaceInventory = inside;
   } else {
     const walked = walkWithin(context, hostPath(context.root, workspacePath), workspacePath);
@@ -212,7 +271,7 @@ const SESSIONS_JSON = /^agents\/[^/]+\/sessions\/sessions\.json$/;
 /** The paths sessions.json files record; the lookup set of every inventory path is built only when there is one. */
 function sessionRefsOf(context: CollectContext, stateDir: string, inventory: FileInventory): Install['sessionRefs'] {
   if (!inventory.entries.some((entry) => entry.path.endsWith('sessions.json') && SESSIONS_JSON.test(entry.path))) return [];
-  return readSessionRefs(context.root, stateDir, new Set(inventory.entries.map((entry) => entry.path)));
+  return readSessionRefs(context.root, stateDir, new Set(inventory.entries.map((entry) => entry.path)), context.home);
 }
 
 export function collectInstall(
@@ -227,6 +286,7 @@ export function collectInstall(
   const fsType = context.mounts ? fsTypeOf(context.mounts, stateDir) : undefined;
   const config = readConfig(context, facts.configPath ?? path.posix.join(stateDir, 'resonix.json'));
   const profile = facts.profile ?? profileOfStateDir(stateDir);
+  const neverOnboarded = inventory.exists && !inventory.truncated && !inventory.unseen && config.gatewayMode !== 'remote' && isNeverOnboarded(config, inventory.entries);
   return {
     id: stateDir,
     stateDir,
@@ -236,10 +296,12 @@ export function collectInstall(
     foundBy: facts.foundBy,
     inventory,
     generation: generationOf(inventory.entries),
-    hasData: hasDataFiles(inventory.entries),
+    hasData: hasDataFiles(inventory.entries) && !neverOnboarded,
+    ...(neverOnboarded ? { neverOnboarded } : {}),
     config,
     workspaces: inventory.exists || config.exists ? collectWorkspaces(context, stateDir, inventory, config, profile) : [],
     sqlite: readSqliteHeaders(context, stateDir, inventory.entries),
+    sqliteWals: readWals(context, stateDir, inventory.entries),
     dotenvKeys: inventory.exists ? readDotenvKeys(context, stateDir) : [],
     ...(fsType && inventory.exists ? { fsType } : {}),
     ...(inventory.exists ? { partialTranscripts: findPartialTranscripts(context, stateDir, inventory.entries) } : {}),

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import semver, { type SemVer } from 'semver';
-import type { Runtime } from '../model.js';
+import { ENCRYPTION_TOOLS, type Runtime } from '../model.js';
 import { hostPath } from './install.js';
 import { resolveLink } from './links.js';
 import { readTextCapped } from './read.js';
@@ -529,6 +529,11 @@ export function inspectPathRuntime(env: Record<string, string | undefined>, opts
   if (nodePath !== undefined) {
     runtime.nodePath = nodePath;
     const real = resolveInRoot('/', nodePath);
+    try {
+      runtime.nodeSize = fs.statSync(nodePath).size;
+    } catch {
+      // gone since PATH was searched: no size
+    }
     const version = inferNodeVersion('/', nodePath, real, { mayRun: true });
     if (version !== undefined) runtime.nodeVersion = version;
   }
@@ -561,6 +566,9 @@ export function inspectPathRuntime(env: Record<string, string | undefined>, opts
   }
   if (pkg?.nodeRange !== undefined) runtime.nodeRange = pkg.nodeRange;
   if (pkg?.schemaVersions !== undefined) runtime.schemaVersions = pkg.schemaVersions;
+  // what the audit plan may encrypt the archives with: found by stat on PATH, never run
+  const tools = ENCRYPTION_TOOLS.filter((tool) => whichOnPath(tool, env.PATH) !== undefined);
+  if (tools.length > 0) runtime.encryptionTools = tools;
   return runtime;
 }
 

@@ -4,7 +4,7 @@ import { constants, type Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ScanProblem, ServiceUnit } from '../model.js';
-import { parseDotenv, parseDotenvKeys } from './dotenv.js';
+import { dotenvSecretValues, parseDotenv, parseDotenvKeys } from './dotenv.js';
 import { hostPathInRoot } from './links.js';
 import { SAFE_ENV_KEYS, secretArgValues, splitEnvForReport } from './secrets.js';
 import { parseSystemdUnitFiles, type ParsedUnit, type UnitFileText } from './systemd.js';
@@ -15,6 +15,8 @@ export interface RawServiceUnit {
   kind: ServiceUnit['kind'];
   /** machine path of the unit file */
   path: string;
+  /** bytes of the unit file (not its drop-ins) */
+  size?: number;
   name: string;
   enabled: boolean;
   parsed: ParsedUnit;
@@ -83,8 +85,9 @@ async function readSystemdUnit(
   homePath?: string,
 ): Promise<RawServiceUnit | undefined> {
   const unitPath = path.posix.join(dir, name);
-  const text = await readCapped(context, unitPath);
-  if (text === undefined) return undefined;
+  const bytes = await readCappedBytes(context, unitPath);
+  if (bytes === undefined) return undefined;
+  const text = bytes.toString('utf8');
   const dropIns = await readDropIns(context, `${unitPath}.d`);
   const files: UnitFileText[] = [{ text }, ...dropIns.map((dropIn) => ({ text: dropIn.text, name: dropIn.path }))];
   const parsed = parseSystemdUnitFiles(files, { specifiers: specifiersFor(name, homePath) });
@@ -93,6 +96,7 @@ async function readSystemdUnit(
   return {
     kind,
     path: unitPath,
+    size: bytes.length,
     name,
     enabled: await anyEntryExists(context, [...wantsTargets].map((target) => path.posix.join(dir, `${target}.wants`, name))),
     parsed,
@@ -161,7 +165,7 @@ async function readEnvironmentFiles(context: Context, parsed: ParsedUnit): Promi
     const values = parseDotenv(text);
     const split = splitEnvForReport(values);
     read.keys = parseDotenvKeys(text);
-    read.secretValues = split.secretValues;
+    read.secretValues = [...new Set([...split.secretValues, ...dotenvSecretValues(values)])];
     read.safeValues = Object.fromEntries(Object.entries(values).filter(([key]) => SAFE_ENV_KEYS.has(key) && key in split.env));
   }
   return reads;
@@ -171,12 +175,14 @@ async function readLaunchAgent(context: Context, dir: string, name: string, home
   const plistPath = path.posix.join(dir, name);
   const bytes = await readCappedBytes(context, plistPath);
   if (bytes === undefined) return undefined;
+  const size = bytes.length;
   // plist (with xmldom) costs ~50 ms to load: only machines with a launchd agent pay it
   const { parseLaunchdPlist } = await import('./plist.js');
   const parsed = parseLaunchdPlist(bytes);
   return {
     kind: 'launchd',
     path: plistPath,
+    size,
     name: parsed.label ?? name.replace(/\.plist$/, ''),
     // agents in ~/Library/LaunchAgents are loaded at login; RunAtLoad/KeepAlive decide whether they start
     enabled: !parsed.disabled && (parsed.runAtLoad || parsed.keepAlive),

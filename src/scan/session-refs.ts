@@ -47,6 +47,8 @@ function collectPaths(value: unknown, out: Set<string>, depth = 0): void {
 interface Context {
   root: string;
   stateDir: string;
+  /** the home the state dir is in: an old home prefix of a sessionFile maps onto it */
+  home?: string;
   inventoryPaths: ReadonlySet<string>;
   /** sessions dir, relative to the state dir */
   sessionsDir: string;
@@ -67,10 +69,32 @@ function missingTranscript(context: Context, sessionFile: string): string | unde
     return context.inventoryPaths.has(relative) ? undefined : relative;
   }
   try {
-    return fs.existsSync(hostPath(context.root, absolute)) ? undefined : sessionFile;
+    if (fs.existsSync(hostPath(context.root, absolute))) return undefined;
   } catch {
     return undefined;
   }
+  return relocatedTo(context, absolute) !== undefined ? undefined : sessionFile;
+}
+
+/**
+ * Where a transcript named under another prefix arrived: the state dir's own path relative to the home (or
+ * its name) found inside `absolute`, and what follows it listed in this state dir. /srv/alice/.resonix/agents/…
+ * → .resonix/agents/… under /home/alice. Returns the old prefix and the new path.
+ */
+export function relocatedTo(context: Pick<Context, 'stateDir' | 'home' | 'inventoryPaths'>, absolute: string): { from: string; to: string } | undefined {
+  const markers: { marker: string; homeBased: boolean }[] = [];
+  if (context.home && isInside(context.stateDir, context.home) && context.stateDir !== context.home) markers.push({ marker: path.posix.relative(context.home, context.stateDir), homeBased: true });
+  markers.push({ marker: path.posix.basename(context.stateDir), homeBased: false });
+  for (const { marker, homeBased } of markers) {
+    const at = absolute.lastIndexOf(`/${marker}/`);
+    if (at < 0) continue;
+    const rest = absolute.slice(at + marker.length + 2);
+    if (rest === '' || !context.inventoryPaths.has(rest)) continue;
+    // home-based: the old home (/srv/alice); else the old state dir (/data/resonix)
+    const from = homeBased ? absolute.slice(0, at) || '/' : absolute.slice(0, at + marker.length + 1);
+    return { from, to: path.posix.join(context.stateDir, rest) };
+  }
+  return undefined;
 }
 
 /**
@@ -95,17 +119,18 @@ function sessionEntries(text: string): SessionEntryFields[] | { parseError: stri
   });
 }
 
-function readOne(root: string, stateDir: string, inventoryPaths: ReadonlySet<string>, file: string): SessionPathRefs {
+function readOne(root: string, stateDir: string, inventoryPaths: ReadonlySet<string>, file: string, home?: string): SessionPathRefs {
   const refs: SessionPathRefs = { file, sessionFiles: [], skillPaths: [], missingTranscripts: [] };
   const read = readTextCapped(hostPath(root, path.posix.join(stateDir, file)), MAX_SESSIONS_JSON_BYTES);
   if (!read.ok) return { ...refs, parseError: read.reason.startsWith('too large') ? 'too large' : read.reason };
   const entries = sessionEntries(read.text);
   if (!Array.isArray(entries)) return { ...refs, ...entries };
-  const context: Context = { root, stateDir, inventoryPaths, sessionsDir: path.posix.dirname(file) };
+  const context: Context = { root, stateDir, inventoryPaths, sessionsDir: path.posix.dirname(file), ...(home ? { home } : {}) };
   const transcriptPrefix = `${context.sessionsDir}/`;
   const sessionFiles = new Set<string>();
   const skillPaths = new Set<string>();
   const missing = new Set<string>();
+  const relocated = new Map<string, { from: string; to: string }>();
   for (const entry of entries) {
     if (!entry.object) continue;
     const { sessionFile, sessionId, skillsSnapshot } = entry;
@@ -113,6 +138,10 @@ function readOne(root: string, stateDir: string, inventoryPaths: ReadonlySet<str
       if (ABSOLUTE.test(sessionFile)) add(sessionFiles, sessionFile);
       const absent = missing.size < MAX_SESSION_REFS ? missingTranscript(context, sessionFile) : undefined;
       if (absent !== undefined) add(missing, absent);
+      else if (relocated.size < MAX_SESSION_REFS && path.posix.isAbsolute(sessionFile) && !isInside(path.posix.normalize(sessionFile), stateDir)) {
+        const moved = relocatedTo(context, path.posix.normalize(sessionFile));
+        if (moved) relocated.set(sessionFile, { from: moved.from, to: moved.to });
+      }
     } else if (typeof sessionId === 'string' && SAFE_SESSION_ID.test(sessionId) && sessionId !== '.' && sessionId !== '..') {
       // once `missing` is full nothing more can be added: skip building the path and the lookup
       if (missing.size < MAX_SESSION_REFS) {
@@ -122,7 +151,13 @@ function readOne(root: string, stateDir: string, inventoryPaths: ReadonlySet<str
     }
     if (skillsSnapshot !== undefined) collectPaths(skillsSnapshot, skillPaths);
   }
-  return { ...refs, sessionFiles: [...sessionFiles], skillPaths: [...skillPaths], missingTranscripts: [...missing] };
+  return {
+    ...refs,
+    sessionFiles: [...sessionFiles],
+    skillPaths: [...skillPaths],
+    missingTranscripts: [...missing],
+    ...(relocated.size > 0 ? { relocated: [...relocated.values()] } : {}),
+  };
 }
 
 /**
@@ -130,13 +165,13 @@ function readOne(root: string, stateDir: string, inventoryPaths: ReadonlySet<str
  * paths (relative); a transcript counts as missing when its path is not among them (inside the state dir) or,
  * outside the state dir, when it is not on disk. Never throws.
  */
-export function readSessionRefs(root: string, stateDir: string, inventoryPaths: ReadonlySet<string>): SessionPathRefs[] {
+export function readSessionRefs(root: string, stateDir: string, inventoryPaths: ReadonlySet<string>, home?: string): SessionPathRefs[] {
   const files: string[] = [];
   for (const file of inventoryPaths) if (file.endsWith('sessions.json') && SESSIONS_JSON.test(file)) files.push(file);
   files.sort();
   return files.map((file) => {
     try {
-      return readOne(root, stateDir, inventoryPaths, file);
+      return readOne(root, stateDir, inventoryPaths, file, home);
     } catch (error) {
       return { file, sessionFiles: [], skillPaths: [], missingTranscripts: [], parseError: (error as NodeJS.ErrnoException).code ?? 'cannot read' };
     }

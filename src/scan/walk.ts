@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isUtf8 } from 'node:buffer';
 import { ENTRY_LIMIT_CODE, type FileEntry, type FileInventory, type FileType, type ScanProblem } from '../model.js';
+import type { ProgressCounter } from '../progress.js';
 
 /** The scan's default entry limit across all the trees it walks (`--max-entries`): it bounds memory. */
 export const DEFAULT_MAX_ENTRIES = 2_000_000;
@@ -15,6 +16,8 @@ export interface WalkOptions {
   maxEntries?: number;
   /** relative paths (POSIX) of directories whose contents are not listed, e.g. a nested workspace */
   prune?: (relativePath: string, entry: FileEntry) => boolean;
+  /** ticked once per entry listed (the CLI's progress line) */
+  progress?: ProgressCounter;
 }
 
 export interface WalkResult {
@@ -116,6 +119,7 @@ function childHostPath(parent: string | Buffer, name: string, raw?: Buffer): str
  */
 export function walkTree(hostRoot: string, machineRoot: string, options: WalkOptions = {}): WalkResult {
   const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
+  const progress = options.progress;
   const problems: ScanProblem[] = [];
   const entries: FileEntry[] = [];
   let rootStat: fs.Stats;
@@ -130,6 +134,7 @@ export function walkTree(hostRoot: string, machineRoot: string, options: WalkOpt
   }
   const rootEntry = entryFromStat('', rootStat, hostRoot);
   entries.push(rootEntry);
+  progress?.entryWalked();
   if (rootEntry.type !== 'dir') return { inventory: { root: machineRoot, exists: true, entries }, problems };
 
   let truncated = false;
@@ -171,6 +176,7 @@ export function walkTree(hostRoot: string, machineRoot: string, options: WalkOpt
       const entry = entryFromStat(relativePath, stat, hostPath);
       if (raw) entry.nonUtf8 = true;
       entries.push(entry);
+      progress?.entryWalked();
       if (entry.type === 'dir' && !(options.prune?.(relativePath, entry) ?? false)) {
         stack.push({ hostPath, relativePath, entry });
       }

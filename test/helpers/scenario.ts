@@ -38,6 +38,23 @@ export interface ScenarioGroup {
   members?: string[];
 }
 
+/** A SQLite -wal: a valid 32-byte header and whole frames (24-byte frame header + a page), checksums computed. */
+export interface WalSpec {
+  pageSize: number;
+  frames: number;
+  checkpointSeq?: number;
+  salt1?: number;
+  salt2?: number;
+  /** magic 0x377f0683 (big-endian checksums) instead of 0x377f0682 */
+  bigEndian?: boolean;
+  /** the database size in pages written into the last frame (a commit frame); default: frames */
+  dbPages?: number;
+  /** cut the file to this many bytes (a torn copy) */
+  truncateTo?: number;
+  /** frames from this index on carry other salts (a header from another moment than its frames) */
+  otherSaltsFrom?: number;
+}
+
 export interface SqliteSpec {
   /** a power of two from 512 to 65536 */
   pageSize: number;
@@ -85,6 +102,7 @@ export interface ScenarioEntry {
   jsonl?: unknown[];
   base64?: string;
   sqlite?: SqliteSpec;
+  wal?: WalSpec;
   /** symlink target, placeholders expanded, written as it is (absolute machine paths stay absolute) */
   target?: string;
   /** sparse: the apparent size (ftruncate, no data written); file: pad the content with NUL bytes up to this size (written) */
@@ -272,7 +290,8 @@ export function removeEntries(scenario: Scenario, p: string): number {
 }
 
 const SCENARIO_KEYS = ['description', 'home', 'users', 'groups', 'env', 'defaults', 'entries', 'canaries'] as const;
-const ENTRY_KEYS = ['path', 'type', 'mode', 'owner', 'group', 'mtime', 'content', 'json', 'jsonl', 'base64', 'sqlite', 'target', 'size', 'archive'] as const;
+const ENTRY_KEYS = ['path', 'type', 'mode', 'owner', 'group', 'mtime', 'content', 'json', 'jsonl', 'base64', 'sqlite', 'wal', 'target', 'size', 'archive'] as const;
+const WAL_KEYS = ['pageSize', 'frames', 'checkpointSeq', 'salt1', 'salt2', 'bigEndian', 'dbPages', 'truncateTo', 'otherSaltsFrom'] as const;
 const SQLITE_KEYS = ['pageSize', 'pageCount', 'userVersion', 'truncateTo', 'changeCounter', 'journalMode', 'payload'] as const;
 const ARCHIVE_KEYS = ['format', 'cwd', 'members', 'passphrase', 'keyPath'] as const;
 const ENTRY_TYPES: readonly EntryType[] = ['file', 'dir', 'symlink', 'fifo', 'sparse', 'archive'];
@@ -340,8 +359,15 @@ function validateEntry(where: string, e: unknown): void {
   if (e.mtime !== undefined && (typeof e.mtime !== 'string' || parseMtime(e.mtime) === undefined)) {
     throw new ScenarioError(where, `mtime must be an ISO date or now±N[smhd], not ${JSON.stringify(e.mtime)}`);
   }
-  const sources = (['content', 'json', 'jsonl', 'base64', 'sqlite'] as const).filter((key) => e[key] !== undefined);
-  if (sources.length > 1) throw new ScenarioError(where, `give one of content, json, jsonl, base64, sqlite (got ${sources.join(', ')})`);
+  const sources = (['content', 'json', 'jsonl', 'base64', 'sqlite', 'wal'] as const).filter((key) => e[key] !== undefined);
+  if (sources.length > 1) throw new ScenarioError(where, `give one of content, json, jsonl, base64, sqlite, wal (got ${sources.join(', ')})`);
+  if (e.wal !== undefined) {
+    if (!isRecord(e.wal)) throw new ScenarioError(where, 'wal must be an object');
+    checkKeys(`${where} wal`, e.wal, WAL_KEYS);
+    const { pageSize, frames } = e.wal;
+    if (typeof pageSize !== 'number' || pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) throw new ScenarioError(where, 'wal.pageSize must be a power of two from 512 to 65536');
+    if (typeof frames !== 'number' || !Number.isInteger(frames) || frames < 0) throw new ScenarioError(where, 'wal.frames must be ≥ 0');
+  }
   if (e.content !== undefined && typeof e.content !== 'string') throw new ScenarioError(where, 'content must be a string');
   if (e.jsonl !== undefined && !Array.isArray(e.jsonl)) throw new ScenarioError(where, 'jsonl must be an array');
   if (e.base64 !== undefined && typeof e.base64 !== 'string') throw new ScenarioError(where, 'base64 must be a string');
@@ -499,6 +525,50 @@ export function sqliteBytes(spec: SqliteSpec, payload?: string): Buffer {
     Buffer.from(payload, 'utf8').copy(out, pageSize, 0, Math.min(Buffer.byteLength(payload), size - pageSize));
   }
   return out;
+}
+
+/** SQLite's WAL checksum (written here from the file format description, independently of src/scan/sqlite-wal.ts). */
+function walSum(data: Buffer, bigEndian: boolean, seed: [number, number]): [number, number] {
+  let [s0, s1] = seed;
+  for (let i = 0; i < data.length; i += 8) {
+    s0 = (s0 + (bigEndian ? data.readUInt32BE(i) : data.readUInt32LE(i)) + s1) >>> 0;
+    s1 = (s1 + (bigEndian ? data.readUInt32BE(i + 4) : data.readUInt32LE(i + 4)) + s0) >>> 0;
+  }
+  return [s0, s1];
+}
+
+/** A -wal as SQLite writes it: header (magic, version 3007000, page size, checkpoint seq, salts, checksum), then frames. */
+export function walBytes(spec: WalSpec): Buffer {
+  const bigEndian = spec.bigEndian ?? false;
+  const salt1 = spec.salt1 ?? 0x1a2b3c4d;
+  const salt2 = spec.salt2 ?? 0x5e6f7081;
+  const header = Buffer.alloc(32);
+  header.writeUInt32BE(bigEndian ? 0x377f0683 : 0x377f0682, 0);
+  header.writeUInt32BE(3007000, 4);
+  header.writeUInt32BE(spec.pageSize === 65536 ? 1 : spec.pageSize, 8);
+  header.writeUInt32BE(spec.checkpointSeq ?? 0, 12);
+  header.writeUInt32BE(salt1, 16);
+  header.writeUInt32BE(salt2, 20);
+  let sum = walSum(header.subarray(0, 24), bigEndian, [0, 0]);
+  header.writeUInt32BE(sum[0], 24);
+  header.writeUInt32BE(sum[1], 28);
+  const parts = [header];
+  for (let i = 0; i < spec.frames; i++) {
+    const frame = Buffer.alloc(24);
+    const page = Buffer.alloc(spec.pageSize, (i * 37 + 11) & 0xff);
+    frame.writeUInt32BE((i % Math.max(1, spec.dbPages ?? spec.frames)) + 1, 0);
+    frame.writeUInt32BE(i === spec.frames - 1 ? spec.dbPages ?? spec.frames : 0, 4);
+    const other = spec.otherSaltsFrom !== undefined && i >= spec.otherSaltsFrom;
+    frame.writeUInt32BE(other ? (salt1 + 1) >>> 0 : salt1, 8);
+    frame.writeUInt32BE(other ? (salt2 ^ 0xffff) >>> 0 : salt2, 12);
+    sum = walSum(frame.subarray(0, 8), bigEndian, sum);
+    sum = walSum(page, bigEndian, sum);
+    frame.writeUInt32BE(sum[0], 16);
+    frame.writeUInt32BE(sum[1], 20);
+    parts.push(frame, page);
+  }
+  const bytes = Buffer.concat(parts);
+  return spec.truncateTo !== undefined ? bytes.subarray(0, spec.truncateTo) : bytes;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -908,6 +978,7 @@ function fileBytes(e: ScenarioEntry, ctx: PlaceholderContext, where: string): Bu
   else if (e.json !== undefined) bytes = Buffer.from(`${JSON.stringify(expandDeep(e.json, ctx, where), null, 2)}\n`, 'utf8');
   else if (e.jsonl !== undefined) bytes = Buffer.from(e.jsonl.map((line) => `${JSON.stringify(expandDeep(line, ctx, where))}\n`).join(''), 'utf8');
   else if (e.base64 !== undefined) bytes = Buffer.from(e.base64, 'base64');
+  else if (e.wal !== undefined) bytes = walBytes(e.wal);
   else if (e.sqlite !== undefined) bytes = sqliteBytes(e.sqlite, e.sqlite.payload !== undefined ? expandPlaceholders(e.sqlite.payload, ctx, where) : undefined);
   else bytes = Buffer.alloc(0);
   if (e.size !== undefined) {

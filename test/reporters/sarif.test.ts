@@ -229,3 +229,29 @@ describe('formatSarif', () => {
     expect(formatSarif(fullReport(), RULES, {})).toBe(formatSarif(fullReport(), RULES, {}));
   });
 });
+
+describe('regions (what the SARIF Multitool asks for, SARIF2017)', () => {
+  const located = (finding: Omit<Finding, 'ruleId' | 'severity' | 'message'>): Sarif.PhysicalLocation =>
+    runOf(sarif(report([{ ruleId: 'gateway/port-conflict', severity: 'warning', message: 'm', ...finding }]))).results![0]!.locations![0]!.physicalLocation!;
+
+  it('a config key: its line and column, start and end', () => {
+    expect(located({ path: `${STATEDIR}/resonix.json`, line: 3, column: 14, endLine: 3, endColumn: 18, target: { type: 'file', size: 99 } }).region).toEqual({
+      startLine: 3,
+      startColumn: 14,
+      endLine: 3,
+      endColumn: 18,
+    });
+    // a parse error gives a start only
+    expect(located({ path: `${STATEDIR}/resonix.json`, line: 7, column: 2 }).region).toEqual({ startLine: 7, startColumn: 2 });
+  });
+
+  it('another file the scan saw: the whole file as bytes; one it did not see, or a directory: no region, and a directory URI ends with /', () => {
+    expect(located({ path: `${STATEDIR}/credentials/x.json`, target: { type: 'file', size: 1234 } }).region).toEqual({ byteOffset: 0, byteLength: 1234 });
+    expect(located({ path: `${STATEDIR}/credentials/x.json`, target: { type: 'file', size: 0 } }).region).toEqual({ byteOffset: 0, byteLength: 0 });
+    expect(located({ path: `${STATEDIR}/missing.json` }).region).toBeUndefined();
+    const dir = located({ path: `${STATEDIR}/credentials`, target: { type: 'dir' } });
+    expect(dir.region).toBeUndefined();
+    expect(dir.artifactLocation).toEqual({ uri: 'credentials/', uriBaseId: 'STATEDIR' });
+    expect(located({ path: STATEDIR, target: { type: 'dir' } }).artifactLocation).toEqual({ uri: './', uriBaseId: 'STATEDIR' });
+  });
+});

@@ -348,7 +348,10 @@ describe('isCredentialFileName', () => {
 
 describe('SECRET_PREFILTER_ERE', () => {
   it('matches every line findNamedSecrets reports on (checked with grep -E)', () => {
-    const samples = [ANTHROPIC, TELEGRAM, SLACK, OPENAI_UNTRACKED, GITHUB_UNTRACKED, '-----BEGIN RSA PRIVATE KEY-----', 'AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.sig'];
+    const samples = [ANTHROPIC, TELEGRAM, SLACK, OPENAI_UNTRACKED, GITHUB_UNTRACKED, '-----BEGIN RSA PRIVATE KEY-----', 'AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.sig',
+      // ported from secretlint's recommended preset
+      'npm_abcdefghijklmnopqrstuvwxyz0123456789', 'SG.abcdefghijklmnopqrst.abcdefghijklmnopqrstuvwxyz01234', 'hf_abcdefghijklmnopqrstuvwxyzABCDEFGH',
+      'dckr_pat_abcdefghijklmnopqrstuvwxyz0', `gsk_${'a1'.repeat(26)}`, 'https://hooks.slack.com/services/T0001/B0001/abcdefABCDEF', 'ASIAIOSFODNN7EXAMPLE'];
     for (const sample of samples) {
       expect(findNamedSecrets(sample).length).toBeGreaterThan(0);
       const out = execFileSync('grep', ['-c', '-E', ...SECRET_PREFILTER_ERE.flatMap((ere) => ['-e', ere])], { input: `${sample}\n`, env: { ...GIT_ENV } });

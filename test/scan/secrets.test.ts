@@ -169,3 +169,47 @@ describe('splitEnvForReport', () => {
     });
   });
 });
+
+describe('maskSecrets: credentials by where they stand', () => {
+  it.each([
+    ['wss://gw.example.net:18789/#token=CANARYfragtok123', 'wss://gw.example.net:18789/#token=[masked]'],
+    ['wss://gw.example.net/path?token=CANARYquery123&x=1', 'wss://gw.example.net/path?token=[masked]&x=[masked]'],
+    ['wss://gw.example.net/#CANARYbarefrag1', 'wss://gw.example.net/#[masked]'],
+    ['wss://admin:CAN/ARYpw@gw.example.net:18789', 'wss://admin:[masked]@gw.example.net:18789'],
+    ['https://TOKENabcdef0123@github.com/x', 'https://[masked]@github.com/x'],
+    ['admin:CANARYpw9@gw.example.net:18789', 'admin:[masked]@gw.example.net:18789'],
+    ['url = admin:CAN/ARY@pw9@gw.example.net:18789 ok', 'url = admin:[masked]@gw.example.net:18789 ok'],
+    ['/usr/bin/mcp --pass CANARYpassX1 --port 8080', '/usr/bin/mcp --pass [masked] --port 8080'],
+    ['mcp --password="CANARY pw" --gateway-token=CANARYtok1 --api-key CANARYkey1', 'mcp --password="[masked]" --gateway-token=[masked] --api-key [masked]'],
+    ['Environment=RESONIX_GATEWAY_TOKEN=CANARYenv1', 'Environment=RESONIX_GATEWAY_TOKEN=[masked]'],
+    ['curl -H "Authorization: Bearer CANARYbearer1"', 'curl -H "Authorization: Bearer [masked]"'],
+  ])('%s', (text, masked) => expect(maskSecrets(text)).toBe(masked));
+
+  it.each([
+    'https://registry.npmjs.org/@scope/pkg',
+    'https://host.example:443/path/x@y',
+    'ssh://git@github.com/org/repo.git',
+    'git@github.com:org/repo.git',
+    'ExecStart=/usr/bin/node /opt/resonix/dist/index.js gateway --port 18789 --tls-key /etc/resonix/key.pem',
+    'alice@example.com wrote /home/alice/node_modules/@scope/pkg',
+    '--token-file /run/secrets/token',
+  ])('%s is left alone', (text) => expect(maskSecrets(text)).toBe(text));
+
+  it('costs linear time on long hostile strings', () => {
+    const hostile = ['a:b@', 'x=', '--token ', 'wss://', 'admin:'].map((unit) => unit.repeat(40_000));
+    const started = Date.now();
+    for (const text of hostile) maskSecrets(text);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});
+
+describe('provider patterns from the secretlint recommended preset', () => {
+  it.each([
+    ['npm', 'npm_abcdefghijklmnopqrstuvwxyz0123456789', 'npm_…[masked]'],
+    ['sendgrid', 'SG.abcdefghijklmnopqrst.abcdefghijklmnopqrstuvwxyz01234', 'SG.…[masked]'],
+    ['hugging face', 'hf_abcdefghijklmnopqrstuvwxyzABCDEFGH', 'hf_…[masked]'],
+    ['groq', `gsk_${'a1'.repeat(26)}`, 'gsk_…[masked]'],
+    ['docker', 'dckr_pat_abcdefghijklmnopqrstuvwxyz0', 'dckr_pat_…[masked]'],
+    ['slack webhook', 'https://hooks.slack.com/services/T0001/B0001/abcdefABCDEF', '[masked]'],
+  ])('%s', (_, value, masked) => expect(maskSecrets(`x ${value} y`)).toBe(`x ${masked} y`));
+});

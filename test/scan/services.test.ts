@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDotenv, parseDotenvKeys } from '../../src/scan/dotenv.js';
 import { hostPathInRoot } from '../../src/scan/links.js';
 import { discoverServiceUnits, MAX_UNIT_BYTES, type RawServiceUnit } from '../../src/scan/services.js';
+import { distForOtherUsers, releaseStaged } from '../helpers/unprivileged.js';
 
 const TOKEN = '3f9a1c0b7e2d4f6a8b1c3e5d7f9a0b2c4d6e8f0a1b3c5d7e';
 const OPENAI = 'sk-proj-4fJ8kLq2Mn7Pr1St5Vw9Xy3Zb6Cd0Ef';
@@ -109,6 +110,7 @@ beforeAll(() => {
 });
 
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+afterAll(releaseStaged);
 
 function byPath(units: RawServiceUnit[], machinePath: string): RawServiceUnit {
   const unit = units.find((candidate) => candidate.path === machinePath);
@@ -288,14 +290,15 @@ describe('hostPathInRoot in an image', () => {
     }
   });
 
-  it.skipIf(process.getuid?.() !== 0)('a home the scanning user cannot search: the path leads to that EACCES, not to a made-up missing one (run as uid 65534; needs root to switch)', async () => {
+  it.skipIf(process.getuid?.() !== 0)('a home the scanning user cannot search: the path leads to that EACCES, not to a made-up missing one (run as uid 65534; needs root to switch)', async ({ skip }) => {
     const base = await fsp.mkdtemp(path.join(os.tmpdir(), 'rxm-links-'));
     try {
       await fsp.mkdir(path.join(base, 'home/u/.config/systemd/user'), { recursive: true });
       await fsp.chmod(base, 0o755);
       await fsp.chmod(path.join(base, 'home'), 0o755);
       await fsp.chmod(path.join(base, 'home/u'), 0o700);
-      const links = pathToFileURL(path.resolve('dist/scan/links.js')).href;
+      // the checkout may sit in a dir uid 65534 cannot reach: it imports a world-readable copy of dist
+      const links = pathToFileURL(path.join(distForOtherUsers(skip), 'scan', 'links.js')).href;
       const script = `import(${JSON.stringify(links)}).then((m) => console.log(m.hostPathInRoot(process.argv[1], '/home/u/.config/systemd/user')))`;
       const run = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', script, base], { encoding: 'utf8' });
       expect(run.status, run.stderr).toBe(0);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { MAX_SESSIONS_JSON_BYTES, MAX_SESSION_REFS, readSessionRefs } from '../../src/scan/session-refs.js';
+import { MAX_SESSIONS_JSON_BYTES, MAX_SESSION_REFS, readSessionRefs, relocatedTo } from '../../src/scan/session-refs.js';
 
 let root: string;
 const STATE = '/home/alice/.resonix';
@@ -85,13 +85,23 @@ describe('readSessionRefs', () => {
       '/srv/transcripts/g7.jsonl',
     ]);
     expect(main.skillPaths).toEqual(['/Users/alice/.resonix/workspace/skills/weather/SKILL.md', '~/notes/SKILL.md', 'C:\\Users\\alice\\skills']);
-    // the Mac paths do not exist here even though a1/b2 were copied into this state dir
-    expect(main.missingTranscripts).toEqual([
-      '/Users/alice/.resonix/agents/main/sessions/a1.jsonl',
-      '/Users/alice/.resonix/agents/main/sessions/b2.jsonl',
-      'agents/main/sessions/d4.jsonl',
-      'agents/main/sessions/f6.jsonl',
+    // a1/b2 are named under the Mac's path but arrived in this state dir with the same tail: not missing (issue 11),
+    // they are relocated (the old prefix is paths/foreign-home's finding)
+    expect(main.missingTranscripts).toEqual(['agents/main/sessions/d4.jsonl', 'agents/main/sessions/f6.jsonl']);
+    expect(main.relocated).toEqual([
+      { from: '/Users/alice/.resonix', to: `${STATE}/agents/main/sessions/a1.jsonl` },
+      { from: '/Users/alice/.resonix', to: `${STATE}/agents/main/sessions/b2.jsonl` },
     ]);
+  });
+
+  it('with the home known, a transcript under an old home prefix maps onto this home (any prefix)', () => {
+    const refs = readSessionRefs(root, STATE, inventory, path.posix.dirname(STATE));
+    expect(refs[1]!.relocated![0]).toEqual({ from: '/Users/alice', to: `${STATE}/agents/main/sessions/a1.jsonl` });
+    expect(relocatedTo({ stateDir: '/home/alice/.resonix', home: '/home/alice', inventoryPaths: new Set(['agents/main/sessions/x.jsonl']) }, '/data/disk2/users/alice/.resonix/agents/main/sessions/x.jsonl')).toEqual({
+      from: '/data/disk2/users/alice',
+      to: '/home/alice/.resonix/agents/main/sessions/x.jsonl',
+    });
+    expect(relocatedTo({ stateDir: '/home/alice/.resonix', home: '/home/alice', inventoryPaths: new Set(['agents/main/sessions/x.jsonl']) }, '/srv/alice/.resonix/agents/main/sessions/gone.jsonl')).toBeUndefined();
   });
 
   it('keeps parse errors as data without quoting the content', () => {

@@ -6,6 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProgressCounter } from '../../src/progress.js';
 import { walkTree } from '../../src/scan/walk.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -122,5 +123,14 @@ describe('walkTree', () => {
     const walked = walkTree(path.join(tree, 'agents'), '/x', { maxEntries: 50 });
     expect(walked.inventory.truncated).toBe(true);
     expect(walked.inventory.entries).toHaveLength(50);
+  });
+
+  it('ticks the progress counter once per entry it lists, the root included', () => {
+    const progress = new ProgressCounter({ delayMs: 0, intervalMs: 0, checkEvery: 1 });
+    const walked = walkTree(tree, '/s', { progress });
+    expect(progress.entries).toBe(walked.inventory.entries.length);
+    const cut = new ProgressCounter();
+    walkTree(path.join(tree, 'agents'), '/x', { maxEntries: 50, progress: cut });
+    expect(cut.entries).toBe(50);
   });
 });

@@ -5,6 +5,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinRules } from '../../src/rules/index.js';
 import { entry, runCli } from '../helpers/scenario.js';
+
+// a file a refused snapshot must not write: in a temp dir of its own, never a fixed name in the shared /tmp
+const neverDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rxm-never-'));
+const NEVER_WRITTEN = path.join(neverDir, 'never-written.json');
+afterAll(() => fs.rmSync(neverDir, { recursive: true, force: true }));
 import { cleanupMachines, expectNoLeak, liveScenario, machineFrom, type Machine } from './run.js';
 
 afterAll(cleanupMachines);
@@ -16,7 +21,15 @@ beforeAll(async () => {
   const scenario = await liveScenario('healthy-file-2026.5');
   entry(scenario, '{home}/.resonix/').mode = '0755';
   entry(scenario, '{home}/.resonix/resonix.json').mode = '0644';
-  scenario.entries.push({ path: '{home}/.resonix-old/', mode: '0700' }, { path: '{home}/.resonix-old/resonix.json', mode: '0600', json: { gateway: { mode: 'local', auth: { token: '{canary:gateway}' } } } });
+  scenario.entries.push(
+    { path: '{home}/.resonix-old/', mode: '0700' },
+    { path: '{home}/.resonix-old/resonix.json', mode: '0600', json: { gateway: { mode: 'local', auth: { token: '{canary:gateway}' } } } },
+    // used once (a session index): a bare generated config alone would be a never-onboarded profile (reference §12), not data
+    { path: '{home}/.resonix-old/agents/', mode: '0700' },
+    { path: '{home}/.resonix-old/agents/main/', mode: '0700' },
+    { path: '{home}/.resonix-old/agents/main/sessions/', mode: '0700' },
+    { path: '{home}/.resonix-old/agents/main/sessions/sessions.json', mode: '0600', json: {} },
+  );
   broken = await machineFrom(scenario);
 });
 
@@ -67,8 +80,8 @@ describe('exit codes', () => {
     ['a live-machine flag given to inspect', ['inspect', '/dev/null', '--home', '/tmp']],
     ['an unknown --user given to inspect', ['inspect', '/dev/null', '--user', 'nobody-here']],
     ['--fix given to inspect', ['inspect', '/dev/null', '--fix']],
-    ['report flags given to snapshot', ['snapshot', '--out', '/tmp/never-written.json', '--rule', 'copy/config-only=off', '--format', 'json']],
-    ['--fix given to snapshot', ['snapshot', '--out', '/tmp/never-written.json', '--fix']],
+    ['report flags given to snapshot', ['snapshot', '--out', NEVER_WRITTEN, '--rule', 'copy/config-only=off', '--format', 'json']],
+    ['--fix given to snapshot', ['snapshot', '--out', NEVER_WRITTEN, '--fix']],
     ['a bad --max-entries', ['verify', '--max-entries', '0']],
   ];
   for (const [what, args] of usageErrors) {
@@ -77,7 +90,7 @@ describe('exit codes', () => {
       expect(result.code).toBe(2);
       expect(result.stderr).not.toMatch(/\n\s+at /);
       expect(result.stderr.trim()).not.toBe('');
-      expect(fs.existsSync('/tmp/never-written.json')).toBe(false);
+      expect(fs.existsSync(NEVER_WRITTEN)).toBe(false);
     });
   }
 
@@ -118,7 +131,7 @@ describe('exit codes', () => {
 describe('formats', () => {
   it('json: one object on stdout, the documented keys in order, findings sorted', async () => {
     const { report } = await broken.json('audit');
-    expect(Object.keys(report)).toEqual(['tool', 'phase', 'installs', 'findings', 'summary', 'rules', 'problems', 'roots']);
+    expect(Object.keys(report)).toEqual(['tool', 'phase', 'installs', 'findings', 'summary', 'verdicts', 'plan', 'move', 'checked', 'rules', 'problems', 'roots']);
     expect(report.tool.name).toBe('resonix-migrate');
     expect(report.summary).toEqual({ error: 1, warning: 2, info: 0 });
     expect(report.findings.map((finding) => finding.severity)).toEqual(['error', 'warning', 'warning']);
@@ -138,7 +151,8 @@ describe('formats', () => {
     expect(stdout).toMatch(/✗ perms\/secrets-exposed/);
     expect(stdout).toMatch(/! state\/multiple-dirs/);
     expect(stdout).toMatch(/fix: .*\n\s+\$ chmod 700 /);
-    expect(stdout.trim().split('\n').pop()).toMatch(/^✗ 1 error, 2 warnings, 0 info: not ready$/);
+    // the two verdicts apart: the move itself only has a warning; the exposed secrets are hygiene
+    expect(stdout.trim().split('\n').slice(-2)).toEqual(['migration: ! 0 errors, 1 warning, 0 info: ready, with warnings to review', 'hygiene:   ✗ 1 error, 1 warning, 0 info: needs cleaning up']);
     expect(stdout).not.toContain('\u001b[');
   });
 
@@ -154,7 +168,7 @@ describe('formats', () => {
 
   it('no command or format prints a canary secret, even with --verbose', async () => {
     for (const command of ['audit', 'verify']) {
-      for (const format of ['pretty', 'json']) await broken.cli([command, '--home', broken.home, '--format', format, '--verbose']);
+      for (const format of ['pretty', 'json', 'doctor-lint']) await broken.cli([command, '--home', broken.home, '--format', format, '--verbose']);
     }
     await broken.cli(['image', broken.root, '--verbose']);
   });

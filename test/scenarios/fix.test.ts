@@ -4,10 +4,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/model.js';
-import { CLI_PATH, canChown, entry, treeDigest } from '../helpers/scenario.js';
+import { canChown, entry, treeDigest } from '../helpers/scenario.js';
+import { cliForOtherUsers, releaseStaged } from '../helpers/unprivileged.js';
 import { cleanupMachines, expectNoLeak, liveScenario, machineFrom } from './run.js';
 
 afterAll(cleanupMachines);
+afterAll(releaseStaged);
 
 async function looseCopy() {
   const scenario = await liveScenario('healthy-file-2026.5');
@@ -52,7 +54,7 @@ describe('--fix-dry-run and --fix', () => {
     expect(await treeDigest(machine.root)).toBe(after);
   });
 
-  it.skipIf(!canChown)('--fix gives a `sudo cp -r` copy back to the gateway user', async () => {
+  it.skipIf(!canChown)('--fix gives a `sudo cp -r` copy back to the gateway user (needs root to chown)', async () => {
     const old = await machineFrom('healthy-file-2026.5');
     const fresh = await looseCopy();
     fs.rmSync(path.join(fresh.home, '.resonix'), { recursive: true });
@@ -63,12 +65,13 @@ describe('--fix-dry-run and --fix', () => {
     expect(fs.statSync(path.join(fresh.home, '.resonix/credentials/whatsapp/default/creds.json')).uid).toBe(1000);
   });
 
-  it.skipIf(!canChown)('without permission it stops before changing anything, with a one-line reason (exit 2)', async () => {
+  it.skipIf(!canChown)('without permission it stops before changing anything, with a one-line reason (exit 2) (needs root: runs as uid 1000)', async ({ skip }) => {
     const machine = await looseCopy();
     // root-owned files in alice's state dir: alice may not chown them back
     execFileSync('chown', ['-R', '0:0', path.join(machine.home, '.resonix/credentials')]);
     const before = await treeDigest(machine.root);
-    const run = spawnSync('setpriv', ['--reuid=1000', '--regid=1000', '--clear-groups', process.execPath, CLI_PATH, 'verify', '--home', machine.home, '--fix'], {
+    const cli = cliForOtherUsers(skip);
+    const run = spawnSync('setpriv', ['--reuid=1000', '--regid=1000', '--clear-groups', process.execPath, cli, 'verify', '--home', machine.home, '--fix'], {
       env: { PATH: process.env.PATH!, HOME: machine.home, TMPDIR: machine.path('tmp') },
       encoding: 'utf8',
     });

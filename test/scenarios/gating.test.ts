@@ -24,7 +24,15 @@ beforeAll(async () => {
   const scenario = await liveScenario('healthy-file-2026.5');
   entry(scenario, '{home}/.resonix/').mode = '0755';
   entry(scenario, '{home}/.resonix/resonix.json').mode = '0644';
-  scenario.entries.push({ path: '{home}/.resonix-old/', mode: '0700' }, { path: '{home}/.resonix-old/resonix.json', mode: '0600', json: { gateway: { mode: 'local' } } });
+  scenario.entries.push(
+    { path: '{home}/.resonix-old/', mode: '0700' },
+    { path: '{home}/.resonix-old/resonix.json', mode: '0600', json: { gateway: { mode: 'local' } } },
+    // used once (a session index): a bare generated config alone would be a never-onboarded profile (reference §12), not data
+    { path: '{home}/.resonix-old/agents/', mode: '0700' },
+    { path: '{home}/.resonix-old/agents/main/', mode: '0700' },
+    { path: '{home}/.resonix-old/agents/main/sessions/', mode: '0700' },
+    { path: '{home}/.resonix-old/agents/main/sessions/sessions.json', mode: '0600', json: {} },
+  );
   machine = await machineFrom(scenario);
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'rxm-gating-'));
 });
@@ -37,7 +45,7 @@ const json = async (...args: string[]) => {
 };
 
 describe('formats for CI', () => {
-  it.skipIf(!fs.existsSync(SCHEMA))('sarif, junit and markdown files side by side with the pretty report, SARIF valid against the 2.1.0 schema', async () => {
+  it.skipIf(!fs.existsSync(SCHEMA))(`sarif, junit and markdown files side by side with the pretty report, SARIF valid against the 2.1.0 schema${fs.existsSync(SCHEMA) ? '' : ` (skipped: ${SCHEMA} is missing)`}`, async () => {
     const sarif = path.join(work, 'out.sarif');
     const junit = path.join(work, 'out.xml');
     const markdown = path.join(work, 'out.md');

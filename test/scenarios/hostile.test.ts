@@ -5,10 +5,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/model.js';
-import { CLI_PATH, canChown, entry } from '../helpers/scenario.js';
+import { canChown, entry } from '../helpers/scenario.js';
+import { cliForOtherUsers, releaseStaged } from '../helpers/unprivileged.js';
 import { cleanupMachines, expectNoLeak, liveScenario, machineFrom, ruleIds } from './run.js';
 
 afterAll(cleanupMachines);
+afterAll(releaseStaged);
 
 describe('a hostile state dir', () => {
   it('symlink loops, FIFOs, a non-UTF-8 name, a corrupt archive and a FIFO for a config: all reported, nothing hangs', async () => {
@@ -42,12 +44,13 @@ describe('a hostile state dir', () => {
     expect(pretty.stdout).not.toContain('\ufffd');
   });
 
-  it.skipIf(!canChown)('a state dir the scanning user cannot read: a note and a finding, not a crash', async () => {
+  it.skipIf(!canChown)('a state dir the scanning user cannot read: a note and a finding, not a crash (needs root: runs as uid 1000)', async ({ skip }) => {
     const scenario = await liveScenario('healthy-file-2026.5');
     entry(scenario, '{home}/.resonix/credentials/').owner = 'root';
     const machine = await machineFrom(scenario);
     // scan as alice (uid 1000), who cannot list the root-owned 0700 credentials dir
-    const run = spawnSync('setpriv', ['--reuid=1000', '--regid=1000', '--clear-groups', process.execPath, CLI_PATH, 'verify', '--home', machine.home, '--format', 'json', '--verbose'], {
+    const cli = cliForOtherUsers(skip);
+    const run = spawnSync('setpriv', ['--reuid=1000', '--regid=1000', '--clear-groups', process.execPath, cli, 'verify', '--home', machine.home, '--format', 'json', '--verbose'], {
       env: { PATH: process.env.PATH!, HOME: machine.home, TMPDIR: machine.path('tmp') },
       encoding: 'utf8',
       timeout: 60_000,
@@ -88,11 +91,12 @@ describe('a hostile state dir', () => {
     }
   });
 
-  it.skipIf(!canChown)('unreadable dirs at every depth, scanned as a normal user: each noted, the report still comes out', async () => {
+  it.skipIf(!canChown)('unreadable dirs at every depth, scanned as a normal user: each noted, the report still comes out (needs root: runs as uid 1000)', async ({ skip }) => {
     const scenario = await liveScenario('healthy-file-2026.5');
     for (const dir of ['{home}/.resonix/credentials/', '{home}/.resonix/agents/main/', '{home}/.resonix/agents/research/sessions/']) entry(scenario, dir).owner = 'root';
     const machine = await machineFrom(scenario);
-    const run = spawnSync('setpriv', ['--reuid=1000', '--regid=1000', '--clear-groups', process.execPath, CLI_PATH, 'verify', '--home', machine.home, '--format', 'json'], {
+    const cli = cliForOtherUsers(skip);
+    const run = spawnSync('setpriv', ['--reuid=1000', '--regid=1000', '--clear-groups', process.execPath, cli, 'verify', '--home', machine.home, '--format', 'json'], {
       env: { PATH: process.env.PATH!, HOME: machine.home, TMPDIR: machine.path('tmp') },
       encoding: 'utf8',
     });

@@ -40,7 +40,7 @@ describe('image ROOTFS', () => {
     expect(report.installs[0]!.stateDir).toBe('/home/alice/.resonix');
   });
 
-  it.skipIf(!canChown)("owners are judged with the image's users: a state dir baked as root is reported for alice from the image's passwd", async () => {
+  it.skipIf(!canChown)("owners are judged with the image's users: a state dir baked as root is reported for alice from the image's passwd (needs root: chown to other uids)", async () => {
     const scenario = await imageScenario();
     entry(scenario, '{home}/.resonix/state/').owner = 'root';
     entry(scenario, '{home}/.resonix/state/resonix.sqlite').owner = 'root';
@@ -52,10 +52,12 @@ describe('image ROOTFS', () => {
     expect(wrongOwner.path).toBe('/home/alice/.resonix');
   });
 
-  it.skipIf(!canChown)('a rootfs unpacked from a tarball gives the same report as the tree it was made from', async () => {
+  it.skipIf(!canChown)('a rootfs unpacked from a tarball gives the same report as the tree it was made from (needs root to keep owners)', async () => {
     const image = await machineFrom(await imageScenario(), { live: false });
     const direct = await image.image();
-    const tarball = path.join(os.tmpdir(), `rxm-rootfs-${process.pid}.tgz`);
+    // the tarball sits in a dir of its own: loose in the shared /tmp, a concurrent scan would take it for a backup
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'rxm-rootfs-'));
+    const tarball = path.join(scratch, 'rootfs.tgz');
     const unpacked = fs.mkdtempSync(path.join(os.tmpdir(), 'rxm-unpacked-'));
     try {
       execFileSync('tar', ['--numeric-owner', '-czf', tarball, '-C', image.root, '.']);
@@ -65,7 +67,7 @@ describe('image ROOTFS', () => {
       expect(report.findings.map((finding: { ruleId: string }) => finding.ruleId)).toEqual(direct.report.findings.map((finding) => finding.ruleId));
       expect(report.installs).toEqual(direct.report.installs);
     } finally {
-      fs.rmSync(tarball, { force: true });
+      fs.rmSync(scratch, { recursive: true, force: true });
       fs.rmSync(unpacked, { recursive: true, force: true });
     }
   });

@@ -65,7 +65,15 @@ describe('state', () => {
 
   it('state/multiple-dirs: an old profile dir still holds data', async () => {
     const scenario = await liveScenario(FILE);
-    scenario.entries.push({ path: '{home}/.resonix-old/', mode: '0700' }, { path: '{home}/.resonix-old/resonix.json', mode: '0600', json: { gateway: { mode: 'local' } } });
+    // a bare generated config alone is a profile never onboarded (reference §12), not data: this one was used
+    scenario.entries.push(
+      { path: '{home}/.resonix-old/', mode: '0700' },
+      { path: '{home}/.resonix-old/resonix.json', mode: '0600', json: { gateway: { mode: 'local' } } },
+      { path: '{home}/.resonix-old/agents/', mode: '0700' },
+      { path: '{home}/.resonix-old/agents/main/', mode: '0700' },
+      { path: '{home}/.resonix-old/agents/main/sessions/', mode: '0700' },
+      { path: '{home}/.resonix-old/agents/main/sessions/sessions.json', mode: '0600', json: {} },
+    );
     const { report } = await (await machineFrom(scenario)).json('audit');
     expect(ruleIds(report, 'warning')).toContain('state/multiple-dirs');
   });
@@ -142,7 +150,7 @@ describe('copy, continued', () => {
 });
 
 describe('perms', () => {
-  it.skipIf(!canChown)('perms/wrong-owner: copied as root with `cp -r`, which does not keep owners', async () => {
+  it.skipIf(!canChown)('perms/wrong-owner: copied as root with `cp -r`, which does not keep owners (needs root: chown to other uids)', async () => {
     const old = await machineFrom(FILE);
     const fresh = await machineFrom(await emptyHome());
     execFileSync('cp', ['-r', path.join(old.home, '.resonix'), path.join(fresh.home, '.resonix')]);
@@ -153,7 +161,7 @@ describe('perms', () => {
     expect(finding.fix!.commands[0]).toBe(`sudo chown -R ${nameOf('/etc/passwd', 1000)}:${nameOf('/etc/group', 1000)} ${path.join(fresh.home, '.resonix')}`);
   });
 
-  it.skipIf(!canChown)('perms/unreadable: a root-owned 0700 credentials dir after `sudo tar x`', async () => {
+  it.skipIf(!canChown)('perms/unreadable: a root-owned 0700 credentials dir after `sudo tar x` (needs root: chown to other uids)', async () => {
     const scenario = await liveScenario(FILE);
     entry(scenario, '{home}/.resonix/credentials/').owner = 'root';
     const { report } = await (await machineFrom(scenario)).json('verify');

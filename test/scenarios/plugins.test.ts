@@ -53,6 +53,8 @@ describe('plugins', () => {
     ['a built-in family as name', 'export const name = "copy"; export const rules = [{ meta: { id: "copy/x", title: "t", description: "d", why: "w", fix: "f", severity: "error", phases: ["audit"] }, check: () => [] }];', /built-in rule family/],
     ['a rule without check', 'export const name = "acme"; export const rules = [{ meta: { id: "acme/x" } }];', /\{ meta, check \}/],
     ['a bad phase', 'export const name = "acme"; export const rules = [{ meta: { id: "acme/x", title: "t", description: "d", why: "w", fix: "f", severity: "error", phases: ["later"] }, check: () => [] }];', /phases/],
+    ['a cause that is no rule', 'export const name = "acme"; export const rules = [{ meta: { id: "acme/x", title: "t", description: "d", why: "w", fix: "f", severity: "error", phases: ["audit"], causedBy: [{ rule: "acme/nobody", relation: "inside" }] }, check: () => [] }];', /plugin rule acme\/x: caused by unknown rule "acme\/nobody"/],
+    ['causes in a cycle', 'export const name = "acme"; const m = (id, cause) => ({ meta: { id, title: "t", description: "d", why: "w", fix: "f", severity: "error", phases: ["audit"], causedBy: [{ rule: cause, relation: "same-path" }] }, check: () => [] }); export const rules = [m("acme/a", "acme/b"), m("acme/b", "acme/a")];', /cycle: acme\/a → acme\/b → acme\/a/],
   ];
   for (const [what, source, message] of broken) {
     it(`exit 2 for ${what}`, async () => {

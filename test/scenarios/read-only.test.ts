@@ -19,7 +19,7 @@ describe('read-only by default', () => {
       const before = await treeSnapshot(machine.root);
       const digest = await treeDigest(machine.root);
       for (const command of ['audit', 'verify']) {
-        for (const format of ['pretty', 'json', 'sarif', 'junit', 'github', 'markdown']) {
+        for (const format of ['pretty', 'json', 'sarif', 'junit', 'github', 'markdown', 'doctor-lint']) {
           const result = await machine.cli([command, '--home', machine.home, '--format', format, '--verbose']);
           expect(result.code, result.stderr).toBeLessThan(2);
         }
@@ -29,11 +29,12 @@ describe('read-only by default', () => {
       await machine.cli(['inspect', machine.path('tmp/state.tgz'), '--format', 'json']);
       await machine.cli(['verify', '--home', machine.home, '--against', machine.path('tmp/state.tgz')]);
       // snapshot writes only its --out file, outside the tree
-      const out = path.join(os.tmpdir(), `rxm-readonly-${process.pid}.json`);
+      const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'rxm-readonly-'));
+      const out = path.join(scratch, 'manifest.json');
       expect((await machine.cli(['snapshot', '--home', machine.home, '--out', out])).code).toBe(0);
       await machine.cli(['verify', '--home', machine.home, '--against', out]);
       await machine.cli(['audit', '--home', machine.home, '--snapshot', out]);
-      fs.rmSync(out);
+      fs.rmSync(scratch, { recursive: true, force: true });
       expect(await treeSnapshot(machine.root)).toEqual(before);
       expect(await treeDigest(machine.root)).toBe(digest);
     });

@@ -86,7 +86,7 @@ describe('review regressions', () => {
     expect(nobody.stderr).toContain('no such user');
   });
 
-  it.skipIf(!canChown)('--fix on a file its owner cannot read (mode 0200) still applies, without opening it', async () => {
+  it.skipIf(!canChown)('--fix on a file its owner cannot read (mode 0200) still applies, without opening it (needs root: chown to other uids)', async () => {
     const scenario = await liveScenario('healthy-file-2026.5');
     entry(scenario, '{home}/.resonix/resonix.json').mode = '0200';
     const machine = await machineFrom(scenario);

@@ -6,6 +6,7 @@
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI_PATH } from '../helpers/scenario.js';
@@ -13,6 +14,13 @@ import { hasTool } from '../helpers/tools.js';
 import { cleanupMachines, expectNoLeak, machineFrom, type Machine } from './run.js';
 
 afterAll(cleanupMachines);
+
+// strace logs: outside the scanned trees, in a dir of this run's own (never a fixed name in the shared /tmp)
+let logDir: string | undefined;
+const logFile = (name: string): string => path.join((logDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'rxm-strace-'))), name);
+afterAll(() => {
+  if (logDir) fs.rmSync(logDir, { recursive: true, force: true });
+});
 
 // CI installs both (.ci/run), so there a missing tool fails the test; elsewhere it says why it does not run.
 // A sandbox that forbids ptrace (some container seccomp profiles) cannot trace at all: that skips everywhere.
@@ -146,7 +154,7 @@ describe.runIf((tools || process.env.CI) && !ptraceRefused)('system calls of a s
     expect(spawnSync('bash', ['-c', "mkfifo $'pipe-\\xff\\nx'"], { cwd: state }).status).toBe(0);
     expect(fs.lstatSync(oddFifo).isFIFO()).toBe(true);
     fs.writeFileSync(machine.path('tmp/staged.txt'), 'x');
-    const log = path.join(path.dirname(machine.root), 'strace-self-test.log');
+    const log = logFile('strace-self-test.log');
     const script = [
       `const fs = require('node:fs');`,
       `fs.closeSync(fs.openSync(Buffer.from(${JSON.stringify(oddFifo.toString('base64'))}, 'base64'), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK));`,
@@ -201,7 +209,7 @@ describe.runIf((tools || process.env.CI) && !ptraceRefused)('system calls of a s
     ];
     try {
       for (const [index, command] of commands.entries()) {
-        const log = path.join(path.dirname(machine.root), `strace-${index}.log`);
+        const log = logFile(`strace-${index}.log`);
         const run = traced(machine, log, command.args);
         const label = command.args.slice(0, 2).join(' ');
         expect(run.status, `${label}: ${run.stderr}`).toBeLessThan(2);

@@ -3,6 +3,7 @@
 // path as the old one, as a move to a new laptop with the same user name would.
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/model.js';
@@ -31,11 +32,14 @@ async function move(name: string, configure?: (scenario: Awaited<ReturnType<type
   const scenario = await liveScenario(name);
   configure?.(scenario);
   const machine = await machineFrom(scenario);
-  const manifest = path.join(path.dirname(machine.root), `${path.basename(machine.root)}.manifest.json`);
+  // the manifest and the old tree go to a temp dir of their own, never loose in the shared /tmp
+  const aside = fs.mkdtempSync(path.join(os.tmpdir(), 'rxm-move-'));
+  asides.push(aside);
+  const manifest = path.join(aside, 'manifest.json');
   const snapshot = await machine.cli(['snapshot', '--home', machine.home, '--out', manifest]);
   expect(snapshot.code, snapshot.stderr).toBe(0);
   expectNoLeak(fs.readFileSync(manifest, 'utf8'), machine);
-  const old = `${machine.root}.old`;
+  const old = path.join(aside, 'old');
   fs.renameSync(machine.root, old);
   fs.mkdirSync(machine.home, { recursive: true, mode: 0o755 });
   fs.mkdirSync(machine.path('tmp'), { mode: 0o1777 });
@@ -52,10 +56,9 @@ async function verifyAgainst(target: Move, against = target.manifest): Promise<{
   return { code: result.code, report };
 }
 
+const asides: string[] = [];
 afterAll(() => {
-  for (const entry of fs.readdirSync(path.dirname(fs.mkdtempSync('/tmp/rxm-x-')))) {
-    if (/^rxm-machine-.*\.(old|manifest\.json)$/.test(entry)) fs.rmSync(path.join('/tmp', entry), { recursive: true, force: true });
-  }
+  for (const dir of asides.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 describe('verify --against the old machine', () => {
@@ -94,7 +97,7 @@ describe('verify --against the old machine', () => {
     fs.rmSync(archive);
   });
 
-  it.skipIf(!canChown)('extracted as root without keeping owners: perms/wrong-owner', async () => {
+  it.skipIf(!canChown)('extracted as root without keeping owners: perms/wrong-owner (needs root: chown to other uids)', async () => {
     const target = await move('healthy-file-2026.5');
     const archive = `${target.old}.tgz`;
     execFileSync('tar', ['czf', archive, '-C', target.old, '.resonix', 'work']);

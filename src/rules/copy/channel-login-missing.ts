@@ -2,7 +2,7 @@ import path from 'node:path';
 import { filesOf } from '../../manifest/compare.js';
 import { matchInstalls } from '../../manifest/match.js';
 import type { Install, Machine, Rule, RuleReport } from '../../model.js';
-import { installsOf, isInside, noteCutTrees, sh } from '../lib.js';
+import { installsOf, isInside, noteCutTrees, sh, cutShort } from '../lib.js';
 
 const WHATSAPP_LOGIN = /^credentials\/whatsapp\/([^/]+)\/creds\.json$/;
 
@@ -34,7 +34,7 @@ function loginsLeftBehind(machine: Machine, baseline: Machine, reported: Set<str
   const reports: RuleReport[] = [];
   for (const match of matchInstalls(baseline, machine)) {
     const current = match.current;
-    if (!current?.inventory.exists || current.config.gatewayMode === 'remote' || current.inventory.truncated) continue;
+    if (!current?.inventory.exists || current.config.gatewayMode === 'remote' || cutShort(current.inventory)) continue;
     for (const old of match.baseline.inventory.entries) {
       const account = old.type === 'file' && old.path.startsWith('credentials/whatsapp/') ? WHATSAPP_LOGIN.exec(old.path)?.[1] : undefined;
       const relative = old.path;
@@ -47,7 +47,7 @@ function loginsLeftBehind(machine: Machine, baseline: Machine, reported: Set<str
         install: current.id,
         fix: {
           summary: 'Copy the credentials from the old machine with its gateway stopped, or pair again.',
-          commands: [credentialsCommand(match.baseline.stateDir, current.stateDir), `resonix channels login whatsapp --account ${sh(account)}   # if the old login is lost`],
+          commands: [credentialsCommand(match.baseline.stateDir, current.stateDir), `resonix channels login whatsapp --account ${sh(account)}   # if the old login is lost`], alternatives: true,
         },
       });
     }
@@ -61,6 +61,10 @@ export const rule: Rule = {
     title: 'Channel login not copied',
     severity: 'error',
     phases: ['verify', 'image'],
+    area: 'channels',
+    verdict: 'migration',
+    fixStep: 'copy',
+    causedBy: [{ rule: 'copy/config-only', relation: 'same-install' }, { rule: 'perms/unreadable', relation: 'same-install' }, { rule: 'copy/hidden-omitted', relation: 'inside' }],
     description:
       'A configured channel account (a WhatsApp account) has no login state (credentials/whatsapp/<account>/creds.json, or its authDir). With a baseline: a WhatsApp login the old machine had (credentials/whatsapp/<account>/creds.json) is not here.',
     why: 'Without its login state the channel needs re-pairing with a new QR code; restoring an older copy of ratcheting credentials desyncs it.',
@@ -70,7 +74,7 @@ export const rule: Rule = {
     noteCutTrees(machine, skip);
     const reports: RuleReport[] = [];
     for (const { install } of installsOf(machine)) {
-      if (!install.inventory.exists || install.config.gatewayMode === 'remote' || install.inventory.truncated) continue;
+      if (!install.inventory.exists || install.config.gatewayMode === 'remote' || cutShort(install.inventory)) continue;
       const wanted = install.config.whatsappAccounts.map((account) => ({ account, relative: loginPath(install, account) }));
       const present = presentFiles(install, wanted.map((item) => item.relative));
       for (const { account, relative } of wanted) {
@@ -82,7 +86,7 @@ export const rule: Rule = {
           install: install.id,
           fix: {
             summary: 'Copy the credentials from the old machine with its gateway stopped, or pair again.',
-            commands: [`rsync -a <old-host>:${sh(path.posix.join(install.stateDir, 'credentials'))}/ ${sh(path.posix.join(install.stateDir, 'credentials'))}/`, `resonix channels login whatsapp --account ${sh(account.id)}   # if the old login is lost`],
+            commands: [`rsync -a <old-host>:${sh(path.posix.join(install.stateDir, 'credentials'))}/ ${sh(path.posix.join(install.stateDir, 'credentials'))}/`, `resonix channels login whatsapp --account ${sh(account.id)}   # if the old login is lost`], alternatives: true,
           },
         });
       }

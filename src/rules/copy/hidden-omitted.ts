@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { matchInstalls, matchWorkspaces, type InstallMatch } from '../../manifest/match.js';
 import type { FileEntry, FileInventory, Machine, Rule, RuleReport } from '../../model.js';
-import { mayHoldData, noteCutTrees, plural, sample, sh } from '../lib.js';
+import { mayHoldData, noteCutTrees, plural, sample, sh, cutShort } from '../lib.js';
 
 /** Dot-entries nobody misses: Finder metadata, editor swap files, temp and lock files. */
 const UNIMPORTANT = /^(\.DS_Store|\.localized|\._.*|\.Trash(es)?|\.Spotlight-V100|\.fseventsd|.*\.(swp|swo|tmp|lock))$/;
@@ -40,7 +40,7 @@ function baselineReports(machine: Machine, baseline: Machine): RuleReport[] {
   for (const match of matchInstalls(baseline, machine)) {
     const current = match.current;
     if (!current?.inventory.exists) continue;
-    const missing = [...(current.inventory.truncated ? [] : omissions(match.baseline.inventory, current.inventory)), ...workspaceOmissions(match)];
+    const missing = [...(cutShort(current.inventory) ? [] : omissions(match.baseline.inventory, current.inventory)), ...workspaceOmissions(match)];
     if (missing.length === 0) continue;
     reports.push({
       message: `${plural(missing.length, 'dot-entry', 'dot-entries')} of the old machine did not arrive with ${current.stateDir} and its workspaces (${[...new Set(missing.map((item) => path.posix.basename(item.to)))].join(', ')}): the copy skipped names starting with a dot.`,
@@ -59,7 +59,7 @@ function baselineReports(machine: Machine, baseline: Machine): RuleReport[] {
 function workspaceOmissions(match: InstallMatch): Omission[] {
   const found: Omission[] = [];
   for (const pair of matchWorkspaces(match.baseline, match.current, match.homeMap)) {
-    if (!pair.current || pair.current.inventory.truncated) continue;
+    if (!pair.current || cutShort(pair.current.inventory)) continue;
     found.push(...omissions(pair.baseline.inventory, pair.current.inventory));
   }
   return found;
@@ -71,6 +71,10 @@ export const rule: Rule = {
     title: 'Dot-dirs were left out of the copy',
     severity: 'error',
     phases: ['verify', 'image', 'inspect'],
+    area: 'state',
+    verdict: 'migration',
+    fixStep: 'copy',
+    causedBy: [{ rule: 'perms/unreadable', relation: 'holds-state-dir' }],
     description:
       'Agent workspaces arrived but no .resonix/ state dir did: the copy used `cp ~/*`, `tar czf x.tgz *` or similar, which skip dot-entries. With a baseline: dot-entries at the top of a state dir or workspace there (.env, workspace .git/ and .resonix/) that are missing here although the dir arrived.',
     why: 'Shell globs skip names that start with a dot, so the state dir (config, credentials, sessions), its .env (API keys) and the workspaces\' git history and state silently stay behind.',
@@ -88,6 +92,7 @@ export const rule: Rule = {
         fix: {
           summary: 'Copy the state dir itself; shell globs like * skip it.',
           commands: [`rsync -a <old-host>:${sh(home.path)}/.resonix/ ${sh(home.path)}/.resonix/`, `tar -C ${sh(home.path)} -czf resonix.tgz .resonix   # on the old machine`],
+          alternatives: true,
         },
       });
     }

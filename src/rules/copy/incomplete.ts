@@ -1,9 +1,9 @@
 import path from 'node:path';
-import { filesOf, inventoryPairs, NOT_COPIED, snapshotTime, TRANSIENT, writtenSince, type InventoryPair } from '../../manifest/compare.js';
+import { filesOf, inventoryPairs, MTIME_SLACK_MS, NOT_COPIED, snapshotTime, TRANSIENT, writtenSince, type InventoryPair } from '../../manifest/compare.js';
 import { matchInstalls, type InstallMatch } from '../../manifest/match.js';
-import { sha256Of } from '../../manifest/types.js';
+import { hashSkippedOf, sha256Of } from '../../manifest/types.js';
 import type { FileEntry, Phase, Rule, RuleReport } from '../../model.js';
-import { areaOf, noteCutTrees, plural, sample, sh, type Area } from '../lib.js';
+import { areaOf, noteCutTrees, plural, sample, sh, type Area, cutShort } from '../lib.js';
 
 const AREAS: readonly Area[] = ['config', 'credentials', 'agents/auth', 'sessions', 'channels', 'workspace', 'other'];
 
@@ -24,7 +24,29 @@ function describeDifference(old: FileEntry, here: FileEntry): string {
   const older = here.mtimeMs < old.mtimeMs - 1000 ? ', an older copy' : '';
   if (here.size < old.size) return `smaller: ${here.size} bytes, ${old.size} in the baseline${older}`;
   if (here.size > old.size) return `larger: ${here.size} bytes, ${old.size} in the baseline${older}`;
+  if (hashSkippedOf(old) === 'secret') {
+    const what = here.mode !== old.mode ? `mode ${octal(here.mode)}, ${octal(old.mode)} in the baseline${older}` : 'same size, an older copy';
+    return `${what} (a secret file: compared by size, mode and mtime, no hash kept)`;
+  }
   return `different content (sha256)${older}`;
+}
+
+function octal(mode: number): string {
+  return `0${(mode & 0o7777).toString(8).padStart(3, '0')}`;
+}
+
+/**
+ * Whether a file here differs from its baseline entry: by sha256 when both have one; a secret-bearing file
+ * (the manifest keeps no hash of it, src/manifest/README.md) by size, mode and mtime instead. Only an older
+ * mtime counts: a copy that did not keep times is newer, and a file rewritten since is writtenSince's call.
+ */
+function differsFrom(old: FileEntry, now: FileEntry): boolean {
+  if (now.size !== old.size) return true;
+  const oldHash = sha256Of(old);
+  const nowHash = sha256Of(now);
+  if (oldHash !== undefined && nowHash !== undefined) return oldHash !== nowHash;
+  if (hashSkippedOf(old) !== 'secret') return false;
+  return now.mode !== old.mode || now.mtimeMs < old.mtimeMs - MTIME_SLACK_MS;
 }
 
 function areaIn(pair: InventoryPair, relative: string): Area {
@@ -44,12 +66,7 @@ function problemsOf(pair: InventoryPair, takenAt: number | undefined, mapRoot: (
   for (const old of pair.baseline.entries) {
     if (old.type !== 'file') continue;
     const now = here.get(old.path);
-    if (now) {
-      const oldHash = sha256Of(old);
-      const nowHash = sha256Of(now);
-      const differs = now.size !== old.size || (oldHash !== undefined && nowHash !== undefined && oldHash !== nowHash);
-      if (!differs || writtenSince(old, now, takenAt)) continue;
-    }
+    if (now && (!differsFrom(old, now) || writtenSince(old, now, takenAt))) continue;
     if (!counted(pair, old)) continue;
     const base = { area: areaIn(pair, old.path), from: path.posix.join(rootFrom, old.path), to: path.posix.join(rootTo, old.path), relative: old.path, rootFrom, rootTo };
     found.push(now ? { ...base, what: describeDifference(old, now), missing: false } : { ...base, what: 'missing', missing: true });
@@ -99,7 +116,7 @@ function reportsFor(match: InstallMatch, phase: Phase, takenAt: number | undefin
   const mapRoot = (root: string): string =>
     root === match.baseline.stateDir ? stateTo : root.startsWith(`${match.homeMap.from}/`) ? path.posix.join(match.homeMap.to, root.slice(match.homeMap.from.length + 1)) : root;
   // a truncated inventory here cannot show what is missing
-  const pairs = inventoryPairs(match).filter((pair) => !pair.current?.truncated);
+  const pairs = inventoryPairs(match).filter((pair) => !cutShort(pair.current));
   const problems = pairs.flatMap((pair) => problemsOf(pair, takenAt, mapRoot));
   if (problems.length === 0) return [];
   const totals = areaTotals(pairs);
@@ -142,6 +159,10 @@ export const rule: Rule = {
     title: 'Files of the baseline missing or different',
     severity: 'error',
     phases: ['verify', 'inspect'],
+    area: 'state',
+    verdict: 'migration',
+    fixStep: 'copy',
+    causedBy: [{ rule: 'copy/config-only', relation: 'same-install' }, { rule: 'perms/unreadable', relation: 'same-install' }, { rule: 'copy/hidden-omitted', relation: 'inside' }, { rule: 'paths/foreign-home', relation: 'names-path-under' }],
     needsBaseline: true,
     description:
       'Compares every file of the baseline (a snapshot manifest or a backup) with the installs here, matched by their dir relative to the home: files missing here, or with another size, or another sha256 when both sides have one. One finding per install and area (config, credentials, agents/auth, sessions, channels, workspace, other; "other" is a warning). Rebuildable dirs (cache/, tmp/, plugin-skills/, npm/, tools/), logs/, media/, SQLite -wal/-shm and lock files are ignored. A file written here after the snapshot (newer mtime) is an update, not a copy problem, unless it is an append-only transcript that got shorter.',

@@ -3,7 +3,8 @@ import { filesOf } from '../../manifest/compare.js';
 import { matchInstalls } from '../../manifest/match.js';
 import { sha256Of } from '../../manifest/types.js';
 import type { Home, Install, Machine, Rule, RuleReport } from '../../model.js';
-import { installsOf, noteCutTrees, sh } from '../lib.js';
+import { WAL_FRAME_HEADER_BYTES, WAL_HEADER_BYTES, walTornReasons } from '../../scan/sqlite-wal.js';
+import { installsOf, noteCutTrees, sh, cutShort } from '../lib.js';
 
 const MAIN_DATABASE = /^(state\/[^/]+\.sqlite|agents\/[^/]+\/agent\/resonix-agent\.sqlite|memory\/[^/]+\.sqlite|plugin-state\/[^/]+\.sqlite|tasks\/[^/]+\.sqlite)$/;
 
@@ -12,16 +13,49 @@ function gatewayLive(home: Home): boolean {
 }
 
 function tornDatabases(install: Install): string[] {
-  return install.sqlite
-    .filter((header) => header.valid && header.pageSize && header.pageCount && header.size < header.pageSize * header.pageCount)
-    .map((header) => `${header.path}: ${header.size} bytes, the header says ${header.pageCount! * header.pageSize!}`);
+  const torn: string[] = [];
+  for (const header of install.sqlite) {
+    if (!header.valid || !header.pageSize) continue;
+    if (header.pageCount && header.size < header.pageSize * header.pageCount) {
+      torn.push(`${header.path}: ${header.size} bytes, the header says ${header.pageCount * header.pageSize}`);
+    } else if (header.size % header.pageSize !== 0) {
+      torn.push(`${header.path}: ${header.size} bytes, not a whole number of ${header.pageSize}-byte pages`);
+    }
+  }
+  return torn;
 }
 
-function liveWals(install: Install): string[] {
-  const wals = install.inventory.entries.filter((entry) => entry.type === 'file' && entry.size > 0 && entry.path.endsWith('-wal') && MAIN_DATABASE.test(entry.path.slice(0, -4)));
-  if (wals.length === 0) return [];
+/** A -wal of whole frames for some page size: all a listing (a backup) can tell without the bytes. */
+function wholeFramesForSomePageSize(size: number): boolean {
+  if (size === 0) return true;
+  for (let pageSize = 512; pageSize <= 65536; pageSize *= 2) {
+    if (size >= WAL_HEADER_BYTES && (size - WAL_HEADER_BYTES) % (WAL_FRAME_HEADER_BYTES + pageSize) === 0) return true;
+  }
+  return false;
+}
+
+/**
+ * -wal files torn by their bytes (reference §12): a clean stop leaves whole frames whose salts match the
+ * header. Read from the header and frame headers the scan took (sqlite-wal.ts); in a backup listing, where
+ * only sizes are known, a size that is no whole number of frames.
+ */
+function tornWals(install: Install): string[] {
   const files = filesOf(install.inventory);
-  return wals.filter((entry) => files.has(entry.path.slice(0, -4))).map((entry) => `${entry.path}: ${entry.size} bytes not yet checkpointed`);
+  const headers = new Map(install.sqlite.map((header) => [header.path, header]));
+  if (install.sqliteWals === undefined) {
+    return install.inventory.entries
+      .filter((entry) => entry.type === 'file' && entry.path.endsWith('-wal') && !wholeFramesForSomePageSize(entry.size))
+      .map((entry) => `${entry.path}: ${entry.size} bytes, not a whole number of WAL frames`);
+  }
+  const torn: string[] = [];
+  for (const wal of install.sqliteWals) {
+    const databasePath = wal.path.slice(0, -4);
+    const database = files.get(databasePath);
+    const header = headers.get(databasePath);
+    const reasons = walTornReasons(wal, { present: database !== undefined && database.size > 0, ...(header?.valid && header.pageSize ? { pageSize: header.pageSize } : {}) });
+    if (reasons.length > 0) torn.push(`${wal.path}: ${reasons.join('; ')}`);
+  }
+  return torn;
 }
 
 /**
@@ -33,7 +67,7 @@ function leftBehindWals(machine: Machine, baseline: Machine): RuleReport[] {
   const reports: RuleReport[] = [];
   for (const match of matchInstalls(baseline, machine)) {
     const current = match.current;
-    if (!current?.inventory.exists || current.inventory.truncated) continue;
+    if (!current?.inventory.exists || cutShort(current.inventory)) continue;
     const lost: string[] = [];
     for (const wal of match.baseline.inventory.entries) {
       const relative = wal.path;
@@ -70,8 +104,12 @@ export const rule: Rule = {
     title: 'SQLite database copied torn or live',
     severity: 'error',
     phases: ['audit', 'verify', 'inspect'],
+    area: 'sessions',
+    verdict: 'migration',
+    fixStep: 'copy',
+    causedBy: [{ rule: 'perms/unreadable', relation: 'inside' }],
     description:
-      'A SQLite file is shorter than its header\'s page count says (read from the 100-byte header, never by opening the database), or, after the move or in a backup, a database comes with a non-empty -wal: it was copied while the gateway ran. With a baseline: it had a non-empty -wal beside a database that arrived unchanged without it.',
+      'A SQLite file is shorter than its header\'s page count says or not a whole number of pages (read from the 100-byte header, never by opening the database), or a -wal is torn by its bytes: it ends inside a frame, its header checksum fails, its frame headers do not carry the header\'s salts, it holds frames but no database is beside it (read from the 32-byte WAL header and the 24-byte frame headers only, within a byte budget). A -wal of whole, matching frames is what a clean stop leaves: not torn. With a baseline: it had a non-empty -wal beside a database that arrived unchanged without it.',
     why: 'A live copy can miss committed data still in the -wal, or copy half a page: the gateway refuses the database or loses sessions and keys.',
     fix: 'Stop the gateway on the old machine, copy again (or `resonix backup create --verify`).',
   },
@@ -79,17 +117,19 @@ export const rule: Rule = {
     noteCutTrees(machine, skip);
     const reports: RuleReport[] = [];
     for (const { home, install } of installsOf(machine)) {
+      if (install.inventory.unseen) continue;
       const torn = tornDatabases(install);
-      // a -wal that arrived (verify) or sits in a backup (inspect) was copied from a live database
-      const wals = (phase === 'verify' && !gatewayLive(home)) || phase === 'inspect' ? liveWals(install) : [];
+      // a -wal is torn by its bytes, not by being there: a clean stop leaves one of whole frames (§12);
+      // on the live machine of an audit the gateway may be writing it right now
+      const wals = phase === 'audit' && gatewayLive(home) ? [] : tornWals(install);
       if (torn.length === 0 && wals.length === 0) continue;
       reports.push({
         message:
           torn.length > 0
-            ? `${torn.length} SQLite ${torn.length === 1 ? 'database is' : 'databases are'} shorter than their header says in ${install.stateDir}: the copy was cut off.`
+            ? `${torn.length} SQLite ${torn.length === 1 ? 'database is' : 'databases are'} cut off in ${install.stateDir} (shorter than the header says, or not whole pages): the copy was cut off.`
             : phase === 'inspect'
-              ? `The backup of ${install.stateDir} holds un-checkpointed SQLite -wal files: it was taken while the gateway was running.`
-              : `${install.stateDir} arrived with un-checkpointed SQLite -wal files: it was copied while the gateway was running.`,
+              ? `The backup of ${install.stateDir} holds torn SQLite -wal files: it was taken while the gateway was writing them.`
+              : `${install.stateDir} holds torn SQLite -wal files: they were copied while the gateway was writing them.`,
         path: path.posix.join(install.stateDir, (torn[0] ?? wals[0]!).split(':')[0]!),
         install: install.id,
         evidence: [...torn, ...wals],

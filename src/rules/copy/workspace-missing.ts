@@ -7,7 +7,11 @@ export const rule: Rule = {
     title: "An agent's workspace is missing",
     severity: 'error',
     phases: ['verify', 'image'],
-    description: "Each agent's workspace (agents.*.workspace, agents.defaults.workspace, or the default ~/.resonix/workspace[-<profile>]) exists and is not empty.",
+    area: 'agents',
+    verdict: 'migration',
+    fixStep: 'copy',
+    causedBy: [{ rule: 'copy/config-only', relation: 'same-install' }, { rule: 'perms/unreadable', relation: 'inside' }, { rule: 'copy/hidden-omitted', relation: 'inside' }],
+    description: "Each agent's workspace (agents.*.workspace, agents.defaults.workspace, or the default ~/.resonix/workspace[-<profile>]) exists and is not empty. One configured under the old home of a moved home that arrived here with the same tail is not missing (paths/foreign-home reports the old prefix); a profile never onboarded has none.",
     why: "The workspace holds the agent's memory (MEMORY.md, memory/*.md), persona and skills: without it the agent starts as a stranger, and Resonix fails with ENOENT on a path from the old host.",
     fix: 'Copy the workspace (often it lives outside ~/.resonix), or fix agents.*.workspace.',
   },
@@ -18,7 +22,7 @@ export const rule: Rule = {
       if (!install.hasData || install.config.gatewayMode === 'remote' || install.config.parseError) continue;
       for (const workspace of install.workspaces) {
         const empty = workspace.inventory.exists && !workspace.inventory.entries.some((entry) => entry.type === 'file');
-        if ((workspace.inventory.exists && !empty) || workspace.inventory.truncated) continue;
+        if ((workspace.inventory.exists && !empty) || workspace.inventory.truncated || workspace.inventory.unseen || workspace.arrivedAt) continue;
         reports.push({
           message: `The workspace of agent ${workspace.agentId}, ${workspace.path}, ${empty ? 'is empty' : 'does not exist'}: the agent loses its memory and persona.`,
           path: workspace.path,

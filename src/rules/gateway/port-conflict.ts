@@ -1,5 +1,5 @@
 import type { Home, Install, Rule, RuleReport } from '../../model.js';
-import { installsOf, sh } from '../lib.js';
+import { installsOf, keyAt, sh } from '../lib.js';
 import { gatewayPort, liveLockFor } from './running.js';
 
 const SQLITE_LOCK = /^tmp\/resonix-\d+\/gateway\.[0-9a-f]{8}\.lock\.sqlite$/;
@@ -16,6 +16,9 @@ export const rule: Rule = {
     title: "Another process holds the gateway's port",
     severity: 'warning',
     phases: ['verify'],
+    area: 'service',
+    verdict: 'migration',
+    fixStep: 'config',
     description: "The install's gateway port (gateway.port, the service's RESONIX_GATEWAY_PORT, else 18789) accepts connections on 127.0.0.1 while no live gateway lock says this install's gateway is running.",
     why: 'The gateway cannot bind its port and exits (the service then crash-loops), or clients talk to whatever else is listening there.',
     fix: 'Stop the other process, or give this gateway another port (`resonix config set gateway.port <port>`) and reinstall the service.',
@@ -37,6 +40,7 @@ export const rule: Rule = {
       reports.push({
         message: `Port ${port} on 127.0.0.1, where the gateway of ${install.stateDir} listens, is already taken by another process: the gateway will fail to bind and not start.`,
         path: install.config.exists ? install.config.path : install.stateDir,
+        ...(install.config.exists ? keyAt(install.config, 'gateway.port') : {}),
         install: install.id,
         evidence: [`127.0.0.1:${port} accepts connections`, 'no live gateway lock for this install'],
         fix: {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Rule, RuleReport } from '../../model.js';
-import { installsOf, joinPath, plural, sh } from '../lib.js';
+import { installsOf, keyAt, joinPath, plural, sh } from '../lib.js';
 
 export const rule: Rule = {
   meta: {
@@ -8,6 +8,10 @@ export const rule: Rule = {
     title: 'A variable the config needs is set nowhere',
     severity: 'error',
     phases: ['verify', 'image'],
+    area: 'config',
+    verdict: 'migration',
+    fixStep: 'config',
+    causedBy: [{ rule: 'copy/config-only', relation: 'same-install' }],
     description:
       "Each `${VAR}` in the config and each `source: \"env\"` secret ref must be set by the env of the service that runs the install (Environment=, EnvironmentFile=), `<state>/.env`, `~/.config/resonix/gateway.env` (default state dir only), the config's own `env` section, or, with no service and on a live machine, the shell's env.",
     why: 'A missing variable is a hard error when Resonix loads the config: the gateway does not start. Secrets kept in the old shell profile or launchd env do not travel with the state dir.',
@@ -41,6 +45,7 @@ export const rule: Rule = {
       reports.push({
         message: `${install.config.path} needs ${plural(missing.length, 'variable')} that nothing sets for this gateway (${missing.map((key) => `${key}=missing`).join(', ')}): Resonix refuses the config and the gateway does not start.`,
         path: install.config.path,
+        ...keyAt(install.config, install.config.envRefKeys?.[missing[0]!]),
         install: install.id,
         evidence: [...missing.map((key) => `${key}=missing`), `looked in: ${sources.join(', ')}`],
         fix: {

@@ -1,6 +1,6 @@
 import path from 'node:path';
-import type { FileInventory, Home, Install, Machine, Rule, RuleReport, ServiceUnit } from '../../model.js';
-import { installsOf, isInside, joinPath, plural, sample, sh } from '../lib.js';
+import type { FileInventory, Home, Install, Machine, Rule, RuleReport, ServiceUnit, Workspace } from '../../model.js';
+import { installsOf, keyAt, isInside, joinPath, plural, sample, sh, cutShort } from '../lib.js';
 
 export const rule: Rule = {
   meta: {
@@ -8,21 +8,65 @@ export const rule: Rule = {
     title: 'Paths into another home or to missing places',
     severity: 'error',
     phases: ['verify', 'image'],
+    area: 'config',
+    verdict: 'migration',
+    fixStep: 'config',
+    causedBy: [{ rule: 'copy/config-only', relation: 'same-install' }, { rule: 'perms/unreadable', relation: 'inside' }],
     description:
-      'Looks at every path-valued config key, the sessionFile and skillsSnapshot paths in sessions.json, the paths of the service units that run the install (ExecStart, WorkingDirectory, HOME, PATH, RESONIX_STATE_DIR, RESONIX_CONFIG_PATH) and absolute symlink targets, and flags those under another home (/Users/<x>, /home/<x>, C:\\Users\\<x>), or config paths to places known to be missing here.',
+      'Looks at every path-valued config key, the sessionFile and skillsSnapshot paths in sessions.json, the paths of the service units that run the install (ExecStart, WorkingDirectory, HOME, PATH, RESONIX_STATE_DIR, RESONIX_CONFIG_PATH) and absolute symlink targets, and flags those under another home, or config paths to places known to be missing here. An old home is any prefix the state names: recognised from the paths themselves (a missing absolute path whose tail exists under this home, HOME= in a unit, a sessionFile whose transcript arrived here, the baseline\'s home), besides /Users/<x>, /home/<x> and C:\\Users\\<x>. Reported once per home, with one rewrite plan.',
     why: 'Resonix uses absolute paths as they are: a workspace at /Users/alice/… on a /home/alice machine makes every message fail with ENOENT, old sessionFile paths are refused ("Session file path must be within sessions directory"), and a unit with the old node path crash-loops.',
     fix: 'Rewrite each path to `~/…` or its new place (`resonix config set`), run `resonix doctor --fix` with the gateway stopped for sessions.json, reinstall the service, re-point the symlinks.',
   },
-  check({ machine }) {
+  check({ machine, baseline }) {
     const reports: RuleReport[] = [];
-    for (const { home, install } of installsOf(machine)) {
+    for (const home of machine.homes) {
       const own = [home.path, home.resolution.home];
-      reports.push(...configReport(home, install, own), ...sessionsReport(home, install, own));
-      reports.push(...serviceReport(home, install, own), ...symlinkReport(machine, install, own));
+      // old homes this home's state names: recognised by the scan from the paths themselves, and the baseline's
+      const olds = [...(home.oldHomes ?? []).map((old) => old.prefix), ...baselineHomes(baseline, own)];
+      const found: RuleReport[] = [];
+      for (const install of home.installs) {
+        found.push(...configReport(home, install, own, olds), ...sessionsReport(home, install, own, olds));
+        found.push(...serviceReport(home, install, own, olds), ...symlinkReport(machine, install, own, olds));
+      }
+      const merged = mergeReports(home, found);
+      if (merged) reports.push(merged);
     }
     return reports;
   },
 };
+
+/** The baseline's homes, when they are not this one: the old home of a migration. */
+function baselineHomes(baseline: Machine | undefined, own: string[]): string[] {
+  return (baseline?.homes ?? []).map((home) => home.path).filter((prefix) => prefix !== '/' && !own.some((item) => comparable(item) === comparable(prefix)));
+}
+
+/** What each part's message names: its file and count, up to the colon. */
+const PLACE = /^(.*?)(?::| point into| runs with| record| holds)/;
+
+/**
+ * One finding per home (reference §12): the old home prefix is one problem, however many files name it. The
+ * evidence of every place, and one plan in the order that works: stop the gateway, rewrite the config paths,
+ * let doctor rewrite sessions.json, reinstall the service, re-point the links, check.
+ */
+function mergeReports(home: Home, found: RuleReport[]): RuleReport | undefined {
+  if (found.length <= 1) return found[0];
+  const commands = found.flatMap((report) => report.fix?.commands ?? []);
+  const order = (command: string): number =>
+    / gateway stop$/.test(command) ? 0 : / config set /.test(command) ? 1 : / doctor --fix$/.test(command) ? 2 : / gateway install --force$|systemctl/.test(command) ? 3 : /^ln -sfn /.test(command) ? 4 : / doctor$/.test(command) ? 6 : 5;
+  const plan = [...new Set(commands)].map((command, index) => ({ command, index })).sort((a, b) => order(a.command) - order(b.command) || a.index - b.index).map((item) => item.command);
+  const olds = [...new Set(found.flatMap((report) => [...report.message.matchAll(/another home \(([^)]*)\)/g)].flatMap((match) => match[1]!.split(', '))))];
+  const places = found.map((report) => PLACE.exec(report.message)?.[1] ?? report.path!).join('; ');
+  return {
+    message: `The state in ${home.path} still names ${olds.length > 0 ? `the old home ${olds.join(', ')}` : 'places missing here'} (${places}): the gateway fails with ENOENT, refuses the old sessions and its service will not start until they are rewritten.`,
+    path: found[0]!.path!,
+    ...(found[0]!.install ? { install: found[0]!.install } : {}),
+    evidence: sample(found.flatMap((report) => report.evidence ?? []), 12),
+    fix: {
+      summary: 'One rewrite of the old home prefix: stop the gateway, rewrite the config paths to `~/…`, let doctor rewrite sessions.json, reinstall the service, re-point the symlinks, then check.',
+      commands: plan,
+    },
+  };
+}
 export default rule;
 
 const POSIX_HOME = /^(\/(?:Users|home)\/[^/]+)((?:\/.*)?)$/;
@@ -39,8 +83,17 @@ interface Foreign {
 
 const comparable = (value: string): string => value.replace(/\\/g, '/').replace(/\/+$/, '');
 
-/** The other home `value` lies in, or undefined when it is not under a home or under this one. */
-export function foreignHome(value: string, ownHomes: string[]): Foreign | undefined {
+/**
+ * The other home `value` lies in, or undefined when it is not under a home or under this one. `oldHomes` are
+ * prefixes known to be an old home (any path: /srv/alice, /data/u, a mounted disk); the longest one wins, before
+ * the /home/<u>, /Users/<u> and C:\\Users\\<u> patterns.
+ */
+export function foreignHome(value: string, ownHomes: string[], oldHomes: string[] = []): Foreign | undefined {
+  const normal = value.startsWith('/') ? path.posix.normalize(value) : value;
+  const old = oldHomes
+    .filter((old) => !ownHomes.some((own) => comparable(own) === comparable(old)) && (normal === old || normal.startsWith(`${old.replace(/\/+$/, '')}/`)))
+    .sort((a, b) => b.length - a.length)[0];
+  if (old && !ownHomes.some((own) => isInside(normal, own))) return { home: old, rest: normal.slice(old.replace(/\/+$/, '').length) };
   const windows = WINDOWS_HOME.exec(value);
   const match = windows ?? POSIX_HOME.exec(value);
   if (!match) return undefined;
@@ -52,13 +105,20 @@ export function foreignHome(value: string, ownHomes: string[]): Foreign | undefi
 
 const isAbsolutePath = (value: string): boolean => value.startsWith('/') || /^[A-Za-z]:[\\/]/.test(value);
 
-/** The resonix command line that addresses this install. */
-function cliFor(home: Home, install: Install): string {
+/**
+ * The resonix command line that addresses this install, run in this home. A state dir named under an old home
+ * (a unit's RESONIX_STATE_DIR or HOME from before the move) is addressed where it is now.
+ */
+function cliFor(home: Home, install: Install, olds: string[] = []): string {
   const env: string[] = [];
   let flags = '';
-  if (install.profile && install.stateDir === path.posix.join(home.path, `.resonix-${install.profile}`)) flags = ` --profile ${sh(install.profile)}`;
-  else if (install.stateDir !== path.posix.join(home.path, '.resonix')) env.push(`RESONIX_STATE_DIR=${sh(install.stateDir)}`);
-  if (install.config.path !== path.posix.join(install.stateDir, 'resonix.json')) env.push(`RESONIX_CONFIG_PATH=${sh(install.config.path)}`);
+  const old = olds.find((prefix) => isInside(install.stateDir, prefix));
+  const stateDir = old ? path.posix.join(home.path, path.posix.relative(old, install.stateDir)) : install.stateDir;
+  const configPath = old && isInside(install.config.path, old) ? path.posix.join(home.path, path.posix.relative(old, install.config.path)) : install.config.path;
+  const profile = install.profile ?? /^\.resonix-(.+)$/.exec(path.posix.basename(stateDir))?.[1];
+  if (profile && stateDir === path.posix.join(home.path, `.resonix-${profile}`)) flags = ` --profile ${sh(profile)}`;
+  else if (stateDir !== path.posix.join(home.path, '.resonix')) env.push(`RESONIX_STATE_DIR=${sh(stateDir)}`);
+  if (configPath !== path.posix.join(stateDir, 'resonix.json')) env.push(`RESONIX_CONFIG_PATH=${sh(configPath)}`);
   return [...env, `resonix${flags}`].join(' ');
 }
 
@@ -67,38 +127,73 @@ const homesOf = (found: Foreign[]): string => [...new Set(found.map((item) => it
 /** Keys whose target Resonix creates when it is missing: a missing one is no loss. */
 const CREATED_ON_DEMAND = /^(logging\.file|cron\.store|session\.store)$/;
 
+const pathSets = new WeakMap<FileInventory, Set<string>>();
+
+/** Built once per inventory: a config with many path keys asks about the same inventory each time. */
 function entryPaths(inventory: FileInventory): Set<string> {
-  return new Set(inventory.entries.map((entry) => entry.path));
+  let paths = pathSets.get(inventory);
+  if (!paths) {
+    paths = new Set(inventory.entries.map((entry) => entry.path));
+    pathSets.set(inventory, paths);
+  }
+  return paths;
+}
+
+const workspaceIndexes = new WeakMap<Install, Map<string, number>>();
+
+/**
+ * The first workspace (in config order) that `absolute` lies in: a lookup of its ancestors, not a scan of
+ * every workspace per path (a config with thousands of agents has thousands of both).
+ */
+function workspaceHolding(install: Install, absolute: string): Workspace | undefined {
+  let byPath = workspaceIndexes.get(install);
+  if (!byPath) {
+    byPath = new Map();
+    install.workspaces.forEach((workspace, index) => {
+      const key = path.posix.normalize(workspace.path).replace(/(.)\/+$/, '$1');
+      if (!byPath!.has(key)) byPath!.set(key, index);
+    });
+    workspaceIndexes.set(install, byPath);
+  }
+  let found: number | undefined;
+  for (let dir = absolute; ; dir = path.posix.dirname(dir)) {
+    const here = byPath.get(dir);
+    if (here !== undefined && (found === undefined || here < found)) found = here;
+    if (path.posix.dirname(dir) === dir) break;
+  }
+  return found === undefined ? undefined : install.workspaces[found];
 }
 
 /** True only when the inventory or a workspace root shows that `absolute` is not on this machine. */
 function knownMissing(install: Install, key: string, absolute: string): boolean {
   if (absolute.includes('{') || CREATED_ON_DEMAND.test(key)) return false;
-  for (const workspace of install.workspaces) {
-    if (!isInside(absolute, workspace.path)) continue;
+  const workspace = workspaceHolding(install, absolute);
+  if (workspace) {
     if (!workspace.inventory.exists) return true;
-    if (workspace.inventory.truncated) return false;
+    if (cutShort(workspace.inventory)) return false;
     return !entryPaths(workspace.inventory).has(path.posix.relative(workspace.path, absolute));
   }
   // a workspace key that is no workspace root (agents.defaults.workspace as a parent): not judged
   if (/(^|\.)workspace$/.test(key)) return false;
   const inventory = install.inventory;
-  if (!isInside(absolute, install.stateDir) || !inventory.exists || inventory.truncated) return false;
+  if (!isInside(absolute, install.stateDir) || !inventory.exists || cutShort(inventory)) return false;
   return !entryPaths(inventory).has(path.posix.relative(install.stateDir, absolute));
 }
 
-function configReport(home: Home, install: Install, own: string[]): RuleReport[] {
+function configReport(home: Home, install: Install, own: string[], olds: string[]): RuleReport[] {
   const secret = (key: string): boolean => install.config.inlineSecretKeys.some((item) => key === item || key.startsWith(`${item}.`) || key.startsWith(`${item}[`));
-  const cli = cliFor(home, install);
+  const cli = cliFor(home, install, olds);
   const foreign: Foreign[] = [];
   const missing: string[] = [];
   const evidence: string[] = [];
   const commands: string[] = [];
+  let firstKey: string | undefined;
   for (const { key, value } of install.config.paths) {
     if (secret(key)) continue;
-    const other = foreignHome(value, own);
+    const other = foreignHome(value, own, olds);
     if (other) {
       foreign.push(other);
+      firstKey ??= key;
       evidence.push(`${key} = ${value}`);
       commands.push(`${cli} config set ${sh(key)} ${sh(`~${other.rest}`)}`);
       continue;
@@ -108,6 +203,7 @@ function configReport(home: Home, install: Install, own: string[]): RuleReport[]
     const absolute = path.posix.normalize(tilde ? path.posix.join(home.resolution.home, value.slice(1)) : value);
     if (!knownMissing(install, key, absolute)) continue;
     missing.push(key);
+    firstKey ??= key;
     evidence.push(`${key} = ${value} (missing)`);
     commands.push(`${cli} config set ${sh(key)} <new-path>`);
   }
@@ -120,6 +216,7 @@ function configReport(home: Home, install: Install, own: string[]): RuleReport[]
     {
       message: `${install.config.path} holds ${parts.join(' and ')}: the gateway fails with ENOENT when it uses them.`,
       path: install.config.path,
+      ...keyAt(install.config, firstKey),
       install: install.id,
       evidence: sample(evidence, 10),
       fix: {
@@ -130,7 +227,7 @@ function configReport(home: Home, install: Install, own: string[]): RuleReport[]
   ];
 }
 
-function sessionsReport(home: Home, install: Install, own: string[]): RuleReport[] {
+function sessionsReport(home: Home, install: Install, own: string[], olds: string[]): RuleReport[] {
   const foreign: Foreign[] = [];
   const evidence: string[] = [];
   const files: string[] = [];
@@ -138,7 +235,7 @@ function sessionsReport(home: Home, install: Install, own: string[]): RuleReport
     const before = evidence.length;
     for (const [label, values] of [['sessionFile', refs.sessionFiles], ['skillsSnapshot', refs.skillPaths]] as const) {
       for (const value of values) {
-        const other = foreignHome(value, own);
+        const other = foreignHome(value, own, olds);
         if (!other) continue;
         foreign.push(other);
         evidence.push(`${refs.file}: ${label} = ${value}`);
@@ -147,7 +244,7 @@ function sessionsReport(home: Home, install: Install, own: string[]): RuleReport
     if (evidence.length > before) files.push(refs.file);
   }
   if (files.length === 0) return [];
-  const cli = cliFor(home, install);
+  const cli = cliFor(home, install, olds);
   return [
     {
       message: `${plural(files.length, 'sessions.json file')} in ${install.stateDir} record ${plural(foreign.length, 'path')} in another home (${homesOf(foreign)}): Resonix refuses those sessions ("Session file path must be within sessions directory") and cached skills fail with ENOENT.`,
@@ -175,7 +272,7 @@ function servicePaths(unit: ServiceUnit): { label: string; value: string }[] {
   return found;
 }
 
-function serviceReport(home: Home, install: Install, own: string[]): RuleReport[] {
+function serviceReport(home: Home, install: Install, own: string[], olds: string[]): RuleReport[] {
   const units = home.services.filter((unit) => unit.resolution.stateDir === install.stateDir);
   const foreign: Foreign[] = [];
   const evidence: string[] = [];
@@ -183,7 +280,7 @@ function serviceReport(home: Home, install: Install, own: string[]): RuleReport[
   for (const unit of units) {
     const before = evidence.length;
     for (const { label, value } of servicePaths(unit)) {
-      const other = foreignHome(value, own);
+      const other = foreignHome(value, own, olds);
       if (!other) continue;
       foreign.push(other);
       evidence.push(`${unit.name}: ${label} = ${value}`);
@@ -191,7 +288,7 @@ function serviceReport(home: Home, install: Install, own: string[]): RuleReport[
     if (evidence.length > before) flagged.push(unit);
   }
   if (flagged.length === 0) return [];
-  const cli = cliFor(home, install);
+  const cli = cliFor(home, install, olds);
   const commands = flagged.some((unit) => unit.kind !== 'systemd-system') ? [`${cli} gateway install --force`] : [];
   for (const unit of flagged.filter((item) => item.kind === 'systemd-system')) {
     commands.push(`sudo systemctl edit --full ${sh(unit.name)}`, `sudo systemctl daemon-reload && sudo systemctl restart ${sh(unit.name)}`);
@@ -210,7 +307,7 @@ function serviceReport(home: Home, install: Install, own: string[]): RuleReport[
   ];
 }
 
-function symlinkReport(machine: Machine, install: Install, own: string[]): RuleReport[] {
+function symlinkReport(machine: Machine, install: Install, own: string[], olds: string[]): RuleReport[] {
   const inventories = [install.inventory, ...install.workspaces.map((workspace) => workspace.inventory).filter((inventory) => !isInside(inventory.root, install.stateDir))];
   const seen = new Set<string>();
   const foreign: Foreign[] = [];
@@ -220,7 +317,7 @@ function symlinkReport(machine: Machine, install: Install, own: string[]): RuleR
     for (const entry of inventory.entries) {
       if (entry.type !== 'symlink' || !entry.linkTarget || !isAbsolutePath(entry.linkTarget)) continue;
       const link = joinPath(inventory.root, entry.path);
-      const other = foreignHome(entry.linkTarget, own);
+      const other = foreignHome(entry.linkTarget, own, olds);
       if (!other || seen.has(link)) continue;
       seen.add(link);
       foreign.push(other);

@@ -8,6 +8,10 @@ export const rule: Rule = {
     title: 'A $include is missing, outside the config dir, circular or too deep',
     severity: 'error',
     phases: ['verify', 'image'],
+    area: 'config',
+    verdict: 'migration',
+    fixStep: 'copy',
+    causedBy: [{ rule: 'copy/config-only', relation: 'same-install' }, { rule: 'perms/unreadable', relation: 'inside' }],
     description:
       "Checks each `$include` of resonix.json and of the files it includes: the target must exist, resolve (after symlinks) inside the config's own dir, not include itself again, and sit no deeper than 10 levels.",
     why: 'Resonix refuses the whole config when an include is missing, escapes the config dir, loops or nests too deep: the gateway does not start.',

@@ -86,6 +86,9 @@ export const rule: Rule = {
     title: 'Secrets readable by other users',
     severity: 'error',
     phases: ['audit', 'verify', 'image'],
+    area: 'secrets',
+    verdict: 'hygiene',
+    fixStep: 'modes',
     description:
       'The state dir should be 0700 and config, .env, credentials, auth profiles, sessions and SQLite databases 0600; nothing in it group- or world-writable. Exposure is judged by the whole path: a 0644 file under a 0700 dir is not readable by others. World exposure is an error, group exposure a warning. With a baseline: any other file that no other user could read there (by its whole path) and others can read here.',
     why: 'A copy made with a loose umask, `cp` without -p or as root can leave API keys, OAuth tokens and chat logins readable by every user on the machine.',

@@ -52,6 +52,9 @@ export const rule: Rule = {
     title: 'Symlink broken or pointing outside',
     severity: 'warning',
     phases: ['audit', 'verify', 'image', 'inspect'],
+    area: 'state',
+    verdict: 'migration',
+    fixStep: 'copy',
     description:
       "A symlink inside the state dir or a workspace is broken, or points outside it (often into the old machine's paths). In an archive, a link to an absolute path counts too, and a relative one is broken when the archive does not hold its target. Links in dirs Resonix rebuilds (plugin-skills/, cache/, tmp/, npm/, tools/) are left alone.",
     why: 'A copy keeps the link but not what it points to: the gateway finds nothing there on the new machine, or reads a file the backup never held.',

@@ -98,6 +98,10 @@ export const rule: Rule = {
     title: 'Gateway user cannot read its state',
     severity: 'error',
     phases: ['verify', 'image'],
+    area: 'state',
+    verdict: 'migration',
+    fixStep: 'ownership',
+    causedBy: [{ rule: 'perms/wrong-owner', relation: 'inside' }],
     description: 'Follows mode bits and owners down the state dir and workspaces, as the gateway user, and reports the first place it is locked out of.',
     why: 'A gateway that cannot read its credentials or sessions fails to start or silently drops channels.',
     fix: 'chmod/chown the listed paths so the gateway user can read them.',
@@ -110,6 +114,9 @@ export const rule: Rule = {
       const inventories = [install.inventory, ...install.workspaces.map((workspace) => workspace.inventory).filter((inventory) => !inventory.root.startsWith(`${install.stateDir}/`))];
       for (const inventory of inventories) {
         if (!inventory.exists) continue;
+        // a tree this process could not list, owned by another user: perms/wrong-owner reports it once, with the
+        // chown that opens it; inside it nothing is known, so nothing more is said
+        if (inventory.unseen && user.uid !== 0 && inventory.entries.find((entry) => entry.path === '')?.uid !== user.uid) continue;
         const blocked = blockedEntries(inventory, user);
         if (blocked.length === 0) continue;
         const repairs = blocked.map(({ entry }) => repair(inventory.root, entry, user));

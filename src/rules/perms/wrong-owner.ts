@@ -63,6 +63,9 @@ export const rule: Rule = {
     title: 'State not owned by the gateway user',
     severity: 'error',
     phases: ['verify', 'image'],
+    area: 'state',
+    verdict: 'migration',
+    fixStep: 'ownership',
     description:
       'Checks that every file under the state dir and the agent workspaces is owned by the user who runs the gateway (service User=, else the home\'s owner). With a baseline: entries that were in the gateway user\'s own group there and are in another group here (a warning).',
     why: 'After `sudo cp` or `sudo tar x` the files belong to root: the gateway crash-loops with EACCES, or cannot rotate its own secrets.',
@@ -81,7 +84,9 @@ export const rule: Rule = {
         const owners = [...new Set(foreign.map((entry) => userName(machine, entry.uid)))];
         const spec = ownerSpec(machine, user);
         reports.push({
-          message: `${plural(foreign.length, 'entry', 'entries')} under ${inventory.root} ${foreign.length === 1 ? 'is' : 'are'} owned by ${owners.join(', ')}, not ${describeUser(user)} who runs the gateway.`,
+          message: inventory.unseen
+            ? `${inventory.root} is owned by ${owners.join(', ')}, not ${describeUser(user)} who runs the gateway, and cannot be read as uid ${inventory.unseen.uid}: nothing inside it was checked.`
+            : `${plural(foreign.length, 'entry', 'entries')} under ${inventory.root} ${foreign.length === 1 ? 'is' : 'are'} owned by ${owners.join(', ')}, not ${describeUser(user)} who runs the gateway.`,
           path: inventory.root,
           install: install.id,
           evidence: sample(foreign.map((entry) => `${userName(machine, entry.uid)} ${joinPath(inventory.root, entry.path)}`)),

@@ -1,5 +1,5 @@
 import type { Rule, RuleReport } from '../../model.js';
-import { installsOf } from '../lib.js';
+import { installsOf, keyAt } from '../lib.js';
 
 export const rule: Rule = {
   meta: {
@@ -7,6 +7,9 @@ export const rule: Rule = {
     title: 'This machine is only a client',
     severity: 'warning',
     phases: ['audit', 'verify'],
+    area: 'config',
+    verdict: 'migration',
+    fixStep: 'config',
     description:
       'The state dir this machine uses (the CLI\'s, or a service\'s) has gateway.mode "remote": the sessions, credentials and workspace live on the gateway host (gateway.remote.url).',
     why: 'Migrating a client machine moves none of the state that matters; the gateway host is the one to migrate.',
@@ -21,6 +24,7 @@ export const rule: Rule = {
       reports.push({
         message: `${install.config.path} points at a remote gateway${host}: that host owns the sessions and workspace, so migrating this machine moves none of them.`,
         path: install.config.path,
+        ...keyAt(install.config, 'gateway.mode'),
         install: install.id,
         fix: {
           summary: 'Run resonix-migrate audit on the gateway host and migrate that one; here, keep only resonix.json.',

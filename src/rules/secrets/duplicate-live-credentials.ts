@@ -13,6 +13,9 @@ export const rule: Rule = {
     title: 'Old gateway still enabled',
     severity: 'warning',
     phases: ['audit', 'verify'],
+    area: 'secrets',
+    verdict: 'hygiene',
+    fixStep: 'hygiene',
     description:
       'The old gateway is still enabled to start at boot: in audit, on this (old) machine (a warning); in verify, on the old machine as the baseline recorded it (an info reminder: the snapshot was taken before the move, so a correct migration still shows it).',
     why: 'Two hosts with the same channel tokens and OAuth refresh tokens fight: Telegram 409 conflicts, refresh_token_reused errors, WhatsApp desync.',

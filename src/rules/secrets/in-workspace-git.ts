@@ -7,6 +7,9 @@ export const rule: Rule = {
     title: 'Secrets tracked in a workspace git repository',
     severity: 'warning',
     phases: ['audit', 'verify'],
+    area: 'secrets',
+    verdict: 'hygiene',
+    fixStep: 'hygiene',
     description:
       'An agent workspace is a git repository (the usual way to carry it) and tracks or stages credential files (.env, creds.json, auth-profiles.json, private keys, …) or secret-looking values (API keys, bot tokens in notes).',
     why: 'Whatever git tracks goes wherever the repository is pushed or cloned, and stays in its history after the file is deleted: the keys in it are as public as the repository.',

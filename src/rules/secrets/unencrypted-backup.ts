@@ -7,6 +7,9 @@ export const rule: Rule = {
     title: 'Backup of secrets is not encrypted',
     severity: 'error',
     phases: ['audit', 'verify', 'image', 'inspect'],
+    area: 'secrets',
+    verdict: 'hygiene',
+    fixStep: 'hygiene',
     description:
       'An archive (tar, tar.gz, zip, …; recognised by its bytes, not its name) holds Resonix state with secrets (config with tokens, .env, credentials, auth profiles, SQLite) and its bytes show no encryption (age, OpenPGP, openssl enc, encrypted zip entries).',
     why: 'Anyone who gets the file gets the API keys, OAuth refresh tokens and channel logins in it; backups travel to USB sticks, cloud drives and old laptops.',

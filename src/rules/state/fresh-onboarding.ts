@@ -1,7 +1,7 @@
 import { matchFor, matchInstalls, mapPath } from '../../manifest/match.js';
 import { sha256Of } from '../../manifest/types.js';
 import type { FileEntry, Home, Install, Machine, Rule, RuleReport } from '../../model.js';
-import { activeInstall, noteCutTrees, plural, sh } from '../lib.js';
+import { activeInstall, noteCutTrees, plural, sh, cutShort } from '../lib.js';
 
 const TRANSCRIPT = /^agents\/[^/]+\/sessions\/[^/]+\.jsonl$/;
 const CREDENTIAL = /^credentials\/.+/;
@@ -41,7 +41,7 @@ function profileOf(install: Install): Profile {
  */
 function looksFresh(install: Install, profile: Profile): boolean {
   const onboarded = profile.device !== undefined || profile.dbBytes > 0;
-  return install.inventory.exists && !install.inventory.truncated && install.config.exists && install.config.gatewayMode !== 'remote' && onboarded && profile.transcripts === 0 && profile.credentials === 0;
+  return install.inventory.exists && !cutShort(install.inventory) && install.config.exists && install.config.gatewayMode !== 'remote' && onboarded && profile.transcripts === 0 && profile.credentials === 0;
 }
 
 /** What `other` holds that `fresh` lacks, in words; empty when it holds no more real data. */
@@ -133,6 +133,9 @@ export const rule: Rule = {
     title: 'Active state dir freshly onboarded, real data elsewhere',
     severity: 'error',
     phases: ['verify'],
+    area: 'state',
+    verdict: 'migration',
+    fixStep: 'copy',
     needsBaseline: false,
     description:
       'The state dir the gateway will use has no session transcripts and no credentials (what onboarding leaves), while the baseline\'s matching install, or another state dir on this machine, holds sessions, credentials or state databases at least 4x (and 256 KiB) larger. A new identity/device.json is named as evidence. Without a baseline it compares the state dirs found here; with one state dir and no baseline it says nothing.',

@@ -7,6 +7,9 @@ export const rule: Rule = {
     title: 'More than one state dir holds data',
     severity: 'warning',
     phases: ['audit', 'verify', 'image'],
+    area: 'state',
+    verdict: 'migration',
+    fixStep: 'copy',
     description:
       'Lists every state dir of a home (~/.resonix, ~/.resonix-<profile>, $RESONIX_STATE_DIR) that holds data. In audit every profile counts (each must be archived); in verify and image a thin-client profile (gateway.mode remote) does not, since it cannot split the gateway state.',
     why: 'Each profile is a separate install: a migration that copies one leaves the others behind, and two dirs in use at once cause "pairing required" split-brain errors.',

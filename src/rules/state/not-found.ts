@@ -1,5 +1,6 @@
 import type { Home, Rule, RuleReport } from '../../model.js';
-import { mayHoldData, sh } from '../lib.js';
+import path from 'node:path';
+import { isInside, mayHoldData, noteCutTrees, sh } from '../lib.js';
 
 /** The state dirs the gateway of this home will use: its services', else the CLI's. */
 function gatewayStateDirs(home: Home): { stateDir: string; because: string }[] {
@@ -11,18 +12,30 @@ function gatewayStateDirs(home: Home): { stateDir: string; because: string }[] {
   return [{ stateDir: home.resolution.stateDir, because }];
 }
 
+function arrivedUnderThisHome(home: Home, stateDir: string): boolean {
+  const old = home.oldHomes?.find((candidate) => isInside(stateDir, candidate.prefix));
+  if (!old) return false;
+  const here = path.posix.join(home.path, path.posix.relative(old.prefix, stateDir));
+  return home.installs.some((install) => install.stateDir === here && install.inventory.exists && (mayHoldData(install) || install.neverOnboarded === true));
+}
+
 export const rule: Rule = {
   meta: {
     id: 'state/not-found',
     title: 'No state where the gateway will look',
     severity: 'error',
     phases: ['verify', 'image'],
+    area: 'state',
+    verdict: 'migration',
+    fixStep: 'copy',
+    causedBy: [{ rule: 'state/profile-mismatch', relation: 'named-by' }, { rule: 'perms/unreadable', relation: 'inside' }, { rule: 'perms/wrong-owner', relation: 'inside' }, { rule: 'copy/hidden-omitted', relation: 'inside' }],
     description:
       'Finds the state dir the gateway will use (its service unit\'s environment, else RESONIX_STATE_DIR, else ~/.resonix[-<profile>]) and checks that it exists and holds data.',
     why: 'A gateway that finds no state dir starts fresh: onboarding again, channels logged out, no history.',
     fix: 'Copy the old state dir to that place (rsync -a keeps modes and dot-files), or point the service at the dir that holds it.',
   },
-  check({ machine }) {
+  check({ machine, skip }) {
+    noteCutTrees(machine, skip);
     if (machine.mode === 'image' && machine.homes.length === 0) {
       return [
         {
@@ -36,7 +49,10 @@ export const rule: Rule = {
     for (const home of machine.homes) {
       for (const { stateDir, because } of gatewayStateDirs(home)) {
         const install = home.installs.find((candidate) => candidate.stateDir === stateDir);
-        if (install?.inventory.exists && mayHoldData(install)) continue;
+        // a unit that names the state dir under the old home of a moved home, whose state arrived here: paths/foreign-home
+        if (arrivedUnderThisHome(home, stateDir)) continue;
+        // a profile never onboarded is what the old machine had too: its service starts it as it did there
+        if (install?.inventory.exists && (mayHoldData(install) || install.neverOnboarded)) continue;
         const where = install?.inventory.exists ? 'is empty' : 'does not exist';
         const elsewhere = home.installs.filter((other) => other.stateDir !== stateDir && other.hasData).map((other) => other.stateDir);
         reports.push({
@@ -51,6 +67,7 @@ export const rule: Rule = {
               `rsync -a <old-host>:${sh(stateDir)}/ ${sh(stateDir)}/`,
               'resonix doctor',
             ],
+            ...(elsewhere.length > 0 ? { alternatives: true } : {}),
           },
         });
       }

@@ -1,5 +1,29 @@
-import type { Rule, RuleReport } from '../../model.js';
+import path from 'node:path';
+import type { Home, Rule, RuleReport, ServiceUnit } from '../../model.js';
 import { mayHoldData, sh } from '../lib.js';
+
+const PROFILE = '[a-z0-9][a-z0-9_-]{0,63}';
+const SYSTEMD_NAME = new RegExp(`^resonix-gateway(?:-(${PROFILE}))?\\.service$`);
+const LAUNCHD_NAME = new RegExp(`^ai\\.resonix\\.(${PROFILE})(?:\\.plist)?$`);
+
+/**
+ * The profile a unit is named for (reference §6): resonix-gateway.service and ai.resonix.gateway serve the
+ * default profile ('' here), resonix-gateway-<p>.service and ai.resonix.<p> serve <p>. Undefined for other names.
+ */
+export function profileOfUnit(unit: Pick<ServiceUnit, 'name' | 'kind'>): string | undefined {
+  const name = path.posix.basename(unit.name);
+  const systemd = SYSTEMD_NAME.exec(name);
+  if (systemd) return systemd[1] ?? '';
+  const launchd = LAUNCHD_NAME.exec(name);
+  if (launchd) return launchd[1] === 'gateway' ? '' : launchd[1]!;
+  return undefined;
+}
+
+/** The state dir the profile a unit is named for has, in the home the unit runs with. */
+function namedStateDir(home: Home, unit: ServiceUnit, profile: string): string {
+  const base = unit.resolution.home || home.path;
+  return path.posix.join(base, profile === '' ? '.resonix' : `.resonix-${profile}`);
+}
 
 export const rule: Rule = {
   meta: {
@@ -7,8 +31,11 @@ export const rule: Rule = {
     title: 'CLI and service use different state dirs',
     severity: 'error',
     phases: ['audit', 'verify', 'image'],
+    area: 'service',
+    verdict: 'migration',
+    fixStep: 'service',
     description:
-      'Compares the state dir the resonix CLI resolves with the one each gateway service unit resolves (RESONIX_STATE_DIR, RESONIX_CONFIG_PATH, RESONIX_PROFILE, HOME in the unit), and checks that the migrated data sits in the dir that will run.',
+      'Judges each gateway service unit against the profile it is named for (resonix-gateway.service / ai.resonix.gateway: the default profile; resonix-gateway-<p>.service / ai.resonix.<p>: profile <p>, reference §12): a mismatch is a unit whose state dir (RESONIX_STATE_DIR, RESONIX_CONFIG_PATH, RESONIX_PROFILE, HOME in the unit) is not that profile\'s. A unit of another name is compared with the state dir the CLI resolves. Then checks that the migrated data sits in a dir that will run.',
     why: 'When the service runs another profile or state dir than the one copied, the config is ignored, channels are logged out and history looks empty.',
     fix: 'Run the gateway with the migrated profile: `resonix gateway install --force` from that profile, then `resonix doctor`.',
   },
@@ -18,6 +45,30 @@ export const rule: Rule = {
       const cli = home.resolution;
       const cliInstall = home.installs.find((install) => install.stateDir === cli.stateDir);
       for (const unit of home.services) {
+        // each unit serves the profile it is named for (§12): resonix-gateway-work.service runs ~/.resonix-work
+        const named = profileOfUnit(unit);
+        if (named !== undefined) {
+          const expected = namedStateDir(home, unit, named);
+          if (unit.resolution.stateDir === expected) continue;
+          const flag = named === '' ? '' : ` --profile ${sh(named)}`;
+          const unitInstall = home.installs.find((install) => install.stateDir === unit.resolution.stateDir);
+          const namedInstall = home.installs.find((install) => install.stateDir === expected);
+          reports.push({
+            message: `Service ${unit.name} is named for ${named === '' ? 'the default profile' : `profile ${named}`} (${expected}), but runs the gateway on ${unit.resolution.stateDir}: that profile's config, channels and sessions are not the ones it serves.`,
+            path: unit.path,
+            ...(namedInstall ? { install: namedInstall.id } : unitInstall ? { install: unitInstall.id } : {}),
+            evidence: [
+              `Config (service): ${unit.resolution.configPath} (${unit.env.RESONIX_STATE_DIR ? 'RESONIX_STATE_DIR in the unit' : unit.env.HOME ? 'HOME in the unit' : 'unit default'})`,
+              `named for: ${named === '' ? 'default profile' : `profile ${named}`} → ${expected}`,
+              `data: ${namedInstall?.hasData ? expected : unitInstall?.hasData ? unit.resolution.stateDir : 'in neither'}`,
+            ],
+            fix: {
+              summary: `Reinstall the service from the profile it is named for, so it runs that profile's state dir.`,
+              commands: [`resonix${flag} gateway install --force`, `resonix${flag} doctor`],
+            },
+          });
+          continue;
+        }
         if (unit.resolution.stateDir === cli.stateDir && unit.resolution.configPath === cli.configPath) continue;
         const unitInstall = home.installs.find((install) => install.stateDir === unit.resolution.stateDir);
         // reinstall from whichever side holds the migrated data
@@ -39,9 +90,11 @@ export const rule: Rule = {
         });
       }
       // with no service, or with services that agree with the CLI: is the data where they run?
-      if (home.services.some((unit) => unit.resolution.stateDir !== cli.stateDir)) continue;
+      if (home.services.some((unit) => unit.resolution.stateDir !== cli.stateDir && profileOfUnit(unit) === undefined)) continue;
+      if (home.services.some((unit) => profileOfUnit(unit) !== undefined && unit.resolution.stateDir !== namedStateDir(home, unit, profileOfUnit(unit)!))) continue;
       if (cliInstall && mayHoldData(cliInstall)) continue;
-      const holders = home.installs.filter((install) => install.stateDir !== cli.stateDir && install.hasData && install.config.gatewayMode !== 'remote');
+      // data a unit of its own runs is where a gateway runs
+      const holders = home.installs.filter((install) => install.stateDir !== cli.stateDir && install.hasData && install.config.gatewayMode !== 'remote' && install.servedBy.length === 0);
       for (const holder of holders) {
         const flag = holder.profile ? ` --profile ${sh(holder.profile)}` : '';
         reports.push({

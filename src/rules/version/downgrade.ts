@@ -1,6 +1,6 @@
 import type { Home, Install, Machine, Rule, RuleReport, ServiceUnit } from '../../model.js';
 import { calverCompare, parseResonixVersion } from '../../scan/runtime.js';
-import { installsOf, sample, sh } from '../lib.js';
+import { installsOf, keyAt, sample, sh } from '../lib.js';
 
 const AGENT_DB = /^agents\/[^/]+\/agent\/resonix-agent\.sqlite$/;
 const STATE_DB = 'state/resonix.sqlite';
@@ -47,6 +47,9 @@ export const rule: Rule = {
     title: 'Resonix here is older than the state',
     severity: 'error',
     phases: ['verify', 'image'],
+    area: 'versions',
+    verdict: 'migration',
+    fixStep: 'runtime',
     description:
       'The installed Resonix (on PATH, or the package a service runs) is older than the config\'s meta.lastTouchedVersion, than the version the baseline machine ran, or an SQLite database\'s user_version is above the schema this build declares (package.json resonix.schemaVersions).',
     why: 'An older build refuses a config last written by a newer one ("binary is older than the config last written by …") and refuses databases with a newer schema: the gateway does not start.',
@@ -107,6 +110,7 @@ export const rule: Rule = {
       reports.push({
         message: `${build} is ${parts.join(', and ')} (${install.stateDir}): it will refuse the config or the databases and the gateway will not start.`,
         path: needed !== undefined && install.config.exists ? install.config.path : install.stateDir,
+        ...(needed !== undefined && install.config.exists ? keyAt(install.config, 'meta.lastTouchedVersion') : {}),
         install: install.id,
         evidence: sample([...evidence, ...tooNew]),
         fix: {

@@ -99,6 +99,9 @@ export const rule: Rule = {
     title: 'Node.js is missing or too old for this Resonix',
     severity: 'error',
     phases: ['verify', 'image'],
+    area: 'versions',
+    verdict: 'migration',
+    fixStep: 'runtime',
     description:
       'The Node.js the gateway will run (the service\'s ExecStart binary, else `node` on PATH) does not satisfy the engines.node range of the installed Resonix (else of the release that last wrote the config), is missing, or is Bun.',
     why: 'Resonix refuses to start on a Node.js outside its engines range, and a service whose node binary does not exist crash-loops; Bun is not supported for the gateway.',

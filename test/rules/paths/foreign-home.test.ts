@@ -28,6 +28,23 @@ ruleCases(rule, {
       },
     },
     {
+      name: 'the finding sits at the first flagged key, where the scan located it',
+      machine: machine([
+        home([
+          install(STATE, HEALTHY_FILES, {
+            config: config({
+              paths: [
+                { key: 'logging.file', value: '/tmp/ok.log' },
+                { key: 'agents.list[1].workspace', value: '/Users/alice/w' },
+              ],
+              keyPositions: { 'agents.list[1].workspace': { line: 9, column: 7, endLine: 9, endColumn: 18 } },
+            }),
+          }),
+        ]),
+      ]),
+      expect: (reports) => expect(reports[0]).toMatchObject({ line: 9, column: 7, endLine: 9, endColumn: 18 }),
+    },
+    {
       name: 'a Windows home in the config',
       machine: withConfig([{ key: 'logging.file', value: 'C:\\Users\\alice\\resonix\\gateway.log' }]),
       expect: (reports) => expect(reports[0]!.fix!.commands[0]).toBe("resonix config set logging.file '~/resonix/gateway.log'"),
@@ -124,9 +141,55 @@ ruleCases(rule, {
         expect(reports[0]!.fix!.commands).toEqual([`ln -sfn /home/alice/Dropbox/skills ${STATE}/workspace/skills`]);
       },
     },
+    {
+      // reference §12: a home moved to /srv/alice names the old prefix in the config, sessions.json and the unit
+      name: 'a moved home (any prefix, recognised by the scan) is one finding with one ordered plan',
+      machine: machine([
+        home(
+          [
+            install(STATE, HEALTHY_FILES, {
+              config: config({ paths: [{ key: 'agents.defaults.workspace', value: '/srv/alice/work/agent-main' }] }),
+              sessionRefs: [{ file: 'agents/main/sessions/sessions.json', sessionFiles: ['/srv/alice/.resonix/agents/main/sessions/a1.jsonl'], skillPaths: [], missingTranscripts: [] }],
+            }),
+          ],
+          {
+            oldHomes: [{ prefix: '/srv/alice', how: ['tail', 'unit-home'], arrived: [] }],
+            services: [service(STATE, { execStart: ['/srv/alice/.local/node22/bin/node', '/srv/alice/.npm-global/lib/node_modules/resonix/dist/index.js', 'gateway'], env: { HOME: '/home/alice' } })],
+          },
+        ),
+      ]),
+      expect: (reports) => {
+        expect(reports).toHaveLength(1);
+        expect(reports[0]!.message).toMatch(/^The state in \/home\/alice still names the old home \/srv\/alice \(/);
+        expect(reports[0]!.fix!.commands).toEqual([
+          'resonix gateway stop',
+          "resonix config set agents.defaults.workspace '~/work/agent-main'",
+          'resonix doctor --fix',
+          'resonix gateway install --force',
+          'resonix doctor',
+        ]);
+        expect(reports[0]!.evidence).toEqual([
+          'agents.defaults.workspace = /srv/alice/work/agent-main',
+          'agents/main/sessions/sessions.json: sessionFile = /srv/alice/.resonix/agents/main/sessions/a1.jsonl',
+          'resonix-gateway.service: ExecStart = /srv/alice/.local/node22/bin/node',
+          'resonix-gateway.service: ExecStart = /srv/alice/.npm-global/lib/node_modules/resonix/dist/index.js',
+        ]);
+      },
+    },
+    {
+      name: "with a baseline, its home is an old home whatever its path (/data/users/alice)",
+      phase: 'verify',
+      baseline: machine([home([install('/data/users/alice/.resonix')], { path: '/data/users/alice', resolution: resolution('/data/users/alice') })]),
+      machine: withConfig([{ key: 'agents.list[1].workspace', value: '/data/users/alice/research' }]),
+      expect: (reports) => expect(reports[0]!.fix!.commands[0]).toBe("resonix config set 'agents.list[1].workspace' '~/research'"),
+    },
   ],
   passes: [
     { name: 'a healthy install', machine: machine() },
+    {
+      name: 'a prefix the scan did not recognise as an old home (and no home pattern) is not judged',
+      machine: withConfig([{ key: 'agents.list[1].workspace', value: '/srv/alice/work/agent-main' }]),
+    },
     {
       name: 'paths under this home, with ~, or in places it cannot judge',
       machine: withConfig(
@@ -180,5 +243,9 @@ describe('foreignHome', () => {
     expect(foreignHome('c:\\users\\Alice\\x\\y', ['C:\\Users\\alice'])).toBeUndefined();
     expect(foreignHome('C:\\Users\\alice\\x\\y', ['/home/alice'])).toEqual({ home: 'C:\\Users\\alice', rest: '/x/y' });
     expect(foreignHome('/opt/resonix', ['/home/alice'])).toBeUndefined();
+    // any prefix known to be an old home, the longest first
+    expect(foreignHome('/srv/alice/work/x', ['/home/alice'], ['/srv/alice'])).toEqual({ home: '/srv/alice', rest: '/work/x' });
+    expect(foreignHome('/mnt/d/u/alice/x', ['/home/alice'], ['/mnt/d', '/mnt/d/u/alice'])).toEqual({ home: '/mnt/d/u/alice', rest: '/x' });
+    expect(foreignHome('/srv/alice2/x', ['/home/alice'], ['/srv/alice'])).toBeUndefined();
   });
 });

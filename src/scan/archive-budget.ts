@@ -1,0 +1,25 @@
+// The decompression budget one scan shares between all its archives. Kept apart from archive-list.ts so
+// the scan can make one without loading the archive listers (tar-stream, yauzl).
+
+/**
+ * One budget for all the archives a scan looks into: anyone who can write to /tmp can plant a gzip bomb,
+ * and hard links make one bomb many files. Tar bytes read (after decompression) and wall time both count.
+ */
+export interface DecompressionBudget {
+  bytesLeft: number;
+  /** Date.now() after which nothing more is decompressed */
+  deadline: number;
+  readonly bytes: number;
+  readonly ms: number;
+}
+
+export const SCAN_DECOMPRESS_BYTES = 4 * 1024 ** 3;
+export const SCAN_DECOMPRESS_MS = 15_000;
+
+export function decompressionBudget(bytes = SCAN_DECOMPRESS_BYTES, ms = SCAN_DECOMPRESS_MS): DecompressionBudget {
+  return { bytesLeft: bytes, deadline: Date.now() + ms, bytes, ms };
+}
+
+export function budgetSpent(budget: DecompressionBudget | undefined): boolean {
+  return budget !== undefined && (budget.bytesLeft <= 0 || Date.now() > budget.deadline);
+}

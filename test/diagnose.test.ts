@@ -1,0 +1,146 @@
+// The diagnosis stage on in-memory findings and machines: relations, chains to the ultimate root, the
+// declarations checked at load, and the counts (summary, verdicts, gating) of roots only.
+import { describe, expect, it } from 'vitest';
+import { CauseDeclarationError, checkedAreas, diagnose, metaById, relationHolds, validateCauses } from '../src/diagnose.js';
+import { runRules } from '../src/engine.js';
+import { applySuppressions, failsGate } from '../src/gate.js';
+import type { Area, CauseDeclaration, Finding, Rule, RuleReport } from '../src/model.js';
+import { planFixes } from '../src/fix/index.js';
+import { builtinRules } from '../src/rules/index.js';
+import { machine } from './helpers/machine.js';
+
+const base = { title: 't', description: 'd', why: 'w', fix: 'f', severity: 'error' as const, phases: ['verify' as const] };
+function rule(id: string, reports: RuleReport[], extra: { causedBy?: CauseDeclaration[]; verdict?: 'migration' | 'hygiene' } = {}): Rule {
+  return { meta: { ...base, id, ...extra }, check: () => reports };
+}
+const finding = (ruleId: string, extra: Partial<Finding> = {}): Finding => ({ ruleId, severity: 'error', message: `${ruleId} here`, fingerprint: `fp-${ruleId}`, ...extra });
+
+const S = '/home/alice/.resonix';
+
+describe('relations', () => {
+  it('inside: the same path or below it, never a sibling that shares a prefix', () => {
+    expect(relationHolds('inside', finding('a', { path: `${S}/x/y` }), finding('b', { path: S }))).toBe(true);
+    expect(relationHolds('inside', finding('a', { path: S }), finding('b', { path: S }))).toBe(true);
+    expect(relationHolds('inside', finding('a', { path: `${S}-work/x` }), finding('b', { path: S }))).toBe(false);
+    expect(relationHolds('inside', finding('a'), finding('b', { path: S }))).toBe(false);
+  });
+  it('same-install, same-path', () => {
+    expect(relationHolds('same-install', finding('a', { install: S, path: '/elsewhere' }), finding('b', { install: S }))).toBe(true);
+    expect(relationHolds('same-install', finding('a', { install: S }), finding('b', { install: `${S}-work` }))).toBe(false);
+    expect(relationHolds('same-path', finding('a', { path: S }), finding('b', { path: S }))).toBe(true);
+    expect(relationHolds('same-path', finding('a', { path: `${S}/x` }), finding('b', { path: S }))).toBe(false);
+  });
+  it('holds-state-dir: a home whose state dir the cause is about (not a workspace of it)', () => {
+    const homeFinding = finding('a', { path: '/home/alice' });
+    expect(relationHolds('holds-state-dir', homeFinding, finding('b', { path: S, install: S }))).toBe(true);
+    expect(relationHolds('holds-state-dir', homeFinding, finding('b', { path: `${S}/credentials`, install: S }))).toBe(true);
+    // an unreadable workspace in the home says nothing about whether the state dir arrived
+    expect(relationHolds('holds-state-dir', homeFinding, finding('b', { path: '/home/alice/work/x', install: S }))).toBe(false);
+    expect(relationHolds('holds-state-dir', finding('a', { path: '/home/bob' }), finding('b', { path: S, install: S }))).toBe(false);
+  });
+  it('names-path-under: the path, message or evidence names a path under the cause (whole path components only)', () => {
+    const cause = finding('b', { path: '/srv/alice' });
+    expect(relationHolds('names-path-under', finding('a', { evidence: ['missing: /srv/alice/.resonix/agents/main/sessions/a.jsonl'] }), cause)).toBe(true);
+    expect(relationHolds('names-path-under', finding('a', { message: 'sessionFile /srv/alice is gone' }), cause)).toBe(true);
+    expect(relationHolds('names-path-under', finding('a', { evidence: ['/srv/alicia/x'] }), cause)).toBe(false);
+    expect(relationHolds('names-path-under', finding('a', { evidence: ['/data/srv/alice/x'] }), cause)).toBe(false);
+  });
+  it('named-by: the cause names this finding\'s path exactly', () => {
+    const cause = finding('b', { path: `${S}/resonix.json`, message: `the service runs on ${S}-work: …`, evidence: [`Config (service): ${S}-work/resonix.json`] });
+    expect(relationHolds('named-by', finding('a', { path: `${S}-work` }), cause)).toBe(true);
+    expect(relationHolds('named-by', finding('a', { path: S }), cause)).toBe(false);
+  });
+});
+
+describe('diagnose', () => {
+  const rules = [
+    rule('t/owner', []),
+    rule('t/unreadable', [], { causedBy: [{ rule: 't/owner', relation: 'inside' }] }),
+    rule('t/config-only', [], { causedBy: [{ rule: 't/unreadable', relation: 'same-install' }] }),
+    rule('t/foreign', [], { causedBy: [{ rule: 't/config-only', relation: 'same-install' }] }),
+  ];
+  it('folds a chain under its ultimate root and keeps every finding, in order', () => {
+    const input = [
+      finding('t/foreign', { path: `${S}/resonix.json`, install: S }),
+      finding('t/config-only', { path: S, install: S }),
+      finding('t/unreadable', { path: `${S}/credentials`, install: S }),
+      finding('t/owner', { path: S, install: S }),
+    ];
+    const output = diagnose(input, rules);
+    expect(output.map((item) => [item.ruleId, item.causedBy])).toEqual([
+      ['t/foreign', 'fp-t/owner'],
+      ['t/config-only', 'fp-t/owner'],
+      ['t/unreadable', 'fp-t/owner'],
+      ['t/owner', undefined],
+    ]);
+  });
+  it('a finding whose cause is not in the report is a root; a cause in another install does not fold it', () => {
+    const output = diagnose([finding('t/config-only', { path: S, install: S }), finding('t/unreadable', { path: `${S}-work/x`, install: `${S}-work` })], rules);
+    expect(output.every((item) => item.causedBy === undefined)).toBe(true);
+  });
+  it('a crashed rule is never folded', () => {
+    const output = diagnose([finding('t/unreadable', { message: 'The rule crashed and checked nothing: x', path: S }), finding('t/owner', { path: S })], rules);
+    expect(output[0]!.causedBy).toBeUndefined();
+  });
+});
+
+describe('validateCauses', () => {
+  it('the built-in declarations are valid (known rules, known relations, no cycle)', () => {
+    expect(() => validateCauses(builtinRules)).not.toThrow();
+    expect(builtinRules.some((item) => (item.meta.causedBy ?? []).length > 0)).toBe(true);
+  });
+  it('refuses a cycle, a self-cause, an unknown rule and an unknown relation', () => {
+    const a = rule('t/a', [], { causedBy: [{ rule: 't/b', relation: 'inside' }] });
+    const b = rule('t/b', [], { causedBy: [{ rule: 't/c', relation: 'inside' }] });
+    const c = rule('t/c', [], { causedBy: [{ rule: 't/a', relation: 'same-path' }] });
+    expect(() => validateCauses([a, b, c])).toThrow(/cycle: t\/a → t\/b → t\/c → t\/a/);
+    expect(() => validateCauses([rule('t/self', [], { causedBy: [{ rule: 't/self', relation: 'inside' }] })])).toThrow(CauseDeclarationError);
+    expect(() => validateCauses([rule('t/x', [], { causedBy: [{ rule: 't/nobody', relation: 'inside' }] })])).toThrow(/unknown rule/);
+    expect(() => validateCauses([rule('t/y', []), rule('t/x', [], { causedBy: [{ rule: 't/y', relation: 'near' as never }] })])).toThrow(/unknown cause relation/);
+  });
+  it('the engine refuses invalid declarations before running anything', () => {
+    const bad = rule('t/self', [{ message: 'x' }], { causedBy: [{ rule: 't/self', relation: 'inside' }] });
+    expect(() => runRules({ phase: 'verify', machine: machine(), rules: [bad] })).toThrow(CauseDeclarationError);
+  });
+});
+
+describe('through the engine: summary, verdicts, gating and --fix count roots', () => {
+  const owner = rule('t/owner', [{ message: 'root owns it', path: S, install: S, fix: { summary: 'chown', commands: [`sudo chown -R 1000:1000 ${S}`], actions: [{ kind: 'chown', path: S, uid: 1000, gid: 1000, recursive: true }] } }]);
+  const unreadable = rule('t/unreadable', [{ message: 'cannot read', path: `${S}/credentials`, install: S, fix: { summary: 'chmod', commands: [`chmod 700 ${S}/credentials`], actions: [{ kind: 'chmod', path: `${S}/credentials`, mode: 0o700 }] } }], { causedBy: [{ rule: 't/owner', relation: 'inside' }] });
+  const backup = rule('t/backup', [{ message: 'plain backup', path: '/home/alice/b.tgz', severity: 'warning' }], { verdict: 'hygiene' });
+  const rules = [owner, unreadable, backup];
+
+  it('a folded error does not count or fail the run twice; the verdicts keep migration and hygiene apart', () => {
+    const report = runRules({ phase: 'verify', machine: machine(), rules });
+    expect(report.findings).toHaveLength(3);
+    const root = report.findings.find((item) => item.ruleId === 't/owner')!;
+    expect(report.findings.find((item) => item.ruleId === 't/unreadable')!.causedBy).toBe(root.fingerprint);
+    expect(report.summary).toEqual({ error: 1, warning: 1, info: 0 });
+    expect(report.verdicts).toEqual({ migration: { error: 1, warning: 0, info: 0 }, hygiene: { error: 0, warning: 1, info: 0 } });
+    expect(failsGate(report)).toBe(true);
+    // suppress the root: its consequence stays folded, nothing fails
+    const suppressed = applySuppressions(report, [{ rule: 't/owner', path: S, reason: 'known' }], '2026-01-01');
+    expect(suppressed.summary).toEqual({ error: 0, warning: 1, info: 0 });
+    expect(failsGate(suppressed)).toBe(false);
+    expect(failsGate(suppressed, { failOn: 'warning' })).toBe(true);
+  });
+
+  it('--fix plans only the roots\' actions', () => {
+    const report = runRules({ phase: 'verify', machine: machine(), rules });
+    expect(planFixes(report).map((item) => item.ruleId)).toEqual(['t/owner']);
+  });
+
+  it('what was checked: ✓ per area whose rules ran clean, ✗ by the worst root, not judged when only consequences are there', () => {
+    const withArea = (item: Rule, area: Area): Rule => ({ ...item, meta: { ...item.meta, area } });
+    const meta = metaById([withArea(owner, 'state'), withArea(unreadable, 'config'), withArea(backup, 'secrets'), withArea(rule('t/agents', []), 'agents'), withArea(rule('t/node', []), 'versions')]);
+    const findings = [finding('t/owner', { path: S }), finding('t/unreadable', { causedBy: 'fp-t/owner' })];
+    const lines = checkedAreas({ findings, rules: { run: ['t/owner', 't/unreadable', 't/agents'], skipped: [{ id: 't/backup', reason: 'turned off' }, { id: 't/node', reason: 'not a audit rule' }] } }, meta);
+    // a rule of another phase does not make its area 'not checked': the area does not apply here
+    expect(lines.map((line) => [line.area, line.status])).toEqual([
+      ['state', 'error'],
+      ['config', 'not-checked'],
+      ['agents', 'ok'],
+      ['secrets', 'not-checked'],
+    ]);
+  });
+});
