@@ -190,7 +190,7 @@ describe.skipIf(!canChown)('--with-doctor (needs root: the fake is alice\'s and 
       expect(report.summary).toEqual(without.report.summary);
       expect(code).toBe(without.code);
       const pretty = await machine.cli(['verify', '--home', machine.home, '--with-doctor', '--no-color']);
-      expect(pretty.stdout).toMatch(/perms\/secrets-exposed[^\n]*\n(?:[^\n]*\n)*?\s+= core\/doctor\/state-integrity says the same: State directory permissions are too open/);
+      expect(pretty.stdout).toMatch(/perms\/secrets-exposed[^\n]*\n(?:[^\n]*\n)*? {4}because of this:\n {6}- core\/doctor\/state-integrity  State directory permissions are too open/);
 
       // with the state dir 0700 there is nothing of ours to fold under: doctor's error stands and fails the run
       const tidy = await doctorMachine(stateDirFinding('error'));
