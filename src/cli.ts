@@ -24,6 +24,8 @@ import type { LoadedBaseline } from './manifest/baseline.js';
 import { ManifestError } from './manifest/types.js';
 import { loadPlugins } from './plugins.js';
 import { builtinRules } from './rules/index.js';
+import { doctorFindings } from './doctor-merge.js';
+import { DOCTOR_MAX_TIMEOUT_MS, DOCTOR_TIMEOUT_MS, doctorProblem, runDoctorLint } from './scan/doctor.js';
 import { UnknownUserError, scanMachine } from './scan/index.js';
 import { PROFILE_NAME } from './scan/resolve.js';
 import { maskSecrets } from './scan/secrets.js';
@@ -74,6 +76,10 @@ interface SharedOptions {
   /** verify/inspect --against manifest.json|backup.tgz */
   against?: string;
   hash?: boolean;
+  /** audit/verify --with-doctor: also run the installed `resonix doctor --lint --json` */
+  withDoctor?: boolean;
+  /** --doctor-timeout, in ms */
+  doctorTimeout?: number;
 }
 
 export const FORMATS = ['pretty', 'json', 'sarif', 'junit', 'github', 'markdown', 'doctor-lint'] as const;
@@ -91,6 +97,22 @@ function parseCount(value: string): number {
 function parseEntryLimit(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`--max-entries takes a whole number of at least 1, not "${value}"`);
   return Number(value);
+}
+
+function parseDoctorTimeout(value: string): number {
+  const max = DOCTOR_MAX_TIMEOUT_MS / 1000;
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) throw new UsageError(`--doctor-timeout takes whole seconds from 1 to ${max}, not "${value}"`);
+  return Number(value) * 1000;
+}
+
+/** --with-doctor breaks the read-only promise: its help says so. */
+function addDoctorOptions(command: Command): Command {
+  return command
+    .option(
+      '--with-doctor',
+      "also run the installed `resonix doctor --lint --json` as the gateway user (never as root) and merge its findings; NOT read-only: doctor's lint may write into the state dir",
+    )
+    .option('--doctor-timeout <seconds>', `stop doctor after this long (default ${DOCTOR_TIMEOUT_MS / 1000})`, parseDoctorTimeout);
 }
 
 function addSharedOptions(command: Command): Command {
@@ -350,6 +372,8 @@ async function scanAndReport(phase: Phase, options: SharedOptions, io: CliIo, li
   const severities = { ...toolConfig.rules, ...parseRuleFlags(options.rule, known) };
   const profile = profileOf(options);
   let root = '/';
+  if (options.doctorTimeout !== undefined && !options.withDoctor) throw new UsageError('--doctor-timeout needs --with-doctor');
+  if (rootfs !== undefined && options.withDoctor) throw new UsageError('image does not take --with-doctor: it runs nothing from the image, and doctor would run the image\'s resonix (run verify --with-doctor on the machine itself)');
   if (rootfs !== undefined) {
     root = path.resolve(io.cwd, rootfs);
     if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) throw new UsageError(`ROOTFS ${rootfs} is not a directory`);
@@ -391,7 +415,16 @@ async function scanAndReport(phase: Phase, options: SharedOptions, io: CliIo, li
       await writeManifest(out, await createManifest(scanned, { hash: true }));
       io.stderr(`Snapshot manifest written to ${printable(out)}\n`);
     }
-    const ran = runRules({ ...(baseline ? { baseline } : {}), phase, machine: current, rules, severities, secrets, only: options.only, skip: options.skip });
+    // --with-doctor: doctor's lint, as the gateway user; its failure is one line of the report, never our exit code
+    let doctor: Parameters<typeof runRules>[0]['doctor'];
+    if (options.withDoctor && archive === undefined) {
+      const outcome = runDoctorLint(scanned.machine, { env: io.env, ...(options.doctorTimeout !== undefined ? { timeoutMs: options.doctorTimeout } : {}) });
+      if (outcome.ok) {
+        const run = { command: outcome.command, uid: outcome.uid, checksRun: outcome.lint.checksRun, checksSkipped: outcome.lint.checksSkipped };
+        doctor = { run, findings: doctorFindings(outcome.lint, outcome.install.stateDir) };
+      } else current.problems.push(doctorProblem(outcome));
+    }
+    const ran = runRules({ ...(baseline ? { baseline } : {}), phase, machine: current, rules, severities, secrets, only: options.only, skip: options.skip, ...(doctor ? { doctor } : {}) });
     const report = archive !== undefined ? { ...ran, archive: archiveStatus((scanned as InspectedArchive).archive) } : ran;
     // fixes act on the scanned machine (hashes are only for the comparison)
     return { report: gateReport(report, options, toolConfig, io), machine: scanned.machine, secrets };
@@ -506,10 +539,10 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     'after',
     '\nExit codes:\n  0  no finding at error level (and warnings within --max-warnings)\n  1  findings that fail the run\n  2  the tool could not do its job (bad flags, unreadable tool config, internal error)',
   );
-  addSharedOptions(program.command('audit').description('before the move, on the old machine: is it safe to copy now, what must be copied, what leaks?'))
+  addDoctorOptions(addSharedOptions(program.command('audit').description('before the move, on the old machine: is it safe to copy now, what must be copied, what leaks?')))
     .option('--snapshot <file>', 'also write a snapshot manifest of this machine (no secret values) to carry across')
     .action(async (options: SharedOptions) => setExit(await runScanCommand('audit', options, io)));
-  addSharedOptions(program.command('verify').description('after the move, on the new machine: did everything arrive, and will the gateway find it, read it and start?'))
+  addDoctorOptions(addSharedOptions(program.command('verify').description('after the move, on the new machine: did everything arrive, and will the gateway find it, read it and start?')))
     .option('--against <file>', 'compare with the old machine: a manifest from `snapshot`, or a backup archive')
     .action(async (options: SharedOptions) => setExit(await runScanCommand('verify', options, io)));
   addSharedOptions(program.command('inspect').argument('<archive>', 'a backup archive (tar, tar.gz, zip, age, gpg, …)').description('is this backup complete, encrypted, safe to keep?'))
@@ -519,7 +552,10 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .requiredOption('--out <file>', 'where to write the manifest (mode 0600)')
     .option('--no-hash', 'skip sha256 of file contents (sizes, modes and owners only)')
     .action(async (options: SharedOptions) => setExit(await runSnapshot(options, io)));
-  addSharedOptions(program.command('image').argument('<rootfs>', 'root filesystem dir of the image').description('in CI: does this provisioning image carry a correct, safe Resonix setup?')).action(
+  addSharedOptions(program.command('image').argument('<rootfs>', 'root filesystem dir of the image').description('in CI: does this provisioning image carry a correct, safe Resonix setup?'))
+    // accepted only to be refused with the reason (an image runs nothing)
+    .addOption(new Option('--with-doctor').hideHelp())
+    .action(
     async (rootfs: string, options: SharedOptions) => setExit(await runScanCommand('image', options, io, rootfs)),
   );
   program

@@ -113,9 +113,21 @@ const keyOf = (finding: Finding): string => finding.fingerprint ?? `${finding.ru
 export function diagnose(findings: readonly Finding[], rules: readonly Rule[]): Finding[] {
   const meta = new Map(rules.map((rule) => [rule.meta.id, rule.meta]));
   const byRule = new Map<string, Finding[]>();
-  for (const finding of findings) byRule.set(finding.ruleId, [...(byRule.get(finding.ruleId) ?? []), finding]);
+  const byKey = new Map<string, Finding>();
+  for (const finding of findings) {
+    const group = byRule.get(finding.ruleId);
+    if (group) group.push(finding);
+    else byRule.set(finding.ruleId, [finding]);
+    byKey.set(keyOf(finding), finding);
+  }
   const parent = new Map<Finding, Finding>();
   for (const finding of findings) {
+    // folded before the diagnosis (doctor's findings that say what ours say): kept, then followed to the root
+    const given = finding.causedBy === undefined ? undefined : byKey.get(finding.causedBy);
+    if (given && given !== finding) {
+      parent.set(finding, given);
+      continue;
+    }
     // a crashed rule judged nothing: it is its own finding
     if (finding.message.startsWith('The rule crashed')) continue;
     for (const declaration of meta.get(finding.ruleId)?.causedBy ?? []) {

@@ -1,8 +1,9 @@
 // Runs the enabled rules for a phase, applies severity overrides, masks secrets once for every
 // finding, and returns a sorted, de-duplicated Report.
 import { createHash } from 'node:crypto';
+import { foldDoctorFindings } from './doctor-merge.js';
 import { checkedAreas, count, diagnose, liveRoots, metaById, validateCauses, verdicts } from './diagnose.js';
-import type { Finding, Machine, MoveItem, Phase, PlanStep, Report, Rule, RuleMeta, RuleReport, Severity, SeveritySetting, StepKind } from './model.js';
+import type { DoctorRun, Finding, Machine, MoveItem, Phase, PlanStep, Report, Rule, RuleMeta, RuleReport, Severity, SeveritySetting, StepKind } from './model.js';
 import { SEVERITY_RANK } from './model.js';
 import { arrivals, movePlan, planFromFindings, stepOf, whatMustTravel, type Words } from './plan.js';
 import { builtinRules } from './rules/index.js';
@@ -23,6 +24,8 @@ export interface EngineOptions {
   only?: string[];
   /** --skip: never run these */
   skip?: string[];
+  /** --with-doctor: what ran, and doctor's findings (doctor-merge.ts), masked and folded here like ours */
+  doctor?: { run: DoctorRun; findings: Finding[] };
 }
 
 /**
@@ -232,6 +235,10 @@ export function runRules(options: EngineOptions): Report {
       findings.push(crashFinding(rule, error));
     }
   }
+  // doctor's findings go through the same masker, de-duplication and fingerprints as ours (a doctor check
+  // named like one of our rules is left out: it would pass for ours)
+  const doctorIds = new Set((options.doctor?.findings ?? []).map((finding) => finding.ruleId).filter((id) => !rules.some((rule) => rule.meta.id === id)));
+  findings.push(...(options.doctor?.findings ?? []).filter((finding) => doctorIds.has(finding.ruleId)));
   const unique = new Map<string, WithRawActions>();
   const targets = targetsOf(options.machine, new Set(findings.flatMap((finding) => finding.path ?? finding.install ?? [])));
   const withTargets = findings.map((finding): Finding => {
@@ -244,7 +251,9 @@ export function runRules(options: EngineOptions): Report {
   }
   // masked like the paths they shorten (a home or state dir may be named after a secret)
   const roots = Object.fromEntries(Object.entries(rootsOf(options.machine)).map(([name, root]) => [name, maskSecrets(root, secrets)])) as Roots;
-  const sorted = [...unique.values()].sort(compareFindings).map((finding) => ({ ...finding, fingerprint: fingerprintOf(finding, roots) }));
+  const fingerprinted = [...unique.values()].sort(compareFindings).map((finding) => ({ ...finding, fingerprint: fingerprintOf(finding, roots) }));
+  // doctor's findings that say what ours say fold under ours first; the diagnosis then relates ours
+  const sorted = doctorIds.size > 0 ? foldDoctorFindings(fingerprinted, (finding) => doctorIds.has(finding.ruleId)) : fingerprinted;
   // the install summaries, skip reasons and problems leave the process too: the same masker as the findings
   const mask = (text: string): string => maskSecrets(text, secrets);
   // diagnosis: a finding that follows from another is folded under its root cause (RAW_ACTIONS kept)
@@ -270,6 +279,7 @@ export function runRules(options: EngineOptions): Report {
     problems: options.machine.problems.map((problem) => ({ ...problem, path: mask(problem.path), message: mask(problem.message) })),
     ...scopeOf(options.machine, secrets),
     roots,
+    ...(options.doctor ? { doctor: { ...options.doctor.run, command: maskSecrets(options.doctor.run.command, secrets) } } : {}),
   };
   // audit: what must travel; verify --against: which of what the old machine had to carry arrived
   const travel = options.phase === 'audit' ? whatMustTravel(options.machine) : options.phase === 'verify' && options.baseline ? arrivals(options.baseline, options.machine) : undefined;

@@ -51,6 +51,8 @@ export interface FileInventory {
 /** The ScanProblem code of a tree the scan stopped listing at its entry limit (--max-entries). */
 export const ENTRY_LIMIT_CODE = 'ETOOMANY';
 
+/** The ScanProblem code of a `--with-doctor` run that gave no findings (failed, timed out, garbage, refused). */
+export const DOCTOR_PROBLEM_CODE = 'EDOCTOR';
 /** The ScanProblem code of work the scan cut short at one of its budgets (agents per config, archive decompression). */
 export const BUDGET_CODE = 'EBUDGET';
 
@@ -664,4 +666,15 @@ export interface Report {
   archive?: { path: string; format: ArchiveFormat; encrypted: boolean; partlyEncrypted?: boolean };
   /** baseline entries that matched no finding (the baseline should shrink) and expired suppressions */
   stale?: { baseline: string[]; suppressions: { rule: string; path: string; expired: string }[] };
+  /** `--with-doctor`: what ran and what doctor said it checked (its findings are in `findings`, its failure in `problems`) */
+  doctor?: DoctorRun;
+}
+
+export interface DoctorRun {
+  /** the command line, e.g. `/usr/bin/node /usr/lib/node_modules/resonix/dist/index.js doctor --lint --json` */
+  command: string;
+  /** the uid it ran as (the gateway user's) */
+  uid: number;
+  checksRun: number;
+  checksSkipped: number;
 }

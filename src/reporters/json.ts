@@ -50,6 +50,7 @@ export function formatJson(report: Report): string {
     ...(report.roots ? { roots: report.roots } : {}),
     ...(report.archive ? { archive: report.archive } : {}),
     ...(report.stale ? { stale: report.stale } : {}),
+    ...(report.doctor ? { doctor: report.doctor } : {}),
   };
   return `${JSON.stringify(ordered, null, 2)}\n`;
 }

@@ -2,7 +2,7 @@
 // indented under them (the consequences' fixes hidden), what was checked, the one ordered plan, and the two
 // verdicts (migration, hygiene) at the end.
 import pc from 'picocolors';
-import { BUDGET_CODE, ENTRY_LIMIT_CODE, type CheckedArea, type Counts, type Finding, type InstallSummary, type MoveItem, type PlanStep, type Report, type Severity } from '../model.js';
+import { BUDGET_CODE, DOCTOR_PROBLEM_CODE, ENTRY_LIMIT_CODE, type CheckedArea, type Counts, type Finding, type InstallSummary, type MoveItem, type PlanStep, type Report, type Severity } from '../model.js';
 import { printable } from './escape.js';
 
 export interface PrettyOptions {
@@ -157,8 +157,12 @@ export function formatPretty(report: Report, options: PrettyOptions): string {
   }
   // a scan cut short at its entry limit changes what the verdict means: always said, not only with --verbose
   const cut = report.problems.filter((problem) => problem.code === ENTRY_LIMIT_CODE);
+  // --with-doctor that gave nothing changes what the verdict covers: always said
+  const doctorFailed = report.problems.filter((problem) => problem.code === DOCTOR_PROBLEM_CODE);
+  for (const problem of doctorFailed) lines.push(colors.yellow(`  ! ${printable(problem.message)}`), '');
+  if (report.doctor) lines.push(colors.dim(`  resonix doctor --lint ran ${plural(report.doctor.checksRun, 'check')} as uid ${report.doctor.uid}: its findings are above, under its own ids`), '');
   const budgets = report.problems.filter((problem) => problem.code === BUDGET_CODE);
-  const unread = report.problems.filter((problem) => problem.code !== ENTRY_LIMIT_CODE && problem.code !== BUDGET_CODE);
+  const unread = report.problems.filter((problem) => problem.code !== ENTRY_LIMIT_CODE && problem.code !== DOCTOR_PROBLEM_CODE && problem.code !== BUDGET_CODE);
   for (const problem of budgets) lines.push(colors.yellow(`  ! ${printable(problem.message)}`), '');
   if (cut.length > 0) {
     lines.push(colors.yellow(`  ! the scan stopped at its entry limit (--max-entries) in ${plural(cut.length, 'tree')}: what it did not list was not checked`));

@@ -12,8 +12,8 @@ import { parsePasswd } from './passwd.js';
 
 export const RUN_TIMEOUT_MS = 5000;
 export const RUN_MAX_OUTPUT_BYTES = 64 * 1024;
-/** the most any caller may ask for */
-const MAX_TIMEOUT_MS = 30_000;
+/** the most any caller may ask for (`resonix doctor --lint` runs dozens of checks: it gets up to 120 s) */
+export const MAX_TIMEOUT_MS = 120_000;
 /** the PATH every program gets: never the scanned user's */
 export const FIXED_PATH = '/usr/local/bin:/usr/bin:/bin';
 const NOBODY = 65534;
@@ -42,7 +42,7 @@ export interface RunRequest {
   inputs?: string[];
   /** absolute host dir to start in (default `/`); it counts as an input */
   cwd?: string;
-  /** at most 30 s (default 5 s); the program is killed with SIGKILL after it */
+  /** at most 120 s (default 5 s); the program is killed with SIGKILL after it */
   timeoutMs?: number;
   /** per stream (default 64 KiB): past it the program is killed and the output marked truncated */
   maxOutputBytes?: number;

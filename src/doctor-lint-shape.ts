@@ -1,0 +1,109 @@
+// The shape `resonix doctor --lint --json` prints (Resonix 2026.9.6, reference §13), checked:
+//   { schemaVersion: 1, ok, checksRun, checksSkipped, findings: [{ checkId, severity, message, path?, fixHint?, … }] }
+// Pure, and it never throws: the text comes from a program of the scanned machine, so anything else is a
+// reason (one line), not an exception. Only the fields the plugin SDK's HealthFinding defines are kept.
+import type { Severity } from './model.js';
+
+export interface DoctorLintFinding {
+  checkId: string;
+  severity: Severity;
+  message: string;
+  /** a config key (`gateway.bind`) or an absolute file path */
+  path?: string;
+  fixHint?: string;
+  source?: string;
+  errorCode?: string;
+  line?: number;
+  column?: number;
+  ocPath?: string;
+  target?: string;
+  requirement?: string;
+}
+
+export interface DoctorLintReport {
+  schemaVersion: 1;
+  ok: boolean;
+  checksRun: number;
+  checksSkipped: number;
+  findings: DoctorLintFinding[];
+}
+
+export type DoctorLintParse = { ok: true; lint: DoctorLintReport } | { ok: false; reason: string };
+
+const OPTIONAL_STRINGS = ['path', 'fixHint', 'source', 'errorCode', 'ocPath', 'target', 'requirement'] as const;
+const OPTIONAL_NUMBERS = ['line', 'column'] as const;
+const SEVERITIES: ReadonlySet<string> = new Set(['error', 'warning', 'info']);
+/** more than any real doctor prints (2026.9.6 runs 65 checks); a budget on what the scanned machine controls */
+export const MAX_DOCTOR_FINDINGS = 2000;
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function checkFinding(value: unknown, index: number): DoctorLintFinding | string {
+  const where = `findings[${index}]`;
+  if (!isRecord(value)) return `${where} is not an object`;
+  if (typeof value.checkId !== 'string' || value.checkId.trim() === '') return `${where}.checkId is not a string`;
+  if (typeof value.severity !== 'string' || !SEVERITIES.has(value.severity)) return `${where}.severity is not info, warning or error`;
+  if (typeof value.message !== 'string') return `${where}.message is not a string`;
+  const finding: DoctorLintFinding = { checkId: value.checkId, severity: value.severity as Severity, message: value.message };
+  for (const key of OPTIONAL_STRINGS) {
+    const item = value[key];
+    if (item === undefined) continue;
+    if (typeof item !== 'string') return `${where}.${key} is not a string`;
+    finding[key] = item;
+  }
+  for (const key of OPTIONAL_NUMBERS) {
+    const item = value[key];
+    if (item === undefined) continue;
+    if (!isCount(item)) return `${where}.${key} is not a whole number`;
+    finding[key] = item;
+  }
+  return finding;
+}
+
+/** Checks a parsed value against doctor's lint shape. */
+export function validateDoctorLint(value: unknown): DoctorLintParse {
+  if (!isRecord(value)) return { ok: false, reason: 'not a JSON object' };
+  if (value.schemaVersion !== 1) return { ok: false, reason: `schemaVersion is ${JSON.stringify(value.schemaVersion) ?? 'missing'}, not 1` };
+  if (typeof value.ok !== 'boolean') return { ok: false, reason: 'ok is not a boolean' };
+  if (!isCount(value.checksRun)) return { ok: false, reason: 'checksRun is not a whole number' };
+  if (!isCount(value.checksSkipped)) return { ok: false, reason: 'checksSkipped is not a whole number' };
+  if (!Array.isArray(value.findings)) return { ok: false, reason: 'findings is not a list' };
+  if (value.findings.length > MAX_DOCTOR_FINDINGS) return { ok: false, reason: `${value.findings.length} findings, more than the ${MAX_DOCTOR_FINDINGS} accepted` };
+  const findings: DoctorLintFinding[] = [];
+  for (const [index, item] of value.findings.entries()) {
+    const checked = checkFinding(item, index);
+    if (typeof checked === 'string') return { ok: false, reason: checked };
+    findings.push(checked);
+  }
+  return { ok: true, lint: { schemaVersion: 1, ok: value.ok, checksRun: value.checksRun, checksSkipped: value.checksSkipped, findings } };
+}
+
+/**
+ * Reads doctor's lint output: one JSON document (doctor prints it on one line). When the whole text is not
+ * JSON, the last line that is (a banner or a warning printed before it is tolerated).
+ */
+export function parseDoctorLintOutput(text: string): DoctorLintParse {
+  const attempt = (candidate: string): unknown => {
+    try {
+      return JSON.parse(candidate) as unknown;
+    } catch {
+      return undefined;
+    }
+  };
+  const trimmed = text.trim();
+  if (trimmed === '') return { ok: false, reason: 'it printed nothing' };
+  let parsed = attempt(trimmed);
+  if (parsed === undefined) {
+    const lines = trimmed.split(/\r?\n/).filter((line) => line.trimStart().startsWith('{'));
+    const last = lines.at(-1);
+    parsed = last !== undefined ? attempt(last) : undefined;
+    if (parsed === undefined) return { ok: false, reason: 'its output is not JSON' };
+  }
+  return validateDoctorLint(parsed);
+}
