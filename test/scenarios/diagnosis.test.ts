@@ -6,6 +6,14 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Finding, Report } from '../../src/model.js';
 import { CLI_PATH, canChown, type Scenario } from '../helpers/scenario.js';
+import { releaseStaged, stageForOtherUsers } from '../helpers/unprivileged.js';
+
+// the checkout may sit in a private (0700) dir: another user runs a world-readable staged copy of the CLI
+function cliForTheUser(): string {
+  const staged = stageForOtherUsers();
+  if (typeof staged === 'string') throw new Error(`cannot stage the CLI for another user: ${staged}`);
+  return staged.cli;
+}
 import { cleanupMachines, expectNoLeak, liveScenario, machineFrom, type Machine } from './run.js';
 
 afterAll(cleanupMachines);
@@ -56,7 +64,7 @@ const steps = (report: Report): string[] => (report.plan ?? []).map((step) => st
 
 /** verify --format json run as alice (uid 1000), not root. */
 function verifyAsAlice(machine: Machine): { code: number; report: Report } {
-  const run = spawnSync('setpriv', ['--reuid=1000', '--regid=1000', '--clear-groups', process.execPath, CLI_PATH, 'verify', '--home', machine.home, '--format', 'json'], {
+  const run = spawnSync('setpriv', ['--reuid=1000', '--regid=1000', '--clear-groups', process.execPath, cliForTheUser(), 'verify', '--home', machine.home, '--format', 'json'], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...machine.env, TMPDIR: machine.path('tmp') },
     encoding: 'utf8',
     cwd: '/',
@@ -250,3 +258,5 @@ describe('verify --against a snapshot: which step of the move was skipped', () =
     }
   });
 });
+
+afterAll(releaseStaged);

@@ -10,6 +10,14 @@ import { applyFixes, confinePlan, setFdWalk, type PlannedFix } from '../../src/f
 import type { FixAction } from '../../src/model.js';
 import { scanMachine } from '../../src/scan/index.js';
 import { CLI_PATH, canChown, entry, treeDigest, type Scenario } from '../helpers/scenario.js';
+import { releaseStaged, stageForOtherUsers } from '../helpers/unprivileged.js';
+
+// the checkout may sit in a private (0700) dir: another user runs a world-readable staged copy of the CLI
+function cliForTheUser(): string {
+  const staged = stageForOtherUsers();
+  if (typeof staged === 'string') throw new Error(`cannot stage the CLI for another user: ${staged}`);
+  return staged.cli;
+}
 import { cleanupMachines, expectNoLeak, liveScenario, machineFrom, type Machine } from './run.js';
 
 afterAll(cleanupMachines);
@@ -157,7 +165,7 @@ describe.skipIf(!canChown)('--fix on a hostile home, as root', () => {
     );
     const machine = await machineFrom(scenario);
     const asAlice = (flag: string) => {
-      const run = spawnSync('setpriv', ['--reuid=1000', '--regid=1000', '--clear-groups', process.execPath, CLI_PATH, 'audit', '--home', machine.home, flag], {
+      const run = spawnSync('setpriv', ['--reuid=1000', '--regid=1000', '--clear-groups', process.execPath, cliForTheUser(), 'audit', '--home', machine.home, flag], {
         env: { PATH: process.env.PATH!, HOME: machine.home, TMPDIR: machine.path('tmp') },
         encoding: 'utf8',
       });
@@ -324,3 +332,5 @@ describe.skipIf(!canChown).each([
     }
   });
 });
+
+afterAll(releaseStaged);

@@ -8,6 +8,14 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Finding, Report } from '../../src/model.js';
 import { CLI_PATH, canChown, entry, type Scenario, type ScenarioEntry } from '../helpers/scenario.js';
+import { releaseStaged, stageForOtherUsers } from '../helpers/unprivileged.js';
+
+// the checkout may sit in a private (0700) dir: another user runs a world-readable staged copy of the CLI
+function cliForTheUser(): string {
+  const staged = stageForOtherUsers();
+  if (typeof staged === 'string') throw new Error(`cannot stage the CLI for another user: ${staged}`);
+  return staged.cli;
+}
 import { hasTool } from '../helpers/tools.js';
 import { cleanupMachines, expectNoLeak, liveScenario, machineFrom, type Machine } from './run.js';
 
@@ -27,7 +35,7 @@ const machinePath = (machine: Machine): string => `${machine.path('usr/local/bin
 
 /** Runs the CLI as uid 1000 (alice, the gateway user), with only the given env. */
 function runAsAlice(machine: Machine, args: string[], env: Record<string, string> = {}): { code: number; stdout: string; stderr: string } {
-  const run = spawnSync('setpriv', ['--reuid=1000', '--regid=1000', '--clear-groups', process.execPath, CLI_PATH, ...args], {
+  const run = spawnSync('setpriv', ['--reuid=1000', '--regid=1000', '--clear-groups', process.execPath, cliForTheUser(), ...args], {
     env: { PATH: machinePath(machine), HOME: machine.home, USER: 'alice', TMPDIR: machine.path('tmp'), ...env },
     encoding: 'utf8',
     timeout: 60_000,
@@ -279,3 +287,5 @@ describe('broken the way people break them', () => {
     expect(report.findings.map((finding) => finding.ruleId)).not.toContain('copy/workspace-missing');
   });
 });
+
+afterAll(releaseStaged);
