@@ -8,32 +8,11 @@
 // the gate (the caller decides that: exit 0 ⇔ ok). Pure: Report → text; parseDoctorLint reads either program's output.
 import type { Finding, Report, Rule, Severity } from '../model.js';
 import { SEVERITY_RANK } from '../model.js';
+import type { DoctorLintFinding, DoctorLintReport } from '../doctor-lint-shape.js';
+
+export type { DoctorLintFinding, DoctorLintReport };
 
 export const CHECK_ID_PREFIX = 'resonix-migrate/';
-
-/** A finding as Resonix's plugin SDK defines HealthFinding (only the fields we or doctor fill are typed strictly). */
-export interface DoctorLintFinding {
-  checkId: string;
-  severity: Severity;
-  message: string;
-  path?: string;
-  fixHint?: string;
-  source?: string;
-  errorCode?: string;
-  line?: number;
-  column?: number;
-  ocPath?: string;
-  target?: string;
-  requirement?: string;
-}
-
-export interface DoctorLintReport {
-  schemaVersion: 1;
-  ok: boolean;
-  checksRun: number;
-  checksSkipped: number;
-  findings: DoctorLintFinding[];
-}
 
 function fixHint(finding: Finding, rule: Rule | undefined): string | undefined {
   if (finding.fix) {
