@@ -4,6 +4,48 @@ import { matchInstalls } from '../../manifest/match.js';
 import type { Install, Machine, Rule, RuleReport } from '../../model.js';
 import { installsOf, isInside, noteCutTrees, sh, cutShort } from '../lib.js';
 
+export const rule: Rule = {
+  meta: {
+    id: 'copy/channel-login-missing',
+    title: 'Channel login not copied',
+    severity: 'error',
+    phases: ['verify', 'image'],
+    area: 'channels',
+    verdict: 'migration',
+    fixStep: 'copy',
+    causedBy: [{ rule: 'copy/config-only', relation: 'same-install' }, { rule: 'perms/unreadable', relation: 'same-install' }, { rule: 'copy/hidden-omitted', relation: 'inside' }],
+    description:
+      'A configured channel account (a WhatsApp account) has no login state (credentials/whatsapp/<account>/creds.json, or its authDir). With a baseline: a WhatsApp login the old machine had (credentials/whatsapp/<account>/creds.json) is not here.',
+    why: 'Without its login state the channel needs re-pairing with a new QR code; restoring an older copy of ratcheting credentials desyncs it.',
+    fix: 'Copy credentials/ from the old machine (gateway stopped); otherwise re-pair the channel.',
+  },
+  check({ machine, baseline, skip }) {
+    noteCutTrees(machine, skip);
+    const reports: RuleReport[] = [];
+    for (const { install } of installsOf(machine)) {
+      if (!install.inventory.exists || install.config.gatewayMode === 'remote' || cutShort(install.inventory)) continue;
+      const wanted = install.config.whatsappAccounts.map((account) => ({ account, relative: loginPath(install, account) }));
+      const present = presentFiles(install, wanted.map((item) => item.relative));
+      for (const { account, relative } of wanted) {
+        if (relative === undefined || present.has(relative)) continue;
+        const where = path.posix.join(install.stateDir, relative);
+        reports.push({
+          message: `WhatsApp account ${account.id} is configured, but its login ${where} is not here: the channel will ask for a new QR pairing.`,
+          path: where,
+          install: install.id,
+          fix: {
+            summary: 'Copy the credentials from the old machine with its gateway stopped, or pair again.',
+            commands: [`rsync -a <old-host>:${sh(path.posix.join(install.stateDir, 'credentials'))}/ ${sh(path.posix.join(install.stateDir, 'credentials'))}/`, `resonix channels login whatsapp --account ${sh(account.id)}   # if the old login is lost`], alternatives: true,
+          },
+        });
+      }
+    }
+    if (baseline) reports.push(...loginsLeftBehind(machine, baseline, new Set(reports.map((report) => report.path ?? ''))));
+    return reports;
+  },
+};
+export default rule;
+
 const WHATSAPP_LOGIN = /^credentials\/whatsapp\/([^/]+)\/creds\.json$/;
 
 /** Where an account's WhatsApp login lives, relative to the state dir; undefined when it is outside (unknown here). */
@@ -54,45 +96,3 @@ function loginsLeftBehind(machine: Machine, baseline: Machine, reported: Set<str
   }
   return reports;
 }
-
-export const rule: Rule = {
-  meta: {
-    id: 'copy/channel-login-missing',
-    title: 'Channel login not copied',
-    severity: 'error',
-    phases: ['verify', 'image'],
-    area: 'channels',
-    verdict: 'migration',
-    fixStep: 'copy',
-    causedBy: [{ rule: 'copy/config-only', relation: 'same-install' }, { rule: 'perms/unreadable', relation: 'same-install' }, { rule: 'copy/hidden-omitted', relation: 'inside' }],
-    description:
-      'A configured channel account (a WhatsApp account) has no login state (credentials/whatsapp/<account>/creds.json, or its authDir). With a baseline: a WhatsApp login the old machine had (credentials/whatsapp/<account>/creds.json) is not here.',
-    why: 'Without its login state the channel needs re-pairing with a new QR code; restoring an older copy of ratcheting credentials desyncs it.',
-    fix: 'Copy credentials/ from the old machine (gateway stopped); otherwise re-pair the channel.',
-  },
-  check({ machine, baseline, skip }) {
-    noteCutTrees(machine, skip);
-    const reports: RuleReport[] = [];
-    for (const { install } of installsOf(machine)) {
-      if (!install.inventory.exists || install.config.gatewayMode === 'remote' || cutShort(install.inventory)) continue;
-      const wanted = install.config.whatsappAccounts.map((account) => ({ account, relative: loginPath(install, account) }));
-      const present = presentFiles(install, wanted.map((item) => item.relative));
-      for (const { account, relative } of wanted) {
-        if (relative === undefined || present.has(relative)) continue;
-        const where = path.posix.join(install.stateDir, relative);
-        reports.push({
-          message: `WhatsApp account ${account.id} is configured, but its login ${where} is not here: the channel will ask for a new QR pairing.`,
-          path: where,
-          install: install.id,
-          fix: {
-            summary: 'Copy the credentials from the old machine with its gateway stopped, or pair again.',
-            commands: [`rsync -a <old-host>:${sh(path.posix.join(install.stateDir, 'credentials'))}/ ${sh(path.posix.join(install.stateDir, 'credentials'))}/`, `resonix channels login whatsapp --account ${sh(account.id)}   # if the old login is lost`], alternatives: true,
-          },
-        });
-      }
-    }
-    if (baseline) reports.push(...loginsLeftBehind(machine, baseline, new Set(reports.map((report) => report.path ?? ''))));
-    return reports;
-  },
-};
-export default rule;

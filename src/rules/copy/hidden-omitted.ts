@@ -3,6 +3,43 @@ import { matchInstalls, matchWorkspaces, type InstallMatch } from '../../manifes
 import type { FileEntry, FileInventory, Machine, Rule, RuleReport } from '../../model.js';
 import { mayHoldData, noteCutTrees, plural, sample, sh, cutShort } from '../lib.js';
 
+export const rule: Rule = {
+  meta: {
+    id: 'copy/hidden-omitted',
+    title: 'Dot-dirs were left out of the copy',
+    severity: 'error',
+    phases: ['verify', 'image', 'inspect'],
+    area: 'state',
+    verdict: 'migration',
+    fixStep: 'copy',
+    causedBy: [{ rule: 'perms/unreadable', relation: 'holds-state-dir' }],
+    description:
+      'Agent workspaces arrived but no .resonix/ state dir did: the copy used `cp ~/*`, `tar czf x.tgz *` or similar, which skip dot-entries. With a baseline: dot-entries at the top of a state dir or workspace there (.env, workspace .git/ and .resonix/) that are missing here although the dir arrived.',
+    why: 'Shell globs skip names that start with a dot, so the state dir (config, credentials, sessions), its .env (API keys) and the workspaces\' git history and state silently stay behind.',
+    fix: 'Copy with `rsync -a` or name the dot-dirs explicitly: `tar -C ~ -czf resonix.tgz .resonix`.',
+  },
+  check({ machine, baseline, skip }) {
+    noteCutTrees(machine, skip);
+    const reports: RuleReport[] = [];
+    for (const home of machine.homes) {
+      if (home.installs.some(mayHoldData) || home.workspaceDirs.length === 0) continue;
+      reports.push({
+        message: `Workspace dirs arrived in ${home.path}, but no .resonix state dir did: the copy skipped dot-dirs.`,
+        path: home.path,
+        evidence: home.workspaceDirs.map((workspace) => `${workspace.path} (${workspace.markers.join(', ')})`),
+        fix: {
+          summary: 'Copy the state dir itself; shell globs like * skip it.',
+          commands: [`rsync -a <old-host>:${sh(home.path)}/.resonix/ ${sh(home.path)}/.resonix/`, `tar -C ${sh(home.path)} -czf resonix.tgz .resonix   # on the old machine`],
+          alternatives: true,
+        },
+      });
+    }
+    if (baseline) reports.push(...baselineReports(machine, baseline));
+    return reports;
+  },
+};
+export default rule;
+
 /** Dot-entries nobody misses: Finder metadata, editor swap files, temp and lock files. */
 const UNIMPORTANT = /^(\.DS_Store|\.localized|\._.*|\.Trash(es)?|\.Spotlight-V100|\.fseventsd|.*\.(swp|swo|tmp|lock))$/;
 
@@ -64,40 +101,3 @@ function workspaceOmissions(match: InstallMatch): Omission[] {
   }
   return found;
 }
-
-export const rule: Rule = {
-  meta: {
-    id: 'copy/hidden-omitted',
-    title: 'Dot-dirs were left out of the copy',
-    severity: 'error',
-    phases: ['verify', 'image', 'inspect'],
-    area: 'state',
-    verdict: 'migration',
-    fixStep: 'copy',
-    causedBy: [{ rule: 'perms/unreadable', relation: 'holds-state-dir' }],
-    description:
-      'Agent workspaces arrived but no .resonix/ state dir did: the copy used `cp ~/*`, `tar czf x.tgz *` or similar, which skip dot-entries. With a baseline: dot-entries at the top of a state dir or workspace there (.env, workspace .git/ and .resonix/) that are missing here although the dir arrived.',
-    why: 'Shell globs skip names that start with a dot, so the state dir (config, credentials, sessions), its .env (API keys) and the workspaces\' git history and state silently stay behind.',
-    fix: 'Copy with `rsync -a` or name the dot-dirs explicitly: `tar -C ~ -czf resonix.tgz .resonix`.',
-  },
-  check({ machine, baseline, skip }) {
-    noteCutTrees(machine, skip);
-    const reports: RuleReport[] = [];
-    for (const home of machine.homes) {
-      if (home.installs.some(mayHoldData) || home.workspaceDirs.length === 0) continue;
-      reports.push({
-        message: `Workspace dirs arrived in ${home.path}, but no .resonix state dir did: the copy skipped dot-dirs.`,
-        path: home.path,
-        evidence: home.workspaceDirs.map((workspace) => `${workspace.path} (${workspace.markers.join(', ')})`),
-        fix: {
-          summary: 'Copy the state dir itself; shell globs like * skip it.',
-          commands: [`rsync -a <old-host>:${sh(home.path)}/.resonix/ ${sh(home.path)}/.resonix/`, `tar -C ${sh(home.path)} -czf resonix.tgz .resonix   # on the old machine`],
-          alternatives: true,
-        },
-      });
-    }
-    if (baseline) reports.push(...baselineReports(machine, baseline));
-    return reports;
-  },
-};
-export default rule;

@@ -5,6 +5,31 @@ import { hashSkippedOf, sha256Of } from '../../manifest/types.js';
 import type { FileEntry, Phase, Rule, RuleReport } from '../../model.js';
 import { areaOf, noteCutTrees, plural, sample, sh, type Area, cutShort } from '../lib.js';
 
+export const rule: Rule = {
+  meta: {
+    id: 'copy/incomplete',
+    title: 'Files of the baseline missing or different',
+    severity: 'error',
+    phases: ['verify', 'inspect'],
+    area: 'state',
+    verdict: 'migration',
+    fixStep: 'copy',
+    causedBy: [{ rule: 'copy/config-only', relation: 'same-install' }, { rule: 'perms/unreadable', relation: 'same-install' }, { rule: 'copy/hidden-omitted', relation: 'inside' }, { rule: 'paths/foreign-home', relation: 'names-path-under' }],
+    needsBaseline: true,
+    description:
+      'Compares every file of the baseline (a snapshot manifest or a backup) with the installs here, matched by their dir relative to the home: files missing here, or with another size, or another sha256 when both sides have one. One finding per install and area (config, credentials, agents/auth, sessions, channels, workspace, other; "other" is a warning). Rebuildable dirs (cache/, tmp/, plugin-skills/, npm/, tools/), logs/, media/, SQLite -wal/-shm and lock files are ignored. A file written here after the snapshot (newer mtime) is an update, not a copy problem, unless it is an append-only transcript that got shorter.',
+    why: 'A copy that stopped half-way, a glob that skipped a dir or an old backup restored over new data loses logins, keys and sessions without any error at copy time.',
+    fix: 'Re-copy the named areas with `rsync -a` from the old machine (gateway stopped), or make the backup again.',
+  },
+  check({ phase, machine, baseline, skip }) {
+    noteCutTrees(machine, skip);
+    if (!baseline) return [];
+    const takenAt = snapshotTime(baseline);
+    return matchInstalls(baseline, machine).flatMap((match) => reportsFor(match, phase, takenAt));
+  },
+};
+export default rule;
+
 const AREAS: readonly Area[] = ['config', 'credentials', 'agents/auth', 'sessions', 'channels', 'workspace', 'other'];
 
 interface Problem {
@@ -152,28 +177,3 @@ function reportsFor(match: InstallMatch, phase: Phase, takenAt: number | undefin
   }
   return reports;
 }
-
-export const rule: Rule = {
-  meta: {
-    id: 'copy/incomplete',
-    title: 'Files of the baseline missing or different',
-    severity: 'error',
-    phases: ['verify', 'inspect'],
-    area: 'state',
-    verdict: 'migration',
-    fixStep: 'copy',
-    causedBy: [{ rule: 'copy/config-only', relation: 'same-install' }, { rule: 'perms/unreadable', relation: 'same-install' }, { rule: 'copy/hidden-omitted', relation: 'inside' }, { rule: 'paths/foreign-home', relation: 'names-path-under' }],
-    needsBaseline: true,
-    description:
-      'Compares every file of the baseline (a snapshot manifest or a backup) with the installs here, matched by their dir relative to the home: files missing here, or with another size, or another sha256 when both sides have one. One finding per install and area (config, credentials, agents/auth, sessions, channels, workspace, other; "other" is a warning). Rebuildable dirs (cache/, tmp/, plugin-skills/, npm/, tools/), logs/, media/, SQLite -wal/-shm and lock files are ignored. A file written here after the snapshot (newer mtime) is an update, not a copy problem, unless it is an append-only transcript that got shorter.',
-    why: 'A copy that stopped half-way, a glob that skipped a dir or an old backup restored over new data loses logins, keys and sessions without any error at copy time.',
-    fix: 'Re-copy the named areas with `rsync -a` from the old machine (gateway stopped), or make the backup again.',
-  },
-  check({ phase, machine, baseline, skip }) {
-    noteCutTrees(machine, skip);
-    if (!baseline) return [];
-    const takenAt = snapshotTime(baseline);
-    return matchInstalls(baseline, machine).flatMap((match) => reportsFor(match, phase, takenAt));
-  },
-};
-export default rule;

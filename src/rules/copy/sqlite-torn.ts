@@ -6,6 +6,59 @@ import type { Home, Install, Machine, Rule, RuleReport } from '../../model.js';
 import { WAL_FRAME_HEADER_BYTES, WAL_HEADER_BYTES, walTornReasons } from '../../scan/sqlite-wal.js';
 import { installsOf, noteCutTrees, sh, cutShort } from '../lib.js';
 
+export const rule: Rule = {
+  meta: {
+    id: 'copy/sqlite-torn',
+    title: 'SQLite database copied torn or live',
+    severity: 'error',
+    phases: ['audit', 'verify', 'inspect'],
+    area: 'sessions',
+    verdict: 'migration',
+    fixStep: 'copy',
+    causedBy: [{ rule: 'perms/unreadable', relation: 'inside' }],
+    description:
+      'A SQLite file is shorter than its header\'s page count says or not a whole number of pages (read from the 100-byte header, never by opening the database), or a -wal is torn by its bytes: it ends inside a frame, its header checksum fails, its frame headers do not carry the header\'s salts, it holds frames but no database is beside it (read from the 32-byte WAL header and the 24-byte frame headers only, within a byte budget). A -wal of whole, matching frames is what a clean stop leaves: not torn. With a baseline: it had a non-empty -wal beside a database that arrived unchanged without it.',
+    why: 'A live copy can miss committed data still in the -wal, or copy half a page: the gateway refuses the database or loses sessions and keys.',
+    fix: 'Stop the gateway on the old machine, copy again (or `resonix backup create --verify`).',
+  },
+  check({ phase, machine, baseline, skip }) {
+    noteCutTrees(machine, skip);
+    const reports: RuleReport[] = [];
+    for (const { home, install } of installsOf(machine)) {
+      if (install.inventory.unseen) continue;
+      const torn = tornDatabases(install);
+      // a -wal is torn by its bytes, not by being there: a clean stop leaves one of whole frames (§12);
+      // on the live machine of an audit the gateway may be writing it right now
+      const wals = phase === 'audit' && gatewayLive(home) ? [] : tornWals(install);
+      if (torn.length === 0 && wals.length === 0) continue;
+      reports.push({
+        message:
+          torn.length > 0
+            ? `${torn.length} SQLite ${torn.length === 1 ? 'database is' : 'databases are'} cut off in ${install.stateDir} (shorter than the header says, or not whole pages): the copy was cut off.`
+            : phase === 'inspect'
+              ? `The backup of ${install.stateDir} holds torn SQLite -wal files: it was taken while the gateway was writing them.`
+              : `${install.stateDir} holds torn SQLite -wal files: they were copied while the gateway was writing them.`,
+        path: path.posix.join(install.stateDir, (torn[0] ?? wals[0]!).split(':')[0]!),
+        install: install.id,
+        evidence: [...torn, ...wals],
+        fix:
+          phase === 'inspect'
+            ? {
+                summary: 'Make the backup again with the gateway stopped: it checkpoints the -wal into the database.',
+                commands: ['resonix gateway stop   # on the machine the backup was made on', 'resonix backup create --verify'],
+              }
+            : {
+                summary: 'Copy again from the old machine with its gateway stopped (databases with their -wal and -shm).',
+                commands: ['resonix gateway stop   # on the old machine', `rsync -a <old-host>:${sh(install.stateDir)}/ ${sh(install.stateDir)}/`],
+              },
+      });
+    }
+    if (baseline && phase !== 'audit') reports.push(...leftBehindWals(machine, baseline));
+    return reports;
+  },
+};
+export default rule;
+
 const MAIN_DATABASE = /^(state\/[^/]+\.sqlite|agents\/[^/]+\/agent\/resonix-agent\.sqlite|memory\/[^/]+\.sqlite|plugin-state\/[^/]+\.sqlite|tasks\/[^/]+\.sqlite)$/;
 
 function gatewayLive(home: Home): boolean {
@@ -97,56 +150,3 @@ function leftBehindWals(machine: Machine, baseline: Machine): RuleReport[] {
   }
   return reports;
 }
-
-export const rule: Rule = {
-  meta: {
-    id: 'copy/sqlite-torn',
-    title: 'SQLite database copied torn or live',
-    severity: 'error',
-    phases: ['audit', 'verify', 'inspect'],
-    area: 'sessions',
-    verdict: 'migration',
-    fixStep: 'copy',
-    causedBy: [{ rule: 'perms/unreadable', relation: 'inside' }],
-    description:
-      'A SQLite file is shorter than its header\'s page count says or not a whole number of pages (read from the 100-byte header, never by opening the database), or a -wal is torn by its bytes: it ends inside a frame, its header checksum fails, its frame headers do not carry the header\'s salts, it holds frames but no database is beside it (read from the 32-byte WAL header and the 24-byte frame headers only, within a byte budget). A -wal of whole, matching frames is what a clean stop leaves: not torn. With a baseline: it had a non-empty -wal beside a database that arrived unchanged without it.',
-    why: 'A live copy can miss committed data still in the -wal, or copy half a page: the gateway refuses the database or loses sessions and keys.',
-    fix: 'Stop the gateway on the old machine, copy again (or `resonix backup create --verify`).',
-  },
-  check({ phase, machine, baseline, skip }) {
-    noteCutTrees(machine, skip);
-    const reports: RuleReport[] = [];
-    for (const { home, install } of installsOf(machine)) {
-      if (install.inventory.unseen) continue;
-      const torn = tornDatabases(install);
-      // a -wal is torn by its bytes, not by being there: a clean stop leaves one of whole frames (§12);
-      // on the live machine of an audit the gateway may be writing it right now
-      const wals = phase === 'audit' && gatewayLive(home) ? [] : tornWals(install);
-      if (torn.length === 0 && wals.length === 0) continue;
-      reports.push({
-        message:
-          torn.length > 0
-            ? `${torn.length} SQLite ${torn.length === 1 ? 'database is' : 'databases are'} cut off in ${install.stateDir} (shorter than the header says, or not whole pages): the copy was cut off.`
-            : phase === 'inspect'
-              ? `The backup of ${install.stateDir} holds torn SQLite -wal files: it was taken while the gateway was writing them.`
-              : `${install.stateDir} holds torn SQLite -wal files: they were copied while the gateway was writing them.`,
-        path: path.posix.join(install.stateDir, (torn[0] ?? wals[0]!).split(':')[0]!),
-        install: install.id,
-        evidence: [...torn, ...wals],
-        fix:
-          phase === 'inspect'
-            ? {
-                summary: 'Make the backup again with the gateway stopped: it checkpoints the -wal into the database.',
-                commands: ['resonix gateway stop   # on the machine the backup was made on', 'resonix backup create --verify'],
-              }
-            : {
-                summary: 'Copy again from the old machine with its gateway stopped (databases with their -wal and -shm).',
-                commands: ['resonix gateway stop   # on the old machine', `rsync -a <old-host>:${sh(install.stateDir)}/ ${sh(install.stateDir)}/`],
-              },
-      });
-    }
-    if (baseline && phase !== 'audit') reports.push(...leftBehindWals(machine, baseline));
-    return reports;
-  },
-};
-export default rule;

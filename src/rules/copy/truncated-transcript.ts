@@ -4,49 +4,6 @@ import { matchInstalls } from '../../manifest/match.js';
 import type { Machine, Rule, RuleReport } from '../../model.js';
 import { installsOf, plural, sample, sh } from '../lib.js';
 
-const TRANSCRIPT = /^agents\/[^/]+\/sessions\/[^/]+\.jsonl$/;
-
-/**
- * Baseline part: a transcript shorter here than in the baseline. Transcripts only grow, so a shorter one
- * was cut off or is an older copy — unless it was reset here since (an `<id>.jsonl.reset.*` or
- * `.deleted.*` beside it).
- */
-function shorterThanBaseline(machine: Machine, baseline: Machine, phase: string): RuleReport[] {
-  const reports: RuleReport[] = [];
-  for (const match of matchInstalls(baseline, machine)) {
-    const current = match.current;
-    if (!current?.inventory.exists) continue;
-    const here = filesOf(current.inventory);
-    let archived: string[] | undefined;
-    const shorter: string[] = [];
-    for (const old of match.baseline.inventory.entries) {
-      const relative = old.path;
-      if (old.type !== 'file' || !TRANSCRIPT.test(relative)) continue;
-      const now = here.get(relative);
-      if (!now || now.size >= old.size) continue;
-      archived ??= [...here.keys()].filter((name) => /\.jsonl\.(reset|deleted)\./.test(name));
-      if (archived.some((name) => name.startsWith(`${relative}.`))) continue;
-      shorter.push(`${relative}: ${now.size} bytes, ${old.size} in the baseline`);
-    }
-    if (shorter.length === 0) continue;
-    const dirs = [...new Set(shorter.map((item) => item.split('/').slice(0, 3).join('/')))];
-    reports.push({
-      message: `${plural(shorter.length, 'session transcript')} ${shorter.length === 1 ? 'is' : 'are'} shorter in ${current.stateDir} than in the baseline: the end of ${shorter.length === 1 ? 'that conversation' : 'those conversations'} is lost.`,
-      path: path.posix.join(current.stateDir, shorter[0]!.split(':')[0]!),
-      install: current.id,
-      evidence: sample(shorter),
-      fix: {
-        summary: phase === 'inspect' ? 'Make the backup again with the gateway stopped.' : 'Copy the sessions again from the old machine, with its gateway stopped.',
-        commands:
-          phase === 'inspect'
-            ? ['resonix gateway stop   # on the machine the backup was made on', 'resonix backup create --verify']
-            : dirs.map((dir) => `rsync -a <old-host>:${sh(path.posix.join(match.baseline.stateDir, dir))}/ ${sh(path.posix.join(current.stateDir, dir))}/`),
-      },
-    });
-  }
-  return reports;
-}
-
 export const rule: Rule = {
   meta: {
     id: 'copy/truncated-transcript',
@@ -91,3 +48,46 @@ export const rule: Rule = {
   },
 };
 export default rule;
+
+const TRANSCRIPT = /^agents\/[^/]+\/sessions\/[^/]+\.jsonl$/;
+
+/**
+ * Baseline part: a transcript shorter here than in the baseline. Transcripts only grow, so a shorter one
+ * was cut off or is an older copy — unless it was reset here since (an `<id>.jsonl.reset.*` or
+ * `.deleted.*` beside it).
+ */
+function shorterThanBaseline(machine: Machine, baseline: Machine, phase: string): RuleReport[] {
+  const reports: RuleReport[] = [];
+  for (const match of matchInstalls(baseline, machine)) {
+    const current = match.current;
+    if (!current?.inventory.exists) continue;
+    const here = filesOf(current.inventory);
+    let archived: string[] | undefined;
+    const shorter: string[] = [];
+    for (const old of match.baseline.inventory.entries) {
+      const relative = old.path;
+      if (old.type !== 'file' || !TRANSCRIPT.test(relative)) continue;
+      const now = here.get(relative);
+      if (!now || now.size >= old.size) continue;
+      archived ??= [...here.keys()].filter((name) => /\.jsonl\.(reset|deleted)\./.test(name));
+      if (archived.some((name) => name.startsWith(`${relative}.`))) continue;
+      shorter.push(`${relative}: ${now.size} bytes, ${old.size} in the baseline`);
+    }
+    if (shorter.length === 0) continue;
+    const dirs = [...new Set(shorter.map((item) => item.split('/').slice(0, 3).join('/')))];
+    reports.push({
+      message: `${plural(shorter.length, 'session transcript')} ${shorter.length === 1 ? 'is' : 'are'} shorter in ${current.stateDir} than in the baseline: the end of ${shorter.length === 1 ? 'that conversation' : 'those conversations'} is lost.`,
+      path: path.posix.join(current.stateDir, shorter[0]!.split(':')[0]!),
+      install: current.id,
+      evidence: sample(shorter),
+      fix: {
+        summary: phase === 'inspect' ? 'Make the backup again with the gateway stopped.' : 'Copy the sessions again from the old machine, with its gateway stopped.',
+        commands:
+          phase === 'inspect'
+            ? ['resonix gateway stop   # on the machine the backup was made on', 'resonix backup create --verify']
+            : dirs.map((dir) => `rsync -a <old-host>:${sh(path.posix.join(match.baseline.stateDir, dir))}/ ${sh(path.posix.join(current.stateDir, dir))}/`),
+      },
+    });
+  }
+  return reports;
+}

@@ -1,6 +1,58 @@
 import type { GatewayLock, Home, Install, Rule, RuleReport, ServiceUnit } from '../../model.js';
 import { installsOf, sh } from '../lib.js';
 
+export const rule: Rule = {
+  meta: {
+    id: 'gateway/running',
+    title: 'The gateway is running',
+    severity: 'error',
+    phases: ['audit'],
+    area: 'service',
+    verdict: 'migration',
+    fixStep: 'stop',
+    description: 'A gateway lock whose pid is alive, or the install\'s gateway port (gateway.port, the service\'s RESONIX_GATEWAY_PORT, else 18789) answering on loopback.',
+    why: 'A running gateway keeps writing sessions, credentials and SQLite databases (in WAL mode): a copy taken now can be torn or miss committed data, and two hosts running one bot token fight over it.',
+    fix: 'Stop the gateway (`resonix gateway stop`) and keep its service from restarting, then copy.',
+  },
+  check({ machine }) {
+    const reports: RuleReport[] = [];
+    const reportedInstalls = new Set<string>();
+    for (const home of machine.homes) {
+      for (const lock of home.locks) {
+        if (lock.alive !== true) continue;
+        const install = installOfLock(home, lock);
+        if (install) reportedInstalls.add(install.id);
+        else for (const item of home.installs) reportedInstalls.add(item.id);
+        reports.push({
+          message: `The Resonix gateway${install ? ` for ${install.stateDir}` : ''} is running${lock.pid ? ` (pid ${lock.pid})` : ''}: a copy taken now can catch sessions and databases mid-write. Stop it first.`,
+          path: lock.path,
+          ...(install ? { install: install.id } : {}),
+          evidence: [`lock ${lock.path}${lock.pid ? `, pid ${lock.pid} alive` : ''}${lock.configPath ? `, config ${lock.configPath}` : ''}`],
+          fix: { summary: 'Stop the gateway and keep its service from restarting, then copy the state dir.', commands: stopCommands(home, install) },
+        });
+      }
+    }
+    const open = machine.runtime?.openPorts;
+    if (!open || open.length === 0) return reports;
+    const reportedPorts = new Set<number>();
+    for (const { home, install } of installsOf(machine)) {
+      if (!install.inventory.exists || install.config.gatewayMode === 'remote' || reportedInstalls.has(install.id)) continue;
+      const port = gatewayPort(home, install);
+      if (!open.includes(port) || reportedPorts.has(port)) continue;
+      reportedPorts.add(port);
+      reports.push({
+        message: `Something answers on 127.0.0.1:${port}, the gateway port of ${install.stateDir}: the gateway is most likely running, and a copy taken now can catch sessions and databases mid-write.`,
+        path: install.stateDir,
+        install: install.id,
+        evidence: [`127.0.0.1:${port} accepts connections`],
+        fix: { summary: 'Stop the gateway and keep its service from restarting, then copy the state dir.', commands: stopCommands(home, install) },
+      });
+    }
+    return reports;
+  },
+};
+export default rule;
+
 export const DEFAULT_GATEWAY_PORT = 18789;
 
 function validPort(value: unknown): number | undefined {
@@ -61,55 +113,3 @@ export function stopCommands(home: Home, install: Install | undefined): string[]
   }
   return commands;
 }
-
-export const rule: Rule = {
-  meta: {
-    id: 'gateway/running',
-    title: 'The gateway is running',
-    severity: 'error',
-    phases: ['audit'],
-    area: 'service',
-    verdict: 'migration',
-    fixStep: 'stop',
-    description: 'A gateway lock whose pid is alive, or the install\'s gateway port (gateway.port, the service\'s RESONIX_GATEWAY_PORT, else 18789) answering on loopback.',
-    why: 'A running gateway keeps writing sessions, credentials and SQLite databases (in WAL mode): a copy taken now can be torn or miss committed data, and two hosts running one bot token fight over it.',
-    fix: 'Stop the gateway (`resonix gateway stop`) and keep its service from restarting, then copy.',
-  },
-  check({ machine }) {
-    const reports: RuleReport[] = [];
-    const reportedInstalls = new Set<string>();
-    for (const home of machine.homes) {
-      for (const lock of home.locks) {
-        if (lock.alive !== true) continue;
-        const install = installOfLock(home, lock);
-        if (install) reportedInstalls.add(install.id);
-        else for (const item of home.installs) reportedInstalls.add(item.id);
-        reports.push({
-          message: `The Resonix gateway${install ? ` for ${install.stateDir}` : ''} is running${lock.pid ? ` (pid ${lock.pid})` : ''}: a copy taken now can catch sessions and databases mid-write. Stop it first.`,
-          path: lock.path,
-          ...(install ? { install: install.id } : {}),
-          evidence: [`lock ${lock.path}${lock.pid ? `, pid ${lock.pid} alive` : ''}${lock.configPath ? `, config ${lock.configPath}` : ''}`],
-          fix: { summary: 'Stop the gateway and keep its service from restarting, then copy the state dir.', commands: stopCommands(home, install) },
-        });
-      }
-    }
-    const open = machine.runtime?.openPorts;
-    if (!open || open.length === 0) return reports;
-    const reportedPorts = new Set<number>();
-    for (const { home, install } of installsOf(machine)) {
-      if (!install.inventory.exists || install.config.gatewayMode === 'remote' || reportedInstalls.has(install.id)) continue;
-      const port = gatewayPort(home, install);
-      if (!open.includes(port) || reportedPorts.has(port)) continue;
-      reportedPorts.add(port);
-      reports.push({
-        message: `Something answers on 127.0.0.1:${port}, the gateway port of ${install.stateDir}: the gateway is most likely running, and a copy taken now can catch sessions and databases mid-write.`,
-        path: install.stateDir,
-        install: install.id,
-        evidence: [`127.0.0.1:${port} accepts connections`],
-        fix: { summary: 'Stop the gateway and keep its service from restarting, then copy the state dir.', commands: stopCommands(home, install) },
-      });
-    }
-    return reports;
-  },
-};
-export default rule;

@@ -1,15 +1,6 @@
 import type { Home, Machine, Rule, RuleReport } from '../../model.js';
 import { sh } from '../lib.js';
 
-/** In an image: a system unit (/etc/systemd/system, `User=`) that runs the gateway for this home's user. */
-function imageHasSystemUnitFor(machine: Machine, home: Home): boolean {
-  return machine.homes.some((other) =>
-    other.services.some(
-      (unit) => unit.kind === 'systemd-system' && ((home.user !== undefined && unit.user === home.user) || unit.resolution.home === home.path),
-    ),
-  );
-}
-
 export const rule: Rule = {
   meta: {
     id: 'gateway/service-missing',
@@ -51,3 +42,12 @@ export const rule: Rule = {
   },
 };
 export default rule;
+
+/** In an image: a system unit (/etc/systemd/system, `User=`) that runs the gateway for this home's user. */
+function imageHasSystemUnitFor(machine: Machine, home: Home): boolean {
+  return machine.homes.some((other) =>
+    other.services.some(
+      (unit) => unit.kind === 'systemd-system' && ((home.user !== undefined && unit.user === home.user) || unit.resolution.home === home.path),
+    ),
+  );
+}

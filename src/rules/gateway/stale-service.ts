@@ -1,15 +1,6 @@
 import type { Rule, RuleReport, ServiceUnit } from '../../model.js';
 import { sample, sh } from '../lib.js';
 
-const VERSION_MANAGER = /\/(\.nvm|\.fnm|fnm|\.volta|\.asdf|mise|\.n|n\/versions)\/|\/(opt\/homebrew|usr\/local\/Cellar|home\/linuxbrew)\//;
-
-/** After `resonix gateway install --force`: make the service manager pick up the rewritten unit. */
-function restartCommand(unit: ServiceUnit): string {
-  if (unit.kind === 'systemd-user') return `systemctl --user daemon-reload && systemctl --user restart ${sh(unit.name)}`;
-  if (unit.kind === 'systemd-system') return `sudo systemctl daemon-reload && sudo systemctl restart ${sh(unit.name)}`;
-  return `launchctl kickstart -k gui/$(id -u)/${sh(unit.name)}`;
-}
-
 export const rule: Rule = {
   meta: {
     id: 'gateway/stale-service',
@@ -54,3 +45,12 @@ export const rule: Rule = {
   },
 };
 export default rule;
+
+const VERSION_MANAGER = /\/(\.nvm|\.fnm|fnm|\.volta|\.asdf|mise|\.n|n\/versions)\/|\/(opt\/homebrew|usr\/local\/Cellar|home\/linuxbrew)\//;
+
+/** After `resonix gateway install --force`: make the service manager pick up the rewritten unit. */
+function restartCommand(unit: ServiceUnit): string {
+  if (unit.kind === 'systemd-user') return `systemctl --user daemon-reload && systemctl --user restart ${sh(unit.name)}`;
+  if (unit.kind === 'systemd-system') return `sudo systemctl daemon-reload && sudo systemctl restart ${sh(unit.name)}`;
+  return `launchctl kickstart -k gui/$(id -u)/${sh(unit.name)}`;
+}

@@ -2,50 +2,6 @@ import type { FileInventory, Phase, Rule, RuleReport } from '../../model.js';
 import { REBUILDABLE_DIR, installsOf, isInside, joinPath, plural, sample, sh } from '../lib.js';
 import path from 'node:path';
 
-interface Escape {
-  path: string;
-  target: string;
-  broken: boolean;
-  /** inspect: an absolute target names a path on whatever machine the archive is restored to */
-  absolute?: boolean;
-}
-
-/**
- * In an archive (phase inspect) nothing was resolved on disk: a link is broken when its relative target,
- * inside the inventory, is not a member (nor below a member that is itself a link).
- */
-function brokenInArchive(inventory: FileInventory, targetPath: string, members: Map<string, string>): boolean {
-  const relative = path.posix.relative(inventory.root, targetPath);
-  if (relative === '' || members.has(relative)) return false;
-  const parts = relative.split('/');
-  for (let i = 1; i < parts.length; i++) if (members.get(parts.slice(0, i).join('/')) === 'symlink') return false;
-  return true;
-}
-
-function escapes(inventory: FileInventory, phase: Phase): Escape[] {
-  const found: Escape[] = [];
-  const members = phase === 'inspect' ? new Map(inventory.entries.map((entry) => [entry.path, entry.type])) : undefined;
-  for (const entry of inventory.entries) {
-    if (entry.type !== 'symlink' || REBUILDABLE_DIR.test(entry.path)) continue;
-    const target = entry.linkTarget ?? '';
-    const resolved = path.posix.resolve(path.posix.dirname(joinPath(inventory.root, entry.path)), target);
-    const outside = !isInside(resolved, inventory.root);
-    const item = { path: joinPath(inventory.root, entry.path), target };
-    if (members) {
-      const absolute = path.posix.isAbsolute(target);
-      const broken = !absolute && !outside && brokenInArchive(inventory, resolved, members);
-      if (absolute || outside || broken) found.push({ ...item, broken, ...(absolute ? { absolute } : {}) });
-    } else if (entry.linkBroken || outside) {
-      found.push({ ...item, broken: entry.linkBroken === true });
-    }
-  }
-  return found;
-}
-
-function describe(item: Escape): string {
-  return `${item.path} -> ${item.target}${item.broken ? ' (broken)' : item.absolute ? ' (absolute)' : ''}`;
-}
-
 export const rule: Rule = {
   meta: {
     id: 'perms/symlink-escape',
@@ -91,3 +47,47 @@ export const rule: Rule = {
   },
 };
 export default rule;
+
+interface Escape {
+  path: string;
+  target: string;
+  broken: boolean;
+  /** inspect: an absolute target names a path on whatever machine the archive is restored to */
+  absolute?: boolean;
+}
+
+/**
+ * In an archive (phase inspect) nothing was resolved on disk: a link is broken when its relative target,
+ * inside the inventory, is not a member (nor below a member that is itself a link).
+ */
+function brokenInArchive(inventory: FileInventory, targetPath: string, members: Map<string, string>): boolean {
+  const relative = path.posix.relative(inventory.root, targetPath);
+  if (relative === '' || members.has(relative)) return false;
+  const parts = relative.split('/');
+  for (let i = 1; i < parts.length; i++) if (members.get(parts.slice(0, i).join('/')) === 'symlink') return false;
+  return true;
+}
+
+function escapes(inventory: FileInventory, phase: Phase): Escape[] {
+  const found: Escape[] = [];
+  const members = phase === 'inspect' ? new Map(inventory.entries.map((entry) => [entry.path, entry.type])) : undefined;
+  for (const entry of inventory.entries) {
+    if (entry.type !== 'symlink' || REBUILDABLE_DIR.test(entry.path)) continue;
+    const target = entry.linkTarget ?? '';
+    const resolved = path.posix.resolve(path.posix.dirname(joinPath(inventory.root, entry.path)), target);
+    const outside = !isInside(resolved, inventory.root);
+    const item = { path: joinPath(inventory.root, entry.path), target };
+    if (members) {
+      const absolute = path.posix.isAbsolute(target);
+      const broken = !absolute && !outside && brokenInArchive(inventory, resolved, members);
+      if (absolute || outside || broken) found.push({ ...item, broken, ...(absolute ? { absolute } : {}) });
+    } else if (entry.linkBroken || outside) {
+      found.push({ ...item, broken: entry.linkBroken === true });
+    }
+  }
+  return found;
+}
+
+function describe(item: Escape): string {
+  return `${item.path} -> ${item.target}${item.broken ? ' (broken)' : item.absolute ? ' (absolute)' : ''}`;
+}

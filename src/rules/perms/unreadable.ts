@@ -1,6 +1,49 @@
 import type { FileEntry, FileInventory, FixAction, GatewayUser, Rule, RuleReport } from '../../model.js';
 import { EXEC, READ, describeUser, installsOf, joinPath, octal, plural, sample, sh, userMay } from '../lib.js';
 
+export const rule: Rule = {
+  meta: {
+    id: 'perms/unreadable',
+    title: 'Gateway user cannot read its state',
+    severity: 'error',
+    phases: ['verify', 'image'],
+    area: 'state',
+    verdict: 'migration',
+    fixStep: 'ownership',
+    causedBy: [{ rule: 'perms/wrong-owner', relation: 'inside' }],
+    description: 'Follows mode bits and owners down the state dir and workspaces, as the gateway user, and reports the first place it is locked out of.',
+    why: 'A gateway that cannot read its credentials or sessions fails to start or silently drops channels.',
+    fix: 'chmod/chown the listed paths so the gateway user can read them.',
+    autofix: true,
+  },
+  check({ machine }) {
+    const reports: RuleReport[] = [];
+    for (const { home, install } of installsOf(machine)) {
+      const user = home.gatewayUser;
+      const inventories = [install.inventory, ...install.workspaces.map((workspace) => workspace.inventory).filter((inventory) => !inventory.root.startsWith(`${install.stateDir}/`))];
+      for (const inventory of inventories) {
+        if (!inventory.exists) continue;
+        // a tree this process could not list, owned by another user: perms/wrong-owner reports it once, with the
+        // chown that opens it; inside it nothing is known, so nothing more is said
+        if (inventory.unseen && user.uid !== 0 && inventory.entries.find((entry) => entry.path === '')?.uid !== user.uid) continue;
+        const blocked = blockedEntries(inventory, user);
+        if (blocked.length === 0) continue;
+        const repairs = blocked.map(({ entry }) => repair(inventory.root, entry, user));
+        const hidden = blocked.reduce((sum, item) => sum + item.hidden, 0);
+        reports.push({
+          message: `${describeUser(user)}, who runs the gateway, cannot read ${plural(blocked.length, 'path')} under ${inventory.root}${hidden > 0 ? ` (and ${hidden} entries below them)` : ''}.`,
+          path: joinPath(inventory.root, blocked[0]!.entry.path),
+          install: install.id,
+          evidence: sample(blocked.map(({ entry }) => `${octal(entry.mode)} uid ${entry.uid} ${joinPath(inventory.root, entry.path)}`)),
+          fix: { summary: 'Let the gateway user read them.', commands: repairs.map((item) => item.command), actions: repairs.map((item) => item.action) },
+        });
+      }
+    }
+    return reports;
+  },
+};
+export default rule;
+
 function parentOf(relativePath: string): string | undefined {
   if (relativePath === '') return undefined;
   const slash = relativePath.lastIndexOf('/');
@@ -91,46 +134,3 @@ function repair(root: string, entry: FileEntry, user: GatewayUser): { command: s
   const mode = entry.mode | (entry.type === 'dir' ? 0o700 : 0o600);
   return { command: `chmod ${octal(mode).slice(1)} ${sh(target)}`, action: { kind: 'chmod', path: target, mode } };
 }
-
-export const rule: Rule = {
-  meta: {
-    id: 'perms/unreadable',
-    title: 'Gateway user cannot read its state',
-    severity: 'error',
-    phases: ['verify', 'image'],
-    area: 'state',
-    verdict: 'migration',
-    fixStep: 'ownership',
-    causedBy: [{ rule: 'perms/wrong-owner', relation: 'inside' }],
-    description: 'Follows mode bits and owners down the state dir and workspaces, as the gateway user, and reports the first place it is locked out of.',
-    why: 'A gateway that cannot read its credentials or sessions fails to start or silently drops channels.',
-    fix: 'chmod/chown the listed paths so the gateway user can read them.',
-    autofix: true,
-  },
-  check({ machine }) {
-    const reports: RuleReport[] = [];
-    for (const { home, install } of installsOf(machine)) {
-      const user = home.gatewayUser;
-      const inventories = [install.inventory, ...install.workspaces.map((workspace) => workspace.inventory).filter((inventory) => !inventory.root.startsWith(`${install.stateDir}/`))];
-      for (const inventory of inventories) {
-        if (!inventory.exists) continue;
-        // a tree this process could not list, owned by another user: perms/wrong-owner reports it once, with the
-        // chown that opens it; inside it nothing is known, so nothing more is said
-        if (inventory.unseen && user.uid !== 0 && inventory.entries.find((entry) => entry.path === '')?.uid !== user.uid) continue;
-        const blocked = blockedEntries(inventory, user);
-        if (blocked.length === 0) continue;
-        const repairs = blocked.map(({ entry }) => repair(inventory.root, entry, user));
-        const hidden = blocked.reduce((sum, item) => sum + item.hidden, 0);
-        reports.push({
-          message: `${describeUser(user)}, who runs the gateway, cannot read ${plural(blocked.length, 'path')} under ${inventory.root}${hidden > 0 ? ` (and ${hidden} entries below them)` : ''}.`,
-          path: joinPath(inventory.root, blocked[0]!.entry.path),
-          install: install.id,
-          evidence: sample(blocked.map(({ entry }) => `${octal(entry.mode)} uid ${entry.uid} ${joinPath(inventory.root, entry.path)}`)),
-          fix: { summary: 'Let the gateway user read them.', commands: repairs.map((item) => item.command), actions: repairs.map((item) => item.action) },
-        });
-      }
-    }
-    return reports;
-  },
-};
-export default rule;

@@ -1,8 +1,6 @@
 import type { Rule, RuleReport } from '../../model.js';
 import { installsOf, sample, sh } from '../lib.js';
 
-const LOCAL_STATE = /^(credentials\/.+|agents\/[^/]+\/sessions\/.+\.jsonl|agents\/[^/]+\/agent\/(auth-profiles\.json|resonix-agent\.sqlite)|workspace(-[^/]+)?\/.+)$/;
-
 export const rule: Rule = {
   meta: {
     id: 'remote/stale-local-state',
@@ -37,3 +35,5 @@ export const rule: Rule = {
   },
 };
 export default rule;
+
+const LOCAL_STATE = /^(credentials\/.+|agents\/[^/]+\/sessions\/.+\.jsonl|agents\/[^/]+\/agent\/(auth-profiles\.json|resonix-agent\.sqlite)|workspace(-[^/]+)?\/.+)$/;

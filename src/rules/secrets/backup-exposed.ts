@@ -1,23 +1,6 @@
 import type { BackupArchive, Rule, RuleReport } from '../../model.js';
 import { SYNCED_FOLDER, octal, sh } from '../lib.js';
 
-const WEB_SERVED = /^(\/var\/www|\/srv\/(www|http)|\/usr\/share\/nginx|\/usr\/share\/httpd)(\/|$)|\/(public_html|Sites|www|htdocs)(\/|$)/;
-
-/**
- * Why others can get at a backup. Readability is judged by the whole path (reference §11): a 0644 file in a
- * 0700 home is not readable by others, since they cannot reach it (`reachableBy`, from the scan).
- */
-export function exposureReasons(archive: Pick<BackupArchive, 'path' | 'mode' | 'inTempDir' | 'reachableBy'>): string[] {
-  const reasons: string[] = [];
-  const reach = archive.reachableBy ?? 'world';
-  if (archive.mode & 0o004 && reach === 'world') reasons.push(`world-readable (${octal(archive.mode)})`);
-  else if (archive.mode & 0o044 && reach !== 'owner') reasons.push(`group-readable (${octal(archive.mode)})`);
-  if (archive.inTempDir) reasons.push('in a temporary dir other users can list');
-  if (SYNCED_FOLDER.test(archive.path)) reasons.push('in a synced folder (copied to the cloud)');
-  if (WEB_SERVED.test(archive.path)) reasons.push('in a web-served dir');
-  return reasons;
-}
-
 export const rule: Rule = {
   meta: {
     id: 'secrets/backup-exposed',
@@ -61,3 +44,20 @@ export const rule: Rule = {
   },
 };
 export default rule;
+
+const WEB_SERVED = /^(\/var\/www|\/srv\/(www|http)|\/usr\/share\/nginx|\/usr\/share\/httpd)(\/|$)|\/(public_html|Sites|www|htdocs)(\/|$)/;
+
+/**
+ * Why others can get at a backup. Readability is judged by the whole path (reference §11): a 0644 file in a
+ * 0700 home is not readable by others, since they cannot reach it (`reachableBy`, from the scan).
+ */
+export function exposureReasons(archive: Pick<BackupArchive, 'path' | 'mode' | 'inTempDir' | 'reachableBy'>): string[] {
+  const reasons: string[] = [];
+  const reach = archive.reachableBy ?? 'world';
+  if (archive.mode & 0o004 && reach === 'world') reasons.push(`world-readable (${octal(archive.mode)})`);
+  else if (archive.mode & 0o044 && reach !== 'owner') reasons.push(`group-readable (${octal(archive.mode)})`);
+  if (archive.inTempDir) reasons.push('in a temporary dir other users can list');
+  if (SYNCED_FOLDER.test(archive.path)) reasons.push('in a synced folder (copied to the cloud)');
+  if (WEB_SERVED.test(archive.path)) reasons.push('in a web-served dir');
+  return reasons;
+}

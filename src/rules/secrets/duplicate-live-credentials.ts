@@ -1,12 +1,6 @@
 import type { Rule, RuleReport, ServiceUnit } from '../../model.js';
 import { sh } from '../lib.js';
 
-function disableCommand(unit: ServiceUnit): string {
-  if (unit.kind === 'launchd') return `launchctl bootout gui/$(id -u) ${sh(unit.path)}`;
-  if (unit.kind === 'systemd-system') return `sudo systemctl disable --now ${sh(unit.name)}`;
-  return `systemctl --user disable --now ${sh(unit.name)}`;
-}
-
 export const rule: Rule = {
   meta: {
     id: 'secrets/duplicate-live-credentials',
@@ -43,3 +37,9 @@ export const rule: Rule = {
   },
 };
 export default rule;
+
+function disableCommand(unit: ServiceUnit): string {
+  if (unit.kind === 'launchd') return `launchctl bootout gui/$(id -u) ${sh(unit.path)}`;
+  if (unit.kind === 'systemd-system') return `sudo systemctl disable --now ${sh(unit.name)}`;
+  return `systemctl --user disable --now ${sh(unit.name)}`;
+}

@@ -1,9 +1,6 @@
 import type { Rule, RuleReport } from '../../model.js';
 import { installsOf, sh, unseenReason } from '../lib.js';
 
-/** A config this process may not read is not invalid: it cannot be judged (perms rules say who can read it). */
-const NOT_PERMITTED = /^cannot read: (EACCES|EPERM)$/;
-
 export const rule: Rule = {
   meta: {
     id: 'state/config-invalid',
@@ -45,3 +42,6 @@ export const rule: Rule = {
   },
 };
 export default rule;
+
+/** A config this process may not read is not invalid: it cannot be judged (perms rules say who can read it). */
+const NOT_PERMITTED = /^cannot read: (EACCES|EPERM)$/;

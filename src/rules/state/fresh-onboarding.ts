@@ -3,6 +3,37 @@ import { sha256Of } from '../../manifest/types.js';
 import type { FileEntry, Home, Install, Machine, Rule, RuleReport } from '../../model.js';
 import { activeInstall, noteCutTrees, plural, sh, cutShort } from '../lib.js';
 
+export const rule: Rule = {
+  meta: {
+    id: 'state/fresh-onboarding',
+    title: 'Active state dir freshly onboarded, real data elsewhere',
+    severity: 'error',
+    phases: ['verify'],
+    area: 'state',
+    verdict: 'migration',
+    fixStep: 'copy',
+    needsBaseline: false,
+    description:
+      'The state dir the gateway will use has no session transcripts and no credentials (what onboarding leaves), while the baseline\'s matching install, or another state dir on this machine, holds sessions, credentials or state databases at least 4x (and 256 KiB) larger. A new identity/device.json is named as evidence. Without a baseline it compares the state dirs found here; with one state dir and no baseline it says nothing.',
+    why: 'Running `resonix onboard` (or starting the gateway) before the copy landed creates a new identity and empty state; the copied data then sits in another dir or was overwritten, and paired devices see "device token mismatch".',
+    fix: 'Stop the gateway, copy the old state over the fresh one, then `resonix doctor`.',
+  },
+  check({ machine, baseline, skip }) {
+    noteCutTrees(machine, skip);
+    const reports: RuleReport[] = [];
+    for (const home of machine.homes) {
+      const active = activeInstall(home);
+      if (!active) continue;
+      const here = profileOf(active);
+      if (!looksFresh(active, here)) continue;
+      const report = (baseline ? againstBaseline(home, active, here, machine, baseline) : undefined) ?? againstOtherDirs(home, active, here);
+      if (report) reports.push(report);
+    }
+    return reports;
+  },
+};
+export default rule;
+
 const TRANSCRIPT = /^agents\/[^/]+\/sessions\/[^/]+\.jsonl$/;
 const CREDENTIAL = /^credentials\/.+/;
 const AUTH_PROFILES = /^agents\/[^/]+\/agent\/auth-profiles\.json$/;
@@ -126,34 +157,3 @@ function againstOtherDirs(home: Home, active: Install, here: Profile): RuleRepor
     fix: fixFor(active, richest.install.stateDir, false),
   };
 }
-
-export const rule: Rule = {
-  meta: {
-    id: 'state/fresh-onboarding',
-    title: 'Active state dir freshly onboarded, real data elsewhere',
-    severity: 'error',
-    phases: ['verify'],
-    area: 'state',
-    verdict: 'migration',
-    fixStep: 'copy',
-    needsBaseline: false,
-    description:
-      'The state dir the gateway will use has no session transcripts and no credentials (what onboarding leaves), while the baseline\'s matching install, or another state dir on this machine, holds sessions, credentials or state databases at least 4x (and 256 KiB) larger. A new identity/device.json is named as evidence. Without a baseline it compares the state dirs found here; with one state dir and no baseline it says nothing.',
-    why: 'Running `resonix onboard` (or starting the gateway) before the copy landed creates a new identity and empty state; the copied data then sits in another dir or was overwritten, and paired devices see "device token mismatch".',
-    fix: 'Stop the gateway, copy the old state over the fresh one, then `resonix doctor`.',
-  },
-  check({ machine, baseline, skip }) {
-    noteCutTrees(machine, skip);
-    const reports: RuleReport[] = [];
-    for (const home of machine.homes) {
-      const active = activeInstall(home);
-      if (!active) continue;
-      const here = profileOf(active);
-      if (!looksFresh(active, here)) continue;
-      const report = (baseline ? againstBaseline(home, active, here, machine, baseline) : undefined) ?? againstOtherDirs(home, active, here);
-      if (report) reports.push(report);
-    }
-    return reports;
-  },
-};
-export default rule;

@@ -2,8 +2,6 @@ import path from 'node:path';
 import type { Rule, RuleReport } from '../../model.js';
 import { sh } from '../lib.js';
 
-const STATE_DIR_NAME = /^\.resonix(-[a-z0-9][a-z0-9_-]*)?$/;
-
 export const rule: Rule = {
   meta: {
     id: 'state/home-override',
@@ -42,3 +40,5 @@ export const rule: Rule = {
   },
 };
 export default rule;
+
+const STATE_DIR_NAME = /^\.resonix(-[a-z0-9][a-z0-9_-]*)?$/;

@@ -2,23 +2,6 @@ import type { Home, Rule, RuleReport } from '../../model.js';
 import path from 'node:path';
 import { isInside, mayHoldData, noteCutTrees, sh } from '../lib.js';
 
-/** The state dirs the gateway of this home will use: its services', else the CLI's. */
-function gatewayStateDirs(home: Home): { stateDir: string; because: string }[] {
-  if (home.services.length > 0) {
-    return home.services.map((unit) => ({ stateDir: unit.resolution.stateDir, because: `service ${unit.name} resolves it` }));
-  }
-  const source = home.resolution.stateDirSource;
-  const because = source === 'default' ? 'the default for this home' : source === 'flag' ? 'given with --state-dir' : `from ${source}`;
-  return [{ stateDir: home.resolution.stateDir, because }];
-}
-
-function arrivedUnderThisHome(home: Home, stateDir: string): boolean {
-  const old = home.oldHomes?.find((candidate) => isInside(stateDir, candidate.prefix));
-  if (!old) return false;
-  const here = path.posix.join(home.path, path.posix.relative(old.prefix, stateDir));
-  return home.installs.some((install) => install.stateDir === here && install.inventory.exists && (mayHoldData(install) || install.neverOnboarded === true));
-}
-
 export const rule: Rule = {
   meta: {
     id: 'state/not-found',
@@ -76,3 +59,20 @@ export const rule: Rule = {
   },
 };
 export default rule;
+
+/** The state dirs the gateway of this home will use: its services', else the CLI's. */
+function gatewayStateDirs(home: Home): { stateDir: string; because: string }[] {
+  if (home.services.length > 0) {
+    return home.services.map((unit) => ({ stateDir: unit.resolution.stateDir, because: `service ${unit.name} resolves it` }));
+  }
+  const source = home.resolution.stateDirSource;
+  const because = source === 'default' ? 'the default for this home' : source === 'flag' ? 'given with --state-dir' : `from ${source}`;
+  return [{ stateDir: home.resolution.stateDir, because }];
+}
+
+function arrivedUnderThisHome(home: Home, stateDir: string): boolean {
+  const old = home.oldHomes?.find((candidate) => isInside(stateDir, candidate.prefix));
+  if (!old) return false;
+  const here = path.posix.join(home.path, path.posix.relative(old.prefix, stateDir));
+  return home.installs.some((install) => install.stateDir === here && install.inventory.exists && (mayHoldData(install) || install.neverOnboarded === true));
+}

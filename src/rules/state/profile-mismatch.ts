@@ -2,29 +2,6 @@ import path from 'node:path';
 import type { Home, Rule, RuleReport, ServiceUnit } from '../../model.js';
 import { mayHoldData, sh } from '../lib.js';
 
-const PROFILE = '[a-z0-9][a-z0-9_-]{0,63}';
-const SYSTEMD_NAME = new RegExp(`^resonix-gateway(?:-(${PROFILE}))?\\.service$`);
-const LAUNCHD_NAME = new RegExp(`^ai\\.resonix\\.(${PROFILE})(?:\\.plist)?$`);
-
-/**
- * The profile a unit is named for (reference §6): resonix-gateway.service and ai.resonix.gateway serve the
- * default profile ('' here), resonix-gateway-<p>.service and ai.resonix.<p> serve <p>. Undefined for other names.
- */
-export function profileOfUnit(unit: Pick<ServiceUnit, 'name' | 'kind'>): string | undefined {
-  const name = path.posix.basename(unit.name);
-  const systemd = SYSTEMD_NAME.exec(name);
-  if (systemd) return systemd[1] ?? '';
-  const launchd = LAUNCHD_NAME.exec(name);
-  if (launchd) return launchd[1] === 'gateway' ? '' : launchd[1]!;
-  return undefined;
-}
-
-/** The state dir the profile a unit is named for has, in the home the unit runs with. */
-function namedStateDir(home: Home, unit: ServiceUnit, profile: string): string {
-  const base = unit.resolution.home || home.path;
-  return path.posix.join(base, profile === '' ? '.resonix' : `.resonix-${profile}`);
-}
-
 export const rule: Rule = {
   meta: {
     id: 'state/profile-mismatch',
@@ -109,3 +86,26 @@ export const rule: Rule = {
   },
 };
 export default rule;
+
+const PROFILE = '[a-z0-9][a-z0-9_-]{0,63}';
+const SYSTEMD_NAME = new RegExp(`^resonix-gateway(?:-(${PROFILE}))?\\.service$`);
+const LAUNCHD_NAME = new RegExp(`^ai\\.resonix\\.(${PROFILE})(?:\\.plist)?$`);
+
+/**
+ * The profile a unit is named for (reference §6): resonix-gateway.service and ai.resonix.gateway serve the
+ * default profile ('' here), resonix-gateway-<p>.service and ai.resonix.<p> serve <p>. Undefined for other names.
+ */
+export function profileOfUnit(unit: Pick<ServiceUnit, 'name' | 'kind'>): string | undefined {
+  const name = path.posix.basename(unit.name);
+  const systemd = SYSTEMD_NAME.exec(name);
+  if (systemd) return systemd[1] ?? '';
+  const launchd = LAUNCHD_NAME.exec(name);
+  if (launchd) return launchd[1] === 'gateway' ? '' : launchd[1]!;
+  return undefined;
+}
+
+/** The state dir the profile a unit is named for has, in the home the unit runs with. */
+function namedStateDir(home: Home, unit: ServiceUnit, profile: string): string {
+  const base = unit.resolution.home || home.path;
+  return path.posix.join(base, profile === '' ? '.resonix' : `.resonix-${profile}`);
+}

@@ -1,8 +1,6 @@
 import type { Rule, RuleReport } from '../../model.js';
 import { SYNCED_FOLDER, installsOf, sh } from '../lib.js';
 
-const VOLATILE_FS = new Set(['tmpfs', 'ramfs']);
-
 export const rule: Rule = {
   meta: {
     id: 'state/risky-location',
@@ -43,3 +41,5 @@ export const rule: Rule = {
   },
 };
 export default rule;
+
+const VOLATILE_FS = new Set(['tmpfs', 'ramfs']);
