@@ -16,7 +16,7 @@ import path from 'node:path';
 import { UsageError, loadToolConfig, type ToolConfig } from './config.js';
 import { CauseDeclarationError, validateCauses } from './diagnose.js';
 import { doctorFindings } from './doctor-merge.js';
-import { runRules, type EngineOptions } from './engine.js';
+import { runRulesWithActions, type EngineOptions, type RawActions, type ReportContext } from './engine.js';
 import { FixError, applyFixes, confinePlan, planFixes, type AppliedFix, type PlannedFix, type RefusedFix } from './fix/index.js';
 import { BaselineError, applyBaseline, applySuppressions, failsGate, parseBaseline, type BaselineFile } from './gate.js';
 import type { InspectedArchive } from './inspect/archive-machine.js';
@@ -112,6 +112,8 @@ export interface RunResult {
   machine: Machine;
   /** the run fails the gate (exit code 1) */
   failed: boolean;
+  /** the real paths of the findings' fix actions, for planFixes; never serialise them (a path may name a secret) */
+  rawActions: RawActions;
   /** with `fix` */
   plan?: FixPlan;
   /** with `fix: 'apply'`: what was applied before the rescan this result is from */
@@ -243,9 +245,9 @@ export async function prepareRun(options: RunOptions): Promise<PreparedRun> {
   const knownFindings = options.baseline ? readKnownFindings(options.baseline, cwd) : undefined;
   const loaded = options.against ? await againstFrom(path.resolve(cwd, options.against)) : undefined;
   const baseline = loaded?.machine;
-  const gate = (report: Report): Report => {
-    const suppressed = applySuppressions(report, toolConfig.suppressions, new Date().toISOString().slice(0, 10));
-    return knownFindings && options.baseline ? applyBaseline(suppressed, knownFindings, options.baseline) : suppressed;
+  const gate = (report: Report, context: ReportContext): Report => {
+    const suppressed = applySuppressions(report, toolConfig.suppressions, new Date().toISOString().slice(0, 10), context);
+    return knownFindings && options.baseline ? applyBaseline(suppressed, knownFindings, options.baseline, context) : suppressed;
   };
   // the secret values of the latest check: a fix's failure names real paths, masked like the findings
   let secrets: Set<string> = new Set();
@@ -271,13 +273,13 @@ export async function prepareRun(options: RunOptions): Promise<PreparedRun> {
         doctor = { run: ran, findings: doctorFindings(outcome.lint, outcome.install.stateDir) };
       } else current.problems.push(doctorProblem(outcome));
     }
-    const ran = runRules({ ...(baseline ? { baseline } : {}), phase, machine: current, rules, severities, secrets, only, skip, ...(doctor ? { doctor } : {}) });
-    const report = gate(archive !== undefined ? { ...ran, archive: archiveStatus((scanned as InspectedArchive).archive) } : ran);
+    const ran = runRulesWithActions({ ...(baseline ? { baseline } : {}), phase, machine: current, rules, severities, secrets, only, skip, ...(doctor ? { doctor } : {}) });
+    const report = gate(archive !== undefined ? { ...ran.report, archive: archiveStatus((scanned as InspectedArchive).archive) } : ran.report, ran.context);
     const failed = failsGate(report, { ...(options.failOn ? { failOn: options.failOn } : {}), ...(options.maxWarnings !== undefined ? { maxWarnings: options.maxWarnings } : {}) });
     // fixes act on the scanned machine (hashes are only for the comparison)
-    const result: RunResult = { report, machine: scanned.machine, failed };
+    const result: RunResult = { report, machine: scanned.machine, failed, rawActions: ran.rawActions };
     if (plan) {
-      const { apply, refused } = confinePlan(scanned.machine, planFixes(report));
+      const { apply, refused } = confinePlan(scanned.machine, planFixes(report, ran.rawActions));
       // a refusal's reason names real paths: masked like the findings
       result.plan = { planned: apply, refused: refused.map((item) => ({ ...item, reason: maskSecrets(item.reason, secrets) })) };
     }
