@@ -375,9 +375,3 @@ export function summariseReport(report: Report, context?: ReportContext): Report
     ...(context?.move ? { move: context.move } : {}),
   };
 }
-
-/** Exit code 1 when the report fails the run (the summary counts root findings only). */
-export function failsRun(report: Report, options: { maxWarnings?: number } = {}): boolean {
-  if (report.summary.error > 0) return true;
-  return options.maxWarnings !== undefined && options.maxWarnings >= 0 && report.summary.warning > options.maxWarnings;
-}

@@ -119,3 +119,8 @@ export function failsGate(report: Report, options: { failOn?: FailOn; maxWarning
   const warnings = live.filter((finding) => finding.severity === 'warning').length;
   return options.maxWarnings !== undefined && options.maxWarnings >= 0 && warnings > options.maxWarnings;
 }
+
+/** @deprecated the same verdict as `failsGate(report, { maxWarnings })`, under its old name. */
+export function failsRun(report: Report, options: { maxWarnings?: number } = {}): boolean {
+  return failsGate(report, options.maxWarnings !== undefined ? { maxWarnings: options.maxWarnings } : {});
+}
