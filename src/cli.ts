@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { SHELLS, completionScript, describeProgram, type Shell } from './completion.js';
-import { UsageError } from './config.js';
+import { UsageError, unknownRule } from './config.js';
 import { FixError } from './fix/index.js';
 import { makeBaseline } from './gate.js';
 import type { Phase, Severity, SeveritySetting } from './model.js';
@@ -100,12 +100,12 @@ function addSharedOptions(command: Command): Command {
     .option('--resonix-version <version>', 'the Resonix version that will run here, when it cannot be learned from PATH or the service');
 }
 
-function parseRuleFlags(flags: string[], known: ReadonlySet<string>): Record<string, SeveritySetting> {
+/** --rule ID=SEVERITY (the ids are checked with the rest, in prepareRun) */
+function parseRuleFlags(flags: string[]): Record<string, SeveritySetting> {
   const result: Record<string, SeveritySetting> = {};
   for (const flag of flags) {
     const match = /^([^=]+)=(off|info|warning|error)$/.exec(flag);
     if (!match) throw new UsageError(`--rule takes ID=off|info|warning|error, not "${flag}"`);
-    if (!known.has(match[1]!)) throw new UsageError(`unknown rule "${match[1]}" (resonix-migrate rules lists them)`);
     result[match[1]!] = match[2] as SeveritySetting;
   }
   return result;
@@ -158,7 +158,7 @@ async function runScanCommand(phase: Phase, options: SharedOptions, cliIo: CliIo
   const { line, io } = progressOf(options, cliIo);
   try {
     const setup = await loadConfigAndRules(options.config, io.cwd);
-    const severities = parseRuleFlags(options.rule, new Set(setup.rules.map((rule) => rule.meta.id)));
+    const severities = parseRuleFlags(options.rule);
     const where = machineOptions(options, io, line);
     if (options.doctorTimeout !== undefined && !options.withDoctor) throw new UsageError('--doctor-timeout needs --with-doctor');
     if (phase === 'image' && options.withDoctor) throw new UsageError('image does not take --with-doctor: it runs nothing from the image, and doctor would run the image\'s resonix (run verify --with-doctor on the machine itself)');
@@ -267,7 +267,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .action(async (id: string, options: { config?: string }) => {
       const { rules } = await loadConfigAndRules(options.config, io.cwd);
       const text = explainRule(id, rules);
-      if (text === undefined) throw new UsageError(`unknown rule "${id}" (resonix-migrate rules lists them)`);
+      if (text === undefined) throw unknownRule(id);
       io.stdout(text);
       setExit(EXIT.ok);
     });

@@ -13,7 +13,7 @@
 // UsageError with a one-line message; a fix that cannot be applied is a FixError.
 import fs from 'node:fs';
 import path from 'node:path';
-import { UsageError, loadToolConfig, type ToolConfig } from './config.js';
+import { UsageError, checkRuleIds, loadToolConfig, type ToolConfig } from './config.js';
 import { CauseDeclarationError, validateCauses } from './diagnose.js';
 import { doctorFindings } from './doctor-merge.js';
 import { runRulesWithActions, type EngineOptions, type RawActions, type ReportContext } from './engine.js';
@@ -142,15 +142,10 @@ export async function loadConfigAndRules(configFile: string | undefined, cwd: st
     if (error instanceof CauseDeclarationError) throw new UsageError(`${toolConfig.filepath ?? 'config'}: plugin rule ${error.message}`);
     throw error;
   }
-  const known = new Set(rules.map((rule) => rule.meta.id));
-  for (const id of [...Object.keys(toolConfig.rules), ...toolConfig.suppressions.map((item) => item.rule).filter((id) => id !== '*')]) {
-    if (!known.has(id)) throw new UsageError(`${toolConfig.filepath ?? 'config'}: unknown rule "${id}" (resonix-migrate rules lists them)`);
-  }
+  // plugin rule ids in the config could only be checked now that the plugins are loaded
+  const ids = [...Object.keys(toolConfig.rules), ...toolConfig.suppressions.map((item) => item.rule).filter((id) => id !== '*')];
+  checkRuleIds(ids, new Set(rules.map((rule) => rule.meta.id)), toolConfig.filepath ?? 'config');
   return { toolConfig, rules };
-}
-
-function knownIds(ids: readonly string[], known: ReadonlySet<string>, flag: string): void {
-  for (const id of ids) if (!known.has(id)) throw new UsageError(`${flag} ${id}: unknown rule (resonix-migrate rules lists them)`);
 }
 
 // archive and manifest code (tar-stream, yauzl) loads only for the commands that use it
@@ -225,7 +220,7 @@ export async function prepareRun(options: RunOptions): Promise<PreparedRun> {
   const archive = phase === 'inspect' ? path.resolve(cwd, required(options.target, 'inspect needs an archive')) : undefined;
   if (archive !== undefined && !fs.existsSync(archive)) throw new UsageError(`${options.target}: no such file`);
   const known = new Set(rules.map((rule) => rule.meta.id));
-  knownIds(Object.keys(options.severities ?? {}), known, '--rule');
+  checkRuleIds(Object.keys(options.severities ?? {}), known);
   const severities = { ...toolConfig.rules, ...options.severities };
   let rootfs: string | undefined;
   if (phase === 'image') {
@@ -240,8 +235,8 @@ export async function prepareRun(options: RunOptions): Promise<PreparedRun> {
   };
   const only = options.only ?? [];
   const skip = options.skip ?? [];
-  knownIds(only, known, '--only');
-  knownIds(skip, known, '--skip');
+  checkRuleIds(only, known, '--only');
+  checkRuleIds(skip, known, '--skip');
   const knownFindings = options.baseline ? readKnownFindings(options.baseline, cwd) : undefined;
   const loaded = options.against ? await againstFrom(path.resolve(cwd, options.against)) : undefined;
   const baseline = loaded?.machine;

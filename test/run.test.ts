@@ -56,7 +56,7 @@ describe('run()', () => {
 
   it('a mistake of the caller is a one-line UsageError before anything is scanned', async () => {
     const { machine } = await exposedMachine();
-    await expect(run(optionsFor(machine, { only: ['no/such-rule'] }))).rejects.toThrow('--only no/such-rule: unknown rule');
+    await expect(run(optionsFor(machine, { only: ['no/such-rule'] }))).rejects.toThrow('--only: unknown rule "no/such-rule" (resonix-migrate rules lists them)');
     await expect(run(optionsFor(machine, { phase: 'image', target: path.join(machine.root, 'nowhere') }))).rejects.toThrow(/ROOTFS .*nowhere is not a directory/);
     await expect(run(optionsFor(machine, { baseline: path.join(machine.root, 'no-baseline.json') }))).rejects.toThrow(/cannot read baseline .*: ENOENT/);
   });
