@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from './config.js';
-import type { Report, Rule } from './model.js';
+import type { Report } from './model.js';
 import { formatGithub } from './reporters/github.js';
 import { FORMATS, formatters, type Format, type FormatOptions } from './reporters/index.js';
 
