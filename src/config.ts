@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { configSchemaOfIds, schemaError, type SchemaError } from './config-schema.js';
 import type { Suppression } from './gate.js';
 import type { SeveritySetting } from './model.js';
 
@@ -36,57 +37,58 @@ const SEARCH_PLACES = [
   'resonix-migrate.config.mjs',
 ];
 
-const SEVERITIES = new Set(['off', 'info', 'warning', 'error']);
-// $schema: an editor's pointer to resonix-migrate.schema.json, ignored here
-const KNOWN_KEYS = new Set(['$schema', 'rules', 'archives', 'suppressions', 'plugins']);
+/** The one message for a rule id nobody defines; `where` names the file and key, or the flag. */
+export function unknownRule(id: string, where?: string): UsageError {
+  return new UsageError(`${where ? `${where}: ` : ''}unknown rule "${id}" (resonix-migrate rules lists them)`);
+}
 
+/** The one check of rule ids against the rules there are: config keys, suppressions, --rule, --only, --skip. */
+export function checkRuleIds(ids: Iterable<string>, known: ReadonlySet<string>, where?: string): void {
+  for (const id of ids) if (!known.has(id)) throw unknownRule(id, where);
+}
+
+/**
+ * Checks a config against its JSON schema (config-schema.ts, the one the package publishes) and says the first
+ * problem in one line naming the file and key. Plugin rule ids (outside the built-in families) pass here and
+ * are checked once the plugins are loaded (run.ts).
+ */
 export function validateConfig(raw: unknown, source: string, knownRuleIds: ReadonlySet<string>): ToolConfig {
   if (raw === null || raw === undefined) return emptyToolConfig();
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new UsageError(`${source}: the config must be an object`);
-  const record = raw as Record<string, unknown>;
-  for (const key of Object.keys(record)) if (!KNOWN_KEYS.has(key)) throw new UsageError(`${source}: unknown key "${key}" (known: ${[...KNOWN_KEYS].join(', ')})`);
-  const rules: Record<string, SeveritySetting> = {};
-  if (record.rules !== undefined) {
-    if (typeof record.rules !== 'object' || record.rules === null || Array.isArray(record.rules)) throw new UsageError(`${source}: "rules" must map rule ids to severities`);
-    for (const [id, value] of Object.entries(record.rules as Record<string, unknown>)) {
-      // plugin rules are checked once the plugins are loaded (see plugins.ts)
-      if (!knownRuleIds.has(id) && !isPluginRuleId(id, knownRuleIds)) throw new UsageError(`${source}: unknown rule "${id}" (resonix-migrate rules lists them)`);
-      if (typeof value !== 'string' || !SEVERITIES.has(value)) throw new UsageError(`${source}: rule "${id}" must be off, info, warning or error`);
-      rules[id] = value as SeveritySetting;
-    }
+  const schema = configSchemaOfIds(knownRuleIds);
+  const error = schemaError(schema, raw);
+  if (error) throw new UsageError(configMessage(error, raw, source, Object.keys(schema.properties!)));
+  const record = raw as { rules?: Record<string, SeveritySetting>; archives?: string[]; suppressions?: Suppression[]; plugins?: string[] };
+  const suppressions = (record.suppressions ?? []).map(({ rule, path: glob, reason, expires }) => ({ rule, path: glob, reason, ...(expires ? { expires } : {}) }));
+  return { rules: { ...record.rules }, archives: record.archives ?? [], suppressions, plugins: record.plugins ?? [] };
+}
+
+/** What a schema error means, in the words the config's keys are written in. */
+function configMessage(error: SchemaError, raw: unknown, source: string, keys: string[]): string {
+  const [top, index, field] = error.at;
+  if (top === undefined) return error.keyword === 'type' ? `${source}: the config must be an object` : `${source}: unknown key "${error.key}" (known: ${keys.join(', ')})`;
+  if (top === '$schema') return `${source}: "$schema" must be a string (where an editor finds the schema)`;
+  if (top === 'rules') {
+    if (index === undefined && error.keyword === 'additionalProperties') return unknownRule(error.key!, source).message;
+    return index === undefined ? `${source}: "rules" must map rule ids to severities` : `${source}: rule "${index}" must be off, info, warning or error`;
   }
-  const archives = record.archives ?? [];
-  if (!Array.isArray(archives) || archives.some((item) => typeof item !== 'string')) throw new UsageError(`${source}: "archives" must be a list of globs`);
-  const plugins = record.plugins ?? [];
-  if (!Array.isArray(plugins) || plugins.some((item) => typeof item !== 'string')) throw new UsageError(`${source}: "plugins" must be a list of package names or paths`);
-  return { rules, archives: archives as string[], suppressions: validateSuppressions(record.suppressions, source, knownRuleIds), plugins: plugins as string[] };
+  if (top === 'archives') return `${source}: "archives" must be a list of globs`;
+  if (top === 'plugins') return `${source}: "plugins" must be a list of package names or paths`;
+  if (index === undefined) return `${source}: "suppressions" must be a list of { rule, path, reason, expires? }`;
+  const where = `${source}: suppressions[${index}]`;
+  const key = field ?? error.key;
+  if (key === undefined) return `${where} must be an object`;
+  if (error.keyword === 'additionalProperties') return `${where}: unknown key "${key}"`;
+  if (key === 'rule') {
+    const rule = ((raw as { suppressions: Record<string, unknown>[] }).suppressions[index as number] ?? {}).rule;
+    return typeof rule === 'string' && rule.includes('/') ? unknownRule(rule, where).message : `${where}: "rule" must be a rule id`;
+  }
+  if (key === 'path') return `${where}: "path" must be a glob`;
+  if (key === 'reason') return `${where}: a "reason" is required`;
+  return `${where}: "expires" must be a date YYYY-MM-DD`;
 }
 
 export function emptyToolConfig(): ToolConfig {
   return { rules: {}, archives: [], suppressions: [], plugins: [] };
-}
-
-function validateSuppressions(raw: unknown, source: string, knownRuleIds: ReadonlySet<string>): Suppression[] {
-  if (raw === undefined) return [];
-  if (!Array.isArray(raw)) throw new UsageError(`${source}: "suppressions" must be a list of { rule, path, reason, expires? }`);
-  return raw.map((item: unknown, index) => {
-    const where = `${source}: suppressions[${index}]`;
-    if (typeof item !== 'object' || item === null) throw new UsageError(`${where} must be an object`);
-    const { rule, path: glob, reason, expires, ...rest } = item as Record<string, unknown>;
-    if (Object.keys(rest).length > 0) throw new UsageError(`${where}: unknown key "${Object.keys(rest)[0]}"`);
-    if (typeof rule !== 'string' || (rule !== '*' && !knownRuleIds.has(rule) && !rule.includes('/'))) throw new UsageError(`${where}: "rule" must be a rule id`);
-    if (typeof rule === 'string' && rule !== '*' && !knownRuleIds.has(rule) && !isPluginRuleId(rule, knownRuleIds)) throw new UsageError(`${where}: unknown rule "${rule}"`);
-    if (typeof glob !== 'string' || glob === '') throw new UsageError(`${where}: "path" must be a glob`);
-    if (typeof reason !== 'string' || reason.trim() === '') throw new UsageError(`${where}: a "reason" is required`);
-    if (expires !== undefined && (typeof expires !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(expires))) throw new UsageError(`${where}: "expires" must be a date YYYY-MM-DD`);
-    return { rule, path: glob, reason, ...(expires ? { expires: expires as string } : {}) };
-  });
-}
-
-/** An id outside the built-in families may belong to a plugin: checked when plugins load. */
-export function isPluginRuleId(id: string, builtinIds: ReadonlySet<string>): boolean {
-  const family = id.slice(0, id.lastIndexOf('/'));
-  return family !== '' && ![...builtinIds].some((builtin) => builtin.startsWith(`${family}/`));
 }
 
 /** cosmiconfig's own meta-config places, looked up in process.cwd() whenever an explorer is made */

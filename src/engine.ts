@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { foldDoctorFindings } from './doctor-merge.js';
 import { checkedAreas, count, diagnose, liveRoots, metaById, validateCauses, verdicts } from './diagnose.js';
-import type { DoctorRun, Finding, Machine, MoveItem, Phase, PlanStep, Report, Rule, RuleMeta, RuleReport, Severity, SeveritySetting, StepKind } from './model.js';
+import type { DoctorRun, Finding, FixAction, Machine, MoveItem, Phase, PlanStep, Report, Rule, RuleMeta, RuleReport, Severity, SeveritySetting, StepKind } from './model.js';
 import { SEVERITY_RANK } from './model.js';
 import { arrivals, movePlan, planFromFindings, stepOf, whatMustTravel, type Words } from './plan.js';
 import { builtinRules } from './rules/index.js';
@@ -29,15 +29,23 @@ export interface EngineOptions {
 }
 
 /**
- * The unmasked actions of a finding, for `--fix` only: a symbol key never reaches JSON or any reporter,
- * while the visible `fix.actions` are masked like every other string.
+ * The unmasked fix actions of each finding of a report that has any, keyed by the report's own finding
+ * objects (gating keeps those of every finding it does not suppress): for `--fix` only, beside the report and
+ * never in it, so they cannot reach JSON or a reporter, while the visible `fix.actions` are masked like every
+ * other string.
  */
-export const RAW_ACTIONS = Symbol('resonix-migrate.rawActions');
-export type WithRawActions = Finding & { [RAW_ACTIONS]?: NonNullable<Finding['fix']>['actions'] };
+export type RawActions = ReadonlyMap<Finding, readonly FixAction[]>;
 
-function maskFinding(finding: Finding, secrets: string[]): WithRawActions {
+/** What the engine returns: the report, the raw fix actions, and what a recount after gating needs. */
+export interface RuleRun {
+  report: Report;
+  rawActions: RawActions;
+  context: ReportContext;
+}
+
+function maskFinding(finding: Finding, secrets: string[]): Finding {
   const mask = (text: string): string => maskSecrets(text, secrets);
-  const masked: WithRawActions = {
+  return {
     ruleId: finding.ruleId,
     severity: finding.severity,
     message: mask(finding.message),
@@ -58,8 +66,6 @@ function maskFinding(finding: Finding, secrets: string[]): WithRawActions {
         }
       : {}),
   };
-  if (finding.fix?.actions) masked[RAW_ACTIONS] = finding.fix.actions;
-  return masked;
 }
 
 type Roots = NonNullable<Report['roots']>;
@@ -181,7 +187,12 @@ function crashFinding(rule: Rule, error: unknown): Finding {
   return { ruleId: rule.meta.id, severity: 'error', message: `The rule crashed and checked nothing: ${reason.split('\n')[0]}` };
 }
 
+/** The report alone (runRulesWithActions also gives the raw fix actions and the recount context). */
 export function runRules(options: EngineOptions): Report {
+  return runRulesWithActions(options).report;
+}
+
+export function runRulesWithActions(options: EngineOptions): RuleRun {
   const rules = options.rules ?? builtinRules;
   validateCauses(rules);
   const severities = options.severities ?? {};
@@ -239,25 +250,33 @@ export function runRules(options: EngineOptions): Report {
   // named like one of our rules is left out: it would pass for ours)
   const doctorIds = new Set((options.doctor?.findings ?? []).map((finding) => finding.ruleId).filter((id) => !rules.some((rule) => rule.meta.id === id)));
   findings.push(...(options.doctor?.findings ?? []).filter((finding) => doctorIds.has(finding.ruleId)));
-  const unique = new Map<string, WithRawActions>();
+  // each masked finding with its own raw actions, kept side by side through the sort (the steps after keep the order)
+  const unique = new Map<string, { finding: Finding; raw: readonly FixAction[] | undefined }>();
   const targets = targetsOf(options.machine, new Set(findings.flatMap((finding) => finding.path ?? finding.install ?? [])));
   const withTargets = findings.map((finding): Finding => {
     const target = targets.get(finding.path ?? finding.install ?? '');
     return target ? { ...finding, target } : finding;
   });
-  for (const finding of withTargets.map((item) => maskFinding(item, secrets))) {
+  for (const item of withTargets) {
+    const finding = maskFinding(item, secrets);
     const key = `${finding.ruleId}\u0000${finding.path ?? ''}\u0000${finding.message}`;
-    if (!unique.has(key)) unique.set(key, finding);
+    if (!unique.has(key)) unique.set(key, { finding, raw: item.fix?.actions });
   }
   // masked like the paths they shorten (a home or state dir may be named after a secret)
   const roots = Object.fromEntries(Object.entries(rootsOf(options.machine)).map(([name, root]) => [name, maskSecrets(root, secrets)])) as Roots;
-  const fingerprinted = [...unique.values()].sort(compareFindings).map((finding) => ({ ...finding, fingerprint: fingerprintOf(finding, roots) }));
+  const entries = [...unique.values()].sort((a, b) => compareFindings(a.finding, b.finding));
+  const fingerprinted = entries.map(({ finding }) => ({ ...finding, fingerprint: fingerprintOf(finding, roots) }));
   // doctor's findings that say what ours say fold under ours first; the diagnosis then relates ours
   const sorted = doctorIds.size > 0 ? foldDoctorFindings(fingerprinted, (finding) => doctorIds.has(finding.ruleId)) : fingerprinted;
   // the install summaries, skip reasons and problems leave the process too: the same masker as the findings
   const mask = (text: string): string => maskSecrets(text, secrets);
-  // diagnosis: a finding that follows from another is folded under its root cause (RAW_ACTIONS kept)
-  const folded = diagnose(sorted, rules).map((finding, index) => Object.assign(finding, { [RAW_ACTIONS]: sorted[index]![RAW_ACTIONS] }) as WithRawActions);
+  // diagnosis: a finding that follows from another is folded under its root cause (the order stays)
+  const folded = diagnose(sorted, rules);
+  const rawActions = new Map<Finding, readonly FixAction[]>();
+  folded.forEach((finding, index) => {
+    const raw = entries[index]!.raw;
+    if (raw) rawActions.set(finding, raw);
+  });
   const report: Report = {
     tool: { ...TOOL },
     phase: options.phase,
@@ -285,7 +304,7 @@ export function runRules(options: EngineOptions): Report {
   const travel = options.phase === 'audit' ? whatMustTravel(options.machine) : options.phase === 'verify' && options.baseline ? arrivals(options.baseline, options.machine) : undefined;
   const move = travel?.map((item) => ({ ...item, path: mask(item.path) }));
   const context: ReportContext = { meta: metaById(rules), words: wordsOf(options.machine), ...(move ? { move, mask } : {}), ...(options.phase === 'audit' ? { machine: options.machine } : {}) };
-  return summariseReport(Object.assign(report, { [REPORT_CONTEXT]: context }));
+  return { report: summariseReport(report, context), rawActions, context };
 }
 
 /** Whose home was checked under sudo, and what this process could not read (so the report can say so). */
@@ -295,9 +314,11 @@ function scopeOf(machine: Machine, secrets: string[]): Pick<Report, 'sudoUser' |
   return { ...(home ? { sudoUser: { user: home.sudoUser!, home: home.path } } : {}), ...(unseen.length > 0 ? { unseen } : {}) };
 }
 
-/** What the summary, verdicts, "what was checked" and the plan are computed from; never serialised. */
-export const REPORT_CONTEXT = Symbol('resonix-migrate.reportContext');
-interface ReportContext {
+/**
+ * What the summary, verdicts, "what was checked" and the plan are computed from, beside the report (never in
+ * it): the engine uses it, and gating again (gate.ts) after suppressions and the baseline.
+ */
+export interface ReportContext {
   meta: ReadonlyMap<string, RuleMeta>;
   words: Words;
   machine?: Machine;
@@ -319,10 +340,10 @@ function wordsOf(machine: Machine): Words {
 
 /**
  * Recounts a report from its findings: the summary of live root findings, the two verdicts, what was checked,
- * and the one ordered plan. The engine calls it, and gating again after suppressions and the baseline.
+ * and the one ordered plan. The engine calls it, and gating again after suppressions and the baseline. Without
+ * the engine's context only what the findings themselves say is recounted (no rule metadata, no move plan).
  */
-export function summariseReport(report: Report): Report {
-  const context = (report as Report & { [REPORT_CONTEXT]?: ReportContext })[REPORT_CONTEXT];
+export function summariseReport(report: Report, context?: ReportContext): Report {
   const meta = context?.meta ?? new Map<string, RuleMeta>();
   const words = context?.words ?? { users: {}, groups: {} };
   const fixStepOf = (ruleId: string): StepKind | undefined => meta.get(ruleId)?.fixStep;
@@ -353,10 +374,4 @@ export function summariseReport(report: Report): Report {
     plan,
     ...(context?.move ? { move: context.move } : {}),
   };
-}
-
-/** Exit code 1 when the report fails the run (the summary counts root findings only). */
-export function failsRun(report: Report, options: { maxWarnings?: number } = {}): boolean {
-  if (report.summary.error > 0) return true;
-  return options.maxWarnings !== undefined && options.maxWarnings >= 0 && report.summary.warning > options.maxWarnings;
 }

@@ -2,7 +2,7 @@
 // --max-warnings. Pure functions of a Report; the CLI reads and writes the files.
 import picomatch from 'picomatch';
 import { isRoot } from './diagnose.js';
-import { normalisePath, summariseReport } from './engine.js';
+import { normalisePath, summariseReport, type ReportContext } from './engine.js';
 import type { Finding, Report, Severity } from './model.js';
 import { SEVERITY_RANK } from './model.js';
 import { TOOL } from './version.js';
@@ -40,8 +40,11 @@ function suppressionMatcher(suppression: Suppression, roots: NonNullable<Report[
 }
 
 
-/** Marks suppressed findings (they stay in the report) and lists expired suppressions. */
-export function applySuppressions(report: Report, suppressions: Suppression[], today: string): Report {
+/**
+ * Marks suppressed findings (they stay in the report) and lists expired suppressions. `context` (the engine's,
+ * beside the report) lets the recount redo the verdicts, what was checked and the plan as the engine did.
+ */
+export function applySuppressions(report: Report, suppressions: Suppression[], today: string, context?: ReportContext): Report {
   const roots = report.roots ?? {};
   const expired = suppressions.filter((item) => item.expires !== undefined && item.expires <= today);
   const active = suppressions.filter((item) => !expired.includes(item)).map((item) => ({ item, matches: suppressionMatcher(item, roots) }));
@@ -56,11 +59,11 @@ export function applySuppressions(report: Report, suppressions: Suppression[], t
     ...report,
     findings,
     ...(staleSuppressions.length > 0 || report.stale ? { stale: { ...stale, suppressions: staleSuppressions } } : {}),
-  });
+  }, context);
 }
 
 /** Known findings stop failing the run; baseline entries that match nothing are listed so it only shrinks. */
-export function applyBaseline(report: Report, baseline: BaselineFile, source: string): Report {
+export function applyBaseline(report: Report, baseline: BaselineFile, source: string, context?: ReportContext): Report {
   const known = new Set(baseline.findings.map((entry) => entry.fingerprint));
   const seen = new Set<string>();
   const findings = report.findings.map((finding) => {
@@ -70,7 +73,7 @@ export function applyBaseline(report: Report, baseline: BaselineFile, source: st
   });
   const unmatched = baseline.findings.filter((entry) => !seen.has(entry.fingerprint)).map((entry) => `${entry.ruleId} ${entry.path ?? ''} (${entry.fingerprint})`.replace('  ', ' '));
   const stale = report.stale ?? { baseline: [], suppressions: [] };
-  return summariseReport({ ...report, findings, stale: { ...stale, baseline: unmatched } });
+  return summariseReport({ ...report, findings, stale: { ...stale, baseline: unmatched } }, context);
 }
 
 export function makeBaseline(report: Report, now: Date): BaselineFile {
@@ -115,4 +118,9 @@ export function failsGate(report: Report, options: { failOn?: FailOn; maxWarning
   if (live.some((finding) => SEVERITY_RANK[finding.severity] >= threshold)) return true;
   const warnings = live.filter((finding) => finding.severity === 'warning').length;
   return options.maxWarnings !== undefined && options.maxWarnings >= 0 && warnings > options.maxWarnings;
+}
+
+/** @deprecated the same verdict as `failsGate(report, { maxWarnings })`, under its old name. */
+export function failsRun(report: Report, options: { maxWarnings?: number } = {}): boolean {
+  return failsGate(report, options.maxWarnings !== undefined ? { maxWarnings: options.maxWarnings } : {});
 }

@@ -4,29 +4,25 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { PLUGIN_SCHEMA, pluginRuleMetaSchema, schemaError } from './config-schema.js';
 import { UsageError } from './config.js';
-import type { Phase, Rule } from './model.js';
+import type { Rule } from './model.js';
 import { PHASES } from './model.js';
 
-const SEVERITIES = new Set(['error', 'warning', 'info']);
-const PLUGIN_NAME = /^(@[a-z0-9-]+\/)?[a-z0-9][a-z0-9-]*$/;
-
+/** A rule of the plugin `name`, checked against its metadata schema (config-schema.ts): one-line messages. */
 function validRule(rule: unknown, plugin: string, name: string, builtinFamilies: Set<string>): Rule {
   const candidate = rule as Rule;
-  const meta = candidate?.meta;
   const where = `plugin ${plugin}`;
-  if (!meta || typeof candidate.check !== 'function') throw new UsageError(`${where}: every rule needs { meta, check }`);
-  if (typeof meta.id !== 'string' || !meta.id.startsWith(`${name}/`) || !/^[a-z0-9-]+$/.test(meta.id.slice(name.length + 1))) {
-    throw new UsageError(`${where}: rule id "${String(meta.id)}" must be namespaced "${name}/<rule>"`);
-  }
+  if (!candidate?.meta || typeof candidate.check !== 'function') throw new UsageError(`${where}: every rule needs { meta, check }`);
+  const { meta } = candidate;
+  const error = schemaError(pluginRuleMetaSchema(name), meta);
+  // the key at fault; none when meta itself is no object (then it has no id either)
+  const key = error ? (error.at[0] ?? error.key ?? 'id') : undefined;
+  if (key === 'id') throw new UsageError(`${where}: rule id "${String(meta.id)}" must be namespaced "${name}/<rule>"`);
   if (builtinFamilies.has(name)) throw new UsageError(`${where}: "${name}" is a built-in rule family`);
-  for (const key of ['title', 'description', 'why', 'fix'] as const) {
-    if (typeof meta[key] !== 'string' || meta[key].trim() === '') throw new UsageError(`${where}: ${meta.id} needs meta.${key}`);
-  }
-  if (!SEVERITIES.has(meta.severity)) throw new UsageError(`${where}: ${meta.id} has severity "${String(meta.severity)}"`);
-  if (!Array.isArray(meta.phases) || meta.phases.length === 0 || meta.phases.some((phase: Phase) => !PHASES.includes(phase))) {
-    throw new UsageError(`${where}: ${meta.id} needs phases from ${PHASES.join(', ')}`);
-  }
+  if (key === 'severity') throw new UsageError(`${where}: ${meta.id} has severity "${String(meta.severity)}"`);
+  if (key === 'phases') throw new UsageError(`${where}: ${meta.id} needs phases from ${PHASES.join(', ')}`);
+  if (key !== undefined) throw new UsageError(`${where}: ${meta.id} needs meta.${key}`);
   return candidate;
 }
 
@@ -50,10 +46,11 @@ export async function loadPlugins(specifiers: string[], options: { configFile?: 
       throw new UsageError(`cannot load plugin "${specifier}": ${(error as Error).message.split('\n')[0]}`);
     }
     const exported = module.rules ? module : (module.default ?? {});
-    if (typeof exported.name !== 'string' || !PLUGIN_NAME.test(exported.name)) throw new UsageError(`plugin ${specifier} must export a lower-case "name"`);
-    if (!Array.isArray(exported.rules)) throw new UsageError(`plugin ${specifier} must export "rules", an array`);
-    for (const rule of exported.rules) {
-      const valid = validRule(rule, specifier, exported.name, builtinFamilies);
+    const error = schemaError(PLUGIN_SCHEMA, { name: exported.name, rules: exported.rules });
+    if (error?.at[0] === 'name' || error?.key === 'name') throw new UsageError(`plugin ${specifier} must export a lower-case "name"`);
+    if (error) throw new UsageError(`plugin ${specifier} must export "rules", an array`);
+    for (const rule of exported.rules as unknown[]) {
+      const valid = validRule(rule, specifier, exported.name as string, builtinFamilies);
       if ([...options.builtin, ...loaded].some((other) => other.meta.id === valid.meta.id)) throw new UsageError(`plugin ${specifier}: rule id ${valid.meta.id} is taken`);
       loaded.push(valid);
     }

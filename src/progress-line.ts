@@ -130,3 +130,28 @@ export function progressDelayMs(env: Record<string, string | undefined>): number
   const value = text === undefined || !/^\d+$/.test(text) ? NaN : Number(text);
   return Number.isFinite(value) ? value : 1000;
 }
+
+/** What a command writes to: the CLI's io. */
+export interface ProgressIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: Record<string, string | undefined>;
+  stderrIsTTY?: boolean;
+  stderrColumns?: number;
+}
+
+/**
+ * The progress line of a long command, and an `io` that erases it before any other output. Off unless stderr
+ * is a terminal, and with CI, --quiet, or a machine-readable report on stdout.
+ */
+export function progressFor<Io extends ProgressIo>(io: Io, options: { quiet?: boolean | undefined; machineReadableStdout: boolean }): { line: ProgressLine; io: Io } {
+  const isTTY = io.stderrIsTTY === true;
+  const enabled = progressWanted({ stream: { isTTY }, env: io.env, ...(options.quiet ? { quiet: true } : {}), machineReadableStdout: options.machineReadableStdout });
+  const line = startProgressLine({ write: io.stderr, isTTY, ...(io.stderrColumns ? { columns: io.stderrColumns } : {}) }, enabled, { delayMs: progressDelayMs(io.env) });
+  if (!enabled) return { line, io };
+  const erasing = (write: (text: string) => void) => (text: string) => {
+    line.clear();
+    write(text);
+  };
+  return { line, io: { ...io, stdout: erasing(io.stdout), stderr: erasing(io.stderr) } };
+}

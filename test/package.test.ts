@@ -122,6 +122,24 @@ console.log(JSON.stringify({ rules: lib.builtinRules.length, main: typeof lib.ma
     if (hasHealth) expect(result.health).toEqual(expect.arrayContaining(['healthChecks', 'registerHealthChecks']));
   });
 
+  it('runs the whole pipeline as a library: run() on the shipped example, every format by name', () => {
+    const script = path.join(installed, '..', '..', 'check-run.mjs');
+    const home = path.join(installed, 'examples', 'broken-migration', 'home', 'alice');
+    fs.writeFileSync(
+      script,
+      `const lib = await import('resonix-migrate');
+const result = await lib.run({ phase: 'verify', home: ${JSON.stringify(home)}, cwd: ${JSON.stringify(work)}, env: { PATH: process.env.PATH } });
+const formats = Object.fromEntries(lib.FORMATS.map((format) => [format, typeof lib.formatters[format](result.report, { rules: lib.builtinRules, failed: result.failed })]));
+console.log(JSON.stringify({ failed: result.failed, ruleIds: result.report.findings.map((finding) => finding.ruleId), version: JSON.parse(lib.formatters.json(result.report, { rules: lib.builtinRules })).tool.version, formats, gate: lib.failsGate(result.report) }));
+`,
+    );
+    const result = JSON.parse(expectOk(run(process.execPath, [script], path.dirname(script)), 'run()').trim()) as { failed: boolean; ruleIds: string[]; version: string; formats: Record<string, string>; gate: boolean };
+    expect(result.ruleIds).toEqual(expect.arrayContaining(['copy/config-only', 'remote/mode-unset', 'state/profile-mismatch']));
+    expect(result).toMatchObject({ failed: true, gate: true, version: pkg.version });
+    expect(Object.keys(result.formats).sort()).toEqual(['doctor-lint', 'github', 'json', 'junit', 'markdown', 'pretty', 'sarif']);
+    expect(new Set(Object.values(result.formats))).toEqual(new Set(['string']));
+  });
+
   it('every relative link of the README resolves inside the package (nothing points out of it, e.g. ../shared)', () => {
     const readme = fs.readFileSync(path.join(installed, 'README.md'), 'utf8');
     const links = [...readme.matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)].map((match) => match[1]!).filter((target) => !/^(https?:|mailto:|#)/.test(target));

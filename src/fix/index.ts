@@ -14,9 +14,7 @@
 // the plan lists it as refused, with the command to run by hand.
 import fs from 'node:fs';
 import path from 'node:path';
-import { RAW_ACTIONS, type WithRawActions } from '../engine.js';
-import type { FixAction, Home, Machine, Report } from '../model.js';
-import { hostPathInRoot } from '../scan/links.js';
+import type { Finding, FixAction, Home, Machine, Report } from '../model.js';
 
 export class FixError extends Error {}
 
@@ -59,16 +57,17 @@ function mergeModes(a: number, b: number): number {
 /**
  * Every action of the report's unsuppressed root findings (the safe part of the plan: a folded finding is
  * fixed through its cause), in report order, each path once (chmods on one path
- * merged). `--fix-dry-run` prints exactly this.
+ * merged). `--fix-dry-run` prints exactly this. `rawActions` (the engine's, beside the report) hold the real
+ * paths to act on; without them the report's own (masked) actions are used.
  */
-export function planFixes(report: Report): PlannedFix[] {
+export function planFixes(report: Report, rawActions?: ReadonlyMap<Finding, readonly FixAction[]>): PlannedFix[] {
   const plan: PlannedFix[] = [];
   const byKey = new Map<string, PlannedFix>();
   for (const finding of report.findings) {
     if (finding.suppressed || finding.causedBy) continue;
     const shown = finding.fix?.actions ?? [];
     // the real paths, for applying; the shown (masked) ones, for printing
-    const raw = (finding as WithRawActions)[RAW_ACTIONS] ?? shown;
+    const raw = rawActions?.get(finding) ?? shown;
     raw.forEach((action, index) => {
       const display = shown[index] ?? action;
       const key = `${action.kind}\0${action.path}`;
@@ -230,6 +229,17 @@ interface Zone {
   what: string;
 }
 
+/**
+ * A machine path of an image as a host path: the plain join under the root, `..` kept from climbing above it.
+ * No link is resolved here, and none needs to be: this only names where a home's walk starts, realpath then
+ * resolves it and the zone is dropped unless it lands inside the real root (a link in the image that points
+ * outside, or an absolute one, cannot widen what --fix may touch), and below that top every component is
+ * opened with O_NOFOLLOW.
+ */
+function inRoot(root: string, machinePath: string): string {
+  return path.join(root, path.posix.resolve('/', machinePath));
+}
+
 function realRootOf(machine: Machine): string {
   return machine.root === '/' ? '/' : fs.realpathSync(machine.root);
 }
@@ -252,7 +262,7 @@ function homeZones(machine: Machine, realRoot: string): Zone[] {
     for (const homePath of paths) {
       let hostTop: string;
       try {
-        hostTop = fs.realpathSync(machine.root === '/' ? homePath : hostPathInRoot(machine.root, homePath, { followLast: true }));
+        hostTop = fs.realpathSync(machine.root === '/' ? homePath : inRoot(machine.root, homePath));
       } catch {
         continue;
       }
