@@ -19,7 +19,7 @@ import { formatMarkdown } from './reporters/markdown.js';
 import { formatSarif } from './reporters/sarif.js';
 import { formatPretty } from './reporters/pretty.js';
 import { explainRule, formatRuleList } from './reporters/rules.js';
-import type { InspectedArchive } from './inspect/archive-machine.js';
+import type { InspectedArchive } from './archive/inspect.js';
 import type { LoadedBaseline } from './manifest/baseline.js';
 import { ManifestError } from './manifest/types.js';
 import { loadPlugins } from './plugins.js';
@@ -286,7 +286,7 @@ async function loadConfigAndRules(configFlag: string | undefined, io: CliIo): Pr
 
 // archive and manifest code (tar-stream, yauzl) loads only for the commands that use it
 async function openArchive(file: string): Promise<InspectedArchive> {
-  const { inspectArchive } = await import('./inspect/archive-machine.js');
+  const { inspectArchive } = await import('./archive/inspect.js');
   const inspected = await inspectArchive(file);
   if (!inspected.opened) throw new UsageError(inspected.problems[0]?.message ?? `cannot open ${file}`);
   // a file that is no archive (say /etc/hostname) is a wrong input, not a backup to judge

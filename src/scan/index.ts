@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { GatewayLock, GatewayUser, GroupEntry, Home, Install, Machine, PasswdEntry, Runtime, ScanProblem, ServiceUnit, StrayWorkspace } from '../model.js';
 import { findBackupArchives } from './archives.js';
-import { decompressionBudget } from './archive-budget.js';
+import { decompressionBudget } from '../archive/budget.js';
 import { collectInstall, hostPath, type CollectContext } from './install.js';
 import { dotenvSecretValues, parseDotenv } from './dotenv.js';
 import { forgetResolvedPaths, readMounts } from './links.js';

@@ -1,4 +1,4 @@
-// The decompression budget one scan shares between all its archives. Kept apart from archive-list.ts so
+// The decompression budget one scan shares between all its archives. Kept apart from list.ts so
 // the scan can make one without loading the archive listers (tar-stream, yauzl).
 
 /**

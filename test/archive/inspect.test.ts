@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runRules } from '../../src/engine.js';
-import { archiveBaseline, inspectArchive, looksLikeArchive } from '../../src/inspect/archive-machine.js';
+import { archiveBaseline, inspectArchive, looksLikeArchive } from '../../src/archive/inspect.js';
 import type { Install, Machine, Report } from '../../src/model.js';
 import { formatJson } from '../../src/reporters/json.js';
 import { formatPretty } from '../../src/reporters/pretty.js';

@@ -7,8 +7,8 @@ import { createGunzip } from 'node:zlib';
 import tarStream from 'tar-stream';
 import yauzl, { type Entry as ZipEntry, type ExtraField } from 'yauzl';
 import type { ArchiveFormat, ArchiveMember, FileType } from '../model.js';
-import { classifyArchiveHead, isTarHeader } from './archive-classify.js';
-import { budgetSpent, type DecompressionBudget } from './archive-budget.js';
+import { classifyArchiveHead, isTarHeader } from './classify.js';
+import { budgetSpent, type DecompressionBudget } from './budget.js';
 
 export interface ArchiveInspection {
   format: ArchiveFormat;

@@ -3,7 +3,7 @@
 // choice is made by name, at the member's header: config and .env text (size-capped, within one budget),
 // the 100-byte head of SQLite files, the last byte of session transcripts, /etc/passwd and /etc/group.
 import type { ArchiveMember } from '../model.js';
-import type { MemberSink } from '../scan/archive-list.js';
+import type { MemberSink } from './list.js';
 import { MAX_CONFIG_BYTES } from '../scan/install.js';
 import { SQLITE_HEADER_BYTES, isSqliteDatabasePath } from '../scan/sqlite-header.js';
 import { memberKey } from './members.js';

@@ -24,8 +24,9 @@ import type {
   StrayWorkspace,
   Workspace,
 } from '../model.js';
-import { archiveHoldsResonixState, classifyArchiveHead } from '../scan/archive-classify.js';
-import { type ArchiveInspection, inspectArchiveFile } from '../scan/archive-list.js';
+import { backupArchiveOf } from './backup-archive.js';
+import { archiveHoldsResonixState, classifyArchiveHead } from './classify.js';
+import { type ArchiveInspection, inspectArchiveFile } from './list.js';
 import { summariseEnvVarKeys } from '../scan/config-env.js';
 import { emptyConfigSummary, planWorkspaces, summariseConfig } from '../scan/config-summary.js';
 import { parseDotenv } from '../scan/dotenv.js';
@@ -36,7 +37,6 @@ import { isSqliteDatabasePath, parseSqliteHeader } from '../scan/sqlite-header.j
 import { type Captured, MemberCapture, type TextCapture } from './capture.js';
 import { MemberIndex, generationOf, hasDataFiles, workspaceDirsUnder } from './inventory.js';
 import { isNeverOnboarded } from '../scan/install.js';
-import { backupArchiveOf } from '../scan/archives.js';
 import { type TraversalMember, printable, sortMembers } from './members.js';
 import { type Frame, type StateRoot, findStateRoots, originalStateDirs, relocate, stateDirPath, toArchive } from './state-dirs.js';
 
@@ -62,7 +62,6 @@ export interface InspectedArchive {
   opened: boolean;
 }
 
-const TEMP_DIRS = ['/tmp', '/var/tmp', '/dev/shm'];
 const MAX_TRAVERSAL_LINES = 20;
 const ZIP_BOMB_RATIO = 1000;
 const ZIP_BOMB_MIN_TOTAL = 1024 ** 3;
@@ -183,7 +182,7 @@ function archiveEntry(archivePath: string, stat: fs.Stats, listing: ArchiveInspe
     holdsResonixState: held ? held.holdsResonixState : true,
     secretMembers: held?.secretMembers ?? [],
     keepMembers,
-    tempDirs: [...TEMP_DIRS, os.tmpdir()],
+    tmpDir: os.tmpdir(),
   });
 }
 
