@@ -25,7 +25,8 @@ import type {
 } from '../model.js';
 import { backupArchiveOf } from './backup-archive.js';
 import { archiveHoldsResonixState, classifyArchiveHead } from './classify.js';
-import { type ArchiveInspection, inspectArchiveFile } from './list.js';
+import { formatBytes } from './budget.js';
+import { type ArchiveInspection, inspectArchiveFile, kindOf } from './list.js';
 import { emptyConfigSummary, planWorkspaces } from '../scan/config-summary.js';
 import { parseDotenv } from '../scan/dotenv.js';
 import { assembleInstall, parseConfigText, subInventory } from '../scan/install.js';
@@ -160,7 +161,7 @@ async function openTarget(archivePath: string): Promise<OpenedTarget> {
   try {
     const realPath = await fs.promises.realpath(archivePath);
     const stat = await fs.promises.stat(realPath);
-    if (!stat.isFile()) return { ok: false, code: 'EARCHIVE', message: `not a regular file (${stat.isDirectory() ? 'directory' : stat.isFIFO() ? 'fifo' : 'special file'})` };
+    if (!stat.isFile()) return { ok: false, code: 'EARCHIVE', message: `not a regular file (${kindOf(stat)})` };
     return { ok: true, realPath, stat };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'EARCHIVE';
@@ -244,17 +245,6 @@ function reportTraversal(traversal: TraversalMember[], report: Report): void {
   if (traversal.length > MAX_TRAVERSAL_LINES) {
     report('EARCHIVE_TRAVERSAL', `… and ${traversal.length - MAX_TRAVERSAL_LINES} more unsafe members, left out of the inventory`);
   }
-}
-
-function formatBytes(bytes: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} bytes` : `${Number.isInteger(value) ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -102,7 +102,8 @@ async function openRegular(hostPath: string, expected?: { dev: number; ino: numb
   return handle;
 }
 
-function kindOf(stat: fs.Stats): string {
+/** What a file that is not a regular one is, for a message. */
+export function kindOf(stat: fs.Stats): string {
   if (stat.isDirectory()) return 'directory';
   if (stat.isSymbolicLink()) return 'symlink';
   if (stat.isFIFO()) return 'fifo';

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { BUDGET_CODE, type BackupArchive, type ScanProblem } from '../model.js';
 import { archiveHoldsResonixState, classifyArchiveHead } from '../archive/classify.js';
 import { backupArchiveOf } from '../archive/backup-archive.js';
-import { budgetSpent, decompressionBudget, type DecompressionBudget } from '../archive/budget.js';
+import { budgetSpent, decompressionBudget, formatBytes, type DecompressionBudget } from '../archive/budget.js';
 import type { ArchiveInspection } from '../archive/list.js';
 import { hostPath } from './install.js';
 import { readHead } from './read.js';
@@ -115,10 +115,6 @@ export interface ArchiveScanState {
   seen?: Map<string, ArchiveInspection | null>;
   /** the budget ran out and a problem says so (said once per scan) */
   budgetReported?: boolean;
-}
-
-function formatBytes(bytes: number): string {
-  return bytes >= 1024 ** 3 ? `${Math.round(bytes / 1024 ** 3)} GiB` : `${Math.round(bytes / 1024 ** 2)} MiB`;
 }
 
 function reportBudget(state: ArchiveScanState, machinePath: string, problems: ScanProblem[]): void {

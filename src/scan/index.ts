@@ -10,7 +10,7 @@ import { dotenvSecretValues, parseDotenv } from './dotenv.js';
 import { forgetResolvedPaths, readMounts } from './links.js';
 import { detectOldHomes, markArrivedWorkspaces } from './moved-home.js';
 import { inspectPathRuntime, inspectServiceRuntime, probeLoopbackPorts } from './runtime.js';
-import { assembleHome, assembleMachine, gatewayUserOf, usersOf } from './machine.js';
+import { MAX_PASSWD_BYTES, assembleHome, assembleMachine, gatewayUserOf, usersOf } from './machine.js';
 import { readTextCapped } from './read.js';
 import { resolveResonix, type Env } from './resolve.js';
 import { maskSecrets, splitEnvForReport } from './secrets.js';
@@ -58,8 +58,8 @@ export interface ScanResult {
 }
 
 function readUsers(root: string): { users: PasswdEntry[]; groups: GroupEntry[] } {
-  const passwd = readTextCapped(hostPath(root, '/etc/passwd'), 4 * 1024 * 1024);
-  const group = readTextCapped(hostPath(root, '/etc/group'), 4 * 1024 * 1024);
+  const passwd = readTextCapped(hostPath(root, '/etc/passwd'), MAX_PASSWD_BYTES);
+  const group = readTextCapped(hostPath(root, '/etc/group'), MAX_PASSWD_BYTES);
   return usersOf(passwd.ok ? passwd.text : undefined, group.ok ? group.text : undefined);
 }
 

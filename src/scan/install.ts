@@ -18,7 +18,7 @@ import { walkTree, type WalkResult } from './walk.js';
 import type { ProgressCounter } from '../progress.js';
 
 export const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
-const MAX_DOTENV_BYTES = 1024 * 1024;
+export const MAX_DOTENV_BYTES = 1024 * 1024;
 
 export interface CollectContext {
   /** host path of the machine's root ('/' live, ROOTFS in image mode) */

@@ -4,6 +4,9 @@
 import type { BackupArchive, GatewayLock, GatewayUser, GroupEntry, Home, Install, Machine, PasswdEntry, Resolution, Runtime, ScanProblem, ServiceUnit, StrayWorkspace } from '../model.js';
 import { parseGroup, parsePasswd, supplementaryGroups } from './passwd.js';
 
+/** /etc/passwd and /etc/group are read up to this size, on a machine and in an archive */
+export const MAX_PASSWD_BYTES = 4 * 1024 * 1024;
+
 /** The machine's users and groups from the text of its /etc/passwd and /etc/group (none when unread). */
 export function usersOf(passwd: string | undefined, group: string | undefined): { users: PasswdEntry[]; groups: GroupEntry[] } {
   return { users: passwd !== undefined ? parsePasswd(passwd) : [], groups: group !== undefined ? parseGroup(group) : [] };
