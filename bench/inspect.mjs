@@ -7,7 +7,7 @@
 // gunzip and the tar parser both get real work. Each tool runs once to warm the page cache, then they
 // alternate for --runs timed runs; the medians, their ratio and the peak RSS of inspectArchive are printed.
 // With --check it exits 1 when the ratio exceeds 1.2 or the RSS grew by more than 100 MB.
-// Needs `npm run build` first (it loads dist/inspect/archive-machine.js; --dist names another build output).
+// Needs `npm run build` first (it loads dist/archive/inspect.js; --dist names another build output).
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -64,7 +64,7 @@ async function timeInspect(inspectArchive, archive) {
 
 async function main() {
   const options = parseArgs(process.argv.slice(2));
-  const entry = path.join(options.dist, 'inspect', 'archive-machine.js');
+  const entry = path.join(options.dist, 'archive', 'inspect.js');
   if (!fs.existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
   const { inspectArchive } = await import(pathToFileURL(entry).href);
   fs.mkdirSync(outDir, { recursive: true });

@@ -19,7 +19,7 @@ import { doctorFindings } from './doctor-merge.js';
 import { runRulesWithActions, type EngineOptions, type RawActions, type ReportContext } from './engine.js';
 import { FixError, applyFixes, confinePlan, planFixes, type AppliedFix, type PlannedFix, type RefusedFix } from './fix/index.js';
 import { BaselineError, applyBaseline, applySuppressions, failsGate, parseBaseline, type BaselineFile } from './gate.js';
-import type { InspectedArchive } from './inspect/archive-machine.js';
+import type { InspectedArchive } from './archive/inspect.js';
 import type { LoadedBaseline } from './manifest/baseline.js';
 import type { Manifest } from './manifest/types.js';
 import { ManifestError } from './manifest/types.js';
@@ -150,7 +150,7 @@ export async function loadConfigAndRules(configFile: string | undefined, cwd: st
 
 // archive and manifest code (tar-stream, yauzl) loads only for the commands that use it
 async function openArchive(file: string): Promise<InspectedArchive> {
-  const { inspectArchive } = await import('./inspect/archive-machine.js');
+  const { inspectArchive } = await import('./archive/inspect.js');
   const inspected = await inspectArchive(file);
   if (!inspected.opened) throw new UsageError(inspected.problems[0]?.message ?? `cannot open ${file}`);
   // a file that is no archive (say /etc/hostname) is a wrong input, not a backup to judge

@@ -2,7 +2,7 @@
 // their baseline. A manifest is told from an archive by its first byte ('{'); anything else goes to the
 // archive reader, which classifies by content.
 import fs from 'node:fs';
-import { inspectArchive } from '../inspect/archive-machine.js';
+import { inspectArchive } from '../archive/inspect.js';
 import type { Machine } from '../model.js';
 import { baselineOf, readManifest, statRegularFile } from './read.js';
 import { ManifestError, type Manifest } from './types.js';

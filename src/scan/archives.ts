@@ -4,12 +4,15 @@
 // (home, Downloads, /var/backups, …) need no matcher at all: one readdir each lists their files, as
 // globby('*') would. globby and the archive listers (tar-stream, yauzl) are imported only when they
 // are needed: loading them costs more than a scan of a machine without archives (see bench/).
+// The finding stays in scan/ (it reads the scanned machine: its dirs, owners, shared dirs, through its root);
+// what an archive is and holds comes from src/archive/, which `inspect` uses too.
 import fs from 'node:fs';
 import path from 'node:path';
 import { BUDGET_CODE, type BackupArchive, type ScanProblem } from '../model.js';
-import { archiveHoldsResonixState, classifyArchiveHead } from './archive-classify.js';
-import { budgetSpent, decompressionBudget, type DecompressionBudget } from './archive-budget.js';
-import type { ArchiveInspection } from './archive-list.js';
+import { archiveHoldsResonixState, classifyArchiveHead } from '../archive/classify.js';
+import { backupArchiveOf } from '../archive/backup-archive.js';
+import { budgetSpent, decompressionBudget, formatBytes, type DecompressionBudget } from '../archive/budget.js';
+import type { ArchiveInspection } from '../archive/list.js';
 import { hostPath } from './install.js';
 import { readHead } from './read.js';
 
@@ -105,8 +108,6 @@ async function candidatePaths(options: FindArchivesOptions): Promise<string[]> {
 
 const NAMED_LIKE_RESONIX = /resonix/i;
 
-const TEMP_DIRS = ['/tmp', '/var/tmp', '/dev/shm'];
-
 /** What one scan shares between its archives: the budget, and what each inode turned out to be. */
 export interface ArchiveScanState {
   budget?: DecompressionBudget;
@@ -114,10 +115,6 @@ export interface ArchiveScanState {
   seen?: Map<string, ArchiveInspection | null>;
   /** the budget ran out and a problem says so (said once per scan) */
   budgetReported?: boolean;
-}
-
-function formatBytes(bytes: number): string {
-  return bytes >= 1024 ** 3 ? `${Math.round(bytes / 1024 ** 3)} GiB` : `${Math.round(bytes / 1024 ** 2)} MiB`;
 }
 
 function reportBudget(state: ArchiveScanState, machinePath: string, problems: ScanProblem[]): void {
@@ -147,7 +144,7 @@ async function inspectOnce(file: string, stat: fs.Stats, machinePath: string, pr
     reportBudget(state, machinePath, problems);
     return { ...classified };
   }
-  const listing = await (await import('./archive-list.js')).inspectArchiveFile(file, {
+  const listing = await (await import('../archive/list.js')).inspectArchiveFile(file, {
     ...(state.budget ? { budget: state.budget } : {}),
     expected: { dev: stat.dev, ino: stat.ino },
   });
@@ -190,33 +187,8 @@ export async function describeArchive(
     holdsResonixState,
     secretMembers: held.secretMembers,
     keepMembers: options.keepMembers === true,
-    tempDirs: [...TEMP_DIRS, ...(options.tmpDir ? [options.tmpDir] : [])],
+    ...(options.tmpDir ? { tmpDir: options.tmpDir } : {}),
   });
-}
-
-/** One BackupArchive from a file's stat and its listing: the shape live scans and `inspect` share. */
-export function backupArchiveOf(
-  machinePath: string,
-  stat: Pick<fs.Stats, 'mode' | 'uid' | 'gid' | 'size'>,
-  listing: ArchiveInspection,
-  facts: { holdsResonixState: boolean; secretMembers: string[]; keepMembers: boolean; tempDirs: string[] },
-): BackupArchive {
-  return {
-    path: machinePath,
-    format: listing.format,
-    encrypted: listing.encrypted,
-    ...(listing.partlyEncrypted ? { partlyEncrypted: true } : {}),
-    mode: stat.mode & 0o7777,
-    uid: stat.uid,
-    gid: stat.gid,
-    size: stat.size,
-    ...(listing.members && facts.keepMembers ? { members: listing.members } : {}),
-    ...(listing.membersTruncated ? { membersTruncated: true } : {}),
-    holdsResonixState: facts.holdsResonixState,
-    ...(facts.tempDirs.includes(path.posix.dirname(machinePath)) ? { inTempDir: true } : {}),
-    secretMembers: facts.secretMembers,
-    ...(listing.listError ? { listError: listing.listError } : {}),
-  };
 }
 
 /** A dir anyone may add files to: world-writable, or sticky (/tmp, /var/tmp, /dev/shm, most $TMPDIRs). */

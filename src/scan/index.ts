@@ -4,13 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import type { GatewayLock, GatewayUser, GroupEntry, Home, Install, Machine, PasswdEntry, Runtime, ScanProblem, ServiceUnit, StrayWorkspace } from '../model.js';
 import { findBackupArchives } from './archives.js';
-import { decompressionBudget } from './archive-budget.js';
+import { decompressionBudget } from '../archive/budget.js';
 import { collectInstall, hostPath, type CollectContext } from './install.js';
 import { dotenvSecretValues, parseDotenv } from './dotenv.js';
 import { forgetResolvedPaths, readMounts } from './links.js';
 import { detectOldHomes, markArrivedWorkspaces } from './moved-home.js';
 import { inspectPathRuntime, inspectServiceRuntime, probeLoopbackPorts } from './runtime.js';
-import { parseGroup, parsePasswd, supplementaryGroups } from './passwd.js';
+import { MAX_PASSWD_BYTES, assembleHome, assembleMachine, gatewayUserOf, usersOf } from './machine.js';
 import { readTextCapped } from './read.js';
 import { resolveResonix, type Env } from './resolve.js';
 import { maskSecrets, splitEnvForReport } from './secrets.js';
@@ -58,9 +58,9 @@ export interface ScanResult {
 }
 
 function readUsers(root: string): { users: PasswdEntry[]; groups: GroupEntry[] } {
-  const passwd = readTextCapped(hostPath(root, '/etc/passwd'), 4 * 1024 * 1024);
-  const group = readTextCapped(hostPath(root, '/etc/group'), 4 * 1024 * 1024);
-  return { users: passwd.ok ? parsePasswd(passwd.text) : [], groups: group.ok ? parseGroup(group.text) : [] };
+  const passwd = readTextCapped(hostPath(root, '/etc/passwd'), MAX_PASSWD_BYTES);
+  const group = readTextCapped(hostPath(root, '/etc/group'), MAX_PASSWD_BYTES);
+  return usersOf(passwd.ok ? passwd.text : undefined, group.ok ? group.text : undefined);
 }
 
 function lstatOrUndefined(file: string): fs.Stats | undefined {
@@ -84,13 +84,7 @@ function gatewayUserFor(
   services: ServiceUnit[],
   sudoUser?: PasswdEntry,
 ): GatewayUser {
-  const make = (entry: PasswdEntry | undefined, uid: number, gid: number, source: GatewayUser['source']): GatewayUser => ({
-    ...(entry ? { name: entry.name } : {}),
-    uid,
-    gid,
-    groups: entry ? [...new Set([gid, ...supplementaryGroups(entry.name, entry.gid, groups)])] : [gid],
-    source,
-  });
+  const make = (entry: PasswdEntry | undefined, uid: number, gid: number, source: GatewayUser['source']): GatewayUser => gatewayUserOf(entry, uid, gid, groups, source);
   // an explicit --user wins over anything we infer
   if (options.user) {
     const entry = userByName(users, options.user);
@@ -432,10 +426,10 @@ export async function scanMachine(options: ScanOptions): Promise<ScanResult> {
     const gatewayUser = gatewayUserFor(options, users, groups, homeStat, services, target.sudoUser);
     const owner = homeStat ? users.find((user) => user.uid === homeStat.uid) : undefined;
     const oldHomes = detectOldHomes(options.root, target.path, [...new Set([target.path, resolution.home])], installs, services);
-    const home: Home = {
+    const home = assembleHome({
       path: target.path,
       exists: homeStat?.isDirectory() ?? false,
-      ...(homeStat ? { ownerUid: homeStat.uid, ownerGid: homeStat.gid } : {}),
+      ...(homeStat ? { owner: { uid: homeStat.uid, gid: homeStat.gid } } : {}),
       ...(owner ? { user: owner.name } : {}),
       resolution,
       gatewayUser,
@@ -445,8 +439,8 @@ export async function scanMachine(options: ScanOptions): Promise<ScanResult> {
       workspaceDirs: findWorkspaceDirs(options.root, target.path),
       ...gatewayEnvFile(options.root, target.path, secrets),
       ...(target.sudoUser ? { sudoUser: target.sudoUser.name } : {}),
-      ...(oldHomes.length > 0 ? { oldHomes } : {}),
-    };
+      oldHomes,
+    });
     markArrivedWorkspaces(options.root, home);
     homes.push(home);
   }
@@ -468,20 +462,16 @@ export async function scanMachine(options: ScanOptions): Promise<ScanResult> {
   }
 
   const runtime = await machineRuntime(options, discovered.units, homes);
-  const machine: Machine = {
-    schema: 1,
+  const machine = assembleMachine({
     mode: options.mode,
     root: options.mode === 'live' ? '/' : options.root,
-    platform: options.mode === 'live' ? process.platform : 'linux',
-    scannedAt: new Date().toISOString(),
-    currentUid: process.getuid?.() ?? 0,
     users,
     groups,
     homes,
     archives,
-    processEnvKeys: options.mode === 'live' ? Object.keys(options.env).filter((key) => options.env[key] !== undefined).sort() : [],
+    ...(options.mode === 'live' ? { processEnvKeys: Object.keys(options.env).filter((key) => options.env[key] !== undefined).sort() } : {}),
     runtime,
     problems,
-  };
+  });
   return { machine, secrets };
 }

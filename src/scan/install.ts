@@ -18,7 +18,7 @@ import { walkTree, type WalkResult } from './walk.js';
 import type { ProgressCounter } from '../progress.js';
 
 export const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
-const MAX_DOTENV_BYTES = 1024 * 1024;
+export const MAX_DOTENV_BYTES = 1024 * 1024;
 
 export interface CollectContext {
   /** host path of the machine's root ('/' live, ROOTFS in image mode) */
@@ -286,26 +286,55 @@ export function collectInstall(
   const fsType = context.mounts ? fsTypeOf(context.mounts, stateDir) : undefined;
   const config = readConfig(context, facts.configPath ?? path.posix.join(stateDir, 'resonix.json'));
   const profile = facts.profile ?? profileOfStateDir(stateDir);
-  const neverOnboarded = inventory.exists && !inventory.truncated && !inventory.unseen && config.gatewayMode !== 'remote' && isNeverOnboarded(config, inventory.entries);
-  return {
-    id: stateDir,
+  const workspaces = inventory.exists || config.exists ? collectWorkspaces(context, stateDir, inventory, config, profile) : [];
+  const sqlite = readSqliteHeaders(context, stateDir, inventory.entries);
+  const sqliteWals = readWals(context, stateDir, inventory.entries);
+  const dotenvKeys = inventory.exists ? readDotenvKeys(context, stateDir) : [];
+  return assembleInstall({
     stateDir,
     ...(profile ? { profile } : {}),
     active: facts.active,
-    servedBy: [],
     foundBy: facts.foundBy,
+    inventory,
+    config,
+    workspaces,
+    sqlite,
+    sqliteWals,
+    dotenvKeys,
+    ...(fsType && inventory.exists ? { fsType } : {}),
+    ...(inventory.exists ? { partialTranscripts: findPartialTranscripts(context, stateDir, inventory.entries) } : {}),
+    // a truncated inventory would make every transcript look missing
+    ...(inventory.exists && !inventory.truncated ? { sessionRefs: sessionRefsOf(context, stateDir, inventory) } : {}),
+  });
+}
+
+export type InstallParts = Pick<Install, 'stateDir' | 'profile' | 'active' | 'foundBy' | 'inventory' | 'config' | 'workspaces' | 'sqlite' | 'sqliteWals' | 'dotenvKeys' | 'fsType' | 'partialTranscripts' | 'sessionRefs'>;
+
+/**
+ * One Install from the facts collected about a state dir, and what follows from them (layout generation,
+ * data, never onboarded): the scan and the archive reader both build theirs here. Not yet served by a unit.
+ */
+export function assembleInstall(parts: InstallParts): Install {
+  const { inventory, config } = parts;
+  const neverOnboarded = inventory.exists && !inventory.truncated && !inventory.unseen && config.gatewayMode !== 'remote' && isNeverOnboarded(config, inventory.entries);
+  return {
+    id: parts.stateDir,
+    stateDir: parts.stateDir,
+    ...(parts.profile ? { profile: parts.profile } : {}),
+    active: parts.active,
+    servedBy: [],
+    foundBy: parts.foundBy,
     inventory,
     generation: generationOf(inventory.entries),
     hasData: hasDataFiles(inventory.entries) && !neverOnboarded,
     ...(neverOnboarded ? { neverOnboarded } : {}),
     config,
-    workspaces: inventory.exists || config.exists ? collectWorkspaces(context, stateDir, inventory, config, profile) : [],
-    sqlite: readSqliteHeaders(context, stateDir, inventory.entries),
-    sqliteWals: readWals(context, stateDir, inventory.entries),
-    dotenvKeys: inventory.exists ? readDotenvKeys(context, stateDir) : [],
-    ...(fsType && inventory.exists ? { fsType } : {}),
-    ...(inventory.exists ? { partialTranscripts: findPartialTranscripts(context, stateDir, inventory.entries) } : {}),
-    // a truncated inventory would make every transcript look missing
-    ...(inventory.exists && !inventory.truncated ? { sessionRefs: sessionRefsOf(context, stateDir, inventory) } : {}),
+    workspaces: parts.workspaces,
+    sqlite: parts.sqlite,
+    ...(parts.sqliteWals ? { sqliteWals: parts.sqliteWals } : {}),
+    dotenvKeys: parts.dotenvKeys,
+    ...(parts.fsType ? { fsType: parts.fsType } : {}),
+    ...(parts.partialTranscripts ? { partialTranscripts: parts.partialTranscripts } : {}),
+    ...(parts.sessionRefs ? { sessionRefs: parts.sessionRefs } : {}),
   };
 }

@@ -44,9 +44,9 @@ export function toArchive(frame: Frame, machinePath: string): string | undefined
 const ROOT_FRAME: Frame = { prefix: '', machineRoot: '/' };
 
 /**
- * The state dirs among `keys` (same rules as archiveHoldsResonixState: a `.resonix[-<profile>]` segment at
- * any depth, resonix.json next to credentials/ or agents/, `resonix backup create`'s payload), outermost
- * only: a state dir inside another belongs to the outer one's inventory, as on a live machine.
+ * The state dirs among `keys` (a `.resonix[-<profile>]` segment at any depth, resonix.json next to
+ * credentials/ or agents/, `resonix backup create`'s payload), outermost only: a state dir inside another
+ * belongs to the outer one's inventory, as on a live machine. archiveHoldsResonixState asks the same.
  */
 export function findStateRoots(keys: readonly string[], isDir: (key: string) => boolean): StateRoot[] {
   const found = new Map<string, StateRoot>();

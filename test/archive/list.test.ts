@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { archiveHoldsResonixState, classifyArchiveHead, isTarHeader } from '../../src/scan/archive-classify.js';
-import { inspectArchiveFile } from '../../src/scan/archive-list.js';
+import { archiveHoldsResonixState, classifyArchiveHead, isTarHeader } from '../../src/archive/classify.js';
+import { inspectArchiveFile } from '../../src/archive/list.js';
 
 const hasTool = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 const missing = (...tools: string[]): string[] => tools.filter((tool) => !hasTool(tool));

@@ -7,8 +7,8 @@ import { createGunzip } from 'node:zlib';
 import tarStream from 'tar-stream';
 import yauzl, { type Entry as ZipEntry, type ExtraField } from 'yauzl';
 import type { ArchiveFormat, ArchiveMember, FileType } from '../model.js';
-import { classifyArchiveHead, isTarHeader } from './archive-classify.js';
-import { budgetSpent, type DecompressionBudget } from './archive-budget.js';
+import { classifyArchiveHead, isTarHeader } from './classify.js';
+import { budgetSpent, type DecompressionBudget } from './budget.js';
 
 export interface ArchiveInspection {
   format: ArchiveFormat;
@@ -102,7 +102,8 @@ async function openRegular(hostPath: string, expected?: { dev: number; ino: numb
   return handle;
 }
 
-function kindOf(stat: fs.Stats): string {
+/** What a file that is not a regular one is, for a message. */
+export function kindOf(stat: fs.Stats): string {
   if (stat.isDirectory()) return 'directory';
   if (stat.isSymbolicLink()) return 'symlink';
   if (stat.isFIFO()) return 'fifo';

@@ -1,4 +1,4 @@
-// The decompression budget one scan shares between all its archives. Kept apart from archive-list.ts so
+// The decompression budget one scan shares between all its archives. Kept apart from list.ts so
 // the scan can make one without loading the archive listers (tar-stream, yauzl).
 
 /**
@@ -22,4 +22,16 @@ export function decompressionBudget(bytes = SCAN_DECOMPRESS_BYTES, ms = SCAN_DEC
 
 export function budgetSpent(budget: DecompressionBudget | undefined): boolean {
   return budget !== undefined && (budget.bytesLeft <= 0 || Date.now() > budget.deadline);
+}
+
+/** A byte count as the messages about archive limits say it: `256 MiB`, `1.5 GiB`, `900 bytes`. */
+export function formatBytes(bytes: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} bytes` : `${Number.isInteger(value) ? value : value.toFixed(1)} ${units[unit]}`;
 }

@@ -1,7 +1,7 @@
 // Where state dirs are inside an archive and where they stood: the pure parts of inspect.
 import { describe, expect, it } from 'vitest';
-import { memberKey, sortMembers } from '../../src/inspect/members.js';
-import { findStateRoots, originalStateDirs, relocate, stateDirPath, toArchive, toMachine } from '../../src/inspect/state-dirs.js';
+import { memberKey, sortMembers } from '../../src/archive/members.js';
+import { findStateRoots, originalStateDirs, relocate, stateDirPath, toArchive, toMachine } from '../../src/archive/state-dirs.js';
 import type { ArchiveMember } from '../../src/model.js';
 
 const roots = (...keys: string[]) => findStateRoots(keys, (key) => key.endsWith('/') || !key.includes('.'));

@@ -5,10 +5,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runRules } from '../../src/engine.js';
-import { archiveBaseline, inspectArchive, looksLikeArchive } from '../../src/inspect/archive-machine.js';
+import { archiveBaseline, inspectArchive, looksLikeArchive } from '../../src/archive/inspect.js';
 import type { Install, Machine, Report } from '../../src/model.js';
 import { formatJson } from '../../src/reporters/json.js';
 import { formatPretty } from '../../src/reporters/pretty.js';
+import { parseConfigText } from '../../src/scan/install.js';
 import { FAKE_SECRETS, API_KEY, DOTENV_VALUE, GATEWAY_TOKEN, makeHome, missing, needs, run, sh, walkSource, write } from './fixture.js';
 
 let tmp: string;
@@ -99,6 +100,14 @@ describe('inspectArchive on a tar.gz of a home (tar -C ~ -czf x.tgz .resonix wor
     expect([...result.secrets]).toEqual(expect.arrayContaining([GATEWAY_TOKEN, DOTENV_VALUE]));
     // auth-profiles.json is never read: its key is nowhere, not even among the secrets
     expect(result.secrets.has(API_KEY)).toBe(false);
+  });
+
+  it.skipIf(missing('tar', 'gzip').length > 0)('parses the config as the live scan does, key positions included', () => {
+    const install = onlyInstall(result.machine);
+    const text = fs.readFileSync(path.join(home, '.resonix', 'resonix.json'), 'utf8');
+    const live = parseConfigText(text, install.config.path, new Set());
+    expect(install.config).toEqual(live);
+    expect(install.config.keyPositions?.['gateway.mode']).toMatchObject({ line: expect.any(Number), column: expect.any(Number) });
   });
 
   it.skipIf(missing('tar', 'gzip').length > 0)('finds the workspaces the config names inside the archive, and visible workspace dirs', () => {

@@ -1,5 +1,5 @@
-// Archive members in the live scan's inventory shape (FileEntry), and the facts collectInstall derives from
-// an inventory: layout generation, whether there is data, workspace-looking dirs. Pure.
+// Archive members in the live scan's inventory shape (FileEntry), and the workspace-looking dirs among them.
+// Pure.
 import path from 'node:path';
 import type { FileEntry, FileInventory, StrayWorkspace } from '../model.js';
 import type { KeyedMember } from './members.js';
@@ -51,9 +51,6 @@ export class MemberIndex {
     return key === undefined ? undefined : this.byKey.get(key);
   }
 }
-
-// the same layout and data tests as a live state dir
-export { generationOf, hasDataFiles } from '../scan/install.js';
 
 export const WORKSPACE_MARKERS = new Set(['AGENTS.md', 'SOUL.md', 'IDENTITY.md', 'USER.md', 'MEMORY.md', 'HEARTBEAT.md', 'TOOLS.md', 'BOOTSTRAP.md']);
 

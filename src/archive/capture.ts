@@ -3,13 +3,12 @@
 // choice is made by name, at the member's header: config and .env text (size-capped, within one budget),
 // the 100-byte head of SQLite files, the last byte of session transcripts, /etc/passwd and /etc/group.
 import type { ArchiveMember } from '../model.js';
-import type { MemberSink } from '../scan/archive-list.js';
-import { MAX_CONFIG_BYTES } from '../scan/install.js';
+import type { MemberSink } from './list.js';
+import { MAX_CONFIG_BYTES, MAX_DOTENV_BYTES } from '../scan/install.js';
+import { MAX_PASSWD_BYTES } from '../scan/machine.js';
 import { SQLITE_HEADER_BYTES, isSqliteDatabasePath } from '../scan/sqlite-header.js';
 import { memberKey } from './members.js';
 
-export const MAX_DOTENV_BYTES = 1024 * 1024;
-const MAX_PASSWD_BYTES = 4 * 1024 * 1024;
 /** all text captures together (configs, .env, passwd): a hostile archive cannot make us hold more */
 const TEXT_BUDGET = 32 * 1024 * 1024;
 const MAX_SQLITE_HEADS = 100_000;

@@ -9,7 +9,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import JSON5 from 'json5';
 import type {
   BackupArchive,
   ConfigSummary,
@@ -24,19 +23,18 @@ import type {
   StrayWorkspace,
   Workspace,
 } from '../model.js';
-import { archiveHoldsResonixState, classifyArchiveHead } from '../scan/archive-classify.js';
-import { type ArchiveInspection, inspectArchiveFile } from '../scan/archive-list.js';
-import { summariseEnvVarKeys } from '../scan/config-env.js';
-import { emptyConfigSummary, planWorkspaces, summariseConfig } from '../scan/config-summary.js';
+import { backupArchiveOf } from './backup-archive.js';
+import { archiveHoldsResonixState, classifyArchiveHead } from './classify.js';
+import { formatBytes } from './budget.js';
+import { type ArchiveInspection, inspectArchiveFile, kindOf } from './list.js';
+import { emptyConfigSummary, planWorkspaces } from '../scan/config-summary.js';
 import { parseDotenv } from '../scan/dotenv.js';
-import { subInventory } from '../scan/install.js';
-import { parseGroup, parsePasswd, supplementaryGroups } from '../scan/passwd.js';
+import { assembleInstall, parseConfigText, subInventory } from '../scan/install.js';
+import { assembleHome, assembleMachine, gatewayUserOf, usersOf } from '../scan/machine.js';
 import { profileOfStateDir, resolveResonix } from '../scan/resolve.js';
 import { isSqliteDatabasePath, parseSqliteHeader } from '../scan/sqlite-header.js';
 import { type Captured, MemberCapture, type TextCapture } from './capture.js';
-import { MemberIndex, generationOf, hasDataFiles, workspaceDirsUnder } from './inventory.js';
-import { isNeverOnboarded } from '../scan/install.js';
-import { backupArchiveOf } from '../scan/archives.js';
+import { MemberIndex, workspaceDirsUnder } from './inventory.js';
 import { type TraversalMember, printable, sortMembers } from './members.js';
 import { type Frame, type StateRoot, findStateRoots, originalStateDirs, relocate, stateDirPath, toArchive } from './state-dirs.js';
 
@@ -62,7 +60,6 @@ export interface InspectedArchive {
   opened: boolean;
 }
 
-const TEMP_DIRS = ['/tmp', '/var/tmp', '/dev/shm'];
 const MAX_TRAVERSAL_LINES = 20;
 const ZIP_BOMB_RATIO = 1000;
 const ZIP_BOMB_MIN_TOTAL = 1024 ** 3;
@@ -164,7 +161,7 @@ async function openTarget(archivePath: string): Promise<OpenedTarget> {
   try {
     const realPath = await fs.promises.realpath(archivePath);
     const stat = await fs.promises.stat(realPath);
-    if (!stat.isFile()) return { ok: false, code: 'EARCHIVE', message: `not a regular file (${stat.isDirectory() ? 'directory' : stat.isFIFO() ? 'fifo' : 'special file'})` };
+    if (!stat.isFile()) return { ok: false, code: 'EARCHIVE', message: `not a regular file (${kindOf(stat)})` };
     return { ok: true, realPath, stat };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'EARCHIVE';
@@ -183,7 +180,7 @@ function archiveEntry(archivePath: string, stat: fs.Stats, listing: ArchiveInspe
     holdsResonixState: held ? held.holdsResonixState : true,
     secretMembers: held?.secretMembers ?? [],
     keepMembers,
-    tempDirs: [...TEMP_DIRS, os.tmpdir()],
+    tmpDir: os.tmpdir(),
   });
 }
 
@@ -250,17 +247,6 @@ function reportTraversal(traversal: TraversalMember[], report: Report): void {
   }
 }
 
-function formatBytes(bytes: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} bytes` : `${Number.isInteger(value) ? value : value.toFixed(1)} ${units[unit]}`;
-}
-
 // ---------------------------------------------------------------------------------------------
 // installs
 
@@ -307,25 +293,20 @@ function buildInstall(context: BuildContext, root: StateRoot, stateDir: string, 
   const profile = profileOfStateDir(stateDir);
   const home = path.posix.dirname(stateDir);
   const summary: ConfigSummary = { ...config, path: path.posix.join(stateDir, 'resonix.json') };
-  // a profile never onboarded (reference §12) is in a backup as it was on the machine: no data, no damaged copy
-  const neverOnboarded = inventory.exists && !inventory.truncated && summary.gatewayMode !== 'remote' && isNeverOnboarded(summary, inventory.entries);
-  return {
-    id: stateDir,
+  // a profile never onboarded (reference §12) is in a backup as it was on the machine: assembleInstall says so
+  return assembleInstall({
     stateDir,
     ...(profile ? { profile } : {}),
+    // which one is active is known once the homes are (collectHomes)
     active: false,
-    servedBy: [],
     foundBy: 'home-glob',
     inventory,
-    generation: generationOf(inventory.entries),
-    hasData: hasDataFiles(inventory.entries) && !neverOnboarded,
-    ...(neverOnboarded ? { neverOnboarded } : {}),
     config: summary,
     workspaces: workspacesOf(context, root.frame, { home, stateDir, inventory, config: summary, ...(profile ? { profile } : {}) }),
     sqlite: sqliteHeaders(context, root.dir, inventory.entries),
     dotenvKeys: dotenvKeys(context, root.dir),
     ...(context.readsContents ? { partialTranscripts: partialTranscripts(context, root.dir, inventory.entries) } : {}),
-  };
+  });
 }
 
 /** The member's captured text, following a hard link to the member that holds the data. */
@@ -336,7 +317,7 @@ function capturedText(context: BuildContext, key: string): TextCapture | undefin
   return target ? context.captured.texts.get(target.key) : undefined;
 }
 
-/** readConfig of src/scan/install.ts, on the member's captured bytes. */
+/** readConfig of src/scan/install.ts, on the member's captured bytes: the same parse, without `$include`s. */
 function readConfig(context: BuildContext, stateKey: string): ConfigSummary {
   const key = joinKey(stateKey, 'resonix.json');
   const placeholder = `/${key}`;
@@ -355,22 +336,8 @@ function readConfig(context: BuildContext, stateKey: string): ConfigSummary {
     return { ...emptyConfigSummary(placeholder, true), size: read.size, parseError: { message: `cannot read: ${read.reason}` } };
   }
   if (read.text.includes(0)) return { ...emptyConfigSummary(placeholder, true), size: read.size, parseError: { message: 'cannot read: binary content (NUL bytes)' } };
-  let parsed: unknown;
-  try {
-    parsed = JSON5.parse(read.text.toString('utf8'));
-  } catch (error) {
-    const syntax = error as SyntaxError & { lineNumber?: number; columnNumber?: number };
-    // JSON5's message quotes the offending character only: safe, no secret values
-    const message = String(syntax.message ?? 'invalid JSON5').replace(/^JSON5: /, '');
-    return {
-      ...emptyConfigSummary(placeholder, true),
-      size: read.size,
-      parseError: { message, ...(syntax.lineNumber ? { line: syntax.lineNumber } : {}), ...(syntax.columnNumber ? { column: syntax.columnNumber } : {}) },
-    };
-  }
-  const { summary, secretValues } = summariseConfig(parsed);
-  for (const value of secretValues) context.secrets.add(value);
-  return { path: placeholder, exists: true, size: read.size, ...summary, envVarKeys: summariseEnvVarKeys(parsed) };
+  // the member's size, not the decoded text's: bytes that are not UTF-8 decode to longer replacement characters
+  return { ...parseConfigText(read.text.toString('utf8'), placeholder, context.secrets), size: read.size };
 }
 
 function dotenvKeys(context: BuildContext, stateKey: string): string[] {
@@ -435,23 +402,14 @@ function workspacesOf(
 function readUsers(captured: Captured): { users: PasswdEntry[]; groups: GroupEntry[] } {
   const passwd = captured.texts.get('etc/passwd');
   const group = captured.texts.get('etc/group');
-  return {
-    users: passwd?.ok ? parsePasswd(passwd.text.toString('utf8')) : [],
-    groups: group?.ok ? parseGroup(group.text.toString('utf8')) : [],
-  };
+  return usersOf(passwd?.ok ? passwd.text.toString('utf8') : undefined, group?.ok ? group.text.toString('utf8') : undefined);
 }
 
-function gatewayUserOf(users: { users: PasswdEntry[]; groups: GroupEntry[] }, owner: { uid: number; gid: number } | undefined): GatewayUser {
+/** The gateway user of an archive is the home's owner (else the state dir's): no unit, no --user to say otherwise. */
+function homeOwnerAsGatewayUser(users: { users: PasswdEntry[]; groups: GroupEntry[] }, owner: { uid: number; gid: number } | undefined): GatewayUser {
   const uid = owner?.uid ?? 0;
   const gid = owner?.gid ?? 0;
-  const entry = users.users.find((user) => user.uid === uid);
-  return {
-    ...(entry ? { name: entry.name } : {}),
-    uid,
-    gid,
-    groups: entry ? [...new Set([gid, ...supplementaryGroups(entry.name, entry.gid, users.groups)])] : [gid],
-    source: 'home-owner',
-  };
+  return gatewayUserOf(users.users.find((user) => user.uid === uid), uid, gid, users.groups, 'home-owner');
 }
 
 /** Where a home with stray workspaces but no state dir would be: /home/<u>, /Users/<u>, /root, else the archive root. */
@@ -488,37 +446,26 @@ function collectHomes(context: BuildContext, installs: ArchiveInstall[], users: 
     const anyEntry = group.installs.flatMap(({ install }) => install.inventory.entries)[0];
     const ownerOf = homeMember ? { uid: homeMember.uid ?? 0, gid: homeMember.gid ?? 0 } : (stateRoot ?? anyEntry);
     const owner = users.users.find((user) => user.uid === homeMember?.uid);
-    homes.push({
-      path: homePath,
-      exists: homeKey !== undefined,
-      ...(homeMember ? { ownerUid: homeMember.uid ?? 0, ownerGid: homeMember.gid ?? 0 } : {}),
-      ...(owner ? { user: owner.name } : {}),
-      resolution,
-      gatewayUser: gatewayUserOf(users, ownerOf ? { uid: ownerOf.uid, gid: ownerOf.gid } : undefined),
-      installs: group.installs.map(({ install }) => install),
-      services: [],
-      locks: [],
-      workspaceDirs: group.workspaceDirs ?? (homeKey !== undefined ? workspaceDirsUnder(index, group.frame, homeKey, 2) : []),
-    });
+    homes.push(
+      assembleHome({
+        path: homePath,
+        exists: homeKey !== undefined,
+        ...(homeMember ? { owner: { uid: homeMember.uid ?? 0, gid: homeMember.gid ?? 0 } } : {}),
+        // a member without a recorded owner (zip) names nobody, though its uid reads as 0
+        ...(owner ? { user: owner.name } : {}),
+        resolution,
+        gatewayUser: homeOwnerAsGatewayUser(users, ownerOf ? { uid: ownerOf.uid, gid: ownerOf.gid } : undefined),
+        installs: group.installs.map(({ install }) => install),
+        workspaceDirs: group.workspaceDirs ?? (homeKey !== undefined ? workspaceDirsUnder(index, group.frame, homeKey, 2) : []),
+      }),
+    );
   }
   return homes;
 }
 
+/** An archive is read as an image whose root is the archive: no host facts, no runtime (nothing says what will run). */
 function machineOf(archivePath: string, users: PasswdEntry[], groups: GroupEntry[], homes: Home[], archive: BackupArchive, problems: ScanProblem[]): Machine {
-  return {
-    schema: 1,
-    mode: 'image',
-    root: archivePath,
-    platform: 'linux',
-    scannedAt: new Date().toISOString(),
-    currentUid: process.getuid?.() ?? 0,
-    users,
-    groups,
-    homes,
-    archives: [archive],
-    processEnvKeys: [],
-    problems,
-  };
+  return assembleMachine({ mode: 'image', root: archivePath, users, groups, homes, archives: [archive], problems });
 }
 
 function result(machine: Machine, secrets: Set<string>, archive: BackupArchive, problems: ScanProblem[]): InspectedArchive {

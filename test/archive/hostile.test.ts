@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runRules } from '../../src/engine.js';
-import { inspectArchive } from '../../src/inspect/archive-machine.js';
+import { inspectArchive } from '../../src/archive/inspect.js';
 import type { Install, Machine, ScanProblem } from '../../src/model.js';
 import { FAKE_SECRETS, makeHome, missing, needs, run, sh, snapshot, write } from './fixture.js';
 

@@ -1,6 +1,7 @@
 // What an archive is, from its bytes only (never its name), and whether its member list looks like
 // Resonix state (reference §2, §3, §11). Pure functions: no IO.
 import type { ArchiveFormat, FileType } from '../model.js';
+import { findStateRoots } from './state-dirs.js';
 
 export interface HeadClass {
   format: ArchiveFormat;
@@ -159,7 +160,6 @@ function isEncryptedOpenPgpPacket(head: Buffer): boolean {
 // ---------------------------------------------------------------------------------------------
 // Resonix state inside an archive
 
-const STATE_SEGMENT = /^\.resonix(-[a-z0-9][a-z0-9_-]{0,63})?$/;
 const CONFIG_FILE = /^resonix\.json(\.bak.*|\.last-good|\.clobbered\..+)?$/;
 const SECRET_NAMES = new Set(['.env', 'auth-profiles.json', 'auth.json', 'secrets.json']);
 const SECRET_STATE_PATHS = new Set(['identity/device.json', 'identity/device-auth.json', 'devices/paired.json']);
@@ -184,7 +184,8 @@ export function normaliseMemberPath(memberPath: string): string {
 }
 
 /**
- * Whether archive members look like Resonix state, and which of them carry secrets.
+ * Whether archive members look like Resonix state, and which of them carry secrets: the state dirs are the
+ * ones `inspect` finds (findStateRoots), here on every member name, absolute and `..` ones too.
  * `type` is optional; without it a trailing '/' marks a directory.
  */
 export function archiveHoldsResonixState(members: { path: string; type?: FileType }[]): ResonixStateVerdict {
@@ -192,8 +193,10 @@ export function archiveHoldsResonixState(members: { path: string; type?: FileTyp
     path: normaliseMemberPath(member.path),
     isDir: member.type === 'dir' || member.path.endsWith('/'),
   }));
+  // the last member of a name is what extraction leaves
+  const isDir = new Map(all.map((member) => [member.path, member.isDir]));
   const paths = all.map((member) => member.path).filter((p) => p !== '');
-  const roots = stateRoots(paths);
+  const roots = findStateRoots(paths, (key) => isDir.get(key) === true).map((root) => root.dir);
   const secrets = new Set<string>();
   for (const member of all) {
     if (!member.isDir && isSecretMember(member.path, roots)) secrets.add(member.path);
@@ -202,51 +205,6 @@ export function archiveHoldsResonixState(members: { path: string; type?: FileTyp
     holdsResonixState: roots.length > 0,
     secretMembers: [...secrets].sort().slice(0, MAX_SECRET_MEMBERS),
   };
-}
-
-/** Archive-relative dirs that are Resonix state dirs, outermost first ('' = the archive root). */
-function stateRoots(paths: string[]): string[] {
-  const roots = new Set<string>([...segmentRoots(paths), ...siblingRoots(paths), ...backupRoots(paths)]);
-  return [...roots].sort((a, b) => a.length - b.length);
-}
-
-function segmentRoots(paths: string[]): string[] {
-  const roots: string[] = [];
-  for (const memberPath of paths) {
-    const segments = memberPath.split('/');
-    const index = segments.findIndex((segment) => STATE_SEGMENT.test(segment));
-    if (index < 0) continue;
-    const rest = segments.slice(index + 1).join('/');
-    // A workspace carries its own `.resonix/workspace-state.json` (reference §4): not a state dir.
-    if (rest === '' || rest === 'workspace-state.json') continue;
-    roots.push(segments.slice(0, index + 1).join('/'));
-  }
-  return roots;
-}
-
-/** A dir holding resonix.json next to credentials/ or agents/ (an archive of the state dir's contents). */
-function siblingRoots(paths: string[]): string[] {
-  const present = new Set(paths);
-  const prefixes = new Set(paths.flatMap(ancestors));
-  return configDirs(paths).filter((dir) =>
-    ['credentials', 'agents'].some((name) => {
-      const sibling = joinPath(dir, name);
-      return present.has(sibling) || prefixes.has(sibling);
-    }),
-  );
-}
-
-/** `resonix backup create`: manifest.json at the top (or under one top dir) and a payload with resonix.json. */
-function backupRoots(paths: string[]): string[] {
-  const tops = paths
-    .filter((p) => p === 'manifest.json' || /^[^/]+\/manifest\.json$/.test(p))
-    .map((p) => (p === 'manifest.json' ? '' : p.slice(0, p.indexOf('/'))));
-  if (tops.length === 0) return [];
-  return configDirs(paths).filter((dir) => tops.some((top) => top === '' || dir === top || dir.startsWith(`${top}/`)));
-}
-
-function configDirs(paths: string[]): string[] {
-  return paths.filter((p) => p === 'resonix.json' || p.endsWith('/resonix.json')).map(dirName);
 }
 
 function isSecretMember(memberPath: string, roots: string[]): boolean {
@@ -261,18 +219,4 @@ function isSecretStatePath(rel: string): boolean {
   if (CONFIG_FILE.test(base) || SECRET_NAMES.has(base)) return true;
   if (rel.startsWith('credentials/') || SECRET_STATE_PATHS.has(rel) || TLS_KEY.test(rel)) return true;
   return SQLITE_FILE.test(base) && !SQLITE_LOCK.test(base);
-}
-
-function ancestors(memberPath: string): string[] {
-  const segments = memberPath.split('/');
-  return segments.slice(1).map((_, i) => segments.slice(0, i + 1).join('/'));
-}
-
-function dirName(memberPath: string): string {
-  const slash = memberPath.lastIndexOf('/');
-  return slash < 0 ? '' : memberPath.slice(0, slash);
-}
-
-function joinPath(dir: string, name: string): string {
-  return dir === '' ? name : `${dir}/${name}`;
 }
