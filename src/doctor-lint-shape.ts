@@ -2,13 +2,15 @@
 //   { schemaVersion: 1, ok, checksRun, checksSkipped, findings: [{ checkId, severity, message, path?, fixHint?, … }] }
 // Pure, and it never throws: the text comes from a program of the scanned machine, so anything else is a
 // reason (one line), not an exception. Only the fields the plugin SDK's HealthFinding defines are kept.
-import type { Severity } from './model.js';
+// Also how one of our findings reads in that shape (doctorFindingOf), for `--format doctor-lint` and
+// `resonix-migrate/health` alike.
+import type { Finding, Rule, Severity } from './model.js';
 
 export interface DoctorLintFinding {
   checkId: string;
   severity: Severity;
   message: string;
-  /** a config key (`gateway.bind`) or an absolute file path */
+  /** doctor's checks: a config key (`gateway.bind`) or an absolute file path; ours: always a machine path */
   path?: string;
   fixHint?: string;
   source?: string;
@@ -106,4 +108,41 @@ export function parseDoctorLintOutput(text: string): DoctorLintParse {
     if (parsed === undefined) return { ok: false, reason: 'its output is not JSON' };
   }
   return validateDoctorLint(parsed);
+}
+
+/** Our check ids, in doctor's output and as health checks: `resonix-migrate/<rule id>`. */
+export const CHECK_ID_PREFIX = 'resonix-migrate/';
+
+/**
+ * A finding's fix as a `fixHint`, read the same in `--format doctor-lint` and `resonix-migrate/health`: the
+ * fix summary, then `Fix:` and one `- command` a line (as doctor's own hints list their steps); a finding
+ * without a fix gets its rule's advice and where to read more; a finding of an unknown rule, nothing.
+ */
+export function fixHintOf(finding: Finding, rule: Rule | undefined): string | undefined {
+  if (finding.fix) {
+    const lines = [finding.fix.summary];
+    if (finding.fix.commands.length > 0) lines.push('Fix:', ...finding.fix.commands.map((command) => `- ${command}`));
+    return lines.join('\n');
+  }
+  return rule ? `${rule.meta.fix}\nMore: resonix-migrate explain ${rule.meta.id}` : undefined;
+}
+
+/**
+ * One of our findings as a doctor finding. `path` is always a path on the scanned machine: the file or dir
+ * the finding is about, else the state dir it belongs to; a config-key finding names the config file, with
+ * the key's `line`/`column` (1-based, columns in UTF-16 code units). Our findings do not carry the key's
+ * name, so doctor's use of `path` for a key (`gateway.bind`) is never ours.
+ */
+export function doctorFindingOf(finding: Finding, rule: Rule | undefined): DoctorLintFinding {
+  const hint = fixHintOf(finding, rule);
+  const path = finding.path ?? finding.install;
+  return {
+    checkId: `${CHECK_ID_PREFIX}${finding.ruleId}`,
+    severity: finding.severity,
+    message: finding.message,
+    ...(path !== undefined ? { path } : {}),
+    ...(finding.line !== undefined ? { line: finding.line } : {}),
+    ...(finding.column !== undefined ? { column: finding.column } : {}),
+    ...(hint !== undefined ? { fixHint: hint } : {}),
+  };
 }

@@ -2,26 +2,16 @@
 // script that reads doctor's lint output reads ours unchanged:
 //   { schemaVersion: 1, ok, checksRun, checksSkipped, findings: [{ checkId, severity, message, path?, fixHint? }] }
 // findings sorted by severity (highest first), then checkId, then path (a finding without a path first).
-// checkId is `resonix-migrate/<rule id>`; fixHint carries the fix summary and its commands (or, for a finding
-// without a fix, the rule's advice). Suppressed findings (config or baseline) are left out: doctor's shape has
+// Each finding reads as doctorFindingOf makes it (src/doctor-lint-shape.ts: checkId `resonix-migrate/<rule id>`,
+// path, line/column, fixHint), as resonix-migrate/health's do. Suppressed findings (config or baseline) are left out: doctor's shape has
 // no place for them and they do not fail the run; `--format json` keeps them. `ok` is whether the run passes
 // the gate (the caller decides that: exit 0 ⇔ ok). Pure: Report → text; parseDoctorLint reads either program's output.
-import type { Finding, Report, Rule, Severity } from '../model.js';
+import type { Report, Rule } from '../model.js';
 import { SEVERITY_RANK } from '../model.js';
-import type { DoctorLintFinding, DoctorLintReport } from '../doctor-lint-shape.js';
+import { CHECK_ID_PREFIX, doctorFindingOf, type DoctorLintFinding, type DoctorLintReport } from '../doctor-lint-shape.js';
 
 export type { DoctorLintFinding, DoctorLintReport };
-
-export const CHECK_ID_PREFIX = 'resonix-migrate/';
-
-function fixHint(finding: Finding, rule: Rule | undefined): string | undefined {
-  if (finding.fix) {
-    const lines = [finding.fix.summary];
-    if (finding.fix.commands.length > 0) lines.push('Fix:', ...finding.fix.commands.map((command) => `- ${command}`));
-    return lines.join('\n');
-  }
-  return rule ? `${rule.meta.fix}\nMore: resonix-migrate explain ${rule.meta.id}` : undefined;
-}
+export { CHECK_ID_PREFIX };
 
 function compare(a: DoctorLintFinding, b: DoctorLintFinding): number {
   const bySeverity = SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity];
@@ -37,16 +27,7 @@ export function toDoctorLint(report: Report, rules: readonly Rule[], options: { 
   const byId = new Map(rules.map((rule) => [rule.meta.id, rule]));
   const findings = report.findings
     .filter((finding) => !finding.suppressed)
-    .map((finding): DoctorLintFinding => {
-      const hint = fixHint(finding, byId.get(finding.ruleId));
-      return {
-        checkId: `${CHECK_ID_PREFIX}${finding.ruleId}`,
-        severity: finding.severity,
-        message: finding.message,
-        ...(finding.path !== undefined ? { path: finding.path } : {}),
-        ...(hint !== undefined ? { fixHint: hint } : {}),
-      };
-    })
+    .map((finding) => doctorFindingOf(finding, byId.get(finding.ruleId)))
     // Array.prototype.sort is stable: equal keys keep the report's order
     .sort(compare);
   return { schemaVersion: 1, ok: options.ok, checksRun: report.rules.run.length, checksSkipped: report.rules.skipped.length, findings };
