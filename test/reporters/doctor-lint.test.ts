@@ -1,10 +1,12 @@
 // --format doctor-lint against what Resonix 2026.9.6's `doctor --lint --json` really printed
 // (../shared/reference/doctor-lint/, copied into test/fixtures/doctor-lint/ so a fresh clone has them):
-// one parser reads both, and our output carries the same top-level fields and finding fields, in doctor's order.
+// one parser (src/doctor-lint-shape.ts, the one --with-doctor uses) reads both, and our output carries the same
+// top-level fields and finding fields, in doctor's order.
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DoctorLintParseError, formatDoctorLint, inDoctorOrder, parseDoctorLint, toDoctorLint } from '../../src/reporters/doctor-lint.js';
+import { parseDoctorLintOutput, type DoctorLintReport } from '../../src/doctor-lint-shape.js';
+import { formatDoctorLint, inDoctorOrder, toDoctorLint } from '../../src/reporters/doctor-lint.js';
 import { failThreshold } from '../../src/cli.js';
 import { REPO_ROOT, runCli } from '../helpers/scenario.js';
 import { CHMOD, RULES, STATEDIR, cleanReport, fullReport, hostileReport, report } from './fixture.js';
@@ -12,6 +14,13 @@ import { CHMOD, RULES, STATEDIR, cleanReport, fullReport, hostileReport, report 
 const SAMPLES = path.join(REPO_ROOT, 'test', 'fixtures', 'doctor-lint');
 const sample = (name: string) => fs.readFileSync(path.join(SAMPLES, name), 'utf8');
 const EXAMPLE_HOME = path.join(REPO_ROOT, 'examples', 'broken-migration', 'home', 'alice');
+
+/** The one parser, read strictly: what it refuses fails the test with its reason. */
+function parseDoctorLint(text: string): DoctorLintReport {
+  const parsed = parseDoctorLintOutput(text);
+  if (!parsed.ok) throw new Error(`not doctor-lint output: ${parsed.reason}`);
+  return parsed.lint;
+}
 
 describe('the real doctor samples', () => {
   it('are the ones in ../shared when that is here (the copies are not edited)', () => {
@@ -104,7 +113,7 @@ describe('toDoctorLint', () => {
   });
 });
 
-describe('parseDoctorLint refuses what is not doctor-lint output', () => {
+describe('the parser refuses what is not doctor-lint output', () => {
   it.each([
     ['not JSON', 'Gateway not reachable'],
     ['schemaVersion 2', '{"schemaVersion":2,"ok":true,"checksRun":1,"checksSkipped":0,"findings":[]}'],
@@ -113,7 +122,7 @@ describe('parseDoctorLint refuses what is not doctor-lint output', () => {
     ['a numeric path', '{"schemaVersion":1,"ok":false,"checksRun":1,"checksSkipped":0,"findings":[{"checkId":"a","severity":"info","message":"m","path":3}]}'],
     ['a negative count', '{"schemaVersion":1,"ok":true,"checksRun":-1,"checksSkipped":0,"findings":[]}'],
   ])('%s', (_name, text) => {
-    expect(() => parseDoctorLint(text)).toThrow(DoctorLintParseError);
+    expect(parseDoctorLintOutput(text)).toMatchObject({ ok: false, reason: expect.any(String) });
   });
 });
 
