@@ -1,14 +1,19 @@
 // The shape `resonix doctor --lint --json` prints (Resonix 2026.9.6, reference §13), checked:
 //   { schemaVersion: 1, ok, checksRun, checksSkipped, findings: [{ checkId, severity, message, path?, fixHint?, … }] }
-// Pure, and it never throws: the text comes from a program of the scanned machine, so anything else is a
-// reason (one line), not an exception. Only the fields the plugin SDK's HealthFinding defines are kept.
-import type { Severity } from './model.js';
+// The one reader of that output, doctor's and ours alike (`--with-doctor` and the tests). Pure, and it never
+// throws: the text comes from a program of the scanned machine, so anything else is a reason (one line), not
+// an exception. The fields the plugin SDK's HealthFinding defines are checked; fields it does not know are kept
+// as they are (a newer doctor may add some; a round trip loses nothing), and nothing downstream reads them
+// (src/doctor-merge.ts takes only the known ones). The number of findings is capped (MAX_DOCTOR_FINDINGS).
+// Also how one of our findings reads in that shape (doctorFindingOf), for `--format doctor-lint` and
+// `resonix-migrate/health` alike.
+import type { Finding, Rule, Severity } from './model.js';
 
 export interface DoctorLintFinding {
   checkId: string;
   severity: Severity;
   message: string;
-  /** a config key (`gateway.bind`) or an absolute file path */
+  /** doctor's checks: a config key (`gateway.bind`) or an absolute file path; ours: always a machine path */
   path?: string;
   fixHint?: string;
   source?: string;
@@ -20,6 +25,7 @@ export interface DoctorLintFinding {
   requirement?: string;
 }
 
+/** Fields outside the shape, when a parsed report had them, are kept on the objects beside these. */
 export interface DoctorLintReport {
   schemaVersion: 1;
   ok: boolean;
@@ -50,20 +56,16 @@ function checkFinding(value: unknown, index: number): DoctorLintFinding | string
   if (typeof value.checkId !== 'string' || value.checkId.trim() === '') return `${where}.checkId is not a string`;
   if (typeof value.severity !== 'string' || !SEVERITIES.has(value.severity)) return `${where}.severity is not info, warning or error`;
   if (typeof value.message !== 'string') return `${where}.message is not a string`;
-  const finding: DoctorLintFinding = { checkId: value.checkId, severity: value.severity as Severity, message: value.message };
   for (const key of OPTIONAL_STRINGS) {
     const item = value[key];
-    if (item === undefined) continue;
-    if (typeof item !== 'string') return `${where}.${key} is not a string`;
-    finding[key] = item;
+    if (item !== undefined && typeof item !== 'string') return `${where}.${key} is not a string`;
   }
   for (const key of OPTIONAL_NUMBERS) {
     const item = value[key];
-    if (item === undefined) continue;
-    if (!isCount(item)) return `${where}.${key} is not a whole number`;
-    finding[key] = item;
+    if (item !== undefined && !isCount(item)) return `${where}.${key} is not a whole number`;
   }
-  return finding;
+  // a copy, unknown fields and all (JSON.parse makes a `__proto__` key an own data property, and so does spread)
+  return { ...value } as unknown as DoctorLintFinding;
 }
 
 /** Checks a parsed value against doctor's lint shape. */
@@ -81,12 +83,13 @@ export function validateDoctorLint(value: unknown): DoctorLintParse {
     if (typeof checked === 'string') return { ok: false, reason: checked };
     findings.push(checked);
   }
-  return { ok: true, lint: { schemaVersion: 1, ok: value.ok, checksRun: value.checksRun, checksSkipped: value.checksSkipped, findings } };
+  return { ok: true, lint: { ...value, schemaVersion: 1, ok: value.ok, checksRun: value.checksRun, checksSkipped: value.checksSkipped, findings } };
 }
 
 /**
- * Reads doctor's lint output: one JSON document (doctor prints it on one line). When the whole text is not
- * JSON, the last line that is (a banner or a warning printed before it is tolerated).
+ * Reads `resonix doctor --lint --json` output, doctor's or ours: one JSON document (both print it on one
+ * line). When the whole text is not JSON, the last line that is (a banner or a warning printed before it is
+ * tolerated).
  */
 export function parseDoctorLintOutput(text: string): DoctorLintParse {
   const attempt = (candidate: string): unknown => {
@@ -106,4 +109,41 @@ export function parseDoctorLintOutput(text: string): DoctorLintParse {
     if (parsed === undefined) return { ok: false, reason: 'its output is not JSON' };
   }
   return validateDoctorLint(parsed);
+}
+
+/** Our check ids, in doctor's output and as health checks: `resonix-migrate/<rule id>`. */
+export const CHECK_ID_PREFIX = 'resonix-migrate/';
+
+/**
+ * A finding's fix as a `fixHint`, read the same in `--format doctor-lint` and `resonix-migrate/health`: the
+ * fix summary, then `Fix:` and one `- command` a line (as doctor's own hints list their steps); a finding
+ * without a fix gets its rule's advice and where to read more; a finding of an unknown rule, nothing.
+ */
+export function fixHintOf(finding: Finding, rule: Rule | undefined): string | undefined {
+  if (finding.fix) {
+    const lines = [finding.fix.summary];
+    if (finding.fix.commands.length > 0) lines.push('Fix:', ...finding.fix.commands.map((command) => `- ${command}`));
+    return lines.join('\n');
+  }
+  return rule ? `${rule.meta.fix}\nMore: resonix-migrate explain ${rule.meta.id}` : undefined;
+}
+
+/**
+ * One of our findings as a doctor finding. `path` is always a path on the scanned machine: the file or dir
+ * the finding is about, else the state dir it belongs to; a config-key finding names the config file, with
+ * the key's `line`/`column` (1-based, columns in UTF-16 code units). Our findings do not carry the key's
+ * name, so doctor's use of `path` for a key (`gateway.bind`) is never ours.
+ */
+export function doctorFindingOf(finding: Finding, rule: Rule | undefined): DoctorLintFinding {
+  const hint = fixHintOf(finding, rule);
+  const path = finding.path ?? finding.install;
+  return {
+    checkId: `${CHECK_ID_PREFIX}${finding.ruleId}`,
+    severity: finding.severity,
+    message: finding.message,
+    ...(path !== undefined ? { path } : {}),
+    ...(finding.line !== undefined ? { line: finding.line } : {}),
+    ...(finding.column !== undefined ? { column: finding.column } : {}),
+    ...(hint !== undefined ? { fixHint: hint } : {}),
+  };
 }

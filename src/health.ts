@@ -6,6 +6,7 @@
 // The SDK is not a dependency: the types below are the contract's shape, so a host passes its own
 // registerHealthCheck and ctx.
 import { createHash } from 'node:crypto';
+import { CHECK_ID_PREFIX, doctorFindingOf } from './doctor-lint-shape.js';
 import { runRules } from './engine.js';
 import type { Finding, Report, Rule, Severity } from './model.js';
 import { builtinRules } from './rules/index.js';
@@ -26,7 +27,7 @@ export interface HealthFinding {
   severity: Severity;
   message: string;
   source?: string;
-  /** the file the finding is about (a machine path; Resonix's own checks put config keys here) */
+  /** the file or dir the finding is about, else its state dir: a machine path (Resonix's own checks put config keys here) */
   path?: string;
   line?: number;
   column?: number;
@@ -43,7 +44,7 @@ export interface HealthCheck {
 
 export type RegisterHealthCheck = (check: HealthCheck) => unknown;
 
-export const CHECK_PREFIX = 'resonix-migrate/';
+export const CHECK_PREFIX = CHECK_ID_PREFIX;
 const SOURCE = 'resonix-migrate';
 /** A run whose checks did not all ask (an `--only` selection) is not reused after this long. */
 const RUN_TTL_MS = 60_000;
@@ -72,23 +73,10 @@ export function runKey(ctx: HealthCheckContext): string {
   return createHash('sha256').update(JSON.stringify([ctx.cwd ?? '', entries])).digest('hex');
 }
 
-function fixHint(finding: Finding): string | undefined {
-  if (!finding.fix) return undefined;
-  return [finding.fix.summary, ...finding.fix.commands.map((command) => `$ ${command}`)].join('\n');
-}
-
-export function toHealthFinding(finding: Finding): HealthFinding {
-  const hint = fixHint(finding);
-  return {
-    checkId: `${CHECK_PREFIX}${finding.ruleId}`,
-    severity: finding.severity,
-    message: finding.message,
-    source: SOURCE,
-    ...(finding.path !== undefined ? { path: finding.path } : finding.install !== undefined ? { path: finding.install } : {}),
-    ...(finding.line !== undefined ? { line: finding.line } : {}),
-    ...(finding.column !== undefined ? { column: finding.column } : {}),
-    ...(hint !== undefined ? { fixHint: hint } : {}),
-  };
+/** A finding as `--format doctor-lint` prints it (doctorFindingOf), with this package as its source. */
+export function toHealthFinding(finding: Finding, rule?: Rule): HealthFinding {
+  const { checkId, severity, message, ...rest } = doctorFindingOf(finding, rule);
+  return { checkId, severity, message, source: SOURCE, ...rest };
 }
 
 /** Rules that can speak on the machine doctor runs on: verify rules that need no baseline. */
@@ -131,7 +119,7 @@ export function createHealthChecks(options: HealthChecksOptions = {}): HealthChe
       source: SOURCE,
       async detect(ctx: HealthCheckContext = {}): Promise<HealthFinding[]> {
         const report = await reportFor(ctx, id);
-        return report.findings.filter((finding) => finding.ruleId === rule.meta.id).map(toHealthFinding);
+        return report.findings.filter((finding) => finding.ruleId === rule.meta.id).map((finding) => toHealthFinding(finding, rule));
       },
     };
   });

@@ -1,5 +1,6 @@
-// The validator of `resonix doctor --lint --json` output: the two real 2026.9.6 samples pass whole, and
-// anything else gives a one-line reason instead of an exception.
+// The one reader of `resonix doctor --lint --json` output (doctor's and ours): the two real 2026.9.6 samples
+// pass whole, unknown fields are kept, the findings are capped, and anything else gives a one-line reason
+// instead of an exception.
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -21,10 +22,24 @@ describe('doctor lint shape', () => {
     expect(all.ok && all.lint.findings[0]!.target).toBe('ws://127.0.0.1:18789');
   });
 
-  it('tolerates a line printed before the JSON, and keeps only the SDK fields', () => {
-    const text = `(node:12) ExperimentalWarning: SQLite is experimental\n${JSON.stringify({ schemaVersion: 1, ok: true, checksRun: 1, checksSkipped: 0, findings: [{ checkId: 'core/doctor/x', severity: 'info', message: 'm', extra: { deep: true } }] })}\n`;
-    const parsed = parseDoctorLintOutput(text);
-    expect(parsed).toEqual({ ok: true, lint: { schemaVersion: 1, ok: true, checksRun: 1, checksSkipped: 0, findings: [{ checkId: 'core/doctor/x', severity: 'info', message: 'm' }] } });
+  it('tolerates a line printed before the JSON, and keeps fields it does not know (a newer doctor\'s)', () => {
+    const report = { schemaVersion: 1, ok: true, checksRun: 1, checksSkipped: 0, durationMs: 12, findings: [{ checkId: 'core/doctor/x', severity: 'info', message: 'm', extra: { deep: true } }] };
+    const text = `(node:12) ExperimentalWarning: SQLite is experimental\n${JSON.stringify(report)}\n`;
+    expect(parseDoctorLintOutput(text)).toEqual({ ok: true, lint: report });
+  });
+
+  it('a `__proto__` key stays a plain field, never a prototype', () => {
+    const parsed = parseDoctorLintOutput('{"schemaVersion":1,"ok":true,"checksRun":1,"checksSkipped":0,"__proto__":{"polluted":1},"findings":[{"checkId":"a","severity":"info","message":"m","__proto__":{"polluted":2}}]}');
+    expect(parsed.ok).toBe(true);
+    if (!parsed.ok) return;
+    expect(Object.getPrototypeOf(parsed.lint)).toBe(Object.prototype);
+    expect(Object.getPrototypeOf(parsed.lint.findings[0])).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('our own --format doctor-lint output reads back whole', () => {
+    const ours = { schemaVersion: 1, ok: false, checksRun: 2, checksSkipped: 0, findings: [{ checkId: 'resonix-migrate/perms/secrets-exposed', severity: 'error', message: 'm', path: '/home/alice/.resonix/resonix.json', line: 3, column: 5, fixHint: 'Tighten it\nFix:\n- chmod 600 /home/alice/.resonix/resonix.json' }] };
+    expect(parseDoctorLintOutput(`${JSON.stringify(ours)}\n`)).toEqual({ ok: true, lint: ours });
   });
 
   it.each([
@@ -38,6 +53,7 @@ describe('doctor lint shape', () => {
     ['{"schemaVersion":1,"ok":true,"checksRun":0,"checksSkipped":0,"findings":[{"checkId":"a","severity":"fatal","message":"m"}]}', 'findings[0].severity is not info, warning or error'],
     ['{"schemaVersion":1,"ok":true,"checksRun":0,"checksSkipped":0,"findings":[{"checkId":"a","severity":"info","message":"m","path":3}]}', 'findings[0].path is not a string'],
     ['{"schemaVersion":1,"ok":true,"checksRun":0,"checksSkipped":0,"findings":[{"checkId":"","severity":"info","message":"m"}]}', 'findings[0].checkId is not a string'],
+    ['{"schemaVersion":1,"ok":true,"checksRun":0,"checksSkipped":0,"findings":[{"checkId":"a","severity":"info","message":"m","line":1.5}]}', 'findings[0].line is not a whole number'],
   ])('%s → %s', (text, reason) => {
     expect(parseDoctorLintOutput(text)).toEqual({ ok: false, reason });
   });

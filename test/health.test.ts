@@ -5,8 +5,9 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { createHealthChecks, healthChecks, registerHealthChecks, type HealthCheck, type HealthCheckContext, type HealthFinding } from '../src/health.js';
-import type { Report } from '../src/model.js';
+import { createHealthChecks, healthChecks, registerHealthChecks, toHealthFinding, type HealthCheck, type HealthCheckContext, type HealthFinding } from '../src/health.js';
+import type { Finding, Report } from '../src/model.js';
+import { toDoctorLint } from '../src/reporters/doctor-lint.js';
 import { builtinRules } from '../src/rules/index.js';
 import { scanMachine, type ScanOptions } from '../src/scan/index.js';
 import { canChown, entry, findCanaries, removeEntries as rmEntries } from './helpers/scenario.js';
@@ -47,6 +48,19 @@ describe('healthChecks: the SDK contract', () => {
       expect(check.description.length).toBeGreaterThan(0);
       expect(typeof check.detect).toBe('function');
     }
+  });
+
+  it('a finding reads as `--format doctor-lint` prints it (one fixHint, path and line/column), with its source', () => {
+    const rule = builtinRules.find((item) => item.meta.id === 'paths/foreign-home')!;
+    const withFix: Finding = { ruleId: rule.meta.id, severity: 'warning', message: 'm', path: '/home/alice/.resonix/resonix.json', install: '/home/alice/.resonix', line: 4, column: 25, fix: { summary: 'Point it here', commands: ['resonix config set agents.defaults.workspace ~/agent', 'resonix doctor'] } };
+    const withoutFix: Finding = { ruleId: rule.meta.id, severity: 'warning', message: 'n', install: '/home/alice/.resonix' };
+    const lint = toDoctorLint({ findings: [withFix, withoutFix], rules: { run: [], skipped: [] } } as unknown as Report, [rule], { ok: false });
+    const health = [withFix, withoutFix].map((finding) => toHealthFinding(finding, rule));
+    // doctor-lint sorts (the state dir before the config file): compare each finding with its own
+    const printed = new Map(lint.findings.map((finding) => [finding.message, finding]));
+    expect(health).toEqual(health.map((finding) => ({ ...printed.get(finding.message), source: 'resonix-migrate' })));
+    expect(health[0]!.fixHint).toBe('Point it here\nFix:\n- resonix config set agents.defaults.workspace ~/agent\n- resonix doctor');
+    expect(health[1]).toMatchObject({ path: '/home/alice/.resonix', fixHint: `${rule.meta.fix}\nMore: resonix-migrate explain paths/foreign-home` });
   });
 
   it('registerHealthChecks hands every check to the host', () => {

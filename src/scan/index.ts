@@ -387,6 +387,7 @@ export async function scanMachine(options: ScanOptions): Promise<ScanResult> {
       home: target.path,
       ...(options.cwd ? { cwd: options.cwd } : {}),
       entryBudget,
+      ...(options.maxEntries !== undefined ? { maxEntries: options.maxEntries } : {}),
       secrets,
       problems,
       followSymlinks: options.mode === 'live',

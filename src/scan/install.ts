@@ -3,7 +3,7 @@ import path from 'node:path';
 import JSON5 from 'json5';
 import { BUDGET_CODE, type ConfigSummary, type FileEntry, type FileInventory, type Install, type LayoutGeneration, type ScanProblem, type SqliteHeader, type SqliteWal, type Workspace } from '../model.js';
 import { locateConfigKeys } from './config-keys.js';
-import { emptyConfigSummary, MAX_AGENTS, planWorkspaces, reportedKeys, summariseConfig } from './config-summary.js';
+import { agentLimit, emptyConfigSummary, ENTRIES_PER_AGENT, MAX_AGENTS, planWorkspaces, reportedKeys, summariseConfig } from './config-summary.js';
 import { dotenvSecretValues, parseDotenv } from './dotenv.js';
 import { summariseEnvVarKeys } from './config-env.js';
 import { scanWorkspaceGit } from './git.js';
@@ -14,7 +14,7 @@ import { readHead, readTail, readTextCapped } from './read.js';
 import { profileOfStateDir } from './resolve.js';
 import { SQLITE_HEADER_BYTES, isSqliteDatabasePath, parseSqliteHeader } from './sqlite-header.js';
 import { readWalFacts } from './sqlite-wal.js';
-import { walkTree, type WalkResult } from './walk.js';
+import { DEFAULT_MAX_ENTRIES, walkTree, type WalkResult } from './walk.js';
 import type { ProgressCounter } from '../progress.js';
 
 export const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
@@ -27,6 +27,8 @@ export interface CollectContext {
   cwd?: string;
   /** entries the scan may still record, shared by every walk of one scan: memory stays bounded however many trees */
   entryBudget: { remaining: number };
+  /** the scan's entry limit (`--max-entries`, default DEFAULT_MAX_ENTRIES): it sets the agent limit too (agentLimit) */
+  maxEntries?: number;
   /** collects secret values seen while reading, for the masker; never stored in the Machine */
   secrets: Set<string>;
   problems: ScanProblem[];
@@ -90,8 +92,11 @@ function isInside(child: string, parent: string): boolean {
   return relative === '' || (!relative.startsWith('..') && !path.posix.isAbsolute(relative));
 }
 
-/** Parses the text of a resonix.json: a pure step, so it can be fuzzed. Secret values go to `secrets`. */
-export function parseConfigText(text: string, configPath: string, secrets: Set<string>): ConfigSummary {
+/**
+ * Parses the text of a resonix.json: a pure step, so it can be fuzzed. Secret values go to `secrets`; past
+ * `maxAgents` agents the rest are only counted (`agentsOmitted`).
+ */
+export function parseConfigText(text: string, configPath: string, secrets: Set<string>, maxAgents = MAX_AGENTS): ConfigSummary {
   let parsed: unknown;
   try {
     parsed = JSON5.parse(text);
@@ -105,7 +110,7 @@ export function parseConfigText(text: string, configPath: string, secrets: Set<s
       parseError: { message, ...(syntax.lineNumber ? { line: syntax.lineNumber } : {}), ...(syntax.columnNumber ? { column: syntax.columnNumber } : {}) },
     };
   }
-  const { summary, secretValues } = summariseConfig(parsed);
+  const { summary, secretValues } = summariseConfig(parsed, maxAgents);
   for (const value of secretValues) secrets.add(value);
   const positions = locateConfigKeys(text, reportedKeys(summary));
   return {
@@ -124,10 +129,12 @@ export function readConfig(context: CollectContext, configPath: string): ConfigS
     if (read.reason === 'ENOENT' || read.reason === 'ENOTDIR') return emptyConfigSummary(configPath, false);
     return { ...emptyConfigSummary(configPath, true), parseError: { message: `cannot read: ${read.reason}` } };
   }
-  const summary = parseConfigText(read.text, configPath, context.secrets);
+  const maxAgents = agentLimit(context.maxEntries ?? DEFAULT_MAX_ENTRIES);
+  const summary = parseConfigText(read.text, configPath, context.secrets, maxAgents);
   if (summary.agentsOmitted) {
     const total = summary.agents.length + summary.agentsOmitted;
-    context.problems.push({ path: configPath, code: BUDGET_CODE, message: `${configPath} names ${total} agents: only the first ${MAX_AGENTS} were looked at (the scan's agent limit); the other ${summary.agentsOmitted} were not checked` });
+    const why = maxAgents < MAX_AGENTS ? `the scan's agent limit, one per ${ENTRIES_PER_AGENT} entries of --max-entries ${context.maxEntries}` : "the scan's agent limit";
+    context.problems.push({ path: configPath, code: BUDGET_CODE, message: `${configPath} names ${total} agents: only the first ${maxAgents} were looked at (${why}); the other ${summary.agentsOmitted} were not checked` });
   }
   if (summary.parseError || summary.includes.length === 0) return summary;
   return { ...summary, includeChecks: checkIncludes(context.root, configPath, summary.includes, context.home, context.secrets) };

@@ -4,8 +4,9 @@
 // owns the file and every dir above it and none of them is group- or other-writable; a program only
 // root controls, on a path that crosses a sticky shared dir (/tmp), runs as nobody. Anything else
 // (two owners, a dir anyone may write, set-id bits) does not run, and the caller is told why.
-// Always: a fixed environment, no stdin, a short timeout, capped output, never in image mode.
-import { spawnSync } from 'node:child_process';
+// Always: a fixed environment, no stdin, a short timeout, capped output, never in image mode, and
+// nothing it started outlives the call: it runs in a process group of its own, killed whole on return.
+import { spawnSync, type SpawnSyncOptionsWithBufferEncoding } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parsePasswd } from './passwd.js';
@@ -42,9 +43,9 @@ export interface RunRequest {
   inputs?: string[];
   /** absolute host dir to start in (default `/`); it counts as an input */
   cwd?: string;
-  /** at most 120 s (default 5 s); the program is killed with SIGKILL after it */
+  /** at most 120 s (default 5 s); the program and everything it started are killed with SIGKILL after it */
   timeoutMs?: number;
-  /** per stream (default 64 KiB): past it the program is killed and the output marked truncated */
+  /** per stream (default 64 KiB): past it the program and its group are killed and the output marked truncated */
   maxOutputBytes?: number;
   /** fixed variables the caller chose (never the scanned machine's environment); PATH and LC_ALL are set unless given */
   env?: Record<string, string>;
@@ -211,18 +212,25 @@ export function runAsOwner(request: RunRequest): RunResult {
   const maxBuffer = Math.max(1, request.maxOutputBytes ?? RUN_MAX_OUTPUT_BYTES);
   const env = { PATH: FIXED_PATH, LC_ALL: 'C', ...request.env };
   const switching = plan.as.uid !== me || (me === 0 && plan.as.gid !== (process.getgid?.() ?? 0));
-  const result = spawnSync(plan.binary, request.args, {
+  const options: SpawnSyncOptionsWithBufferEncoding & { detached: boolean } = {
     cwd: plan.cwd,
     env,
+    encoding: 'buffer',
     shell: false,
     stdio: ['ignore', 'pipe', 'pipe'],
     timeout,
     killSignal: 'SIGKILL',
     maxBuffer,
     windowsHide: true,
+    // setsid(): the program leads a process group of its own, so whatever it forks can be killed with
+    // it. spawnSync honours `detached` (node's spawn_sync.cc reads it) though its typings leave it out;
+    // the tests check that the program leads its group.
+    detached: true,
     // libuv drops supplementary groups (setgroups(0)) before setgid/setuid
     ...(switching ? { uid: plan.as.uid, gid: plan.as.gid } : {}),
-  });
+  };
+  const result = spawnSync(plan.binary, request.args, options);
+  killGroup(result.pid);
   const code = (result.error as NodeJS.ErrnoException | undefined)?.code;
   const truncated = code === 'ENOBUFS';
   const timedOut = code === 'ETIMEDOUT' || (!truncated && result.signal === 'SIGKILL' && result.error !== undefined);
@@ -238,4 +246,21 @@ export function runAsOwner(request: RunRequest): RunResult {
     truncated,
     ...(code !== undefined && !truncated && !timedOut ? { errorCode: code } : {}),
   };
+}
+
+/**
+ * Kills what is left of the program's process group: a child it forked (`sleep 1000 &`, a daemon it
+ * started) would otherwise go on running as its owner after we return. spawnSync never waits on a
+ * pipe such a child holds beyond the timeout or the output cap: at either it closes our ends and
+ * returns, and this kills the holder. Only a process that left the group itself (setsid) escapes.
+ * The group's id is the program's pid; a new, unrelated group can take it only once every member is
+ * gone, in the moment between spawnSync reaping the program and this call.
+ */
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined || pid <= 0) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // ESRCH: nothing of it is left
+  }
 }

@@ -1,17 +1,26 @@
 // --format doctor-lint against what Resonix 2026.9.6's `doctor --lint --json` really printed
 // (../shared/reference/doctor-lint/, copied into test/fixtures/doctor-lint/ so a fresh clone has them):
-// one parser reads both, and our output carries the same top-level fields and finding fields, in doctor's order.
+// one parser (src/doctor-lint-shape.ts, the one --with-doctor uses) reads both, and our output carries the same
+// top-level fields and finding fields, in doctor's order.
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DoctorLintParseError, formatDoctorLint, inDoctorOrder, parseDoctorLint, toDoctorLint } from '../../src/reporters/doctor-lint.js';
+import { parseDoctorLintOutput, type DoctorLintReport } from '../../src/doctor-lint-shape.js';
+import { formatDoctorLint, inDoctorOrder, toDoctorLint } from '../../src/reporters/doctor-lint.js';
 import { failThreshold } from '../../src/cli.js';
 import { REPO_ROOT, runCli } from '../helpers/scenario.js';
-import { CHMOD, RULES, cleanReport, fullReport, hostileReport, report } from './fixture.js';
+import { CHMOD, RULES, STATEDIR, cleanReport, fullReport, hostileReport, report } from './fixture.js';
 
 const SAMPLES = path.join(REPO_ROOT, 'test', 'fixtures', 'doctor-lint');
 const sample = (name: string) => fs.readFileSync(path.join(SAMPLES, name), 'utf8');
 const EXAMPLE_HOME = path.join(REPO_ROOT, 'examples', 'broken-migration', 'home', 'alice');
+
+/** The one parser, read strictly: what it refuses fails the test with its reason. */
+function parseDoctorLint(text: string): DoctorLintReport {
+  const parsed = parseDoctorLintOutput(text);
+  if (!parsed.ok) throw new Error(`not doctor-lint output: ${parsed.reason}`);
+  return parsed.lint;
+}
 
 describe('the real doctor samples', () => {
   it('are the ones in ../shared when that is here (the copies are not edited)', () => {
@@ -34,16 +43,38 @@ describe('the real doctor samples', () => {
   });
 });
 
+/** The plugin SDK's HealthFinding (reference §13): what doctor's `findings` hold, whether a sample shows it or not. */
+const HEALTH_FINDING_FIELDS = ['checkId', 'severity', 'message', 'source', 'errorCode', 'path', 'line', 'column', 'ocPath', 'target', 'requirement', 'fixHint'];
+
+/** A config-key finding: the config file, and where the key is in it. */
+const KEYED = { ruleId: 'gateway/port-conflict', severity: 'warning' as const, message: 'gateway.port is taken', path: `${STATEDIR}/resonix.json`, install: STATEDIR, line: 4, column: 5, endLine: 4, endColumn: 9 };
+
 describe('toDoctorLint', () => {
-  it('has exactly the top-level fields doctor prints, and finding fields doctor uses', () => {
-    const ours = parseDoctorLint(formatDoctorLint(fullReport(), RULES, { ok: false }));
+  it('has exactly the top-level fields doctor prints, and finding fields of doctor\'s finding shape', () => {
+    const ours = parseDoctorLint(formatDoctorLint(report([...fullReport().findings, KEYED]), RULES, { ok: false }));
     const theirs = parseDoctorLint(sample('doctor-lint-all-2026.9.6.json'));
     expect(Object.keys(ours)).toEqual(Object.keys(theirs));
-    const doctorFields = new Set(theirs.findings.flatMap((finding) => Object.keys(finding)));
+    // the samples use a part of the shape; line and column are in it though no check of theirs set them
+    for (const finding of theirs.findings) for (const key of Object.keys(finding)) expect(HEALTH_FINDING_FIELDS, key).toContain(key);
     for (const finding of ours.findings) {
-      for (const key of Object.keys(finding)) expect(doctorFields, key).toContain(key);
+      for (const key of Object.keys(finding)) expect(HEALTH_FINDING_FIELDS, key).toContain(key);
       expect(Object.keys(finding).slice(0, 3)).toEqual(['checkId', 'severity', 'message']);
     }
+  });
+
+  it('a config-key finding keeps its line and column; path is always a machine path, else the state dir', () => {
+    const lint = toDoctorLint(report([KEYED, { ruleId: 'state/multiple-dirs', severity: 'info', message: 'no path, no install' }]), RULES, { ok: false });
+    expect(lint.findings[0]).toEqual({
+      checkId: 'resonix-migrate/gateway/port-conflict',
+      severity: 'warning',
+      message: 'gateway.port is taken',
+      path: `${STATEDIR}/resonix.json`,
+      line: 4,
+      column: 5,
+      fixHint: 'How to fix gateway/port-conflict.\nMore: resonix-migrate explain gateway/port-conflict',
+    });
+    expect(lint.findings[1]).not.toHaveProperty('path');
+    expect(lint.findings[1]).not.toHaveProperty('line');
   });
 
   it('checkId is resonix-migrate/<rule>, suppressed findings are left out, order is severity, checkId, path', () => {
@@ -52,7 +83,8 @@ describe('toDoctorLint', () => {
       ['resonix-migrate/perms/secrets-exposed', 'error', '/home/alice/.resonix/credentials/creds.json'],
       ['resonix-migrate/gateway/port-conflict', 'warning', '/mnt/image/etc/systemd/system/resonix-gateway.service'],
       ['resonix-migrate/secrets/unencrypted-backup', 'warning', '/opt/backups/ñandú/alice backup #1?.tar.gz'],
-      ['resonix-migrate/state/multiple-dirs', 'info', null],
+      // a finding with no path of its own names its state dir
+      ['resonix-migrate/state/multiple-dirs', 'info', STATEDIR],
       ['resonix-migrate/state/multiple-dirs', 'info', '/home/alice/.resonix-work'],
     ]);
     expect(inDoctorOrder(lint.findings)).toBe(true);
@@ -81,7 +113,7 @@ describe('toDoctorLint', () => {
   });
 });
 
-describe('parseDoctorLint refuses what is not doctor-lint output', () => {
+describe('the parser refuses what is not doctor-lint output', () => {
   it.each([
     ['not JSON', 'Gateway not reachable'],
     ['schemaVersion 2', '{"schemaVersion":2,"ok":true,"checksRun":1,"checksSkipped":0,"findings":[]}'],
@@ -90,7 +122,7 @@ describe('parseDoctorLint refuses what is not doctor-lint output', () => {
     ['a numeric path', '{"schemaVersion":1,"ok":false,"checksRun":1,"checksSkipped":0,"findings":[{"checkId":"a","severity":"info","message":"m","path":3}]}'],
     ['a negative count', '{"schemaVersion":1,"ok":true,"checksRun":-1,"checksSkipped":0,"findings":[]}'],
   ])('%s', (_name, text) => {
-    expect(() => parseDoctorLint(text)).toThrow(DoctorLintParseError);
+    expect(parseDoctorLintOutput(text)).toMatchObject({ ok: false, reason: expect.any(String) });
   });
 });
 

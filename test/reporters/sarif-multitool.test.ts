@@ -1,7 +1,8 @@
 // Microsoft's SARIF Multitool judges our SARIF: `validate --rule-kind Sarif` (the spec's advice) and
 // `--rule-kind Gh` (what GitHub code scanning ingests), on a verify of a root-copied home and of the
-// shipped example. .ci/run installs the tool into a temp prefix and sets SARIF_MULTITOOL (it is not a
-// dependency of the package); without it these tests skip and say why.
+// shipped example, a `verify --against` a snapshot of the old machine, and an `inspect` of a backup archive
+// (plain and `--against`). .ci/run installs the tool into a temp prefix and sets SARIF_MULTITOOL (it is not
+// a dependency of the package); without it these tests skip and say why.
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,9 +11,35 @@ import { fileURLToPath } from 'node:url';
 import type * as Sarif from 'sarif';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, canChown } from '../helpers/scenario.js';
-import { cleanupMachines, machineFrom } from '../scenarios/run.js';
+import { cleanupMachines, machineFrom, type Machine } from '../scenarios/run.js';
 
 afterAll(cleanupMachines);
+
+const asides: string[] = [];
+afterAll(() => {
+  for (const dir of asides.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * As test/scenarios/two-machines.test.ts moves a machine: snapshot the old one (the manifest in a temp dir
+ * of its own), move its tree aside, and leave an empty home at the same path for the copy.
+ */
+async function moved(name: string): Promise<{ old: string; fresh: Machine; manifest: string }> {
+  const machine = await machineFrom(name);
+  const aside = fs.mkdtempSync(path.join(os.tmpdir(), 'rxm-multitool-move-'));
+  asides.push(aside);
+  const manifest = path.join(aside, 'manifest.json');
+  const snapshot = await machine.cli(['snapshot', '--home', machine.home, '--out', manifest]);
+  expect(snapshot.code, snapshot.stderr).toBe(0);
+  const old = path.join(aside, 'old');
+  fs.renameSync(machine.root, old);
+  fs.mkdirSync(machine.home, { recursive: true, mode: 0o755 });
+  fs.mkdirSync(machine.path('tmp'), { mode: 0o1777 });
+  fs.cpSync(path.join(old, 'usr'), machine.path('usr'), { recursive: true, verbatimSymlinks: true });
+  if (fs.existsSync(path.join(old, 'opt'))) fs.cpSync(path.join(old, 'opt'), machine.path('opt'), { recursive: true, verbatimSymlinks: true });
+  if (canChown) fs.chownSync(machine.home, 1000, 1000);
+  return { old: path.join(old, path.relative(machine.root, machine.home)), fresh: machine, manifest };
+}
 
 function findMultitool(): { tool?: string; reason: string } {
   const candidates = [process.env.SARIF_MULTITOOL, ...(process.env.PATH ?? '').split(':').filter(Boolean).map((dir) => path.join(dir, 'Sarif.Multitool'))];
@@ -154,5 +181,55 @@ describe.skipIf(!MULTITOOL)(MULTITOOL ? 'SARIF Multitool' : `SARIF Multitool (sk
     const unplaced = expectOnlyDocumentedWarnings(result.stdout);
     const stateDir = path.join(fresh.home, '.resonix');
     expect(unplaced.sort()).toEqual([`perms/unreadable ${stateDir}/`, `perms/wrong-owner ${stateDir}/`]);
+  });
+  it('verify --against a snapshot of the old machine (only resonix.json copied): 0 errors under both rule kinds; the warnings left are directories and missing paths', async () => {
+    const target = await moved('healthy-file-2026.5');
+    fs.mkdirSync(path.join(target.fresh.home, '.resonix'), { mode: 0o700 });
+    fs.copyFileSync(path.join(target.old, '.resonix/resonix.json'), path.join(target.fresh.home, '.resonix/resonix.json'));
+    if (canChown) execFileSync('chown', ['-R', '1000:1000', path.join(target.fresh.home, '.resonix')]);
+    const result = await target.fresh.cli(['verify', '--home', target.fresh.home, '--against', target.manifest, '--format', 'sarif']);
+    expect(result.code, result.stderr).toBe(1);
+    const log = JSON.parse(result.stdout) as Sarif.Log;
+    // the findings only a baseline gives are in it
+    expect(log.runs[0]!.results!.map((item) => item.ruleId)).toEqual(expect.arrayContaining(['copy/config-only', 'copy/incomplete', 'copy/workspace-missing']));
+    // each SARIF2017 left: a finding on a dir (the state dir here, as a whole) or on what the baseline had and this machine lacks
+    const unplaced = expectOnlyDocumentedWarnings(result.stdout).map((item) => item.replace(target.fresh.home, '~'));
+    expect(unplaced.sort()).toEqual([
+      'copy/channel-login-missing ~/.resonix/credentials/whatsapp/default/creds.json (missing)',
+      'copy/config-only ~/.resonix/',
+      'copy/hidden-omitted ~/.resonix/.env (missing)',
+      ...Array.from({ length: 4 }, () => 'copy/incomplete ~/.resonix/'),
+      'copy/incomplete ~/.resonix/agents (missing)',
+      'copy/incomplete ~/.resonix/agents (missing)',
+      'copy/incomplete ~/.resonix/credentials (missing)',
+      'copy/workspace-missing ~/.resonix/workspace (missing)',
+      'copy/workspace-missing ~/work/agent-research (missing)',
+      'gateway/service-missing ~/.resonix/',
+      'secrets/duplicate-live-credentials ~/.config/systemd/user/resonix-gateway.service (missing)',
+    ]);
+  });
+
+  it('inspect of a backup archive, plain and --against the snapshot: 0 errors under both rule kinds; no warning on the archive, and against the snapshot only what the archive lacks', async () => {
+    const target = await moved('healthy-file-2026.5');
+    const aside = path.dirname(target.old);
+    const full = path.join(aside, 'state-full.tgz');
+    const partial = path.join(aside, 'state-partial.tgz');
+    execFileSync('tar', ['czf', full, '-C', target.old, '.resonix']);
+    execFileSync('tar', ['czf', partial, '-C', target.old, '.resonix/resonix.json', '.resonix/agents']);
+    const inspect = async (archive: string, extra: string[] = []): Promise<string[]> => {
+      const result = await target.fresh.cli(['inspect', archive, ...extra, '--format', 'sarif']);
+      expect(result.code, result.stderr).toBe(1);
+      const log = JSON.parse(result.stdout) as Sarif.Log;
+      expect(log.runs[0]!.results!.map((item) => item.ruleId)).toContain('secrets/unencrypted-backup');
+      return expectOnlyDocumentedWarnings(result.stdout).map((item) => item.replace(target.fresh.home, '~')).sort();
+    };
+    // the findings on the archive itself carry it whole as their region: no warning at all
+    expect(await inspect(full)).toEqual([]);
+    // against the snapshot: what the archive lacks, at the old machine's paths (the state dir is not here yet)
+    expect(await inspect(partial, ['--against', target.manifest])).toEqual([
+      'copy/hidden-omitted ~/.resonix/.env (missing)',
+      ...Array.from({ length: 4 }, () => 'copy/incomplete ~/.resonix/ (missing)'),
+      'copy/incomplete ~/.resonix/credentials (missing)',
+    ]);
   });
 });

@@ -87,6 +87,120 @@ describe('runAsOwner: what runs, and as whom', () => {
     if (result.ran) expect(result.stdout.length).toBeLessThanOrEqual(4096 + 65536);
   });
 
+  describe('nothing it started outlives the call', () => {
+    /** A program that backgrounds a long sleep (its pid into marks/<name>), then does `then`. */
+    function forker(name: string, then: string, background = 'sleep 1000'): string {
+      const program = path.join(dir(`fork-${name}`, 0o755, process.getuid?.() ?? 0), 'forker');
+      fs.writeFileSync(program, `#!/bin/sh\n${background} &\necho $! > ${marks}/${name}\n${then}\n`, { mode: 0o755 });
+      return program;
+    }
+
+    function grandchild(name: string): number {
+      const pid = Number(fs.readFileSync(path.join(marks, name), 'utf8').trim());
+      expect(pid).toBeGreaterThan(1);
+      return pid;
+    }
+
+    /**
+     * True while `pid` runs: `process.kill(pid, 0)` does not throw ESRCH and it is not a zombie. An
+     * orphan we killed is reaped by init, not by us, and init may take a while (or, in a container
+     * whose pid 1 reaps nothing, never): a zombie runs nothing, so it counts as stopped.
+     */
+    function running(pid: number): boolean {
+      try {
+        process.kill(pid, 0);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+        throw error;
+      }
+      try {
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return !/^\d+ \(.*\) [ZX]/s.test(stat);
+      } catch {
+        return false; // gone between the two looks
+      }
+    }
+
+    /** SIGKILL is delivered at once but a process takes a moment to die: wait a little for it. */
+    function stopsSoon(pid: number): boolean {
+      const deadline = Date.now() + 1000;
+      while (running(pid)) {
+        if (Date.now() > deadline) return false;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+      }
+      return true;
+    }
+
+    let started: number[] = [];
+    afterAll(() => {
+      // a failing test must not leave its sleeps behind
+      for (const pid of started) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+    });
+
+    it('kills the children of a program that times out, not only the program', () => {
+      const program = forker('timeout', 'exec sleep 1000');
+      const begun = Date.now();
+      const result = runAsOwner({ binary: program, args: [], scanMode: 'live', timeoutMs: 500 });
+      const took = Date.now() - begun;
+      expect(result).toMatchObject({ ran: true, timedOut: true });
+      expect(took).toBeLessThan(500 + 1000);
+      const pid = grandchild('timeout');
+      started.push(pid);
+      expect(stopsSoon(pid)).toBe(true);
+    });
+
+    it('does not wait past the timeout on a child that holds the output open after the program exits', () => {
+      // the program ends at once; its sleep keeps our stdout pipe open
+      const program = forker('holds-pipe', 'echo done; exit 0');
+      const begun = Date.now();
+      const result = runAsOwner({ binary: program, args: [], scanMode: 'live', timeoutMs: 500 });
+      expect(Date.now() - begun).toBeLessThan(500 + 1000);
+      // it did not finish: its output stayed open until the timeout
+      expect(result).toMatchObject({ ran: true, timedOut: true, status: 0 });
+      if (result.ran) expect(result.stdout.toString()).toBe('done\n');
+      const pid = grandchild('holds-pipe');
+      started.push(pid);
+      expect(stopsSoon(pid)).toBe(true);
+    });
+
+    it('kills a child left behind by a program that finished in time', () => {
+      const program = forker('finished', 'echo done', 'sleep 1000 > /dev/null 2>&1');
+      const begun = Date.now();
+      const result = runAsOwner({ binary: program, args: [], scanMode: 'live', timeoutMs: 5000 });
+      expect(Date.now() - begun).toBeLessThan(2000);
+      expect(result).toMatchObject({ ran: true, timedOut: false, status: 0 });
+      const pid = grandchild('finished');
+      started.push(pid);
+      expect(stopsSoon(pid)).toBe(true);
+    });
+
+    it('kills the children of a program stopped at the output cap', () => {
+      const program = forker('loud', 'exec yes 0123456789abcdef');
+      const result = runAsOwner({ binary: program, args: [], scanMode: 'live', timeoutMs: 5000, maxOutputBytes: 4096 });
+      expect(result).toMatchObject({ ran: true, truncated: true });
+      const pid = grandchild('loud');
+      started.push(pid);
+      expect(stopsSoon(pid)).toBe(true);
+    });
+
+    it('kills a child of a child (the whole group)', () => {
+      const program = forker('nested', 'exec sleep 1000', "sh -c 'sleep 1000 & echo $! > " + marks + "/nested-2; wait'");
+      const result = runAsOwner({ binary: program, args: [], scanMode: 'live', timeoutMs: 500 });
+      expect(result).toMatchObject({ ran: true, timedOut: true });
+      for (const name of ['nested', 'nested-2']) {
+        const pid = grandchild(name);
+        started.push(pid);
+        expect(stopsSoon(pid)).toBe(true);
+      }
+    });
+  });
+
   it('refuses a program in a dir anyone may write, and a set-user-ID one', () => {
     const open = dir('open', 0o777, process.getuid?.() ?? 0);
     const program = recorder(path.join(open, 'node'), 'open');
