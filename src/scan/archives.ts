@@ -13,7 +13,7 @@ import { archiveHoldsResonixState, classifyArchiveHead } from '../archive/classi
 import { backupArchiveOf } from '../archive/backup-archive.js';
 import { budgetSpent, decompressionBudget, formatBytes, type DecompressionBudget } from '../archive/budget.js';
 import type { ArchiveInspection } from '../archive/list.js';
-import { hostPath } from './install.js';
+import { hostPathInRoot } from './links.js';
 import { readHead } from './read.js';
 
 const NEAR_HOME = ['', 'Desktop', 'Downloads', 'Documents', 'backup', 'backups', 'Backups'];
@@ -45,7 +45,7 @@ function isInside(child: string, parent: string): boolean {
 
 /** The files `pattern` matches in `machineDir` (machine paths): its plain files for '*', else what globby finds. */
 export async function listDir(root: string, machineDir: string, pattern = '*'): Promise<string[]> {
-  const cwd = hostPath(root, machineDir);
+  const cwd = hostPathInRoot(root, machineDir);
   // a ~/backup that is a file (or missing) has nothing to list
   if (!isDirectory(cwd)) return [];
   const plain = pattern === '*' ? filesIn(cwd) : undefined;
@@ -159,7 +159,7 @@ export async function describeArchive(
   problems: ScanProblem[],
   options: { keepMembers?: boolean; tmpDir?: string; state?: ArchiveScanState } = {},
 ): Promise<BackupArchive | undefined> {
-  const file = hostPath(root, machinePath);
+  const file = hostPathInRoot(root, machinePath);
   const state = options.state ?? {};
   let stat: fs.Stats;
   try {
@@ -202,7 +202,7 @@ function inSharedDir(root: string, machinePath: string, cache: Map<string, boole
     let shared = cache.get(dir);
     if (shared === undefined) {
       try {
-        shared = isSharedDir(fs.statSync(hostPath(root, dir)));
+        shared = isSharedDir(fs.statSync(hostPathInRoot(root, dir)));
       } catch {
         shared = false;
       }
@@ -215,7 +215,7 @@ function inSharedDir(root: string, machinePath: string, cache: Map<string, boole
 
 function ownerOf(root: string, machinePath: string): number | undefined {
   try {
-    return fs.lstatSync(hostPath(root, machinePath)).uid;
+    return fs.lstatSync(hostPathInRoot(root, machinePath)).uid;
   } catch {
     return undefined;
   }

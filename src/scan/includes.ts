@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import JSON5 from 'json5';
 import type { IncludeCheck } from '../model.js';
-import { hostPath } from './install.js';
+import { hostPathInRoot } from './links.js';
 import { readTextCapped } from './read.js';
 import { summariseConfig } from './config-summary.js';
 
@@ -64,14 +64,14 @@ export function realMachinePath(root: string, machinePath: string): Real {
         continue;
       }
       const candidate = `/${[...resolved, part].join('/')}`;
-      const stat = fs.lstatSync(hostPath(root, candidate));
+      const stat = fs.lstatSync(hostPathInRoot(root, candidate));
       if (!stat.isSymbolicLink()) {
         if (pending.length > 0 && !stat.isDirectory()) return { ok: false, missing: true };
         resolved.push(part);
         continue;
       }
       if (++links > MAX_SYMLINKS) return { ok: false, missing: true };
-      const target = fs.readlinkSync(hostPath(root, candidate));
+      const target = fs.readlinkSync(hostPathInRoot(root, candidate));
       if (target.startsWith('/')) resolved = [];
       pending = [...target.split('/').filter((item) => item !== ''), ...pending];
     }
@@ -101,7 +101,7 @@ function collectIncludes(value: unknown, out: string[], depth = 0): void {
  * same keys as in the config itself, and the whole text of a file that is no JSON5) go to `secrets`.
  */
 function includesOf(root: string, realPath: string, secrets: Set<string> | undefined): string[] {
-  const read = readTextCapped(hostPath(root, realPath), MAX_INCLUDE_BYTES);
+  const read = readTextCapped(hostPathInRoot(root, realPath), MAX_INCLUDE_BYTES);
   if (!read.ok) return [];
   let parsed: unknown;
   try {

@@ -5,9 +5,9 @@ import path from 'node:path';
 import type { GatewayLock, GatewayUser, GroupEntry, Home, Install, Machine, PasswdEntry, Runtime, ScanProblem, ServiceUnit, StrayWorkspace } from '../model.js';
 import { findBackupArchives } from './archives.js';
 import { decompressionBudget } from '../archive/budget.js';
-import { collectInstall, hostPath, type CollectContext } from './install.js';
+import { collectInstall, type CollectContext } from './install.js';
 import { dotenvSecretValues, parseDotenv } from './dotenv.js';
-import { forgetResolvedPaths, readMounts } from './links.js';
+import { forgetResolvedPaths, hostPathInRoot, readMounts } from './links.js';
 import { detectOldHomes, markArrivedWorkspaces } from './moved-home.js';
 import { inspectPathRuntime, inspectServiceRuntime, probeLoopbackPorts } from './runtime.js';
 import { MAX_PASSWD_BYTES, assembleHome, assembleMachine, gatewayUserOf, usersOf } from './machine.js';
@@ -58,8 +58,8 @@ export interface ScanResult {
 }
 
 function readUsers(root: string): { users: PasswdEntry[]; groups: GroupEntry[] } {
-  const passwd = readTextCapped(hostPath(root, '/etc/passwd'), MAX_PASSWD_BYTES);
-  const group = readTextCapped(hostPath(root, '/etc/group'), MAX_PASSWD_BYTES);
+  const passwd = readTextCapped(hostPathInRoot(root, '/etc/passwd'), MAX_PASSWD_BYTES);
+  const group = readTextCapped(hostPathInRoot(root, '/etc/group'), MAX_PASSWD_BYTES);
   return usersOf(passwd.ok ? passwd.text : undefined, group.ok ? group.text : undefined);
 }
 
@@ -154,7 +154,7 @@ function toServiceUnit(raw: RawServiceUnit, fallbackHome: string, users: PasswdE
 
 /** `~/.config/resonix/gateway.env`: loaded for the default state dir only (reference §5). */
 function gatewayEnvFile(root: string, home: string, secrets: Set<string>): { gatewayEnvKeys?: string[] } {
-  const read = readTextCapped(hostPath(root, path.posix.join(home, '.config/resonix/gateway.env')), 1024 * 1024);
+  const read = readTextCapped(hostPathInRoot(root, path.posix.join(home, '.config/resonix/gateway.env')), 1024 * 1024);
   if (!read.ok) return {};
   const values = parseDotenv(read.text);
   for (const value of dotenvSecretValues(values)) secrets.add(value);
@@ -165,13 +165,13 @@ function gatewayEnvFile(root: string, home: string, secrets: Set<string>): { gat
 function stateDirsInHome(root: string, home: string): string[] {
   let names: string[];
   try {
-    names = fs.readdirSync(hostPath(root, home));
+    names = fs.readdirSync(hostPathInRoot(root, home));
   } catch {
     return [];
   }
   return names
     .filter((name) => /^\.resonix(-[a-z0-9][a-z0-9_-]{0,63})?$/.test(name))
-    .filter((name) => lstatOrUndefined(hostPath(root, path.posix.join(home, name)))?.isDirectory())
+    .filter((name) => lstatOrUndefined(hostPathInRoot(root, path.posix.join(home, name)))?.isDirectory())
     .sort()
     .map((name) => path.posix.join(home, name));
 }
@@ -187,7 +187,7 @@ function findWorkspaceDirs(root: string, home: string): StrayWorkspace[] {
     if (probed++ > MAX_WORKSPACE_PROBE_DIRS) return;
     let names: fs.Dirent[];
     try {
-      names = fs.readdirSync(hostPath(root, dir), { withFileTypes: true });
+      names = fs.readdirSync(hostPathInRoot(root, dir), { withFileTypes: true });
     } catch {
       return;
     }
@@ -213,13 +213,13 @@ function readLocks(options: ScanOptions, env: Env, uid: number, installs: Instal
   const lockDir = path.posix.join(tmp, `resonix-${uid}`);
   let names: string[] = [];
   try {
-    names = fs.readdirSync(hostPath(options.root, lockDir));
+    names = fs.readdirSync(hostPathInRoot(options.root, lockDir));
   } catch {
     names = [];
   }
   for (const name of names.filter((candidate) => /^gateway\.[0-9a-f]{8}\.lock$/.test(candidate))) {
     const lockPath = path.posix.join(lockDir, name);
-    const read = readTextCapped(hostPath(options.root, lockPath), 64 * 1024);
+    const read = readTextCapped(hostPathInRoot(options.root, lockPath), 64 * 1024);
     let pid: number | undefined;
     let configPath: string | undefined;
     if (read.ok) {
@@ -248,12 +248,12 @@ function readLocks(options: ScanOptions, env: Env, uid: number, installs: Instal
  * 'group' when every one is searchable by the others or the file's group, else 'owner'. One lstat per parent.
  */
 export function reachableBy(root: string, machinePath: string): 'world' | 'group' | 'owner' | undefined {
-  const file = lstatOrUndefined(hostPath(root, machinePath));
+  const file = lstatOrUndefined(hostPathInRoot(root, machinePath));
   if (!file) return undefined;
   let world = true;
   let group = true;
   for (let dir = path.posix.dirname(machinePath); ; dir = path.posix.dirname(dir)) {
-    const stat = lstatOrUndefined(hostPath(root, dir));
+    const stat = lstatOrUndefined(hostPathInRoot(root, dir));
     if (!stat) return undefined;
     if ((stat.mode & 0o001) === 0) world = false;
     if ((stat.mode & 0o001) === 0 && !((stat.mode & 0o010) !== 0 && stat.gid === file.gid)) group = false;
@@ -321,7 +321,7 @@ function homeTargets(options: ScanOptions, users: PasswdEntry[]): HomeTarget[] {
     if (seen.has(user.home) || user.home === '/' || user.home === '') continue;
     seen.add(user.home);
     const hasState = stateDirsInHome(options.root, user.home).length > 0;
-    const hasUnits = lstatOrUndefined(hostPath(options.root, path.posix.join(user.home, '.config/systemd/user'))) !== undefined;
+    const hasUnits = lstatOrUndefined(hostPathInRoot(options.root, path.posix.join(user.home, '.config/systemd/user'))) !== undefined;
     if (asked || hasState || hasUnits) targets.push({ path: user.home, env: { ...base, HOME: user.home, USER: user.name }, fallbackSource: 'passwd' });
   }
   return targets;
@@ -423,7 +423,7 @@ export async function scanMachine(options: ScanOptions): Promise<ScanResult> {
       install.servedBy = services.filter((unit) => unit.resolution.stateDir === stateDir).map((unit) => unit.path);
       installs.push(install);
     }
-    const homeStat = lstatOrUndefined(hostPath(options.root, target.path));
+    const homeStat = lstatOrUndefined(hostPathInRoot(options.root, target.path));
     const gatewayUser = gatewayUserFor(options, users, groups, homeStat, services, target.sudoUser);
     const owner = homeStat ? users.find((user) => user.uid === homeStat.uid) : undefined;
     const oldHomes = detectOldHomes(options.root, target.path, [...new Set([target.path, resolution.home])], installs, services);

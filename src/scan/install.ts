@@ -65,7 +65,7 @@ function readWals(context: CollectContext, stateDir: string, entries: FileEntry[
     if (entry.type !== 'file' || !entry.path.endsWith('-wal') || entry.size === 0) continue;
     if (wals.length >= MAX_WALS_READ) break;
     try {
-      wals.push(readWalFacts(hostPath(context.root, path.posix.join(stateDir, entry.path)), entry.path));
+      wals.push(readWalFacts(hostPathInRoot(context.root, path.posix.join(stateDir, entry.path)), entry.path));
     } catch {
       // unreadable or gone: perms rules say so; an unread -wal is not judged torn
     }
@@ -80,11 +80,6 @@ export function markBrokenLinks(root: string, inventory: FileInventory): void {
     const resolved = resolveLink(root, path.posix.join(inventory.root, entry.path));
     if (!resolved.ok) entry.linkBroken = true;
   }
-}
-
-/** The host path of a machine path: in an image, resolved inside ROOTFS (see hostPathInRoot). */
-export function hostPath(root: string, machinePath: string): string {
-  return hostPathInRoot(root, machinePath);
 }
 
 function isInside(child: string, parent: string): boolean {
@@ -124,7 +119,7 @@ export function parseConfigText(text: string, configPath: string, secrets: Set<s
 }
 
 export function readConfig(context: CollectContext, configPath: string): ConfigSummary {
-  const read = readTextCapped(hostPath(context.root, configPath), MAX_CONFIG_BYTES, { followSymlinks: context.followSymlinks ?? false });
+  const read = readTextCapped(hostPathInRoot(context.root, configPath), MAX_CONFIG_BYTES, { followSymlinks: context.followSymlinks ?? false });
   if (!read.ok) {
     if (read.reason === 'ENOENT' || read.reason === 'ENOTDIR') return emptyConfigSummary(configPath, false);
     return { ...emptyConfigSummary(configPath, true), parseError: { message: `cannot read: ${read.reason}` } };
@@ -177,7 +172,7 @@ function readSqliteHeaders(context: CollectContext, stateDir: string, entries: F
   for (const entry of entries) {
     if (entry.type !== 'file' || entry.size === 0 || !isSqliteDatabasePath(entry.path)) continue;
     try {
-      const head = readHead(hostPath(context.root, path.posix.join(stateDir, entry.path)), SQLITE_HEADER_BYTES);
+      const head = readHead(hostPathInRoot(context.root, path.posix.join(stateDir, entry.path)), SQLITE_HEADER_BYTES);
       headers.push(parseSqliteHeader(entry.path, head, entry.size));
     } catch {
       headers.push({ path: entry.path, valid: false, size: entry.size });
@@ -187,7 +182,7 @@ function readSqliteHeaders(context: CollectContext, stateDir: string, entries: F
 }
 
 function readDotenvKeys(context: CollectContext, stateDir: string): string[] {
-  const read = readTextCapped(hostPath(context.root, path.posix.join(stateDir, '.env')), MAX_DOTENV_BYTES, { followSymlinks: context.followSymlinks ?? false });
+  const read = readTextCapped(hostPathInRoot(context.root, path.posix.join(stateDir, '.env')), MAX_DOTENV_BYTES, { followSymlinks: context.followSymlinks ?? false });
   if (!read.ok) return [];
   const values = parseDotenv(read.text);
   for (const value of dotenvSecretValues(values)) context.secrets.add(value);
@@ -221,7 +216,7 @@ function findPartialTranscripts(context: CollectContext, stateDir: string, entri
   const partial: string[] = [];
   for (const entry of newest) {
     try {
-      if (readTail(hostPath(context.root, path.posix.join(stateDir, entry.path)), 1)[0] !== 0x0a) partial.push(entry.path);
+      if (readTail(hostPathInRoot(context.root, path.posix.join(stateDir, entry.path)), 1)[0] !== 0x0a) partial.push(entry.path);
     } catch {
       // unreadable or gone: other rules say so
     }
@@ -260,14 +255,14 @@ function lookAtWorkspace(context: CollectContext, stateDir: string, inventory: F
   if (inside && (inside.exists || !inventory.truncated || inventory.unseen)) {
     workspaceInventory = inside;
   } else {
-    const walked = walkWithin(context, hostPath(context.root, workspacePath), workspacePath);
+    const walked = walkWithin(context, hostPathInRoot(context.root, workspacePath), workspacePath);
     context.problems.push(...walked.problems);
     workspaceInventory = walked.inventory;
     markBrokenLinks(context.root, workspaceInventory);
   }
   // git only on live machines: the workspace-git rule runs in audit and verify
   const hasGit = context.followSymlinks === true && workspaceInventory.entries.some((entry) => entry.path === '.git');
-  const git = hasGit ? scanWorkspaceGit(hostPath(context.root, workspacePath)) : undefined;
+  const git = hasGit ? scanWorkspaceGit(hostPathInRoot(context.root, workspacePath)) : undefined;
   // a git check that could not look is said, never taken for a clean repository
   if (git?.unchecked) context.problems.push({ path: workspacePath, code: 'EGIT', message: `${workspacePath}: git check not done: ${git.error ?? 'unknown reason'}` });
   return { inventory: workspaceInventory, ...(git ? { git } : {}) };
@@ -286,7 +281,7 @@ export function collectInstall(
   stateDir: string,
   facts: { configPath?: string; active: boolean; foundBy: Install['foundBy']; profile?: string },
 ): Install {
-  const walked = walkWithin(context, hostPath(context.root, stateDir), stateDir);
+  const walked = walkWithin(context, hostPathInRoot(context.root, stateDir), stateDir);
   context.problems.push(...walked.problems);
   const inventory = walked.inventory;
   markBrokenLinks(context.root, inventory);

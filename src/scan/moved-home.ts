@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Home, Install, OldHome, ServiceUnit } from '../model.js';
-import { hostPath } from './install.js';
+import { hostPathInRoot } from './links.js';
 
 const MAX_CANDIDATES = 200;
 const MAX_DEPTH = 12;
@@ -19,7 +19,7 @@ function isInside(child: string, parent: string): boolean {
 
 function exists(root: string, machinePath: string): boolean {
   try {
-    fs.lstatSync(hostPath(root, machinePath));
+    fs.lstatSync(hostPathInRoot(root, machinePath));
     return true;
   } catch {
     return false;

@@ -9,8 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import semver, { type SemVer } from 'semver';
 import { ENCRYPTION_TOOLS, type Runtime } from '../model.js';
-import { hostPath } from './install.js';
-import { resolveLink } from './links.js';
+import { hostPathInRoot, resolveLink } from './links.js';
 import { readTextCapped } from './read.js';
 import { runAsOwner } from './run-as-owner.js';
 
@@ -87,7 +86,7 @@ function statInRoot(root: string, machinePath: string): { real: string; stat: fs
   const real = resolveInRoot(root, machinePath);
   if (real === undefined) return undefined;
   try {
-    return { real, stat: fs.statSync(hostPath(root, real)) };
+    return { real, stat: fs.statSync(hostPathInRoot(root, real)) };
   } catch {
     return undefined;
   }
@@ -105,7 +104,7 @@ export interface ResonixPackage {
 }
 
 function readJsonInRoot(root: string, machinePath: string): unknown {
-  const read = readTextCapped(hostPath(root, machinePath), MAX_PACKAGE_JSON_BYTES);
+  const read = readTextCapped(hostPathInRoot(root, machinePath), MAX_PACKAGE_JSON_BYTES);
   if (!read.ok) return undefined;
   try {
     return JSON.parse(read.text) as unknown;
@@ -199,7 +198,7 @@ export function nodeVersionFromHeader(root: string, binaryPath: string): string 
   const prefix = path.posix.dirname(path.posix.dirname(binaryPath));
   const header = resolveInRoot(root, path.posix.join(prefix, 'include/node/node_version.h'));
   if (header === undefined) return undefined;
-  const read = readTextCapped(hostPath(root, header), MAX_HEADER_BYTES);
+  const read = readTextCapped(hostPathInRoot(root, header), MAX_HEADER_BYTES);
   if (!read.ok) return undefined;
   const field = (name: string): string | undefined => new RegExp(`^\\s*#\\s*define\\s+NODE_${name}_VERSION\\s+(\\d+)\\s*$`, 'm').exec(read.text)?.[1];
   const major = field('MAJOR');
@@ -372,7 +371,7 @@ function inferNodeVersion(root: string, given: string, real: string | undefined,
   const candidates = real !== undefined && real !== given ? [real, given] : [given];
   const full = (version: string | undefined): boolean => version !== undefined && /^\d+\.\d+\.\d+/.test(version);
   if (real !== undefined) {
-    const version = nodeVersionFromBinary(hostPath(root, real));
+    const version = nodeVersionFromBinary(hostPathInRoot(root, real));
     if (version !== undefined) return version;
   }
   for (const candidate of candidates) {

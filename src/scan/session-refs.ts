@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { SessionPathRefs } from '../model.js';
-import { hostPath } from './install.js';
+import { hostPathInRoot } from './links.js';
 import { readTextCapped } from './read.js';
 import { scanSessionEntries, type SessionEntryFields } from './sessions-scan.js';
 
@@ -69,7 +69,7 @@ function missingTranscript(context: Context, sessionFile: string): string | unde
     return context.inventoryPaths.has(relative) ? undefined : relative;
   }
   try {
-    if (fs.existsSync(hostPath(context.root, absolute))) return undefined;
+    if (fs.existsSync(hostPathInRoot(context.root, absolute))) return undefined;
   } catch {
     return undefined;
   }
@@ -121,7 +121,7 @@ function sessionEntries(text: string): SessionEntryFields[] | { parseError: stri
 
 function readOne(root: string, stateDir: string, inventoryPaths: ReadonlySet<string>, file: string, home?: string): SessionPathRefs {
   const refs: SessionPathRefs = { file, sessionFiles: [], skillPaths: [], missingTranscripts: [] };
-  const read = readTextCapped(hostPath(root, path.posix.join(stateDir, file)), MAX_SESSIONS_JSON_BYTES);
+  const read = readTextCapped(hostPathInRoot(root, path.posix.join(stateDir, file)), MAX_SESSIONS_JSON_BYTES);
   if (!read.ok) return { ...refs, parseError: read.reason.startsWith('too large') ? 'too large' : read.reason };
   const entries = sessionEntries(read.text);
   if (!Array.isArray(entries)) return { ...refs, ...entries };
