@@ -1,10 +1,10 @@
 // Runs the enabled rules for a phase, applies severity overrides, masks secrets once for every
 // finding, and returns a sorted, de-duplicated Report.
-import { createHash } from 'node:crypto';
 import { foldDoctorFindings } from './doctor-merge.js';
 import { checkedAreas, count, diagnose, liveRoots, metaById, validateCauses, verdicts } from './diagnose.js';
 import type { DoctorRun, Finding, FixAction, Machine, MoveItem, Phase, PlanStep, Report, Rule, RuleMeta, RuleReport, Severity, SeveritySetting, StepKind } from './model.js';
 import { SEVERITY_RANK } from './model.js';
+import { fingerprintOf, rootsOf, type Roots } from './knowledge/fingerprint.js';
 import { arrivals, movePlan, planFromFindings, stepOf, whatMustTravel, type Words } from './plan.js';
 import { builtinRules } from './rules/index.js';
 import { unseenTrees } from './rules/lib.js';
@@ -66,35 +66,6 @@ function maskFinding(finding: Finding, secrets: string[]): Finding {
         }
       : {}),
   };
-}
-
-type Roots = NonNullable<Report['roots']>;
-
-/** The places paths are relative to, so fingerprints and SARIF locations survive a move between machines. */
-export function rootsOf(machine: Machine): Roots {
-  const home = machine.homes[0];
-  const active = home?.installs.find((install) => install.active);
-  return {
-    ...(machine.mode === 'image' ? { ROOTFS: machine.root } : {}),
-    ...(home ? { HOME: home.path } : {}),
-    ...(active ? { STATEDIR: active.stateDir } : {}),
-  };
-}
-
-/** A path with the longest matching root replaced by its name: /home/alice/.resonix/x → $STATEDIR/x. */
-export function normalisePath(target: string, roots: Roots): string {
-  const entries = Object.entries(roots).filter(([, root]) => root && root !== '/') as [string, string][];
-  entries.sort((a, b) => b[1].length - a[1].length);
-  for (const [name, root] of entries) {
-    if (target === root) return `$${name}`;
-    if (target.startsWith(`${root}/`)) return `$${name}/${target.slice(root.length + 1)}`;
-  }
-  return target;
-}
-
-export function fingerprintOf(finding: Pick<Finding, 'ruleId' | 'path' | 'message'>, roots: Roots): string {
-  const target = finding.path !== undefined ? normalisePath(finding.path, roots) : finding.message.replace(/\d+/g, 'N');
-  return createHash('sha256').update(`${finding.ruleId}\0${target}`).digest('hex').slice(0, 32);
 }
 
 export function compareFindings(a: Finding, b: Finding): number {

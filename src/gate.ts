@@ -2,7 +2,8 @@
 // --max-warnings. Pure functions of a Report; the CLI reads and writes the files.
 import picomatch from 'picomatch';
 import { isRoot } from './diagnose.js';
-import { normalisePath, summariseReport, type ReportContext } from './engine.js';
+import { summariseReport, type ReportContext } from './engine.js';
+import { normalisePath } from './knowledge/fingerprint.js';
 import type { Finding, Report, Severity } from './model.js';
 import { SEVERITY_RANK } from './model.js';
 import { TOOL } from './version.js';

@@ -8,7 +8,7 @@
 // says where each root was on the scanned machine. Other absolute paths become file:// URIs.
 import type * as Sarif from 'sarif';
 import { ruleDocPath } from '../docs.js';
-import { normalisePath } from '../engine.js';
+import { normalisePath } from '../knowledge/fingerprint.js';
 import type { Finding, FixAction, Report, Rule, Severity } from '../model.js';
 import { printable } from './escape.js';
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as Sarif from 'sarif';
 import { describe, expect, it } from 'vitest';
-import { normalisePath } from '../../src/engine.js';
+import { normalisePath } from '../../src/knowledge/fingerprint.js';
 import type { Finding, Report, Rule, RuleMeta, Severity } from '../../src/model.js';
 import { formatSarif } from '../../src/reporters/sarif.js';
 import { HOME, STATEDIR, ROOTFS, rule, RULES, report, CHMOD, fullReport, hostileReport, cleanReport } from './fixture.js';
