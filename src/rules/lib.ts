@@ -10,6 +10,21 @@ export function activeInstall(home: Home): Install | undefined {
   return home.installs.find((install) => install.active);
 }
 
+/**
+ * The install of `other` that corresponds to `install`: the same state dir, else the same profile
+ * (preferring one with data), else the only install with data.
+ */
+export function counterpartIn(other: Machine, install: Install): { home: Home; install: Install } | undefined {
+  const all = [...installsOf(other)];
+  const sameDir = all.find((item) => item.install.stateDir === install.stateDir);
+  if (sameDir) return sameDir;
+  const sameProfile = all.filter((item) => item.install.profile === install.profile);
+  const byProfile = sameProfile.find((item) => item.install.hasData) ?? sameProfile[0];
+  if (byProfile) return byProfile;
+  const anyData = all.filter((item) => item.install.hasData);
+  return anyData.length === 1 ? anyData[0] : undefined;
+}
+
 /** Where a config key sits in its file, for a report on that config (nothing when the scan could not locate it). */
 export function keyAt(config: ConfigSummary, key: string | undefined): Pick<RuleReport, 'line' | 'column' | 'endLine' | 'endColumn'> {
   const position = key !== undefined ? config.keyPositions?.[key] : undefined;
@@ -19,6 +34,10 @@ export function keyAt(config: ConfigSummary, key: string | undefined): Pick<Rule
 /** Quotes a word for a POSIX shell only when it needs it. */
 export function sh(word: string): string {
   return /^[A-Za-z0-9_./:@%+=,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+export function profileFlag(profile: string | undefined): string {
+  return profile ? ` --profile ${sh(profile)}` : '';
 }
 
 export function joinPath(root: string, relative: string): string {

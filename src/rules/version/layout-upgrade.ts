@@ -1,10 +1,6 @@
 import type { Rule, RuleReport } from '../../model.js';
-import { calverCompare, parseResonixVersion } from '../../scan/runtime.js';
-import { installsOf } from '../lib.js';
-import { counterpartIn, installedResonixVersion, profileFlag } from './downgrade.js';
-
-/** The first release with the SQLite layout (reference §3). */
-export const SQLITE_LAYOUT_SINCE = '2026.5.30';
+import { calverCompare, installedResonixVersion, parseResonixVersion, SQLITE_LAYOUT_SINCE } from '../../knowledge/versions.js';
+import { counterpartIn, installsOf, profileFlag } from '../lib.js';
 
 export const rule: Rule = {
   meta: {

@@ -1,9 +1,8 @@
 import path from 'node:path';
 import semver from 'semver';
 import type { Home, Install, Machine, Rule, RuleReport, ServiceUnit } from '../../model.js';
-import { calverCompare, parseResonixVersion } from '../../scan/runtime.js';
-import { installsOf } from '../lib.js';
-import { profileFlag } from './downgrade.js';
+import { calverCompare, nodeRangeForResonix, nodeSatisfies, parseResonixVersion } from '../../knowledge/versions.js';
+import { installsOf, profileFlag } from '../lib.js';
 
 export const rule: Rule = {
   meta: {
@@ -96,53 +95,10 @@ export const rule: Rule = {
 };
 export default rule;
 
-/**
- * Node.js ranges Resonix releases declare in package.json `engines.node` (reference §8, §11), used
- * when the installed package's own range cannot be read. A version gets the row of the newest
- * release at or below it (pre-releases sort before their release):
- *
- * | Resonix                  | engines.node                   |
- * | ------------------------ | ------------------------------ |
- * | up to 2026.5.x (< .5.28) | `>=22.14.0`                    |
- * | 2026.5.28 … < 2026.9.6   | `>=22.19.0`                    |
- * | 2026.9.6 and later       | `>=24.16.0 <25 \|\| >=26.1.0`  |
- *
- * Versions between the known releases get the last known range below them: requirements only grow,
- * so this never reports a Node that the release accepts.
- */
-export const NODE_RANGES: readonly { from: string; range: string }[] = [
-  { from: '2026.9.6', range: '>=24.16.0 <25 || >=26.1.0' },
-  { from: '2026.5.28', range: '>=22.19.0' },
-  { from: '0.0.0', range: '>=22.14.0' },
-];
-
-export function nodeRangeForResonix(version: string): string | undefined {
-  if (!parseResonixVersion(version)) return undefined;
-  return NODE_RANGES.find((row) => calverCompare(version, row.from) >= 0)?.range;
-}
-
 interface Requirement {
   range: string;
   /** where the range comes from, in words */
   source: string;
-}
-
-type Verdict = 'ok' | 'too-old' | 'unknown';
-
-/** Whether a Node version (`22.19.0`, `v24.1.0`, or a bare major `22` from a `node@22` path) satisfies a range. */
-export function nodeSatisfies(version: string, range: string): Verdict {
-  if (semver.validRange(range) === null) return 'unknown';
-  const full = semver.clean(version);
-  if (full !== null) return semver.satisfies(full, range, { includePrerelease: true }) ? 'ok' : 'too-old';
-  const partial = /^v?(\d+)(?:\.(\d+))?$/.exec(version.trim());
-  if (!partial) return 'unknown';
-  const loose = partial[2] !== undefined ? `${partial[1]}.${partial[2]}.x` : `${partial[1]}.x`;
-  try {
-    // every release of that major/minor is outside the range: certainly unsupported; else we cannot tell
-    return semver.intersects(range, loose, { includePrerelease: true }) ? 'unknown' : 'too-old';
-  } catch {
-    return 'unknown';
-  }
 }
 
 function wantedMajor(range: string): number | undefined {
