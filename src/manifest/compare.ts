@@ -1,17 +1,9 @@
 // Pure helpers the baseline rules share: which inventories of a baseline install correspond to which
 // inventories here, and whether a file that differs was damaged on the way or simply written since.
+import { APPEND_ONLY } from '../knowledge/layout.js';
 import type { FileEntry, FileInventory, Machine } from '../model.js';
 import { matchWorkspaces, workspaceInsideState, type InstallMatch } from './match.js';
 import { maskSecrets } from '../scan/secrets.js';
-
-/** Dirs Resonix rebuilds, and logs/media: never part of "did the copy arrive". */
-export const NOT_COPIED = /^(cache|plugin-skills|npm|tmp|tools|logs|media)(\/|$)|^extensions\/[^/]+\/node_modules(\/|$)/;
-
-/** Files that come and go while a gateway runs: SQLite sidecars and journals, locks, re-index temp DBs. */
-export const TRANSIENT = /(-wal|-shm|-journal|\.lock|\.lock\.sqlite)$|\.memory-reindex-|\.reindex-lock\./;
-
-/** Files only ever appended to: one shorter than in the baseline lost data, whenever it was written. */
-export const APPEND_ONLY = /\.jsonl$/;
 
 export interface InventoryPair {
   kind: 'state' | 'workspace';

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { hasSecretName, holdsSecretValue } from '../knowledge/layout.js';
 import type { FileEntry, FileInventory, Install, Machine } from '../model.js';
 import { whatMustTravel } from '../plan.js';
 import { TOOL } from '../version.js';
@@ -22,21 +23,6 @@ export interface SnapshotOptions {
 }
 
 const DOTENV = /(^|\/)\.env(\.[^/]*)?$/;
-const SECRET_NAME = /(token|secret|passw(or)?d|passphrase|credential|creds|api[-_]?key|auth|private|\.key$|\.pem$)/i;
-const SECRET_DIR = /^(credentials|identity|devices|gateway\/tls)\//;
-
-/** Mirrors isSecretFile of the rules (kept here so the manifest does not depend on the rule layer). */
-function secretByPath(relativePath: string): boolean {
-  return (
-    /^resonix\.json(\.bak(\.\d+)?|\.last-good|\.clobbered\..+)?$/.test(relativePath) ||
-    relativePath === 'secrets.json' ||
-    relativePath === 'exec-approvals.json' ||
-    relativePath === 'config-journal-fingerprint.key' ||
-    SECRET_DIR.test(relativePath) ||
-    /^agents\/[^/]+\/agent\/(auth-profiles|auth-state|auth)\.json$/.test(relativePath) ||
-    SECRET_NAME.test(path.posix.basename(relativePath))
-  );
-}
 
 /**
  * The hash policy: true when a file must be recorded without its sha256. A digest of a file that holds a
@@ -48,8 +34,8 @@ function secretByPath(relativePath: string): boolean {
  */
 export function withholdHash(relativePath: string, kind: 'state' | 'workspace', includes?: ReadonlySet<string>): boolean {
   if (DOTENV.test(relativePath) || includes?.has(relativePath)) return true;
-  if (kind === 'state') return secretByPath(relativePath);
-  return SECRET_NAME.test(path.posix.basename(relativePath));
+  if (kind === 'state') return holdsSecretValue(relativePath);
+  return hasSecretName(relativePath);
 }
 
 /** The files an install's config `$include`s, relative to `root` (those outside it are in no inventory). */

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { filesOf, inventoryPairs, MTIME_SLACK_MS, NOT_COPIED, snapshotTime, TRANSIENT, writtenSince, type InventoryPair } from '../../manifest/compare.js';
+import { NOT_COPIED, TRANSIENT } from '../../knowledge/layout.js';
+import { filesOf, inventoryPairs, MTIME_SLACK_MS, snapshotTime, writtenSince, type InventoryPair } from '../../manifest/compare.js';
 import { matchInstalls, type InstallMatch } from '../../manifest/match.js';
 import { hashSkippedOf, sha256Of } from '../../manifest/types.js';
 import type { FileEntry, Phase, Rule, RuleReport } from '../../model.js';

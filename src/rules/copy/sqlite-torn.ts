@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { MAIN_DATABASE } from '../../knowledge/layout.js';
 import { filesOf } from '../../manifest/compare.js';
 import { matchInstalls } from '../../manifest/match.js';
 import { sha256Of } from '../../manifest/types.js';
@@ -58,8 +59,6 @@ export const rule: Rule = {
   },
 };
 export default rule;
-
-const MAIN_DATABASE = /^(state\/[^/]+\.sqlite|agents\/[^/]+\/agent\/resonix-agent\.sqlite|memory\/[^/]+\.sqlite|plugin-state\/[^/]+\.sqlite|tasks\/[^/]+\.sqlite)$/;
 
 function gatewayLive(home: Home): boolean {
   return home.locks.some((lock) => lock.alive === true);

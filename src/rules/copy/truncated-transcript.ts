@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { TRANSCRIPT } from '../../knowledge/layout.js';
 import { filesOf } from '../../manifest/compare.js';
 import { matchInstalls } from '../../manifest/match.js';
 import type { Machine, Rule, RuleReport } from '../../model.js';
@@ -48,8 +49,6 @@ export const rule: Rule = {
   },
 };
 export default rule;
-
-const TRANSCRIPT = /^agents\/[^/]+\/sessions\/[^/]+\.jsonl$/;
 
 /**
  * Baseline part: a transcript shorter here than in the baseline. Transcripts only grow, so a shorter one

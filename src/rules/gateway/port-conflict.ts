@@ -1,6 +1,6 @@
+import { gatewayPort, SQLITE_GATEWAY_LOCK } from '../../knowledge/layout.js';
 import type { Home, Install, Rule, RuleReport } from '../../model.js';
-import { installsOf, keyAt, sh } from '../lib.js';
-import { gatewayPort, liveLockFor } from './running.js';
+import { installsOf, keyAt, liveLockFor, sh } from '../lib.js';
 
 export const rule: Rule = {
   meta: {
@@ -46,10 +46,8 @@ export const rule: Rule = {
 };
 export default rule;
 
-const SQLITE_LOCK = /^tmp\/resonix-\d+\/gateway\.[0-9a-f]{8}\.lock\.sqlite$/;
-
 /** Our own gateway may hold the port: a live lock for this install, or a non-empty SQLite gateway lock (empty when idle). */
 function ownGatewayMayRun(home: Home, install: Install): boolean {
   if (liveLockFor(home, install)) return true;
-  return install.inventory.entries.some((entry) => entry.type === 'file' && entry.size > 0 && SQLITE_LOCK.test(entry.path));
+  return install.inventory.entries.some((entry) => entry.type === 'file' && entry.size > 0 && SQLITE_GATEWAY_LOCK.test(entry.path));
 }

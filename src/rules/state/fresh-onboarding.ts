@@ -1,3 +1,4 @@
+import { TRANSCRIPT } from '../../knowledge/layout.js';
 import { matchFor, matchInstalls, mapPath } from '../../manifest/match.js';
 import { sha256Of } from '../../manifest/types.js';
 import type { FileEntry, Home, Install, Machine, Rule, RuleReport } from '../../model.js';
@@ -34,7 +35,6 @@ export const rule: Rule = {
 };
 export default rule;
 
-const TRANSCRIPT = /^agents\/[^/]+\/sessions\/[^/]+\.jsonl$/;
 const CREDENTIAL = /^credentials\/.+/;
 const AUTH_PROFILES = /^agents\/[^/]+\/agent\/auth-profiles\.json$/;
 const DATABASE = /^(state\/[^/]+\.sqlite|agents\/[^/]+\/agent\/resonix-agent\.sqlite)$/;
