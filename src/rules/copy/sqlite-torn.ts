@@ -4,7 +4,7 @@ import { filesOf } from '../../manifest/compare.js';
 import { matchInstalls } from '../../manifest/match.js';
 import { sha256Of } from '../../manifest/types.js';
 import type { Home, Install, Machine, Rule, RuleReport } from '../../model.js';
-import { WAL_FRAME_HEADER_BYTES, WAL_HEADER_BYTES, walTornReasons } from '../../scan/sqlite-wal.js';
+import { WAL_FRAME_HEADER_BYTES, WAL_HEADER_BYTES, walTornReasons } from '../../knowledge/sqlite-wal.js';
 import { installsOf, noteCutTrees, sh, cutShort } from '../lib.js';
 
 export const rule: Rule = {
