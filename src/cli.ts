@@ -28,7 +28,7 @@ import { doctorFindings } from './doctor-merge.js';
 import { DOCTOR_MAX_TIMEOUT_MS, DOCTOR_TIMEOUT_MS, doctorProblem, runDoctorLint } from './scan/doctor.js';
 import { UnknownUserError, scanMachine } from './scan/index.js';
 import { PROFILE_NAME } from './scan/resolve.js';
-import { maskSecrets } from './scan/secrets.js';
+import { maskSecrets } from './knowledge/mask.js';
 import { TOOL } from './version.js';
 
 export const EXIT = { ok: 0, findings: 1, failure: 2 } as const;

@@ -3,7 +3,7 @@
 import { APPEND_ONLY } from '../knowledge/layout.js';
 import type { FileEntry, FileInventory, Machine } from '../model.js';
 import { matchWorkspaces, workspaceInsideState, type InstallMatch } from './match.js';
-import { maskSecrets } from '../scan/secrets.js';
+import { maskSecrets } from '../knowledge/mask.js';
 
 export interface InventoryPair {
   kind: 'state' | 'workspace';

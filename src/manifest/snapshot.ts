@@ -8,7 +8,7 @@ import type { FileEntry, FileInventory, Install, Machine } from '../model.js';
 import { whatMustTravel } from '../plan.js';
 import { TOOL } from '../version.js';
 import { hostPathInRoot } from '../scan/links.js';
-import { maskSecrets } from '../scan/secrets.js';
+import { maskSecrets } from '../knowledge/mask.js';
 import { DEFAULT_CONCURRENCY, hashFiles, type HashJob } from './hash.js';
 import { matchInstalls, matchWorkspaces } from './match.js';
 import { HASH_SKIP_REASONS, MANIFEST_VERSION, sha256Of, type HashedFileEntry, type HashSkipReason, type Manifest, type ManifestHashing } from './types.js';

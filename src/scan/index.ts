@@ -14,7 +14,8 @@ import { inspectPathRuntime, inspectServiceRuntime, probeLoopbackPorts } from '.
 import { parseGroup, parsePasswd, supplementaryGroups } from './passwd.js';
 import { readTextCapped } from './read.js';
 import { resolveResonix, type Env } from './resolve.js';
-import { maskSecrets, splitEnvForReport } from './secrets.js';
+import { maskSecrets } from '../knowledge/mask.js';
+import { splitEnvForReport } from './secrets.js';
 import { discoverServiceUnits, type RawServiceUnit } from './services.js';
 import { DEFAULT_MAX_ENTRIES } from './walk.js';
 import type { ProgressCounter } from '../progress.js';
