@@ -10,8 +10,9 @@ import { TOOL } from '../version.js';
 import { hostPathInRoot } from '../scan/links.js';
 import { maskSecrets } from '../knowledge/mask.js';
 import { DEFAULT_CONCURRENCY, hashFiles, type HashJob } from './hash.js';
-import { matchInstalls, matchWorkspaces } from './match.js';
-import { HASH_SKIP_REASONS, MANIFEST_VERSION, sha256Of, type HashedFileEntry, type HashSkipReason, type Manifest, type ManifestHashing } from './types.js';
+import { matchInstalls, matchWorkspaces } from '../knowledge/baseline-match.js';
+import { HASH_SKIP_REASONS, sha256Of, type HashedFileEntry, type HashSkipReason } from '../knowledge/baseline.js';
+import { MANIFEST_VERSION, type Manifest, type ManifestHashing } from './types.js';
 
 export interface SnapshotOptions {
   /** hash every regular file (false: sizes, modes and owners only) */
@@ -129,7 +130,7 @@ function isFileEntry(item: object): boolean {
 /**
  * The masker for the relative paths of inventory entries: known values, provider patterns and credential
  * forms, but not the random-looking heuristic (content-addressed names would collide as `[masked].txt`).
- * `compare.ts` masks names here the same way to find them.
+ * knowledge/baseline.ts masks names here the same way to find them.
  */
 export function maskEntryPath(relativePath: string, secrets: readonly string[] = []): string {
   return maskSecrets(relativePath, secrets, { randomLooking: false });

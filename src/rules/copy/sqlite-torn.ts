@@ -1,10 +1,9 @@
 import path from 'node:path';
 import { MAIN_DATABASE } from '../../knowledge/layout.js';
-import { filesOf } from '../../manifest/compare.js';
-import { matchInstalls } from '../../manifest/match.js';
-import { sha256Of } from '../../manifest/types.js';
-import type { Home, Install, Machine, Rule, RuleReport } from '../../model.js';
+import { filesOf, sha256Of } from '../../knowledge/baseline.js';
+import { matchInstalls } from '../../knowledge/baseline-match.js';
 import { WAL_FRAME_HEADER_BYTES, WAL_HEADER_BYTES, walTornReasons } from '../../knowledge/sqlite-wal.js';
+import type { Home, Install, Machine, Rule, RuleReport } from '../../model.js';
 import { installsOf, noteCutTrees, sh, cutShort } from '../lib.js';
 
 export const rule: Rule = {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { TRANSCRIPT } from '../../knowledge/layout.js';
-import { filesOf } from '../../manifest/compare.js';
-import { matchInstalls } from '../../manifest/match.js';
+import { filesOf } from '../../knowledge/baseline.js';
+import { matchInstalls } from '../../knowledge/baseline-match.js';
 import type { Machine, Rule, RuleReport } from '../../model.js';
 import { installsOf, plural, sample, sh } from '../lib.js';
 

@@ -1,6 +1,6 @@
+import { sha256Of } from '../../knowledge/baseline.js';
+import { matchFor, matchInstalls, mapPath } from '../../knowledge/baseline-match.js';
 import { TRANSCRIPT } from '../../knowledge/layout.js';
-import { matchFor, matchInstalls, mapPath } from '../../manifest/match.js';
-import { sha256Of } from '../../manifest/types.js';
 import type { FileEntry, Home, Install, Machine, Rule, RuleReport } from '../../model.js';
 import { activeInstall, noteCutTrees, plural, sh, cutShort } from '../lib.js';
 

@@ -3,7 +3,7 @@
 // their dir relative to the home (.resonix, .resonix-work), and a profile dir that was renamed on the way
 // (.resonix-work → .resonix-job) is recognised by the shape of its config and inventory. Pure: no IO.
 import path from 'node:path';
-import { NOT_COPIED } from '../knowledge/layout.js';
+import { NOT_COPIED } from './layout.js';
 import type { FileInventory, Home, Install, Machine, Workspace } from '../model.js';
 
 export interface HomeMap {
