@@ -15,6 +15,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { RAW_ACTIONS, type WithRawActions } from '../engine.js';
+import { sh } from '../knowledge/shell.js';
 import type { FixAction, Home, Machine, Report } from '../model.js';
 import { hostPathInRoot } from '../scan/links.js';
 
@@ -36,18 +37,14 @@ function octal(mode: number): string {
   return mode.toString(8).padStart(4, '0');
 }
 
-function quote(word: string): string {
-  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
 export function commandOf(action: FixAction): string {
   switch (action.kind) {
     case 'chmod':
-      return `chmod ${octal(action.mode ?? 0)} ${quote(action.path)}`;
+      return `chmod ${octal(action.mode ?? 0)} ${sh(action.path)}`;
     case 'chown':
-      return `chown -h${action.recursive ? 'R' : ''} ${action.uid}:${action.gid} ${quote(action.path)}`;
+      return `chown -h${action.recursive ? 'R' : ''} ${action.uid}:${action.gid} ${sh(action.path)}`;
     case 'mkdir':
-      return `mkdir -m ${octal(action.mode ?? 0o700)} ${quote(action.path)}`;
+      return `mkdir -m ${octal(action.mode ?? 0o700)} ${sh(action.path)}`;
   }
 }
 

@@ -1,6 +1,7 @@
 // Helpers several rules share: walking the Machine, permission arithmetic, shell-safe commands.
 import path from 'node:path';
 import { TRANSCRIPT } from '../knowledge/layout.js';
+import { sh } from '../knowledge/shell.js';
 import type { ConfigSummary, FileEntry, FileInventory, GatewayLock, GatewayUser, GroupEntry, Home, Install, Machine, PasswdEntry, RuleReport } from '../model.js';
 
 export function* installsOf(machine: Machine): Generator<{ home: Home; install: Install }> {
@@ -37,10 +38,7 @@ export function keyAt(config: ConfigSummary, key: string | undefined): Pick<Rule
   return position ? { line: position.line, column: position.column, endLine: position.endLine, endColumn: position.endColumn } : {};
 }
 
-/** Quotes a word for a POSIX shell only when it needs it. */
-export function sh(word: string): string {
-  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
+export { sh };
 
 export function profileFlag(profile: string | undefined): string {
   return profile ? ` --profile ${sh(profile)}` : '';
