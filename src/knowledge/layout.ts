@@ -109,6 +109,11 @@ export function servicesFor(home: Home, install: Install): ServiceUnit[] {
   return home.services.filter((unit) => install.servedBy.includes(unit.path) || unit.resolution.stateDir === install.stateDir);
 }
 
+/** The install `unit` runs: one that names the unit as its server, else the one at the unit's state dir. */
+export function installOfUnit(home: Home, unit: ServiceUnit): Install | undefined {
+  return home.installs.find((install) => install.servedBy.includes(unit.path) || install.stateDir === unit.resolution.stateDir);
+}
+
 function validPort(value: unknown): number | undefined {
   const port = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
   return Number.isInteger(port) && port > 0 && port < 65536 ? port : undefined;

@@ -1,7 +1,7 @@
 // Helpers several rules share: walking the Machine, permission arithmetic, shell-safe commands.
 import path from 'node:path';
 import { TRANSCRIPT } from '../knowledge/layout.js';
-import { sh } from '../knowledge/shell.js';
+export { sh } from '../knowledge/shell.js';
 import type { ConfigSummary, FileEntry, FileInventory, GatewayLock, GatewayUser, GroupEntry, Home, Install, Machine, PasswdEntry, RuleReport } from '../model.js';
 
 export function* installsOf(machine: Machine): Generator<{ home: Home; install: Install }> {
@@ -36,12 +36,6 @@ export function counterpartIn(other: Machine, install: Install): { home: Home; i
 export function keyAt(config: ConfigSummary, key: string | undefined): Pick<RuleReport, 'line' | 'column' | 'endLine' | 'endColumn'> {
   const position = key !== undefined ? config.keyPositions?.[key] : undefined;
   return position ? { line: position.line, column: position.column, endLine: position.endLine, endColumn: position.endColumn } : {};
-}
-
-export { sh };
-
-export function profileFlag(profile: string | undefined): string {
-  return profile ? ` --profile ${sh(profile)}` : '';
 }
 
 export function joinPath(root: string, relative: string): string {

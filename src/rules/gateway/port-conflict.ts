@@ -1,3 +1,4 @@
+import { resonixCommand } from '../../knowledge/command.js';
 import { gatewayPort, SQLITE_GATEWAY_LOCK } from '../../knowledge/layout.js';
 import type { Home, Install, Rule, RuleReport } from '../../model.js';
 import { installsOf, keyAt, liveLockFor, sh } from '../lib.js';
@@ -27,7 +28,7 @@ export const rule: Rule = {
       const port = gatewayPort(home, install);
       if (!open.includes(port) || reported.has(port) || ownGatewayMayRun(home, install)) continue;
       reported.add(port);
-      const flag = install.profile ? ` --profile ${sh(install.profile)}` : '';
+      const cli = resonixCommand(install, home.path);
       const who = machine.platform === 'darwin' ? `lsof -nP -iTCP:${port} -sTCP:LISTEN` : `sudo ss -ltnp 'sport = :${port}'`;
       reports.push({
         message: `Port ${port} on 127.0.0.1, where the gateway of ${install.stateDir} listens, is already taken by another process: the gateway will fail to bind and not start.`,
@@ -37,7 +38,7 @@ export const rule: Rule = {
         evidence: [`127.0.0.1:${port} accepts connections`, 'no live gateway lock for this install'],
         fix: {
           summary: 'Find the process on the port and stop it (an old gateway from another profile or a leftover copy?), or move this gateway to a free port.',
-          commands: [who, `resonix${flag} config set gateway.port <free-port> && resonix${flag} gateway install --force`],
+          commands: [who, `${cli} config set gateway.port <free-port> && ${cli} gateway install --force`],
         },
       });
     }

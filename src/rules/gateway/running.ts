@@ -1,3 +1,4 @@
+import { resonixCommand } from '../../knowledge/command.js';
 import { gatewayPort, servicesFor } from '../../knowledge/layout.js';
 import type { GatewayLock, Home, Install, Rule, RuleReport } from '../../model.js';
 import { installsOf, sh } from '../lib.js';
@@ -64,8 +65,7 @@ function installOfLock(home: Home, lock: GatewayLock): Install | undefined {
 }
 
 function stopCommands(home: Home, install: Install | undefined): string[] {
-  const flag = install?.profile ? ` --profile ${sh(install.profile)}` : '';
-  const commands = [`resonix${flag} gateway stop`];
+  const commands = [`${install ? resonixCommand(install, home.path) : 'resonix'} gateway stop`];
   for (const unit of install ? servicesFor(home, install) : home.services) {
     if (!unit.enabled) continue;
     if (unit.kind === 'systemd-user') commands.push(`systemctl --user disable --now ${sh(unit.name)}   # so it does not restart; the new machine takes over`);

@@ -1,7 +1,8 @@
+import { resonixCommand } from '../../knowledge/command.js';
 import { AGENT_DB, STATE_DB, servicesFor } from '../../knowledge/layout.js';
 import { calverCompare, installedResonixVersion, parseResonixVersion } from '../../knowledge/versions.js';
 import type { Rule, RuleReport } from '../../model.js';
-import { counterpartIn, installsOf, keyAt, profileFlag, sample } from '../lib.js';
+import { counterpartIn, installsOf, keyAt, sample } from '../lib.js';
 
 export const rule: Rule = {
   meta: {
@@ -67,7 +68,7 @@ export const rule: Rule = {
       const parts: string[] = [];
       if (needed !== undefined) parts.push(`older than Resonix ${needed}, which last wrote this state`);
       if (tooNew.length > 0) parts.push(`${tooNew.length === 1 ? 'a database was' : `${tooNew.length} databases were`} written with a newer schema than it can read`);
-      const flag = profileFlag(install.profile);
+      const cli = resonixCommand(install, home.path);
       const services = servicesFor(home, install);
       reports.push({
         message: `${build} is ${parts.join(', and ')} (${install.stateDir}): it will refuse the config or the databases and the gateway will not start.`,
@@ -79,8 +80,8 @@ export const rule: Rule = {
           summary: `Install Resonix ${needed ?? 'latest'} or newer (never restore onto an older build), then ${services.length > 0 ? 'reinstall the service so it runs that build' : 'check it'}.`,
           commands: [
             `npm install -g resonix@${needed ?? 'latest'}`,
-            ...(services.length > 0 ? [`resonix${flag} gateway install --force`] : []),
-            `resonix${flag} doctor`,
+            ...(services.length > 0 ? [`${cli} gateway install --force`] : []),
+            `${cli} doctor`,
           ],
         },
       });

@@ -1,8 +1,10 @@
 import path from 'node:path';
 import semver from 'semver';
-import type { Home, Install, Machine, Rule, RuleReport, ServiceUnit } from '../../model.js';
+import { serviceCommand } from '../../knowledge/command.js';
+import { installOfUnit } from '../../knowledge/layout.js';
 import { calverCompare, nodeRangeForResonix, nodeSatisfies, parseResonixVersion } from '../../knowledge/versions.js';
-import { installsOf, profileFlag } from '../lib.js';
+import type { Home, Install, Machine, Rule, RuleReport, ServiceUnit } from '../../model.js';
+import { installsOf } from '../lib.js';
 
 export const rule: Rule = {
   meta: {
@@ -34,7 +36,7 @@ export const rule: Rule = {
             ...base,
             message: `The service ${unit.name} runs the gateway with Bun (${binary}): Resonix does not support Bun for the gateway.`,
             evidence: [`ExecStart: ${binary}`],
-            fix: serviceFix(requirement?.range, unit),
+            fix: serviceFix(requirement?.range, home, unit),
           });
           continue;
         }
@@ -43,7 +45,7 @@ export const rule: Rule = {
             ...base,
             message: `The service ${unit.name} runs ${binary}, which does not exist on this machine: the gateway will not start.`,
             evidence: [`ExecStart: ${binary} (missing)`],
-            fix: serviceFix(requirement?.range, unit),
+            fix: serviceFix(requirement?.range, home, unit),
           });
           continue;
         }
@@ -53,7 +55,7 @@ export const rule: Rule = {
           ...base,
           message: `The service ${unit.name} runs Node.js ${unit.nodeVersion}, but ${requirement.source} needs ${requirement.range}: the gateway will refuse to start.`,
           evidence: [`ExecStart: ${binary}`, `Node.js ${unit.nodeVersion}`, `required: ${requirement.range} (${requirement.source})`],
-          fix: serviceFix(requirement.range, unit),
+          fix: serviceFix(requirement.range, home, unit),
         });
       }
     }
@@ -127,15 +129,11 @@ function requirementFor(machine: Machine, install: Install | undefined, unit: Se
   return undefined;
 }
 
-function installOfUnit(home: Home, unit: ServiceUnit): Install | undefined {
-  return home.installs.find((install) => install.servedBy.includes(unit.path) || install.stateDir === unit.resolution.stateDir);
-}
-
-function serviceFix(range: string | undefined, unit: ServiceUnit): { summary: string; commands: string[] } {
+function serviceFix(range: string | undefined, home: Home, unit: ServiceUnit): { summary: string; commands: string[] } {
   const major = (range ? wantedMajor(range) : undefined) ?? 24;
-  const flag = profileFlag(unit.resolution.profile);
+  const cli = serviceCommand(home, unit);
   return {
     summary: `Install a supported Node.js (${range ?? `Node ${major}`}), then reinstall the service from a shell where \`node\` is that version, so the unit points at it. A system Node (distribution or nodejs.org) is sturdier in a service than a version manager's.`,
-    commands: [`nvm install ${major} && resonix${flag} gateway install --force`, `resonix${flag} gateway status`],
+    commands: [`nvm install ${major} && ${cli} gateway install --force`, `${cli} gateway status`],
   };
 }
