@@ -1,7 +1,7 @@
 import { resonixCommand } from '../../knowledge/command.js';
 import { gatewayPort, SQLITE_GATEWAY_LOCK } from '../../knowledge/layout.js';
 import type { Home, Install, Rule, RuleReport } from '../../model.js';
-import { installsOf, keyAt, liveLockFor, sh } from '../lib.js';
+import { installsOf, keyAt, liveLockFor } from '../lib.js';
 
 export const rule: Rule = {
   meta: {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { resonixCommand } from '../../knowledge/command.js';
 import type { FileInventory, Home, Install, Machine, Rule, RuleReport, ServiceUnit, Workspace } from '../../model.js';
-import { installsOf, keyAt, isInside, joinPath, plural, sample, sh, cutShort } from '../lib.js';
+import { keyAt, isInside, joinPath, plural, sample, sh, cutShort } from '../lib.js';
 
 export const rule: Rule = {
   meta: {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { resonixCommand, serviceCommand } from '../../knowledge/command.js';
 import type { Home, Rule, RuleReport, ServiceUnit } from '../../model.js';
-import { mayHoldData, sh } from '../lib.js';
+import { mayHoldData } from '../lib.js';
 
 export const rule: Rule = {
   meta: {
