@@ -8,7 +8,7 @@ import { fingerprintOf, rootsOf, type Roots } from './knowledge/fingerprint.js';
 import { arrivals, movePlan, planFromFindings, stepOf, whatMustTravel, type Words } from './plan.js';
 import { builtinRules } from './rules/index.js';
 import { unseenTrees } from './rules/lib.js';
-import { maskSecrets } from './scan/secrets.js';
+import { maskSecrets } from './knowledge/mask.js';
 import { TOOL } from './version.js';
 
 export interface EngineOptions {

@@ -4,7 +4,7 @@
 // the scanned Machine. Pure: no IO.
 import path from 'node:path';
 import { liveRoots } from './diagnose.js';
-import { mapPath, matchInstalls, matchWorkspaces } from './manifest/match.js';
+import { mapPath, matchInstalls, matchWorkspaces } from './knowledge/baseline-match.js';
 import { STEP_ORDER, type EncryptionTool, type Finding, type Machine, type MoveItem, type Phase, type PlanStep, type StepKind } from './model.js';
 
 /** How commands are said in the user's words: `~` for the home (only when it is theirs), names not uids. */

@@ -30,12 +30,11 @@ import { loadPlugins } from './plugins.js';
 import { builtinRules } from './rules/index.js';
 import { doctorProblem, runDoctorLint } from './scan/doctor.js';
 import { scanMachine, type ScanOptions } from './scan/index.js';
-import { maskSecrets } from './scan/secrets.js';
+import { maskSecrets } from './knowledge/mask.js';
 
 // what the CLI needs from below the pipeline, so that it imports nothing from scan/ itself
 export { DOCTOR_MAX_TIMEOUT_MS, DOCTOR_TIMEOUT_MS } from './scan/doctor.js';
 export { UnknownUserError } from './scan/index.js';
-export { maskSecrets };
 
 type Env = Record<string, string | undefined>;
 

@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { TRANSCRIPT } from '../knowledge/layout.js';
 import type {
   BackupArchive,
   ConfigSummary,
@@ -64,7 +65,6 @@ const MAX_TRAVERSAL_LINES = 20;
 const ZIP_BOMB_RATIO = 1000;
 const ZIP_BOMB_MIN_TOTAL = 1024 ** 3;
 const ZIP_BOMB_MEMBER = 1024 ** 4;
-const TRANSCRIPT = /^agents\/[^/]+\/sessions\/[^/]+\.jsonl$/;
 const ROOT_FRAME: Frame = { prefix: '', machineRoot: '/' };
 
 const FORMAT_NAMES: Record<string, string> = {

@@ -1,6 +1,7 @@
 // Archive members in the live scan's inventory shape (FileEntry), and the workspace-looking dirs among them.
 // Pure.
 import path from 'node:path';
+import { WORKSPACE_MARKERS } from '../knowledge/layout.js';
 import type { FileEntry, FileInventory, StrayWorkspace } from '../model.js';
 import type { KeyedMember } from './members.js';
 import { memberKey } from './members.js';
@@ -52,7 +53,8 @@ export class MemberIndex {
   }
 }
 
-export const WORKSPACE_MARKERS = new Set(['AGENTS.md', 'SOUL.md', 'IDENTITY.md', 'USER.md', 'MEMORY.md', 'HEARTBEAT.md', 'TOOLS.md', 'BOOTSTRAP.md']);
+// the same layout and data tests as a live state dir
+export { generationOf, hasDataFiles } from '../scan/install.js';
 
 /**
  * Visible dirs below `homeKey` (at most `maxDepth` levels) holding a workspace marker file (one suffices), as

@@ -15,6 +15,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Finding, FixAction, Home, Machine, Report } from '../model.js';
+import { sh } from '../knowledge/shell.js';
 
 export class FixError extends Error {}
 
@@ -34,18 +35,14 @@ function octal(mode: number): string {
   return mode.toString(8).padStart(4, '0');
 }
 
-function quote(word: string): string {
-  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
 export function commandOf(action: FixAction): string {
   switch (action.kind) {
     case 'chmod':
-      return `chmod ${octal(action.mode ?? 0)} ${quote(action.path)}`;
+      return `chmod ${octal(action.mode ?? 0)} ${sh(action.path)}`;
     case 'chown':
-      return `chown -h${action.recursive ? 'R' : ''} ${action.uid}:${action.gid} ${quote(action.path)}`;
+      return `chown -h${action.recursive ? 'R' : ''} ${action.uid}:${action.gid} ${sh(action.path)}`;
     case 'mkdir':
-      return `mkdir -m ${octal(action.mode ?? 0o700)} ${quote(action.path)}`;
+      return `mkdir -m ${octal(action.mode ?? 0o700)} ${sh(action.path)}`;
   }
 }
 

@@ -9,7 +9,7 @@
 // without the garbage.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import type { HashSkipReason } from './types.js';
+import type { HashSkipReason } from '../knowledge/baseline.js';
 
 /** Bytes read per call (one buffer of this size per worker). */
 export const CHUNK = 1024 * 1024;

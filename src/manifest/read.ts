@@ -36,7 +36,8 @@ import type {
   Workspace,
   WorkspaceGit,
 } from '../model.js';
-import { HASH_SKIP_REASONS, MANIFEST_VERSION, ManifestError, type HashedFileEntry, type HashSkipReason, type Manifest, type ManifestHashing } from './types.js';
+import { HASH_SKIP_REASONS, type HashedFileEntry, type HashSkipReason } from '../knowledge/baseline.js';
+import { MANIFEST_VERSION, ManifestError, type Manifest, type ManifestHashing } from './types.js';
 
 /** Manifests larger than this are refused unread. */
 export const MAX_MANIFEST_BYTES = 512 * 1024 * 1024;

@@ -3,14 +3,16 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { hasSecretName, holdsSecretValue } from '../knowledge/layout.js';
 import type { FileEntry, FileInventory, Install, Machine } from '../model.js';
 import { whatMustTravel } from '../plan.js';
 import { TOOL } from '../version.js';
 import { hostPathInRoot } from '../scan/links.js';
-import { maskSecrets } from '../scan/secrets.js';
+import { maskSecrets } from '../knowledge/mask.js';
 import { DEFAULT_CONCURRENCY, hashFiles, type HashJob } from './hash.js';
-import { matchInstalls, matchWorkspaces } from './match.js';
-import { HASH_SKIP_REASONS, MANIFEST_VERSION, sha256Of, type HashedFileEntry, type HashSkipReason, type Manifest, type ManifestHashing } from './types.js';
+import { matchInstalls, matchWorkspaces } from '../knowledge/baseline-match.js';
+import { HASH_SKIP_REASONS, sha256Of, type HashedFileEntry, type HashSkipReason } from '../knowledge/baseline.js';
+import { MANIFEST_VERSION, type Manifest, type ManifestHashing } from './types.js';
 
 export interface SnapshotOptions {
   /** hash every regular file (false: sizes, modes and owners only) */
@@ -22,21 +24,6 @@ export interface SnapshotOptions {
 }
 
 const DOTENV = /(^|\/)\.env(\.[^/]*)?$/;
-const SECRET_NAME = /(token|secret|passw(or)?d|passphrase|credential|creds|api[-_]?key|auth|private|\.key$|\.pem$)/i;
-const SECRET_DIR = /^(credentials|identity|devices|gateway\/tls)\//;
-
-/** Mirrors isSecretFile of the rules (kept here so the manifest does not depend on the rule layer). */
-function secretByPath(relativePath: string): boolean {
-  return (
-    /^resonix\.json(\.bak(\.\d+)?|\.last-good|\.clobbered\..+)?$/.test(relativePath) ||
-    relativePath === 'secrets.json' ||
-    relativePath === 'exec-approvals.json' ||
-    relativePath === 'config-journal-fingerprint.key' ||
-    SECRET_DIR.test(relativePath) ||
-    /^agents\/[^/]+\/agent\/(auth-profiles|auth-state|auth)\.json$/.test(relativePath) ||
-    SECRET_NAME.test(path.posix.basename(relativePath))
-  );
-}
 
 /**
  * The hash policy: true when a file must be recorded without its sha256. A digest of a file that holds a
@@ -48,8 +35,8 @@ function secretByPath(relativePath: string): boolean {
  */
 export function withholdHash(relativePath: string, kind: 'state' | 'workspace', includes?: ReadonlySet<string>): boolean {
   if (DOTENV.test(relativePath) || includes?.has(relativePath)) return true;
-  if (kind === 'state') return secretByPath(relativePath);
-  return SECRET_NAME.test(path.posix.basename(relativePath));
+  if (kind === 'state') return holdsSecretValue(relativePath);
+  return hasSecretName(relativePath);
 }
 
 /** The files an install's config `$include`s, relative to `root` (those outside it are in no inventory). */
@@ -143,7 +130,7 @@ function isFileEntry(item: object): boolean {
 /**
  * The masker for the relative paths of inventory entries: known values, provider patterns and credential
  * forms, but not the random-looking heuristic (content-addressed names would collide as `[masked].txt`).
- * `compare.ts` masks names here the same way to find them.
+ * knowledge/baseline.ts masks names here the same way to find them.
  */
 export function maskEntryPath(relativePath: string, secrets: readonly string[] = []): string {
   return maskSecrets(relativePath, secrets, { randomLooking: false });

@@ -1,6 +1,8 @@
 // Helpers several rules share: walking the Machine, permission arithmetic, shell-safe commands.
 import path from 'node:path';
-import type { ConfigSummary, FileEntry, FileInventory, GatewayUser, GroupEntry, Home, Install, Machine, PasswdEntry, RuleReport } from '../model.js';
+import { TRANSCRIPT } from '../knowledge/layout.js';
+export { sh } from '../knowledge/shell.js';
+import type { ConfigSummary, FileEntry, FileInventory, GatewayLock, GatewayUser, GroupEntry, Home, Install, Machine, PasswdEntry, RuleReport } from '../model.js';
 
 export function* installsOf(machine: Machine): Generator<{ home: Home; install: Install }> {
   for (const home of machine.homes) for (const install of home.installs) yield { home, install };
@@ -10,15 +12,30 @@ export function activeInstall(home: Home): Install | undefined {
   return home.installs.find((install) => install.active);
 }
 
+/** A live gateway lock for `install` (a lock that names no config counts for every install of its home). */
+export function liveLockFor(home: Home, install: Install): GatewayLock | undefined {
+  return home.locks.find((lock) => lock.alive === true && (lock.configPath === undefined || lock.configPath === install.config.path));
+}
+
+/**
+ * The install of `other` that corresponds to `install`: the same state dir, else the same profile
+ * (preferring one with data), else the only install with data.
+ */
+export function counterpartIn(other: Machine, install: Install): { home: Home; install: Install } | undefined {
+  const all = [...installsOf(other)];
+  const sameDir = all.find((item) => item.install.stateDir === install.stateDir);
+  if (sameDir) return sameDir;
+  const sameProfile = all.filter((item) => item.install.profile === install.profile);
+  const byProfile = sameProfile.find((item) => item.install.hasData) ?? sameProfile[0];
+  if (byProfile) return byProfile;
+  const anyData = all.filter((item) => item.install.hasData);
+  return anyData.length === 1 ? anyData[0] : undefined;
+}
+
 /** Where a config key sits in its file, for a report on that config (nothing when the scan could not locate it). */
 export function keyAt(config: ConfigSummary, key: string | undefined): Pick<RuleReport, 'line' | 'column' | 'endLine' | 'endColumn'> {
   const position = key !== undefined ? config.keyPositions?.[key] : undefined;
   return position ? { line: position.line, column: position.column, endLine: position.endLine, endColumn: position.endColumn } : {};
-}
-
-/** Quotes a word for a POSIX shell only when it needs it. */
-export function sh(word: string): string {
-  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 export function joinPath(root: string, relative: string): string {
@@ -165,30 +182,6 @@ export function writableBy(entry: FileEntry, byPath: EntryLookup): Audience | un
   return undefined;
 }
 
-/** Files Resonix keeps secret (reference §2, §3, §11): they should be 0600. */
-export function isSecretFile(relativePath: string): boolean {
-  return (
-    /^resonix\.json(\.bak(\.\d+)?|\.last-good|\.clobbered\..+)?$/.test(relativePath) ||
-    relativePath === '.env' ||
-    relativePath === 'secrets.json' ||
-    relativePath === 'exec-approvals.json' ||
-    relativePath === 'config-journal-fingerprint.key' ||
-    /^credentials\/.+/.test(relativePath) ||
-    /^agents\/[^/]+\/agent\/(auth-profiles|auth-state|auth)\.json$/.test(relativePath) ||
-    /^agents\/[^/]+\/sessions\/(sessions\.json|[^/]+\.jsonl)$/.test(relativePath) ||
-    /^agents\/[^/]+\/agent\/resonix-agent\.sqlite(-wal|-shm)?$/.test(relativePath) ||
-    /^state\/[^/]+\.sqlite(-wal|-shm)?$/.test(relativePath) ||
-    /^identity\/.+\.json$/.test(relativePath) ||
-    /^devices\/paired\.json$/.test(relativePath) ||
-    /^gateway\/tls\/.*key.*\.pem$/.test(relativePath)
-  );
-}
-
-/** Secret dirs should be 0700. */
-export function isSecretDir(relativePath: string): boolean {
-  return relativePath === '' || /^(credentials|identity|state|agents\/[^/]+\/agent|agents\/[^/]+\/sessions)$/.test(relativePath);
-}
-
 export type Area = 'config' | 'credentials' | 'agents/auth' | 'sessions' | 'channels' | 'workspace' | 'other';
 
 export function areaOf(relativePath: string): Area {
@@ -210,7 +203,7 @@ export function hasMigratedState(install: Install): boolean {
       entry.type === 'file' &&
       (/^credentials\/.+/.test(entry.path) ||
         /^agents\/[^/]+\/agent\/(auth-profiles\.json|resonix-agent\.sqlite)$/.test(entry.path) ||
-        /^agents\/[^/]+\/sessions\/[^/]+\.jsonl$/.test(entry.path) ||
+        TRANSCRIPT.test(entry.path) ||
         /^agents\/[^/]+\/sessions\/sessions\.json$/.test(entry.path) ||
         /^state\/[^/]+\.sqlite$/.test(entry.path)),
   );
@@ -236,6 +229,3 @@ export function describeUser(user: GatewayUser): string {
 
 /** Folders a sync client copies to the cloud (macOS iCloud/CloudStorage, Dropbox, OneDrive, Google Drive, …). */
 export const SYNCED_FOLDER = /\/(Library\/Mobile Documents|Library\/CloudStorage|iCloud Drive|Dropbox|OneDrive[^/]*|Google Drive|GoogleDrive|Nextcloud|ownCloud|pCloud Drive|MEGA|Sync)(\/|$)/;
-
-/** Dirs Resonix rebuilds and leaves out of its own backups (reference §3). */
-export const REBUILDABLE_DIR = /^(cache|plugin-skills|npm|tmp|tools)(\/|$)|^extensions\/[^/]+\/node_modules(\/|$)/;

@@ -1,7 +1,8 @@
 // What a parsed resonix.json says that matters for a move, without keeping any secret value.
 import path from 'node:path';
 import type { AgentConfig, ConfigPath, ConfigSummary } from '../model.js';
-import { credentialSpans, secretArgValues } from './secrets.js';
+import { credentialSpans } from '../knowledge/mask.js';
+import { secretArgValues } from './secrets.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };

@@ -1,6 +1,6 @@
 // dotenv files (`<state>/.env`, EnvironmentFile=) with the semantics of the `dotenv` package the gateway
 // uses, written as a linear scanner instead of its backtracking regex so a hostile file cannot stall us.
-import { SAFE_ENV_KEYS, isSecretEnvKey } from './secrets.js';
+import { SAFE_ENV_KEYS, isSecretEnvKey } from '../knowledge/mask.js';
 
 const KEY = /^[\w.-]+/;
 const QUOTES = ['"', "'", '`'] as const;

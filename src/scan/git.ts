@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { WorkspaceGit } from '../model.js';
 import { FIXED_PATH, runAsOwner } from './run-as-owner.js';
-import { findNamedSecrets, maskSecrets, SECRET_PREFILTER_ERE } from './secrets.js';
+import { findNamedSecrets, maskSecrets, SECRET_PREFILTER_ERE } from '../knowledge/mask.js';
 
 export const MAX_SECRET_HITS = 50;
 export const GIT_TIMEOUT_MS = 10_000;

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { DEFAULT_GATEWAY_PORT, GATEWAY_LOCK_NAME, SQLITE_GATEWAY_LOCK, WORKSPACE_MARKERS } from '../knowledge/layout.js';
 import type { GatewayLock, GatewayUser, GroupEntry, Home, Install, Machine, PasswdEntry, Runtime, ScanProblem, ServiceUnit, StrayWorkspace } from '../model.js';
 import { findBackupArchives } from './archives.js';
 import { decompressionBudget } from '../archive/budget.js';
@@ -13,7 +14,8 @@ import { inspectPathRuntime, inspectServiceRuntime, probeLoopbackPorts } from '.
 import { MAX_PASSWD_BYTES, assembleHome, assembleMachine, gatewayUserOf, usersOf } from './machine.js';
 import { readTextCapped } from './read.js';
 import { resolveResonix, type Env } from './resolve.js';
-import { maskSecrets, splitEnvForReport } from './secrets.js';
+import { maskSecrets } from '../knowledge/mask.js';
+import { splitEnvForReport } from './secrets.js';
 import { discoverServiceUnits, type RawServiceUnit } from './services.js';
 import { DEFAULT_MAX_ENTRIES } from './walk.js';
 import type { ProgressCounter } from '../progress.js';
@@ -176,7 +178,6 @@ function stateDirsInHome(root: string, home: string): string[] {
     .map((name) => path.posix.join(home, name));
 }
 
-const WORKSPACE_MARKERS = ['AGENTS.md', 'SOUL.md', 'IDENTITY.md', 'USER.md', 'MEMORY.md', 'HEARTBEAT.md', 'TOOLS.md', 'BOOTSTRAP.md'];
 const MAX_WORKSPACE_PROBE_DIRS = 2000;
 
 /** Visible dirs up to two levels below the home that look like agent workspaces. */
@@ -191,7 +192,7 @@ function findWorkspaceDirs(root: string, home: string): StrayWorkspace[] {
     } catch {
       return;
     }
-    const markers = names.filter((entry) => entry.isFile() && WORKSPACE_MARKERS.includes(entry.name)).map((entry) => entry.name);
+    const markers = names.filter((entry) => entry.isFile() && WORKSPACE_MARKERS.has(entry.name)).map((entry) => entry.name);
     // one marker suffices (issue 11): a workspace copied by `cp ~/*` may hold only AGENTS.md or SOUL.md
     if (depth > 0 && markers.length >= 1) {
       found.push({ path: dir, markers: markers.sort() });
@@ -217,7 +218,7 @@ function readLocks(options: ScanOptions, env: Env, uid: number, installs: Instal
   } catch {
     names = [];
   }
-  for (const name of names.filter((candidate) => /^gateway\.[0-9a-f]{8}\.lock$/.test(candidate))) {
+  for (const name of names.filter((candidate) => GATEWAY_LOCK_NAME.test(candidate))) {
     const lockPath = path.posix.join(lockDir, name);
     const read = readTextCapped(hostPathInRoot(options.root, lockPath), 64 * 1024);
     let pid: number | undefined;
@@ -235,7 +236,7 @@ function readLocks(options: ScanOptions, env: Env, uid: number, installs: Instal
   }
   for (const install of installs) {
     for (const entry of install.inventory.entries) {
-      if (entry.type === 'file' && /^tmp\/resonix-\d+\/gateway\.[0-9a-f]{8}\.lock\.sqlite$/.test(entry.path)) {
+      if (entry.type === 'file' && SQLITE_GATEWAY_LOCK.test(entry.path)) {
         locks.push({ path: path.posix.join(install.stateDir, entry.path), generation: 'sqlite' });
       }
     }
@@ -329,7 +330,7 @@ function homeTargets(options: ScanOptions, users: PasswdEntry[]): HomeTarget[] {
 
 /** The ports a gateway of these installs would listen on (config, unit env, defaults). */
 function gatewayPorts(homes: Home[]): number[] {
-  const ports = new Set<number>([18789]);
+  const ports = new Set<number>([DEFAULT_GATEWAY_PORT]);
   for (const home of homes) {
     for (const install of home.installs) if (install.config.port) ports.add(install.config.port);
     for (const unit of home.services) {

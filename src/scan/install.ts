@@ -1,6 +1,7 @@
 // Collects the facts of one state dir: its inventory, config, SQLite headers, .env keys, workspaces.
 import path from 'node:path';
 import JSON5 from 'json5';
+import { AGENT_DB, NOT_COPIED, STATE_DB, TRANSCRIPT } from '../knowledge/layout.js';
 import { BUDGET_CODE, type ConfigSummary, type FileEntry, type FileInventory, type Install, type LayoutGeneration, type ScanProblem, type SqliteHeader, type SqliteWal, type Workspace } from '../model.js';
 import { locateConfigKeys } from './config-keys.js';
 import { agentLimit, emptyConfigSummary, ENTRIES_PER_AGENT, MAX_AGENTS, planWorkspaces, reportedKeys, summariseConfig } from './config-summary.js';
@@ -140,16 +141,14 @@ export function generationOf(entries: FileEntry[]): LayoutGeneration {
   let files = false;
   for (const entry of entries) {
     if (entry.type !== 'file') continue;
-    if (entry.path === 'state/resonix.sqlite' || /^agents\/[^/]+\/agent\/resonix-agent\.sqlite$/.test(entry.path)) sqlite = true;
+    if (entry.path === STATE_DB || AGENT_DB.test(entry.path)) sqlite = true;
     if (/^agents\/[^/]+\/(agent\/auth-profiles\.json|sessions\/(sessions\.json|[^/]+\.jsonl))$/.test(entry.path)) files = true;
   }
   return sqlite && files ? 'mixed' : sqlite ? 'sqlite' : files ? 'file' : 'empty';
 }
 
-const REBUILDABLE = /^(cache|tmp|plugin-skills|npm|tools|logs|media)(\/|$)/;
-
 export function hasDataFiles(entries: FileEntry[]): boolean {
-  return entries.some((entry) => entry.type === 'file' && !REBUILDABLE.test(entry.path));
+  return entries.some((entry) => entry.type === 'file' && !NOT_COPIED.test(entry.path));
 }
 
 /** What `gateway install --profile p` (or a thin-client setup) writes before anyone onboards (reference §12). */
@@ -189,7 +188,6 @@ function readDotenvKeys(context: CollectContext, stateDir: string): string[] {
   return Object.keys(values).sort();
 }
 
-const TRANSCRIPT = /^agents\/[^/]+\/sessions\/[^/]+\.jsonl$/;
 /** a copy taken while the gateway runs tears the files being appended: the newest ones */
 const NEWEST_TRANSCRIPTS_CHECKED = 200;
 

@@ -1,4 +1,4 @@
-// Which Resonix build and which Node.js will run the gateway: calendar versions, the service's
+// Which Resonix build and which Node.js will run the gateway (knowledge/versions.ts parses the versions): the service's
 // binaries (resolved inside the scanned root), the `node` / `resonix` on PATH (live only), and a
 // bounded loopback port probe. Versions are read, not asked: the package.json beside the entry
 // script, the version a node binary embeds, its path, node_version.h, the unit's
@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import semver, { type SemVer } from 'semver';
+import { calverCompare, extractResonixVersion, nodeVersionFromPath, parseResonixVersion } from '../knowledge/versions.js';
 import { ENCRYPTION_TOOLS, type Runtime } from '../model.js';
 import { hostPathInRoot, resolveLink } from './links.js';
 import { readTextCapped } from './read.js';
@@ -17,48 +17,6 @@ const EXEC_TIMEOUT_MS = 5000;
 const MAX_PACKAGE_JSON_BYTES = 1024 * 1024;
 const MAX_HEADER_BYTES = 256 * 1024;
 const MAX_PROBED_PORTS = 64;
-
-// ---------------------------------------------------------------------------------------------
-// Calendar versions
-
-const CALVER = /^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+([0-9A-Za-z.-]+))?$/;
-
-/**
- * A Resonix calendar version (`2026.5.30`, `2026.5.30-beta.1`, `v2026.05.30`) as a SemVer, or
- * undefined. Leading zeros are dropped; a pre-release sorts before its release. For a version inside
- * other text (`resonix 2026.9.6 (abc123)`) use extractResonixVersion.
- */
-export function parseResonixVersion(v: string): SemVer | undefined {
-  const text = v.trim().replace(/^[vV]/, '');
-  const match = CALVER.exec(text);
-  if (match) {
-    const [, major, minor, patch, pre, build] = match;
-    const normalised = `${Number(major)}.${Number(minor)}.${Number(patch)}${pre ? `-${pre}` : ''}${build ? `+${build}` : ''}`;
-    const parsed = semver.parse(normalised);
-    if (parsed) return parsed;
-  }
-  return undefined;
-}
-
-/** Orders calendar versions (`2026.10.1 > 2026.9.6`, `2026.5.30-beta.1 < 2026.5.30`); unparseable ones sort first. */
-export function calverCompare(a: string, b: string): number {
-  const left = parseResonixVersion(a);
-  const right = parseResonixVersion(b);
-  if (left && right) return semver.compare(left, right);
-  if (left) return 1;
-  if (right) return -1;
-  return 0;
-}
-
-/** The first calendar version in a command's output (`resonix --version`). */
-export function extractResonixVersion(output: string): string | undefined {
-  for (const line of output.split(/\r?\n/)) {
-    const match = /(?:^|[^0-9A-Za-z.])v?(\d{4}\.\d{1,2}\.\d{1,2}(?:-[0-9A-Za-z]+(?:\.[0-9A-Za-z]+)*)?)/.exec(line);
-    const parsed = match?.[1] ? parseResonixVersion(match[1]) : undefined;
-    if (parsed) return parsed.version;
-  }
-  return undefined;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Paths inside the scanned root
@@ -167,30 +125,6 @@ export function looksLikeNode(binary: string): boolean {
 /** A binary name that is Bun, which Resonix does not support for the gateway. */
 export function looksLikeBun(binary: string): boolean {
   return BUN_NAME.test(path.posix.basename(binary));
-}
-
-/**
- * The Node.js version a binary's path names: `/v22.19.0/` (nvm, fnm), `/22.19.0/` (volta, asdf,
- * mise, n, Homebrew Cellar), `/node-v24.1.0-linux-x64/` (nodejs.org tarball) give a full version;
- * `node@22` (Homebrew opt) only a major (`"22"`).
- */
-export function nodeVersionFromPath(binaryPath: string): string | undefined {
-  const parts = binaryPath.split('/').filter((part) => part !== '');
-  for (const part of parts) {
-    const tarball = /^node-v(\d+\.\d+\.\d+)(?:-|$)/.exec(part);
-    if (tarball?.[1]) return tarball[1];
-  }
-  if (/node/i.test(binaryPath)) {
-    for (const part of parts) {
-      const full = /^v?(\d+\.\d+\.\d+)(?:_\d+)?$/.exec(part);
-      if (full?.[1]) return full[1];
-    }
-  }
-  for (const part of parts) {
-    const major = /^node@(\d+)$/.exec(part);
-    if (major?.[1]) return major[1];
-  }
-  return undefined;
 }
 
 /** NODE_MAJOR/MINOR/PATCH_VERSION of `<prefix>/include/node/node_version.h` (binary at `<prefix>/bin/node`). */

@@ -6,7 +6,8 @@ import path from 'node:path';
 import type { ScanProblem, ServiceUnit } from '../model.js';
 import { dotenvSecretValues, parseDotenv, parseDotenvKeys } from './dotenv.js';
 import { hostPathInRoot } from './links.js';
-import { SAFE_ENV_KEYS, secretArgValues, splitEnvForReport } from './secrets.js';
+import { SAFE_ENV_KEYS } from '../knowledge/mask.js';
+import { secretArgValues, splitEnvForReport } from './secrets.js';
 import { parseSystemdUnitFiles, type ParsedUnit, type UnitFileText } from './systemd.js';
 
 export const MAX_UNIT_BYTES = 1024 * 1024;

@@ -15,7 +15,7 @@ import { parseDotenv } from '../../src/scan/dotenv.js';
 import { parseConfigText } from '../../src/scan/install.js';
 import { parseGroup, parsePasswd } from '../../src/scan/passwd.js';
 import { parseLaunchdPlist } from '../../src/scan/plist.js';
-import { maskSecrets } from '../../src/scan/secrets.js';
+import { maskSecrets } from '../../src/knowledge/mask.js';
 import { parseSqliteHeader } from '../../src/scan/sqlite-header.js';
 import { parseSystemdUnit } from '../../src/scan/systemd.js';
 

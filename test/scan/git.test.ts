@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isCredentialFileName, MAX_SECRET_HITS, scanWorkspaceGit } from '../../src/scan/git.js';
-import { findNamedSecrets, SECRET_PREFILTER_ERE } from '../../src/scan/secrets.js';
+import { findNamedSecrets, SECRET_PREFILTER_ERE } from '../../src/knowledge/mask.js';
 
 // Fake values shaped like the real thing. None of them may come back in anything the scan returns.
 const ANTHROPIC_BODY = 'Xq7vB2mN9kL4pR8sT1wY6zA3cD5fG0hJaBcDeFgHiJkLmNoPqRsTuVw';

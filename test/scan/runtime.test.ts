@@ -4,18 +4,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  calverCompare,
-  extractResonixVersion,
-  inspectPathRuntime,
-  inspectServiceRuntime,
-  MAX_BINARY_SCAN_BYTES,
-  nodeVersionFromBinary,
-  nodeVersionFromPath,
-  parseResonixVersion,
-  probeLoopbackPorts,
-  resolveInRoot,
-} from '../../src/scan/runtime.js';
+import { calverCompare, extractResonixVersion, nodeVersionFromPath, parseResonixVersion } from '../../src/knowledge/versions.js';
+import { inspectPathRuntime, inspectServiceRuntime, MAX_BINARY_SCAN_BYTES, nodeVersionFromBinary, probeLoopbackPorts, resolveInRoot } from '../../src/scan/runtime.js';
 
 describe('calendar versions', () => {
   it('orders releases numerically, not as text', () => {

@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  SAFE_ENV_KEYS,
-  isSecretEnvKey,
-  looksLikeSecretValue,
-  maskSecrets,
-  secretArgValues,
-  splitEnvForReport,
-} from '../../src/scan/secrets.js';
+import { SAFE_ENV_KEYS, isSecretEnvKey, looksLikeSecretValue, maskSecrets } from '../../src/knowledge/mask.js';
+import { secretArgValues, splitEnvForReport } from '../../src/scan/secrets.js';
 
 // fake but well-formed samples of each provider's format
 const SAMPLES = {

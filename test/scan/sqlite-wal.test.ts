@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WAL_FRAMES_READ, parseWalHeader, readWalFacts, walFacts, walTornReasons } from '../../src/scan/sqlite-wal.js';
+import { WAL_FRAMES_READ, parseWalHeader, walFacts, walTornReasons } from '../../src/knowledge/sqlite-wal.js';
+import { readWalFacts } from '../../src/scan/sqlite-wal.js';
 import { walBytes } from '../helpers/scenario.js';
 import { hasTool } from '../helpers/tools.js';
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { filesOf } from '../../manifest/compare.js';
-import { matchInstalls } from '../../manifest/match.js';
+import { filesOf } from '../../knowledge/baseline.js';
+import { matchInstalls } from '../../knowledge/baseline-match.js';
 import type { Install, Machine, Rule, RuleReport } from '../../model.js';
 import { installsOf, isInside, noteCutTrees, sh, cutShort } from '../lib.js';
 

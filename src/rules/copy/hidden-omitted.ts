@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { matchInstalls, matchWorkspaces, type InstallMatch } from '../../manifest/match.js';
+import { matchInstalls, matchWorkspaces, type InstallMatch } from '../../knowledge/baseline-match.js';
 import type { FileEntry, FileInventory, Machine, Rule, RuleReport } from '../../model.js';
 import { mayHoldData, noteCutTrees, plural, sample, sh, cutShort } from '../lib.js';
 

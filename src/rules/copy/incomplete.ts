@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { filesOf, inventoryPairs, MTIME_SLACK_MS, NOT_COPIED, snapshotTime, TRANSIENT, writtenSince, type InventoryPair } from '../../manifest/compare.js';
-import { matchInstalls, type InstallMatch } from '../../manifest/match.js';
-import { hashSkippedOf, sha256Of } from '../../manifest/types.js';
+import { NOT_COPIED, TRANSIENT } from '../../knowledge/layout.js';
+import { filesOf, hashSkippedOf, inventoryPairs, MTIME_SLACK_MS, sha256Of, snapshotTime, writtenSince, type InventoryPair } from '../../knowledge/baseline.js';
+import { matchInstalls, type InstallMatch } from '../../knowledge/baseline-match.js';
 import type { FileEntry, Phase, Rule, RuleReport } from '../../model.js';
 import { areaOf, noteCutTrees, plural, sample, sh, type Area, cutShort } from '../lib.js';
 

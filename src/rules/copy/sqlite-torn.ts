@@ -1,9 +1,9 @@
 import path from 'node:path';
-import { filesOf } from '../../manifest/compare.js';
-import { matchInstalls } from '../../manifest/match.js';
-import { sha256Of } from '../../manifest/types.js';
+import { MAIN_DATABASE } from '../../knowledge/layout.js';
+import { filesOf, sha256Of } from '../../knowledge/baseline.js';
+import { matchInstalls } from '../../knowledge/baseline-match.js';
+import { WAL_FRAME_HEADER_BYTES, WAL_HEADER_BYTES, walTornReasons } from '../../knowledge/sqlite-wal.js';
 import type { Home, Install, Machine, Rule, RuleReport } from '../../model.js';
-import { WAL_FRAME_HEADER_BYTES, WAL_HEADER_BYTES, walTornReasons } from '../../scan/sqlite-wal.js';
 import { installsOf, noteCutTrees, sh, cutShort } from '../lib.js';
 
 export const rule: Rule = {
@@ -58,8 +58,6 @@ export const rule: Rule = {
   },
 };
 export default rule;
-
-const MAIN_DATABASE = /^(state\/[^/]+\.sqlite|agents\/[^/]+\/agent\/resonix-agent\.sqlite|memory\/[^/]+\.sqlite|plugin-state\/[^/]+\.sqlite|tasks\/[^/]+\.sqlite)$/;
 
 function gatewayLive(home: Home): boolean {
   return home.locks.some((lock) => lock.alive === true);

@@ -1,6 +1,7 @@
 import path from 'node:path';
-import { filesOf } from '../../manifest/compare.js';
-import { matchInstalls } from '../../manifest/match.js';
+import { TRANSCRIPT } from '../../knowledge/layout.js';
+import { filesOf } from '../../knowledge/baseline.js';
+import { matchInstalls } from '../../knowledge/baseline-match.js';
 import type { Machine, Rule, RuleReport } from '../../model.js';
 import { installsOf, plural, sample, sh } from '../lib.js';
 
@@ -48,8 +49,6 @@ export const rule: Rule = {
   },
 };
 export default rule;
-
-const TRANSCRIPT = /^agents\/[^/]+\/sessions\/[^/]+\.jsonl$/;
 
 /**
  * Baseline part: a transcript shorter here than in the baseline. Transcripts only grow, so a shorter one

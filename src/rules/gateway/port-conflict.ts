@@ -1,6 +1,7 @@
+import { resonixCommand } from '../../knowledge/command.js';
+import { gatewayPort, SQLITE_GATEWAY_LOCK } from '../../knowledge/layout.js';
 import type { Home, Install, Rule, RuleReport } from '../../model.js';
-import { installsOf, keyAt, sh } from '../lib.js';
-import { gatewayPort, liveLockFor } from './running.js';
+import { installsOf, keyAt, liveLockFor } from '../lib.js';
 
 export const rule: Rule = {
   meta: {
@@ -27,7 +28,7 @@ export const rule: Rule = {
       const port = gatewayPort(home, install);
       if (!open.includes(port) || reported.has(port) || ownGatewayMayRun(home, install)) continue;
       reported.add(port);
-      const flag = install.profile ? ` --profile ${sh(install.profile)}` : '';
+      const cli = resonixCommand(install, home.path);
       const who = machine.platform === 'darwin' ? `lsof -nP -iTCP:${port} -sTCP:LISTEN` : `sudo ss -ltnp 'sport = :${port}'`;
       reports.push({
         message: `Port ${port} on 127.0.0.1, where the gateway of ${install.stateDir} listens, is already taken by another process: the gateway will fail to bind and not start.`,
@@ -37,7 +38,7 @@ export const rule: Rule = {
         evidence: [`127.0.0.1:${port} accepts connections`, 'no live gateway lock for this install'],
         fix: {
           summary: 'Find the process on the port and stop it (an old gateway from another profile or a leftover copy?), or move this gateway to a free port.',
-          commands: [who, `resonix${flag} config set gateway.port <free-port> && resonix${flag} gateway install --force`],
+          commands: [who, `${cli} config set gateway.port <free-port> && ${cli} gateway install --force`],
         },
       });
     }
@@ -46,10 +47,8 @@ export const rule: Rule = {
 };
 export default rule;
 
-const SQLITE_LOCK = /^tmp\/resonix-\d+\/gateway\.[0-9a-f]{8}\.lock\.sqlite$/;
-
 /** Our own gateway may hold the port: a live lock for this install, or a non-empty SQLite gateway lock (empty when idle). */
 function ownGatewayMayRun(home: Home, install: Install): boolean {
   if (liveLockFor(home, install)) return true;
-  return install.inventory.entries.some((entry) => entry.type === 'file' && entry.size > 0 && SQLITE_LOCK.test(entry.path));
+  return install.inventory.entries.some((entry) => entry.type === 'file' && entry.size > 0 && SQLITE_GATEWAY_LOCK.test(entry.path));
 }

@@ -1,4 +1,6 @@
-import type { GatewayLock, Home, Install, Rule, RuleReport, ServiceUnit } from '../../model.js';
+import { resonixCommand } from '../../knowledge/command.js';
+import { gatewayPort, servicesFor } from '../../knowledge/layout.js';
+import type { GatewayLock, Home, Install, Rule, RuleReport } from '../../model.js';
 import { installsOf, sh } from '../lib.js';
 
 export const rule: Rule = {
@@ -53,43 +55,8 @@ export const rule: Rule = {
 };
 export default rule;
 
-export const DEFAULT_GATEWAY_PORT = 18789;
-
-function validPort(value: unknown): number | undefined {
-  const port = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
-  return Number.isInteger(port) && port > 0 && port < 65536 ? port : undefined;
-}
-
-/** The service units of `home` that run `install`. */
-function unitsOf(home: Home, install: Install): ServiceUnit[] {
-  return home.services.filter((unit) => install.servedBy.includes(unit.path) || unit.resolution.stateDir === install.stateDir);
-}
-
-/**
- * The port the install's gateway listens on: `gateway.port` in its config, else a serving unit's
- * RESONIX_GATEWAY_PORT, else its ExecStart `--port`, else 18789.
- */
-export function gatewayPort(home: Home, install: Install): number {
-  const fromConfig = validPort(install.config.port);
-  if (fromConfig !== undefined) return fromConfig;
-  const units = unitsOf(home, install);
-  for (const unit of units) {
-    const fromEnv = validPort(unit.env.RESONIX_GATEWAY_PORT);
-    if (fromEnv !== undefined) return fromEnv;
-  }
-  for (const unit of units) {
-    for (let index = 0; index < unit.execStart.length; index++) {
-      const word = unit.execStart[index]!;
-      const value = word === '--port' ? unit.execStart[index + 1] : word.startsWith('--port=') ? word.slice('--port='.length) : undefined;
-      const fromArgs = validPort(value);
-      if (fromArgs !== undefined) return fromArgs;
-    }
-  }
-  return DEFAULT_GATEWAY_PORT;
-}
-
 /** The install a gateway lock belongs to: the one whose config it names, or whose state dir holds it. */
-export function installOfLock(home: Home, lock: GatewayLock): Install | undefined {
+function installOfLock(home: Home, lock: GatewayLock): Install | undefined {
   return home.installs.find(
     (install) =>
       (lock.configPath !== undefined && lock.configPath === install.config.path) ||
@@ -97,15 +64,9 @@ export function installOfLock(home: Home, lock: GatewayLock): Install | undefine
   );
 }
 
-/** A live gateway lock for `install` (a lock that names no config counts for every install of its home). */
-export function liveLockFor(home: Home, install: Install): GatewayLock | undefined {
-  return home.locks.find((lock) => lock.alive === true && (lock.configPath === undefined || lock.configPath === install.config.path));
-}
-
-export function stopCommands(home: Home, install: Install | undefined): string[] {
-  const flag = install?.profile ? ` --profile ${sh(install.profile)}` : '';
-  const commands = [`resonix${flag} gateway stop`];
-  for (const unit of install ? unitsOf(home, install) : home.services) {
+function stopCommands(home: Home, install: Install | undefined): string[] {
+  const commands = [`${install ? resonixCommand(install, home.path) : 'resonix'} gateway stop`];
+  for (const unit of install ? servicesFor(home, install) : home.services) {
     if (!unit.enabled) continue;
     if (unit.kind === 'systemd-user') commands.push(`systemctl --user disable --now ${sh(unit.name)}   # so it does not restart; the new machine takes over`);
     else if (unit.kind === 'systemd-system') commands.push(`sudo systemctl disable --now ${sh(unit.name)}   # so it does not restart; the new machine takes over`);

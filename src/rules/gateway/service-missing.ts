@@ -1,3 +1,4 @@
+import { resonixCommand } from '../../knowledge/command.js';
 import type { Home, Machine, Rule, RuleReport } from '../../model.js';
 import { sh } from '../lib.js';
 
@@ -21,13 +22,13 @@ export const rule: Rule = {
       for (const install of home.installs) {
         if (!install.hasData || install.config.gatewayMode === 'remote' || install.servedBy.length > 0) continue;
         if (home.services.some((unit) => unit.resolution.stateDir === install.stateDir)) continue;
-        const flag = install.profile ? ` --profile ${sh(install.profile)}` : '';
+        const cli = resonixCommand(install, home.path);
         const user = home.user ?? home.gatewayUser.name;
         const commands =
           machine.mode === 'image'
-            ? [`sudo -u ${sh(user ?? '<user>')} resonix${flag} gateway install   # on first boot, as the gateway user`]
+            ? [`sudo -u ${sh(user ?? '<user>')} ${cli} gateway install   # on first boot, as the gateway user`]
             : [
-                `resonix${flag} gateway install`,
+                `${cli} gateway install`,
                 ...(machine.platform === 'linux' && user ? [`sudo loginctl enable-linger ${sh(user)}   # start the user service at boot, without a login`] : []),
               ];
         reports.push({

@@ -1,3 +1,5 @@
+import { serviceCommand } from '../../knowledge/command.js';
+import { installOfUnit } from '../../knowledge/layout.js';
 import type { Rule, RuleReport, ServiceUnit } from '../../model.js';
 import { sample, sh } from '../lib.js';
 
@@ -20,8 +22,7 @@ export const rule: Rule = {
       for (const unit of home.services) {
         const missing = unit.missingPaths ?? [];
         if (missing.length === 0) continue;
-        const install = home.installs.find((item) => item.servedBy.includes(unit.path) || item.stateDir === unit.resolution.stateDir);
-        const flag = unit.resolution.profile ? ` --profile ${sh(unit.resolution.profile)}` : '';
+        const install = installOfUnit(home, unit);
         const fromManager = missing.some((item) => VERSION_MANAGER.test(item));
         const systemUnit = unit.kind === 'systemd-system';
         reports.push({
@@ -36,7 +37,7 @@ export const rule: Rule = {
               }
             : {
                 summary: "Rewrite the service from a shell where `node` and `resonix` are this machine's (install Node first if it is missing), then restart it.",
-                commands: [`resonix${flag} gateway install --force`, restartCommand(unit)],
+                commands: [`${serviceCommand(home, unit)} gateway install --force`, restartCommand(unit)],
               },
         });
       }

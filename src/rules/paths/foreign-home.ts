@@ -1,6 +1,7 @@
 import path from 'node:path';
+import { resonixCommand } from '../../knowledge/command.js';
 import type { FileInventory, Home, Install, Machine, Rule, RuleReport, ServiceUnit, Workspace } from '../../model.js';
-import { installsOf, keyAt, isInside, joinPath, plural, sample, sh, cutShort } from '../lib.js';
+import { keyAt, isInside, joinPath, plural, sample, sh, cutShort } from '../lib.js';
 
 export const rule: Rule = {
   meta: {
@@ -110,16 +111,11 @@ const isAbsolutePath = (value: string): boolean => value.startsWith('/') || /^[A
  * (a unit's RESONIX_STATE_DIR or HOME from before the move) is addressed where it is now.
  */
 function cliFor(home: Home, install: Install, olds: string[] = []): string {
-  const env: string[] = [];
-  let flags = '';
   const old = olds.find((prefix) => isInside(install.stateDir, prefix));
   const stateDir = old ? path.posix.join(home.path, path.posix.relative(old, install.stateDir)) : install.stateDir;
   const configPath = old && isInside(install.config.path, old) ? path.posix.join(home.path, path.posix.relative(old, install.config.path)) : install.config.path;
   const profile = install.profile ?? /^\.resonix-(.+)$/.exec(path.posix.basename(stateDir))?.[1];
-  if (profile && stateDir === path.posix.join(home.path, `.resonix-${profile}`)) flags = ` --profile ${sh(profile)}`;
-  else if (stateDir !== path.posix.join(home.path, '.resonix')) env.push(`RESONIX_STATE_DIR=${sh(stateDir)}`);
-  if (configPath !== path.posix.join(stateDir, 'resonix.json')) env.push(`RESONIX_CONFIG_PATH=${sh(configPath)}`);
-  return [...env, `resonix${flags}`].join(' ');
+  return resonixCommand({ profile, stateDir, configPath }, home.path);
 }
 
 const homesOf = (found: Foreign[]): string => [...new Set(found.map((item) => item.home))].join(', ');

@@ -1,7 +1,8 @@
-import { entriesOf, NOT_COPIED } from '../../manifest/compare.js';
-import { matchInstalls } from '../../manifest/match.js';
+import { isSecretDir, isSecretFile, NOT_COPIED } from '../../knowledge/layout.js';
+import { entriesOf } from '../../knowledge/baseline.js';
+import { matchInstalls } from '../../knowledge/baseline-match.js';
 import type { FileEntry, FixAction, Machine, Rule, RuleReport } from '../../model.js';
-import { entryMap, installsOf, isSecretDir, isSecretFile, joinPath, octal, plural, readableBy, sample, sh, writableBy, type Audience, type EntryLookup } from '../lib.js';
+import { entryMap, installsOf, joinPath, octal, plural, readableBy, sample, sh, writableBy, type Audience, type EntryLookup } from '../lib.js';
 
 export const rule: Rule = {
   meta: {

@@ -1,5 +1,6 @@
+import { REBUILDABLE_DIR } from '../../knowledge/layout.js';
 import type { FileInventory, Phase, Rule, RuleReport } from '../../model.js';
-import { REBUILDABLE_DIR, installsOf, isInside, joinPath, plural, sample, sh } from '../lib.js';
+import { installsOf, isInside, joinPath, plural, sample, sh } from '../lib.js';
 import path from 'node:path';
 
 export const rule: Rule = {

@@ -1,5 +1,5 @@
-import { entriesOf, inventoryPairs } from '../../manifest/compare.js';
-import { matchInstalls } from '../../manifest/match.js';
+import { entriesOf, inventoryPairs } from '../../knowledge/baseline.js';
+import { matchInstalls } from '../../knowledge/baseline-match.js';
 import type { FileEntry, FileInventory, Home, Machine, Rule, RuleReport } from '../../model.js';
 import { describeUser, groupName, installsOf, joinPath, ownerSpec, plural, sample, sh, userName } from '../lib.js';
 

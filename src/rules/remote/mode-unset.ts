@@ -1,3 +1,4 @@
+import { resonixCommand } from '../../knowledge/command.js';
 import type { Rule, RuleReport } from '../../model.js';
 import { installsOf } from '../lib.js';
 
@@ -16,14 +17,14 @@ export const rule: Rule = {
   },
   check({ machine }) {
     const reports: RuleReport[] = [];
-    for (const { install } of installsOf(machine)) {
+    for (const { home, install } of installsOf(machine)) {
       const config = install.config;
       if (!config.exists || config.parseError || config.gatewayMode) continue;
       reports.push({
         message: `${config.path} has no gateway.mode: the gateway will refuse to start.`,
         path: config.path,
         install: install.id,
-        fix: { summary: 'Set the mode (local on the gateway host).', commands: [`resonix${install.profile ? ` --profile ${install.profile}` : ''} config set gateway.mode local`] },
+        fix: { summary: 'Set the mode (local on the gateway host).', commands: [`${resonixCommand(install, home.path)} config set gateway.mode local`] },
       });
     }
     return reports;

@@ -1,3 +1,4 @@
+import { serviceCommand } from '../../knowledge/command.js';
 import type { Rule, RuleReport } from '../../model.js';
 import { sh } from '../lib.js';
 
@@ -30,7 +31,7 @@ export const rule: Rule = {
             commands: [
               ...unit.secretEnvKeys.map((key) => `echo '${key}=…' >> ${sh(env)}`),
               `chmod 600 ${sh(env)}`,
-              `resonix${unit.resolution.profile ? ` --profile ${sh(unit.resolution.profile)}` : ''} gateway install --force`,
+              `${serviceCommand(home, unit)} gateway install --force`,
             ],
           },
         });

@@ -1,5 +1,6 @@
-import { matchFor, matchInstalls, mapPath } from '../../manifest/match.js';
-import { sha256Of } from '../../manifest/types.js';
+import { sha256Of } from '../../knowledge/baseline.js';
+import { matchFor, matchInstalls, mapPath } from '../../knowledge/baseline-match.js';
+import { TRANSCRIPT } from '../../knowledge/layout.js';
 import type { FileEntry, Home, Install, Machine, Rule, RuleReport } from '../../model.js';
 import { activeInstall, noteCutTrees, plural, sh, cutShort } from '../lib.js';
 
@@ -34,7 +35,6 @@ export const rule: Rule = {
 };
 export default rule;
 
-const TRANSCRIPT = /^agents\/[^/]+\/sessions\/[^/]+\.jsonl$/;
 const CREDENTIAL = /^credentials\/.+/;
 const AUTH_PROFILES = /^agents\/[^/]+\/agent\/auth-profiles\.json$/;
 const DATABASE = /^(state\/[^/]+\.sqlite|agents\/[^/]+\/agent\/resonix-agent\.sqlite)$/;

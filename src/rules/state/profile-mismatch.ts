@@ -1,6 +1,7 @@
 import path from 'node:path';
+import { resonixCommand, serviceCommand } from '../../knowledge/command.js';
 import type { Home, Rule, RuleReport, ServiceUnit } from '../../model.js';
-import { mayHoldData, sh } from '../lib.js';
+import { mayHoldData } from '../lib.js';
 
 export const rule: Rule = {
   meta: {
@@ -27,7 +28,8 @@ export const rule: Rule = {
         if (named !== undefined) {
           const expected = namedStateDir(home, unit, named);
           if (unit.resolution.stateDir === expected) continue;
-          const flag = named === '' ? '' : ` --profile ${sh(named)}`;
+          // the profile in this home, where the command runs (the unit's own HOME may be the old machine's)
+          const command = resonixCommand({ profile: named });
           const unitInstall = home.installs.find((install) => install.stateDir === unit.resolution.stateDir);
           const namedInstall = home.installs.find((install) => install.stateDir === expected);
           reports.push({
@@ -41,7 +43,7 @@ export const rule: Rule = {
             ],
             fix: {
               summary: `Reinstall the service from the profile it is named for, so it runs that profile's state dir.`,
-              commands: [`resonix${flag} gateway install --force`, `resonix${flag} doctor`],
+              commands: [`${command} gateway install --force`, `${command} doctor`],
             },
           });
           continue;
@@ -49,8 +51,7 @@ export const rule: Rule = {
         if (unit.resolution.stateDir === cli.stateDir && unit.resolution.configPath === cli.configPath) continue;
         const unitInstall = home.installs.find((install) => install.stateDir === unit.resolution.stateDir);
         // reinstall from whichever side holds the migrated data
-        const dataSide = cliInstall?.hasData || !unitInstall?.hasData ? cli.profile : unit.resolution.profile;
-        const flag = dataSide ? ` --profile ${sh(dataSide)}` : '';
+        const command = cliInstall?.hasData || !unitInstall?.hasData ? resonixCommand(cli, home.path) : serviceCommand(home, unit);
         reports.push({
           message: `The resonix CLI uses ${cli.stateDir}, but service ${unit.name} runs the gateway on ${unit.resolution.stateDir}: they will not see the same config, channels or sessions.`,
           path: unit.path,
@@ -62,7 +63,7 @@ export const rule: Rule = {
           ],
           fix: {
             summary: 'Reinstall the service from the profile that holds the migrated state, so both agree.',
-            commands: [`resonix${flag} gateway install --force`, `resonix${flag} doctor`],
+            commands: [`${command} gateway install --force`, `${command} doctor`],
           },
         });
       }
@@ -73,12 +74,12 @@ export const rule: Rule = {
       // data a unit of its own runs is where a gateway runs
       const holders = home.installs.filter((install) => install.stateDir !== cli.stateDir && install.hasData && install.config.gatewayMode !== 'remote' && install.servedBy.length === 0);
       for (const holder of holders) {
-        const flag = holder.profile ? ` --profile ${sh(holder.profile)}` : '';
+        const command = resonixCommand(holder, home.path);
         reports.push({
           message: `The migrated data is in ${holder.stateDir}${holder.profile ? ` (profile ${holder.profile})` : ''}, but the gateway will run on ${cli.stateDir}, which ${cliInstall?.inventory.exists ? 'is empty' : 'does not exist'}.`,
           path: holder.stateDir,
           install: holder.id,
-          fix: { summary: 'Run the gateway with the profile that holds the data.', commands: [`resonix${flag} gateway install --force`, `resonix${flag} doctor`] },
+          fix: { summary: 'Run the gateway with the profile that holds the data.', commands: [`${command} gateway install --force`, `${command} doctor`] },
         });
       }
     }

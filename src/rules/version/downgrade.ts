@@ -1,6 +1,8 @@
-import type { Home, Install, Machine, Rule, RuleReport, ServiceUnit } from '../../model.js';
-import { calverCompare, parseResonixVersion } from '../../scan/runtime.js';
-import { installsOf, keyAt, sample, sh } from '../lib.js';
+import { resonixCommand } from '../../knowledge/command.js';
+import { AGENT_DB, STATE_DB, servicesFor } from '../../knowledge/layout.js';
+import { calverCompare, installedResonixVersion, parseResonixVersion } from '../../knowledge/versions.js';
+import type { Rule, RuleReport } from '../../model.js';
+import { counterpartIn, installsOf, keyAt, sample } from '../lib.js';
 
 export const rule: Rule = {
   meta: {
@@ -66,7 +68,7 @@ export const rule: Rule = {
       const parts: string[] = [];
       if (needed !== undefined) parts.push(`older than Resonix ${needed}, which last wrote this state`);
       if (tooNew.length > 0) parts.push(`${tooNew.length === 1 ? 'a database was' : `${tooNew.length} databases were`} written with a newer schema than it can read`);
-      const flag = profileFlag(install.profile);
+      const cli = resonixCommand(install, home.path);
       const services = servicesFor(home, install);
       reports.push({
         message: `${build} is ${parts.join(', and ')} (${install.stateDir}): it will refuse the config or the databases and the gateway will not start.`,
@@ -78,8 +80,8 @@ export const rule: Rule = {
           summary: `Install Resonix ${needed ?? 'latest'} or newer (never restore onto an older build), then ${services.length > 0 ? 'reinstall the service so it runs that build' : 'check it'}.`,
           commands: [
             `npm install -g resonix@${needed ?? 'latest'}`,
-            ...(services.length > 0 ? [`resonix${flag} gateway install --force`] : []),
-            `resonix${flag} doctor`,
+            ...(services.length > 0 ? [`${cli} gateway install --force`] : []),
+            `${cli} doctor`,
           ],
         },
       });
@@ -88,40 +90,6 @@ export const rule: Rule = {
   },
 };
 export default rule;
-
-const AGENT_DB = /^agents\/[^/]+\/agent\/resonix-agent\.sqlite$/;
-const STATE_DB = 'state/resonix.sqlite';
-
-/** The service units of `home` that run `install`. */
-export function servicesFor(home: Home, install: Install): ServiceUnit[] {
-  return home.services.filter((unit) => install.servedBy.includes(unit.path) || unit.resolution.stateDir === install.stateDir);
-}
-
-/** The Resonix this machine runs for `install`: the runtime's, else the version of a serving unit's package. */
-export function installedResonixVersion(machine: Machine, home: Home, install: Install): string | undefined {
-  const fromRuntime = machine.runtime?.resonixVersion;
-  if (fromRuntime !== undefined && parseResonixVersion(fromRuntime)) return fromRuntime;
-  return servicesFor(home, install).find((unit) => unit.resonixVersion !== undefined && parseResonixVersion(unit.resonixVersion))?.resonixVersion;
-}
-
-/**
- * The install of `other` that corresponds to `install`: the same state dir, else the same profile
- * (preferring one with data), else the only install with data.
- */
-export function counterpartIn(other: Machine, install: Install): { home: Home; install: Install } | undefined {
-  const all = [...installsOf(other)];
-  const sameDir = all.find((item) => item.install.stateDir === install.stateDir);
-  if (sameDir) return sameDir;
-  const sameProfile = all.filter((item) => item.install.profile === install.profile);
-  const byProfile = sameProfile.find((item) => item.install.hasData) ?? sameProfile[0];
-  if (byProfile) return byProfile;
-  const anyData = all.filter((item) => item.install.hasData);
-  return anyData.length === 1 ? anyData[0] : undefined;
-}
-
-export function profileFlag(profile: string | undefined): string {
-  return profile ? ` --profile ${sh(profile)}` : '';
-}
 
 interface Newer {
   version: string;

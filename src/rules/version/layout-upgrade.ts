@@ -1,10 +1,7 @@
+import { resonixCommand } from '../../knowledge/command.js';
 import type { Rule, RuleReport } from '../../model.js';
-import { calverCompare, parseResonixVersion } from '../../scan/runtime.js';
-import { installsOf } from '../lib.js';
-import { counterpartIn, installedResonixVersion, profileFlag } from './downgrade.js';
-
-/** The first release with the SQLite layout (reference §3). */
-export const SQLITE_LAYOUT_SINCE = '2026.5.30';
+import { calverCompare, installedResonixVersion, parseResonixVersion, SQLITE_LAYOUT_SINCE } from '../../knowledge/versions.js';
+import { counterpartIn, installsOf } from '../lib.js';
 
 export const rule: Rule = {
   meta: {
@@ -31,7 +28,7 @@ export const rule: Rule = {
       const newBuild = installed !== undefined && parseResonixVersion(installed) !== undefined && calverCompare(installed, SQLITE_LAYOUT_SINCE) >= 0;
       const sqliteHere = install.generation === 'sqlite' || install.generation === 'mixed';
       if (!newBuild && !sqliteHere) continue;
-      const flag = profileFlag(install.profile);
+      const cli = resonixCommand(install, home.path);
       const why = newBuild ? `Resonix ${installed} here uses the SQLite layout` : `${install.stateDir} here already has the SQLite layout`;
       reports.push({
         message: `${old.install.stateDir} on the old machine is file-based (JSON/JSONL sessions) and ${why}: run \`resonix doctor --fix\` before starting the gateway, or it starts without the copied history and logins.`,
@@ -40,7 +37,7 @@ export const rule: Rule = {
         evidence: [`old machine: ${old.install.stateDir} (file-based)`, `here: ${install.stateDir} (${install.generation})${installed ? `, Resonix ${installed}` : ''}`],
         fix: {
           summary: 'Import the file-based state into SQLite with the gateway stopped, then check the result.',
-          commands: [`resonix${flag} gateway stop`, `resonix${flag} doctor --fix`, `resonix${flag} doctor`],
+          commands: [`${cli} gateway stop`, `${cli} doctor --fix`, `${cli} doctor`],
         },
       });
     }

@@ -1,9 +1,10 @@
 import path from 'node:path';
 import semver from 'semver';
+import { serviceCommand } from '../../knowledge/command.js';
+import { installOfUnit } from '../../knowledge/layout.js';
+import { calverCompare, nodeRangeForResonix, nodeSatisfies, parseResonixVersion } from '../../knowledge/versions.js';
 import type { Home, Install, Machine, Rule, RuleReport, ServiceUnit } from '../../model.js';
-import { calverCompare, parseResonixVersion } from '../../scan/runtime.js';
 import { installsOf } from '../lib.js';
-import { profileFlag } from './downgrade.js';
 
 export const rule: Rule = {
   meta: {
@@ -35,7 +36,7 @@ export const rule: Rule = {
             ...base,
             message: `The service ${unit.name} runs the gateway with Bun (${binary}): Resonix does not support Bun for the gateway.`,
             evidence: [`ExecStart: ${binary}`],
-            fix: serviceFix(requirement?.range, unit),
+            fix: serviceFix(requirement?.range, home, unit),
           });
           continue;
         }
@@ -44,7 +45,7 @@ export const rule: Rule = {
             ...base,
             message: `The service ${unit.name} runs ${binary}, which does not exist on this machine: the gateway will not start.`,
             evidence: [`ExecStart: ${binary} (missing)`],
-            fix: serviceFix(requirement?.range, unit),
+            fix: serviceFix(requirement?.range, home, unit),
           });
           continue;
         }
@@ -54,7 +55,7 @@ export const rule: Rule = {
           ...base,
           message: `The service ${unit.name} runs Node.js ${unit.nodeVersion}, but ${requirement.source} needs ${requirement.range}: the gateway will refuse to start.`,
           evidence: [`ExecStart: ${binary}`, `Node.js ${unit.nodeVersion}`, `required: ${requirement.range} (${requirement.source})`],
-          fix: serviceFix(requirement.range, unit),
+          fix: serviceFix(requirement.range, home, unit),
         });
       }
     }
@@ -96,53 +97,10 @@ export const rule: Rule = {
 };
 export default rule;
 
-/**
- * Node.js ranges Resonix releases declare in package.json `engines.node` (reference §8, §11), used
- * when the installed package's own range cannot be read. A version gets the row of the newest
- * release at or below it (pre-releases sort before their release):
- *
- * | Resonix                  | engines.node                   |
- * | ------------------------ | ------------------------------ |
- * | up to 2026.5.x (< .5.28) | `>=22.14.0`                    |
- * | 2026.5.28 … < 2026.9.6   | `>=22.19.0`                    |
- * | 2026.9.6 and later       | `>=24.16.0 <25 \|\| >=26.1.0`  |
- *
- * Versions between the known releases get the last known range below them: requirements only grow,
- * so this never reports a Node that the release accepts.
- */
-export const NODE_RANGES: readonly { from: string; range: string }[] = [
-  { from: '2026.9.6', range: '>=24.16.0 <25 || >=26.1.0' },
-  { from: '2026.5.28', range: '>=22.19.0' },
-  { from: '0.0.0', range: '>=22.14.0' },
-];
-
-export function nodeRangeForResonix(version: string): string | undefined {
-  if (!parseResonixVersion(version)) return undefined;
-  return NODE_RANGES.find((row) => calverCompare(version, row.from) >= 0)?.range;
-}
-
 interface Requirement {
   range: string;
   /** where the range comes from, in words */
   source: string;
-}
-
-type Verdict = 'ok' | 'too-old' | 'unknown';
-
-/** Whether a Node version (`22.19.0`, `v24.1.0`, or a bare major `22` from a `node@22` path) satisfies a range. */
-export function nodeSatisfies(version: string, range: string): Verdict {
-  if (semver.validRange(range) === null) return 'unknown';
-  const full = semver.clean(version);
-  if (full !== null) return semver.satisfies(full, range, { includePrerelease: true }) ? 'ok' : 'too-old';
-  const partial = /^v?(\d+)(?:\.(\d+))?$/.exec(version.trim());
-  if (!partial) return 'unknown';
-  const loose = partial[2] !== undefined ? `${partial[1]}.${partial[2]}.x` : `${partial[1]}.x`;
-  try {
-    // every release of that major/minor is outside the range: certainly unsupported; else we cannot tell
-    return semver.intersects(range, loose, { includePrerelease: true }) ? 'unknown' : 'too-old';
-  } catch {
-    return 'unknown';
-  }
 }
 
 function wantedMajor(range: string): number | undefined {
@@ -171,15 +129,11 @@ function requirementFor(machine: Machine, install: Install | undefined, unit: Se
   return undefined;
 }
 
-function installOfUnit(home: Home, unit: ServiceUnit): Install | undefined {
-  return home.installs.find((install) => install.servedBy.includes(unit.path) || install.stateDir === unit.resolution.stateDir);
-}
-
-function serviceFix(range: string | undefined, unit: ServiceUnit): { summary: string; commands: string[] } {
+function serviceFix(range: string | undefined, home: Home, unit: ServiceUnit): { summary: string; commands: string[] } {
   const major = (range ? wantedMajor(range) : undefined) ?? 24;
-  const flag = profileFlag(unit.resolution.profile);
+  const cli = serviceCommand(home, unit);
   return {
     summary: `Install a supported Node.js (${range ?? `Node ${major}`}), then reinstall the service from a shell where \`node\` is that version, so the unit points at it. A system Node (distribution or nodejs.org) is sturdier in a service than a version manager's.`,
-    commands: [`nvm install ${major} && resonix${flag} gateway install --force`, `resonix${flag} gateway status`],
+    commands: [`nvm install ${major} && ${cli} gateway install --force`, `${cli} gateway status`],
   };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { nodeRangeForResonix, nodeSatisfies, rule } from '../../../src/rules/version/node-unsupported.js';
+import { nodeRangeForResonix, nodeSatisfies } from '../../../src/knowledge/versions.js';
+import { rule } from '../../../src/rules/version/node-unsupported.js';
 import { config, home, install, machine, service } from '../../helpers/machine.js';
 import { ruleCases } from '../../helpers/rule-cases.js';
 

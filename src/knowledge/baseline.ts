@@ -1,17 +1,47 @@
-// Pure helpers the baseline rules share: which inventories of a baseline install correspond to which
-// inventories here, and whether a file that differs was damaged on the way or simply written since.
+// Pure helpers the baseline rules share: the hashes a baseline's entries carry, which inventories of a baseline
+// install correspond to which inventories here, and whether a file that differs was damaged on the way or
+// simply written since. A baseline is a Machine read from a snapshot manifest (manifest/) or a backup archive.
 import type { FileEntry, FileInventory, Machine } from '../model.js';
-import { matchWorkspaces, workspaceInsideState, type InstallMatch } from './match.js';
-import { maskSecrets } from '../scan/secrets.js';
+import { matchWorkspaces, workspaceInsideState, type InstallMatch } from './baseline-match.js';
+import { APPEND_ONLY } from './layout.js';
+import { maskSecrets } from './mask.js';
 
-/** Dirs Resonix rebuilds, and logs/media: never part of "did the copy arrive". */
-export const NOT_COPIED = /^(cache|plugin-skills|npm|tmp|tools|logs|media)(\/|$)|^extensions\/[^/]+\/node_modules(\/|$)/;
+/** Why a regular file of an inventory carries no sha256. */
+export type HashSkipReason =
+  /** the file holds a secret (config and its includes, .env, credentials, auth profiles, identity, devices): a hash could confirm a guess offline */
+  | 'secret'
+  /** its size or type changed between the scan and the hashing (the gateway was writing it) */
+  | 'changed'
+  /** it could not be opened or read (permissions, vanished) */
+  | 'unreadable'
+  /** at hashing time it was no regular file any more (swapped for a FIFO, device or symlink) */
+  | 'not-regular'
+  /** mostly holes (allocated blocks far below its size): hashing it would read zeros for hours; compared by size */
+  | 'sparse'
+  /** bigger than the per-file hashing cap (MAX_HASHED_BYTES): compared by size */
+  | 'too-big';
 
-/** Files that come and go while a gateway runs: SQLite sidecars and journals, locks, re-index temp DBs. */
-export const TRANSIENT = /(-wal|-shm|-journal|\.lock|\.lock\.sqlite)$|\.memory-reindex-|\.reindex-lock\./;
+export const HASH_SKIP_REASONS: readonly HashSkipReason[] = ['secret', 'changed', 'unreadable', 'not-regular', 'sparse', 'too-big'];
 
-/** Files only ever appended to: one shorter than in the baseline lost data, whenever it was written. */
-export const APPEND_ONLY = /\.jsonl$/;
+/**
+ * A FileEntry as a manifest carries it. Until the model grows these two optional fields, a Machine read
+ * from a manifest holds them on its entries without the type saying so: read them with sha256Of/hashSkippedOf.
+ */
+export interface HashedFileEntry extends FileEntry {
+  /** lower-case hex sha256 of the file's bytes */
+  sha256?: string;
+  hashSkipped?: HashSkipReason;
+}
+
+/** The sha256 a manifest (or hashForBaseline) recorded for this entry, if any. */
+export function sha256Of(entry: FileEntry): string | undefined {
+  const value = (entry as HashedFileEntry).sha256;
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function hashSkippedOf(entry: FileEntry): HashSkipReason | undefined {
+  return (entry as HashedFileEntry).hashSkipped;
+}
 
 export interface InventoryPair {
   kind: 'state' | 'workspace';

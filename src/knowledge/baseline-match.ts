@@ -3,6 +3,7 @@
 // their dir relative to the home (.resonix, .resonix-work), and a profile dir that was renamed on the way
 // (.resonix-work → .resonix-job) is recognised by the shape of its config and inventory. Pure: no IO.
 import path from 'node:path';
+import { NOT_COPIED } from './layout.js';
 import type { FileInventory, Home, Install, Machine, Workspace } from '../model.js';
 
 export interface HomeMap {
@@ -40,11 +41,8 @@ function isInside(child: string, parent: string): boolean {
   return relative === '' || (!relative.startsWith('..') && !path.posix.isAbsolute(relative));
 }
 
-/** Dirs rebuilt by Resonix, left out of shape comparisons. */
-const SHAPELESS = /^(cache|plugin-skills|npm|tmp|tools|logs|media)(\/|$)|^extensions\/[^/]+\/node_modules(\/|$)/;
-
 function fileSet(inventory: FileInventory): Set<string> {
-  return new Set(inventory.entries.filter((entry) => entry.type === 'file' && !SHAPELESS.test(entry.path)).map((entry) => entry.path));
+  return new Set(inventory.entries.filter((entry) => entry.type === 'file' && !NOT_COPIED.test(entry.path)).map((entry) => entry.path));
 }
 
 function holdsFiles(install: Install): boolean {

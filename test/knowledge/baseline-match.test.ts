@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mapPath, matchInstalls, matchWorkspaces } from '../../src/manifest/match.js';
+import { mapPath, matchInstalls, matchWorkspaces } from '../../src/knowledge/baseline-match.js';
 import type { Install, Workspace } from '../../src/model.js';
 import { config, entries, HEALTHY_FILES, home, install, machine, resolution } from '../helpers/machine.js';
 

@@ -1,0 +1,143 @@
+// Facts of a Resonix install's layout (reference §1–§3, §11, §12): which files and dirs it keeps, which it
+// rebuilds, which hold secrets, where its databases, transcripts and locks live, which units serve it and on
+// which port its gateway listens. Pure: no IO.
+import path from 'node:path';
+import type { Home, Install, ServiceUnit } from '../model.js';
+
+// ---------------------------------------------------------------------------------------------
+// What a copy must carry
+
+/** Dirs Resonix rebuilds and leaves out of its own backups (reference §3). */
+export const REBUILDABLE_DIR = /^(cache|plugin-skills|npm|tmp|tools)(\/|$)|^extensions\/[^/]+\/node_modules(\/|$)/;
+
+/**
+ * The rebuildable dirs and logs/media: never part of "did the copy arrive", nor of an install's data or shape.
+ * Wider than REBUILDABLE_DIR because logs and media are short-lived data, not state; REBUILDABLE_DIR is kept
+ * where a path in logs/ or media/ still counts (a symlink there escapes like any other).
+ */
+export const NOT_COPIED = /^(cache|plugin-skills|npm|tmp|tools|logs|media)(\/|$)|^extensions\/[^/]+\/node_modules(\/|$)/;
+
+/** Files that come and go while a gateway runs: SQLite sidecars and journals, locks, re-index temp DBs. */
+export const TRANSIENT = /(-wal|-shm|-journal|\.lock|\.lock\.sqlite)$|\.memory-reindex-|\.reindex-lock\./;
+
+/** Files only ever appended to: one shorter than in the baseline lost data, whenever it was written. */
+export const APPEND_ONLY = /\.jsonl$/;
+
+// ---------------------------------------------------------------------------------------------
+// Sessions and databases
+
+/** A session transcript of an agent (file-based layout), relative to the state dir. */
+export const TRANSCRIPT = /^agents\/[^/]+\/sessions\/[^/]+\.jsonl$/;
+
+/** The gateway's main database (reference §3). */
+export const STATE_DB = 'state/resonix.sqlite';
+
+/** An agent's database (reference §3). */
+export const AGENT_DB = /^agents\/[^/]+\/agent\/resonix-agent\.sqlite$/;
+
+/** The SQLite databases Resonix keeps (not their -wal/-shm/-journal sidecars), relative to the state dir. */
+export const MAIN_DATABASE = /^(state\/[^/]+\.sqlite|agents\/[^/]+\/agent\/resonix-agent\.sqlite|memory\/[^/]+\.sqlite|plugin-state\/[^/]+\.sqlite|tasks\/[^/]+\.sqlite)$/;
+
+// ---------------------------------------------------------------------------------------------
+// Locks
+
+/** A file-based gateway's lock, by its name in `$TMPDIR/resonix-<uid>/`. */
+export const GATEWAY_LOCK_NAME = /^gateway\.[0-9a-f]{8}\.lock$/;
+
+/** A SQLite-generation gateway's lock, relative to the state dir (empty while the gateway is idle). */
+export const SQLITE_GATEWAY_LOCK = /^tmp\/resonix-\d+\/gateway\.[0-9a-f]{8}\.lock\.sqlite$/;
+
+// ---------------------------------------------------------------------------------------------
+// Workspaces
+
+/** Files that make a dir an agent workspace (one suffices: a workspace copied by `cp ~/*` may hold only one). */
+export const WORKSPACE_MARKERS: ReadonlySet<string> = new Set(['AGENTS.md', 'SOUL.md', 'IDENTITY.md', 'USER.md', 'MEMORY.md', 'HEARTBEAT.md', 'TOOLS.md', 'BOOTSTRAP.md']);
+
+// ---------------------------------------------------------------------------------------------
+// Secrets
+
+const CONFIG_FILE = /^resonix\.json(\.bak(\.\d+)?|\.last-good|\.clobbered\..+)?$/;
+const AUTH_PROFILE = /^agents\/[^/]+\/agent\/(auth-profiles|auth-state|auth)\.json$/;
+/** kept 0600 because they are private, not because their bytes are a secret: a manifest hashes them */
+const PRIVATE_DATA = /^agents\/[^/]+\/sessions\/(sessions\.json|[^/]+\.jsonl)$|^agents\/[^/]+\/agent\/resonix-agent\.sqlite(-wal|-shm)?$|^state\/[^/]+\.sqlite(-wal|-shm)?$/;
+const SECRET_DIR = /^(credentials|identity|devices|gateway\/tls)\//;
+const SECRET_NAME = /(token|secret|passw(or)?d|passphrase|credential|creds|api[-_]?key|auth|private|\.key$|\.pem$)/i;
+
+/** Files Resonix keeps secret (reference §2, §3, §11): they should be 0600. */
+export function isSecretFile(relativePath: string): boolean {
+  return (
+    CONFIG_FILE.test(relativePath) ||
+    relativePath === '.env' ||
+    relativePath === 'secrets.json' ||
+    relativePath === 'exec-approvals.json' ||
+    relativePath === 'config-journal-fingerprint.key' ||
+    /^credentials\/.+/.test(relativePath) ||
+    AUTH_PROFILE.test(relativePath) ||
+    PRIVATE_DATA.test(relativePath) ||
+    /^identity\/.+\.json$/.test(relativePath) ||
+    /^devices\/paired\.json$/.test(relativePath) ||
+    /^gateway\/tls\/.*key.*\.pem$/.test(relativePath)
+  );
+}
+
+/** Secret dirs should be 0700. */
+export function isSecretDir(relativePath: string): boolean {
+  return relativePath === '' || /^(credentials|identity|state|agents\/[^/]+\/agent|agents\/[^/]+\/sessions)$/.test(relativePath);
+}
+
+/** A file whose name says it holds a secret (token, password, api-key, *.key, *.pem…), wherever it is. */
+export function hasSecretName(relativePath: string): boolean {
+  return SECRET_NAME.test(path.posix.basename(relativePath));
+}
+
+/**
+ * A state-dir file whose bytes hold a secret value (a digest of it could confirm a guess offline): the secret
+ * files of isSecretFile that are not merely private data (transcripts, databases), everything under
+ * credentials/, identity/, devices/ and gateway/tls/, and secret-named files.
+ */
+export function holdsSecretValue(relativePath: string): boolean {
+  return (isSecretFile(relativePath) && !PRIVATE_DATA.test(relativePath)) || SECRET_DIR.test(relativePath) || hasSecretName(relativePath);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The gateway
+
+export const DEFAULT_GATEWAY_PORT = 18789;
+
+/** The service units of `home` that run `install`. */
+export function servicesFor(home: Home, install: Install): ServiceUnit[] {
+  return home.services.filter((unit) => install.servedBy.includes(unit.path) || unit.resolution.stateDir === install.stateDir);
+}
+
+/** The install `unit` runs: one that names the unit as its server, else the one at the unit's state dir. */
+export function installOfUnit(home: Home, unit: ServiceUnit): Install | undefined {
+  return home.installs.find((install) => install.servedBy.includes(unit.path) || install.stateDir === unit.resolution.stateDir);
+}
+
+function validPort(value: unknown): number | undefined {
+  const port = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  return Number.isInteger(port) && port > 0 && port < 65536 ? port : undefined;
+}
+
+/**
+ * The port the install's gateway listens on: `gateway.port` in its config, else a serving unit's
+ * RESONIX_GATEWAY_PORT, else its ExecStart `--port`, else 18789.
+ */
+export function gatewayPort(home: Home, install: Install): number {
+  const fromConfig = validPort(install.config.port);
+  if (fromConfig !== undefined) return fromConfig;
+  const units = servicesFor(home, install);
+  for (const unit of units) {
+    const fromEnv = validPort(unit.env.RESONIX_GATEWAY_PORT);
+    if (fromEnv !== undefined) return fromEnv;
+  }
+  for (const unit of units) {
+    for (let index = 0; index < unit.execStart.length; index++) {
+      const word = unit.execStart[index]!;
+      const value = word === '--port' ? unit.execStart[index + 1] : word.startsWith('--port=') ? word.slice('--port='.length) : undefined;
+      const fromArgs = validPort(value);
+      if (fromArgs !== undefined) return fromArgs;
+    }
+  }
+  return DEFAULT_GATEWAY_PORT;
+}
