@@ -50,20 +50,6 @@ function isInside(child: string, parent: string): boolean {
   return relative !== '' && relative !== '..' && !relative.startsWith('../') && !path.posix.isAbsolute(relative);
 }
 
-/** `text` names `prefix` or a path below it, as a whole path (not /home/al inside /home/alice). */
-function namesPathUnder(text: string, prefix: string): boolean {
-  const trimmed = prefix.replace(/\/+$/, '');
-  if (trimmed === '') return false;
-  let from = text.indexOf(trimmed);
-  while (from !== -1) {
-    const before = from === 0 ? '' : text[from - 1]!;
-    const after = text[from + trimmed.length] ?? '';
-    if (!/[\w.-]/.test(before) && (after === '' || after === '/' || !/[\w.-]/.test(after))) return true;
-    from = text.indexOf(trimmed, from + 1);
-  }
-  return false;
-}
-
 /** `text` names exactly `target` (not a path below it, not a longer name). */
 function namesPath(text: string, target: string): boolean {
   const trimmed = target.replace(/\/+$/, '');
@@ -78,6 +64,37 @@ function namesPath(text: string, target: string): boolean {
   return false;
 }
 
+// an absolute path in running text: not the tail of a longer word, a URL or a relative path
+const ABSOLUTE_PATH = /(?<![\w.~:\/\\-])\/[^\s,;()'"`]+/g;
+
+function absolutePathsIn(text: string): string[] {
+  return [...text.matchAll(ABSOLUTE_PATH)].map((match) => match[0].replace(/[.:]+$/, '')).filter((item) => item !== '/');
+}
+
+/** The absolute paths a finding names: in its evidence, else in its message, else its own path. */
+function pathsNamedBy(finding: Finding): string[] {
+  const inEvidence = (finding.evidence ?? []).flatMap(absolutePathsIn);
+  if (inEvidence.length > 0) return inEvidence;
+  const inMessage = absolutePathsIn(finding.message);
+  if (inMessage.length > 0) return inMessage;
+  return finding.path !== undefined ? [finding.path] : [];
+}
+
+/** Every path the finding names lies under one of `prefixes` (and it names one). */
+function namesOnlyPathsUnder(finding: Finding, prefixes: readonly string[]): boolean {
+  const named = pathsNamedBy(finding);
+  return prefixes.length > 0 && named.length > 0 && named.every((item) => prefixes.some((prefix) => prefix.replace(/\/+$/, '') !== '' && isInside(item, prefix.replace(/\/+$/, ''))));
+}
+
+/** The old homes a cause names, in paths/foreign-home's words: "another home (/srv/alice, …)", "the old home /srv/alice (…". */
+function oldHomesNamedBy(cause: Finding): string[] {
+  const found = new Set<string>();
+  for (const match of cause.message.matchAll(/\banother home \(([^)]*)\)|\bthe old home (.+?) \(/g)) {
+    for (const item of (match[1] ?? match[2] ?? '').split(', ')) if (item.startsWith('/')) found.add(item.trim());
+  }
+  return [...found];
+}
+
 /** Does `relation` hold between a finding and the finding that may cause it? */
 export function relationHolds(relation: CauseRelation, finding: Finding, cause: Finding): boolean {
   switch (relation) {
@@ -85,6 +102,8 @@ export function relationHolds(relation: CauseRelation, finding: Finding, cause: 
       return finding.path !== undefined && cause.path !== undefined && isInside(finding.path, cause.path);
     case 'same-path':
       return finding.path !== undefined && finding.path === cause.path;
+    case 'contains':
+      return finding.path !== undefined && cause.path !== undefined && isInside(cause.path, finding.path);
     case 'same-install':
       return finding.install !== undefined && finding.install === cause.install;
     case 'holds-state-dir':
@@ -97,7 +116,9 @@ export function relationHolds(relation: CauseRelation, finding: Finding, cause: 
         isInside(cause.install, finding.path)
       );
     case 'names-path-under':
-      return cause.path !== undefined && [finding.path ?? '', finding.message, ...(finding.evidence ?? [])].some((text) => namesPathUnder(text, cause.path!));
+      return cause.path !== undefined && namesOnlyPathsUnder(finding, [cause.path]);
+    case 'under-old-home':
+      return namesOnlyPathsUnder(finding, oldHomesNamedBy(cause));
     case 'named-by':
       return finding.path !== undefined && cause.path !== finding.path && [cause.message, ...(cause.evidence ?? [])].some((text) => namesPath(text, finding.path!));
   }

@@ -28,9 +28,11 @@ export function readRuleExamples(id: string, root = PACKAGE_ROOT): string | unde
 const RELATION_TEXT: Record<CauseRelation, string> = {
   inside: "its path is the cause's path or below it",
   'same-path': 'both are about the same path',
+  contains: "the cause's path is its path or below it",
   'same-install': 'both are about the same state dir',
   'holds-state-dir': "its path holds the cause's state dir, and the cause is about that state dir",
-  'names-path-under': "it names a path under the cause's path",
+  'names-path-under': "every path it names is under the cause's path",
+  'under-old-home': 'every path it names is under the old home the cause names',
   'named-by': "the cause's message or evidence names its path",
 };
 

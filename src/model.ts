@@ -533,14 +533,19 @@ export interface RuleReport {
  * How a finding relates to the finding that may cause it (a closed set, so the relation is data the docs show):
  * - `inside`: its path is the cause's path or below it (inside an unreadable or foreign-owned tree);
  * - `same-path`: both are about the same path;
- * - `same-install`: both are about the same state dir (inside a state dir that was not copied);
+ * - `contains`: the cause's path is its path or below it (a tree inside the state dir it judges could not be read);
+ * - `same-install`: both are about the same state dir, whatever they are about in it (the broadest: the built-in
+ *   rules use a narrower relation, so that an unrelated finding on the same install stays a root);
  * - `holds-state-dir`: its path is a home or dir that holds the cause's state dir, and the cause is about that
  *   state dir itself (a home whose dot-dir copy was skipped or could not be read);
- * - `names-path-under`: its path or evidence names a path under the cause's path (under a moved home prefix);
+ * - `names-path-under`: every absolute path it names (in its evidence, else its message, else its path) is under
+ *   the cause's path (a state dir that was not copied): a finding only partly explained by the cause stays a root;
+ * - `under-old-home`: every absolute path it names (as for `names-path-under`) is under an old home the cause's
+ *   message names ("another home (/srv/alice)", "the old home /srv/alice (…"): a home moved to another path;
  * - `named-by`: the cause's message or evidence names this finding's path (a service pointed at the wrong dir).
  */
-export type CauseRelation = 'inside' | 'same-path' | 'same-install' | 'holds-state-dir' | 'names-path-under' | 'named-by';
-export const CAUSE_RELATIONS: readonly CauseRelation[] = ['inside', 'same-path', 'same-install', 'holds-state-dir', 'names-path-under', 'named-by'];
+export type CauseRelation = 'inside' | 'same-path' | 'contains' | 'same-install' | 'holds-state-dir' | 'names-path-under' | 'under-old-home' | 'named-by';
+export const CAUSE_RELATIONS: readonly CauseRelation[] = ['inside', 'same-path', 'contains', 'same-install', 'holds-state-dir', 'names-path-under', 'under-old-home', 'named-by'];
 
 export interface CauseDeclaration {
   rule: string;

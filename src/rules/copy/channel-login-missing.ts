@@ -13,7 +13,7 @@ export const rule: Rule = {
     area: 'channels',
     verdict: 'migration',
     fixStep: 'copy',
-    causedBy: [{ rule: 'copy/config-only', relation: 'same-install' }, { rule: 'perms/unreadable', relation: 'same-install' }, { rule: 'copy/hidden-omitted', relation: 'inside' }],
+    causedBy: [{ rule: 'copy/config-only', relation: 'inside' }, { rule: 'perms/unreadable', relation: 'inside' }, { rule: 'copy/hidden-omitted', relation: 'inside' }],
     description:
       'A configured channel account (a WhatsApp account) has no login state (credentials/whatsapp/<account>/creds.json, or its authDir). With a baseline: a WhatsApp login the old machine had (credentials/whatsapp/<account>/creds.json) is not here.',
     why: 'Without its login state the channel needs re-pairing with a new QR code; restoring an older copy of ratcheting credentials desyncs it.',

@@ -10,7 +10,7 @@ export const rule: Rule = {
     area: 'state',
     verdict: 'migration',
     fixStep: 'copy',
-    causedBy: [{ rule: 'perms/unreadable', relation: 'same-install' }],
+    causedBy: [{ rule: 'perms/unreadable', relation: 'contains' }],
     description:
       'A state dir with resonix.json but none of: credentials, agent auth (auth-profiles.json or agent SQLite), sessions, state/*.sqlite. A profile that was never onboarded (a generated config with gateway.mode and a token, its backups and logs, nothing else: what a failed `gateway install --profile p` leaves) is not a config-only copy, and a state dir the scan could not read is not judged.',
     why: 'Copying only resonix.json leaves API keys, channel logins and every conversation behind: the gateway starts, but logged out and with no history.',

@@ -14,7 +14,7 @@ export const rule: Rule = {
     area: 'state',
     verdict: 'migration',
     fixStep: 'copy',
-    causedBy: [{ rule: 'copy/config-only', relation: 'same-install' }, { rule: 'perms/unreadable', relation: 'same-install' }, { rule: 'copy/hidden-omitted', relation: 'inside' }, { rule: 'paths/foreign-home', relation: 'names-path-under' }],
+    causedBy: [{ rule: 'copy/config-only', relation: 'names-path-under' }, { rule: 'perms/unreadable', relation: 'names-path-under' }, { rule: 'copy/hidden-omitted', relation: 'inside' }, { rule: 'paths/foreign-home', relation: 'under-old-home' }],
     needsBaseline: true,
     description:
       'Compares every file of the baseline (a snapshot manifest or a backup) with the installs here, matched by their dir relative to the home: files missing here, or with another size, or another sha256 when both sides have one. One finding per install and area (config, credentials, agents/auth, sessions, channels, workspace, other; "other" is a warning). Rebuildable dirs (cache/, tmp/, plugin-skills/, npm/, tools/), logs/, media/, SQLite -wal/-shm and lock files are ignored. A file written here after the snapshot (newer mtime) is an update, not a copy problem, unless it is an append-only transcript that got shorter.',

@@ -14,7 +14,7 @@ export const rule: Rule = {
     area: 'sessions',
     verdict: 'migration',
     fixStep: 'copy',
-    causedBy: [{ rule: 'perms/unreadable', relation: 'inside' }, { rule: 'paths/foreign-home', relation: 'names-path-under' }],
+    causedBy: [{ rule: 'perms/unreadable', relation: 'inside' }, { rule: 'paths/foreign-home', relation: 'under-old-home' }],
     description:
       'A session transcript (*.jsonl) ends in a partial line, or sessions.json names transcripts that are not there. Only the most recently written transcripts are read (their last byte), since a live copy tears the files being appended. With a baseline: a transcript is shorter here than there (and was not reset since).',
     why: 'A torn last line or a missing transcript loses the end of a conversation, and Resonix may refuse to load the session.',

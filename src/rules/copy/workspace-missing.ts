@@ -10,7 +10,7 @@ export const rule: Rule = {
     area: 'agents',
     verdict: 'migration',
     fixStep: 'copy',
-    causedBy: [{ rule: 'copy/config-only', relation: 'same-install' }, { rule: 'perms/unreadable', relation: 'inside' }, { rule: 'copy/hidden-omitted', relation: 'inside' }],
+    causedBy: [{ rule: 'copy/config-only', relation: 'inside' }, { rule: 'perms/unreadable', relation: 'inside' }, { rule: 'copy/hidden-omitted', relation: 'inside' }],
     description: "Each agent's workspace (agents.*.workspace, agents.defaults.workspace, or the default ~/.resonix/workspace[-<profile>]) exists and is not empty. One configured under the old home of a moved home that arrived here with the same tail is not missing (paths/foreign-home reports the old prefix); a profile never onboarded has none.",
     why: "The workspace holds the agent's memory (MEMORY.md, memory/*.md), persona and skills: without it the agent starts as a stranger, and Resonix fails with ENOENT on a path from the old host.",
     fix: 'Copy the workspace (often it lives outside ~/.resonix), or fix agents.*.workspace.',

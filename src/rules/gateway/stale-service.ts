@@ -12,6 +12,7 @@ export const rule: Rule = {
     area: 'service',
     verdict: 'migration',
     fixStep: 'service',
+    causedBy: [{ rule: 'paths/foreign-home', relation: 'under-old-home' }],
     description: "A service unit's ExecStart (node binary, entry script), WorkingDirectory or EnvironmentFile is missing on this machine, typically nvm, fnm, volta or Homebrew paths copied from the old machine.",
     why: 'systemd or launchd cannot start the gateway: it crash-loops with ENOENT or MODULE_NOT_FOUND, and the gateway never comes up after a reboot.',
     fix: 'Reinstall the service on this machine: `resonix gateway install --force`.',

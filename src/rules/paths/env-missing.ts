@@ -11,7 +11,7 @@ export const rule: Rule = {
     area: 'config',
     verdict: 'migration',
     fixStep: 'config',
-    causedBy: [{ rule: 'copy/config-only', relation: 'same-install' }],
+    causedBy: [{ rule: 'copy/config-only', relation: 'inside' }],
     description:
       "Each `${VAR}` in the config and each `source: \"env\"` secret ref must be set by the env of the service that runs the install (Environment=, EnvironmentFile=), `<state>/.env`, `~/.config/resonix/gateway.env` (default state dir only), the config's own `env` section, or, with no service and on a live machine, the shell's env.",
     why: 'A missing variable is a hard error when Resonix loads the config: the gateway does not start. Secrets kept in the old shell profile or launchd env do not travel with the state dir.',

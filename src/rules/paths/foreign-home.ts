@@ -12,7 +12,7 @@ export const rule: Rule = {
     area: 'config',
     verdict: 'migration',
     fixStep: 'config',
-    causedBy: [{ rule: 'copy/config-only', relation: 'same-install' }, { rule: 'perms/unreadable', relation: 'inside' }],
+    causedBy: [{ rule: 'copy/config-only', relation: 'names-path-under' }, { rule: 'perms/unreadable', relation: 'inside' }],
     description:
       'Looks at every path-valued config key, the sessionFile and skillsSnapshot paths in sessions.json, the paths of the service units that run the install (ExecStart, WorkingDirectory, HOME, PATH, RESONIX_STATE_DIR, RESONIX_CONFIG_PATH) and absolute symlink targets, and flags those under another home, or config paths to places known to be missing here. An old home is any prefix the state names: recognised from the paths themselves (a missing absolute path whose tail exists under this home, HOME= in a unit, a sessionFile whose transcript arrived here, the baseline\'s home), besides /Users/<x>, /home/<x> and C:\\Users\\<x>. Reported once per home, with one rewrite plan.',
     why: 'Resonix uses absolute paths as they are: a workspace at /Users/alice/… on a /home/alice machine makes every message fail with ENOENT, old sessionFile paths are refused ("Session file path must be within sessions directory"), and a unit with the old node path crash-loops.',

@@ -11,7 +11,7 @@ export const rule: Rule = {
     area: 'config',
     verdict: 'migration',
     fixStep: 'copy',
-    causedBy: [{ rule: 'copy/config-only', relation: 'same-install' }, { rule: 'perms/unreadable', relation: 'inside' }],
+    causedBy: [{ rule: 'copy/config-only', relation: 'names-path-under' }, { rule: 'perms/unreadable', relation: 'inside' }],
     description:
       "Checks each `$include` of resonix.json and of the files it includes: the target must exist, resolve (after symlinks) inside the config's own dir, not include itself again, and sit no deeper than 10 levels.",
     why: 'Resonix refuses the whole config when an include is missing, escapes the config dir, loops or nests too deep: the gateway does not start.',

@@ -10,7 +10,7 @@ export const rule: Rule = {
     area: 'config',
     verdict: 'migration',
     fixStep: 'copy',
-    causedBy: [{ rule: 'perms/unreadable', relation: 'same-install' }],
+    causedBy: [{ rule: 'perms/unreadable', relation: 'inside' }],
     description: 'Parses resonix.json as JSON5 (comments, trailing commas, unquoted keys) and reports where it breaks. A config this process is not permitted to read is not judged (the perms rules say who can read it).',
     why: 'A config the gateway cannot parse is treated as clobbered: it refuses to start, or starts with defaults.',
     fix: 'Restore the config from resonix.json.bak (or the old machine), or fix the syntax at the line shown.',

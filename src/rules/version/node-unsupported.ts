@@ -15,6 +15,7 @@ export const rule: Rule = {
     area: 'versions',
     verdict: 'migration',
     fixStep: 'runtime',
+    causedBy: [{ rule: 'paths/foreign-home', relation: 'under-old-home' }],
     description:
       'The Node.js the gateway will run (the service\'s ExecStart binary, else `node` on PATH) does not satisfy the engines.node range of the installed Resonix (else of the release that last wrote the config), is missing, or is Bun.',
     why: 'Resonix refuses to start on a Node.js outside its engines range, and a service whose node binary does not exist crash-loops; Bun is not supported for the gateway.',
