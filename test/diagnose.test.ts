@@ -30,6 +30,29 @@ describe('relations', () => {
     expect(relationHolds('same-path', finding('a', { path: S }), finding('b', { path: S }))).toBe(true);
     expect(relationHolds('same-path', finding('a', { path: `${S}/x` }), finding('b', { path: S }))).toBe(false);
   });
+  it('under-old-home: every path a finding names lies under the old home the moved-home finding names', () => {
+    const moved = finding('paths/foreign-home', { path: '/home/alice', message: 'The state in /home/alice still names the old home /srv/alice (config, sessions.json, units): …' });
+    const stale = finding('gateway/stale-service', { path: '/home/alice/.config/systemd/user/resonix-gateway.service', evidence: ['ExecStart=/srv/alice/.nvm/versions/node/v22.1.0/bin/node is missing', 'WorkingDirectory=/srv/alice'] });
+    expect(relationHolds('under-old-home', stale, moved)).toBe(true);
+    // one path elsewhere is a problem of its own: the finding stays a root
+    const mixed = { ...stale, evidence: [...stale.evidence!, 'EnvironmentFile=/opt/resonix/gateway.env is missing'] };
+    expect(relationHolds('under-old-home', mixed, moved)).toBe(false);
+    expect(relationHolds('under-old-home', finding('x', { evidence: ['/srv/alicex/bin/node'] }), moved)).toBe(false);
+    expect(relationHolds('under-old-home', stale, finding('paths/foreign-home', { message: 'no old home named' }))).toBe(false);
+  });
+  it('names-path-under: only when every path named is under the cause (a finding half explained stays a root)', () => {
+    const cause = finding('copy/config-only', { path: S });
+    expect(relationHolds('names-path-under', finding('a', { evidence: [`workspace = ${S}/workspace`] }), cause)).toBe(true);
+    expect(relationHolds('names-path-under', finding('a', { evidence: [`workspace = ${S}/workspace`, 'workspace = /home/alice/work/x'] }), cause)).toBe(false);
+  });
+  it('contains: the cause lies inside the finding\'s path', () => {
+    expect(relationHolds('contains', finding('a', { path: S }), finding('b', { path: `${S}/credentials` }))).toBe(true);
+    expect(relationHolds('contains', finding('a', { path: `${S}/credentials` }), finding('b', { path: S }))).toBe(false);
+  });
+  it('no built-in rule folds by same-install: an unrelated finding on the same state dir stays a root', () => {
+    const relations = builtinRules.flatMap((item) => (item.meta.causedBy ?? []).map((cause) => cause.relation));
+    expect(relations).not.toContain('same-install');
+  });
   it('holds-state-dir: a home whose state dir the cause is about (not a workspace of it)', () => {
     const homeFinding = finding('a', { path: '/home/alice' });
     expect(relationHolds('holds-state-dir', homeFinding, finding('b', { path: S, install: S }))).toBe(true);

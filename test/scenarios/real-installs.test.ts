@@ -185,6 +185,14 @@ describe('broken the way people break them', () => {
     expect(ids).not.toContain('state/not-found');
     expect(ids).not.toContain('state/profile-mismatch');
     expect(foreign[0]!.evidence!.join('\n')).toContain('sessionFile = /srv/alice/.resonix/agents/main/sessions/');
+    // the root set: the moved home is the one root; what only names paths under /srv/alice is folded under it
+    // (the program's own 0755 state dir is a true finding of its own; so is an old `node` that the host running
+    // this test has on PATH, which the scan sees after the machine's own bin dirs: not part of the move)
+    const hostNode = (finding: (typeof report.findings)[number]): boolean => finding.ruleId === 'version/node-unsupported' && !(finding.evidence ?? []).join(' ').includes('/srv/alice');
+    expect(report.findings.filter((finding) => !finding.causedBy && finding.severity !== 'info' && !hostNode(finding)).map((finding) => finding.ruleId).sort()).toEqual(['paths/foreign-home', 'perms/secrets-exposed']);
+    const folded = report.findings.filter((finding) => finding.causedBy);
+    expect(folded.map((finding) => finding.ruleId).sort()).toEqual(['gateway/stale-service', 'gateway/stale-service', 'version/node-unsupported', 'version/node-unsupported']);
+    expect(new Set(folded.map((finding) => finding.causedBy))).toEqual(new Set([foreign[0]!.fingerprint]));
   });
 
   it('the same move to a mounted disk (/mnt/disk2/users/alice): any prefix is recognised', async () => {
