@@ -10,6 +10,7 @@ import { BUDGET_CODE, type BackupArchive, type ScanProblem } from '../model.js';
 import { archiveHoldsResonixState, classifyArchiveHead } from './archive-classify.js';
 import { budgetSpent, decompressionBudget, type DecompressionBudget } from './archive-budget.js';
 import type { ArchiveInspection } from './archive-list.js';
+import type { ProgressCounter } from '../progress.js';
 import { hostPath } from './install.js';
 import { readHead } from './read.js';
 
@@ -31,6 +32,8 @@ export interface FindArchivesOptions {
    * gateway users and root. Anyone else's file there was planted, as far as the tool can tell.
    */
   trustedUids: number[];
+  /** ticked with the bytes of archives read (the CLI's progress line) */
+  progress?: ProgressCounter;
   /** the scan's decompression budget (default: SCAN_DECOMPRESS_BYTES / SCAN_DECOMPRESS_MS) */
   budget?: DecompressionBudget;
 }
@@ -114,6 +117,7 @@ export interface ArchiveScanState {
   seen?: Map<string, ArchiveInspection | null>;
   /** the budget ran out and a problem says so (said once per scan) */
   budgetReported?: boolean;
+  progress?: ProgressCounter;
 }
 
 function formatBytes(bytes: number): string {
@@ -150,6 +154,7 @@ async function inspectOnce(file: string, stat: fs.Stats, machinePath: string, pr
   const listing = await (await import('./archive-list.js')).inspectArchiveFile(file, {
     ...(state.budget ? { budget: state.budget } : {}),
     expected: { dev: stat.dev, ino: stat.ino },
+    ...(state.progress ? { progress: state.progress } : {}),
   });
   if (listing.limitHit === 'budget') reportBudget(state, machinePath, problems);
   if (listing.listError) problems.push({ path: machinePath, code: 'EARCHIVE', message: `${machinePath}: ${listing.listError}` });
@@ -253,7 +258,7 @@ export async function findBackupArchives(options: FindArchivesOptions): Promise<
   const archives: BackupArchive[] = [];
   const trusted = new Set([0, ...options.trustedUids]);
   const shared = new Map<string, boolean>();
-  const state: ArchiveScanState = { budget: options.budget ?? decompressionBudget(), seen: new Map() };
+  const state: ArchiveScanState = { budget: options.budget ?? decompressionBudget(), seen: new Map(), ...(options.progress ? { progress: options.progress } : {}) };
   for (const candidate of await candidatePaths(options)) {
     // in a shared dir only the gateway users' and root's files are opened: never a stranger's gzip bomb
     if (inSharedDir(options.root, candidate, shared)) {
