@@ -20,9 +20,9 @@ export interface ProgressCounterOptions {
 export class ProgressCounter {
   /** inventory entries walked (src/scan/walk.ts) */
   entries = 0;
-  /** files hashed (for the hasher, src/manifest/hash.ts: not wired yet) */
+  /** files hashed (src/manifest/hash.ts and its worker threads) */
   filesHashed = 0;
-  /** bytes of backup archives read (for the archive reader, src/scan/archive*: not wired yet) */
+  /** bytes of backup archives read from their files (src/archive/list.ts) */
   archiveBytes = 0;
   readonly startedAt: number;
   private ticks = 0;
@@ -47,10 +47,11 @@ export class ProgressCounter {
     if (++this.ticks >= this.checkEvery) this.check();
   }
 
-  /** One file hashed. */
-  fileHashed(): void {
-    this.filesHashed += 1;
-    if (++this.ticks >= this.checkEvery) this.check();
+  /** One file hashed, or `count` of them (a worker thread reports a batch at once). */
+  fileHashed(count = 1): void {
+    this.filesHashed += count;
+    this.ticks += count;
+    if (this.ticks >= this.checkEvery) this.check();
   }
 
   /** `bytes` more of an archive read (one call per chunk, not per byte). */

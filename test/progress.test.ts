@@ -1,7 +1,17 @@
-// The progress counter and its one-line renderer, on a fake clock and a fake stream.
-import { describe, expect, it } from 'vitest';
+// The progress counter and its one-line renderer, on a fake clock and a fake stream; and what ticks it: the
+// hasher, createManifest, the archive reader.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashFiles } from '../src/manifest/hash.js';
+import { createManifest } from '../src/manifest/snapshot.js';
 import { ProgressCounter } from '../src/progress.js';
 import { progressDelayMs, progressText, progressWanted, startProgressLine, type ProgressStream } from '../src/progress-line.js';
+import { inspectArchiveFile } from '../src/archive/list.js';
+import { scanMachine } from '../src/scan/index.js';
+import { hasTool } from './helpers/tools.js';
 
 const ERASE = '\r\x1b[2K';
 
@@ -147,5 +157,77 @@ describe('when the line is wanted', () => {
     expect(progressDelayMs({})).toBe(1000);
     expect(progressDelayMs({ RESONIX_MIGRATE_PROGRESS_DELAY_MS: '0' })).toBe(0);
     expect(progressDelayMs({ RESONIX_MIGRATE_PROGRESS_DELAY_MS: 'soon' })).toBe(1000);
+  });
+});
+
+describe('what ticks the counter', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rxm-progress-ticks-'));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('a batch of files hashed counts as many, and looks at the clock as often as that many ticks would', () => {
+    let reads = 0;
+    const counter = new ProgressCounter({ now: () => (reads++, 0), checkEvery: 100 });
+    reads = 0;
+    counter.fileHashed(99);
+    expect(reads).toBe(0);
+    counter.fileHashed(256);
+    expect(reads).toBe(1);
+    counter.fileHashed();
+    expect(counter.filesHashed).toBe(356);
+  });
+
+  it('hashFiles ticks once per file it hashed, not for the ones it could not', async () => {
+    const files = ['a', 'b', 'c'].map((name) => path.join(dir, `${name}.txt`));
+    for (const file of files) fs.writeFileSync(file, file);
+    const counter = new ProgressCounter();
+    const outcomes = await hashFiles([...files.map((hostPath) => ({ hostPath })), { hostPath: path.join(dir, 'missing') }], 2, { progress: counter });
+    expect(outcomes.filter((outcome) => 'sha256' in outcome)).toHaveLength(3);
+    expect(counter.filesHashed).toBe(3);
+  });
+
+  it.skipIf(!hasTool('tar'))('an archive listing ticks the bytes read from the file, once each (tar, tar.gz)', async () => {
+    const source = path.join(dir, 'src');
+    fs.mkdirSync(path.join(source, '.resonix'), { recursive: true });
+    for (let i = 0; i < 40; i++) fs.writeFileSync(path.join(source, '.resonix', `f${i}.txt`), `${i}`.repeat(20_000 + i));
+    for (const [name, flags] of [['backup.tar', '-cf'], ['backup.tgz', '-czf']] as const) {
+      const archive = path.join(dir, name);
+      execFileSync('tar', [flags, archive, '-C', source, '.resonix']);
+      const counter = new ProgressCounter();
+      const listing = await inspectArchiveFile(archive, { progress: counter });
+      expect(listing.members?.length, name).toBe(41);
+      expect(counter.archiveBytes, name).toBe(fs.statSync(archive).size);
+    }
+  });
+
+  it('createManifest ticks once per file hashed, as many as the manifest says it hashed', async () => {
+    const state = path.join(dir, 'home', '.resonix');
+    fs.mkdirSync(path.join(state, 'agents', 'main', 'sessions'), { recursive: true });
+    fs.writeFileSync(path.join(state, 'resonix.json'), '{}\n', { mode: 0o600 });
+    for (let i = 0; i < 30; i++) fs.writeFileSync(path.join(state, 'agents', 'main', 'sessions', `s-${i}.jsonl`), `{"i":${i}}\n`);
+    const scanned = await scanMachine({ mode: 'live', root: '/', env: { TMPDIR: dir }, cwd: dir, home: path.join(dir, 'home') });
+    const counter = new ProgressCounter();
+    const manifest = await createManifest(scanned, { hash: true, progress: counter });
+    expect(manifest.hashing.files).toBe(30);
+    expect(counter.filesHashed).toBe(30);
+  });
+
+  it.skipIf(!hasTool('tar'))('a scan ticks the bytes of the backups it finds near the home', async () => {
+    const home = path.join(dir, 'near', 'alice');
+    fs.mkdirSync(path.join(home, '.resonix', 'agents', 'main', 'sessions'), { recursive: true });
+    fs.writeFileSync(path.join(home, '.resonix', 'resonix.json'), '{}\n', { mode: 0o600 });
+    fs.writeFileSync(path.join(home, '.resonix', 'agents', 'main', 'sessions', 's-1.jsonl'), '{}\n'.repeat(50_000));
+    fs.mkdirSync(path.join(home, 'backups'));
+    const archive = path.join(home, 'backups', 'resonix-backup.tgz');
+    execFileSync('tar', ['-czf', archive, '-C', home, '.resonix']);
+    const empty = fs.mkdtempSync(path.join(dir, 'tmp-'));
+    const counter = new ProgressCounter();
+    const scanned = await scanMachine({ mode: 'live', root: '/', env: { TMPDIR: empty }, cwd: dir, home, progress: counter });
+    expect(scanned.machine.archives.map((item) => item.path)).toContain(archive);
+    expect(counter.entries).toBeGreaterThan(0);
+    // at least: the scan also looks in /var/backups, which may hold the machine's own archives
+    expect(counter.archiveBytes).toBeGreaterThanOrEqual(fs.statSync(archive).size);
   });
 });

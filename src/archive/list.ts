@@ -9,6 +9,7 @@ import yauzl, { type Entry as ZipEntry, type ExtraField } from 'yauzl';
 import type { ArchiveFormat, ArchiveMember, FileType } from '../model.js';
 import { classifyArchiveHead, isTarHeader } from './classify.js';
 import { budgetSpent, type DecompressionBudget } from './budget.js';
+import type { ProgressCounter } from '../progress.js';
 
 export interface ArchiveInspection {
   format: ArchiveFormat;
@@ -45,6 +46,8 @@ export interface InspectOptions {
   budget?: DecompressionBudget;
   /** the file must still be this inode when opened (it was vetted by lstat before) */
   expected?: { dev: number; ino: number };
+  /** ticked with the bytes read from the file (the CLI's progress line) */
+  progress?: Pick<ProgressCounter, 'archiveRead'>;
 }
 
 interface Limits {
@@ -52,6 +55,7 @@ interface Limits {
   maxBytes: number;
   onTarMember?: InspectOptions['onTarMember'];
   budget?: DecompressionBudget;
+  progress?: InspectOptions['progress'];
 }
 
 interface Listing {
@@ -72,6 +76,7 @@ export async function inspectArchiveFile(hostPath: string, opts: InspectOptions 
     maxBytes: opts.maxBytes ?? DEFAULT_MAX_BYTES,
     ...(opts.onTarMember ? { onTarMember: opts.onTarMember } : {}),
     ...(opts.budget ? { budget: opts.budget } : {}),
+    ...(opts.progress ? { progress: opts.progress } : {}),
   };
   let handle: FileHandle;
   try {
@@ -144,7 +149,7 @@ const GUNZIP_CHUNK = 256 * 1024;
  * A stream of the file from `start`. Not `handle.createReadStream()`: destroying that one closes the
  * handle even with autoClose off, and we read the same handle more than once.
  */
-function readFrom(handle: FileHandle, start: number): Readable {
+function readFrom(handle: FileHandle, start: number, progress?: Limits['progress']): Readable {
   let position = start;
   return new Readable({
     highWaterMark: READ_CHUNK,
@@ -152,6 +157,7 @@ function readFrom(handle: FileHandle, start: number): Readable {
       handle.read(Buffer.allocUnsafe(READ_CHUNK), 0, READ_CHUNK, position).then(
         ({ bytesRead, buffer }) => {
           position += bytesRead;
+          progress?.archiveRead(bytesRead);
           if (!this.destroyed) this.push(bytesRead > 0 ? buffer.subarray(0, bytesRead) : null);
         },
         (error: Error) => {
@@ -227,7 +233,7 @@ function tarFailure(error: unknown, count: number): string {
 
 function listTar(handle: FileHandle, gzipped: boolean, limits: Limits): Promise<Listing> {
   return new Promise((resolve) => {
-    const source = readFrom(handle, 0);
+    const source = readFrom(handle, 0, limits.progress);
     const gunzip = gzipped ? createGunzip({ chunkSize: GUNZIP_CHUNK }) : undefined;
     const tarInput: Readable = gunzip ?? source;
     const extract = tarStream.extract();

@@ -9,6 +9,7 @@
 // without the garbage.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import type { ProgressCounter } from '../progress.js';
 import type { HashSkipReason } from '../knowledge/baseline.js';
 
 /** Bytes read per call (one buffer of this size per worker). */
@@ -106,22 +107,40 @@ export interface HashJob {
 }
 
 /**
- * Hashes every job with at most `concurrency` files open at once; results in job order. Each worker owns
- * one CHUNK-sized buffer for its whole life.
+ * Hashes batches of jobs, at most `concurrency` files open at once. Each of its lanes owns one CHUNK-sized
+ * buffer for the hasher's whole life, however many batches it hashes (a worker thread keeps one hasher).
+ * One batch at a time: the lanes' buffers are shared by every batch.
  */
-export async function hashFiles(jobs: readonly HashJob[], concurrency = DEFAULT_CONCURRENCY): Promise<HashOutcome[]> {
-  const results: HashOutcome[] = new Array<HashOutcome>(jobs.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    const buffer = Buffer.allocUnsafe(CHUNK);
-    for (;;) {
-      const index = next++;
-      if (index >= jobs.length) return;
-      const job = jobs[index]!;
-      results[index] = await hashFile(job.hostPath, { buffer, ...(job.expectedSize !== undefined ? { expectedSize: job.expectedSize } : {}) });
-    }
-  };
-  const workers = Math.max(1, Math.min(concurrency, jobs.length));
-  await Promise.all(Array.from({ length: workers }, worker));
-  return results;
+export class BatchHasher {
+  private readonly buffers: Buffer[] = [];
+  constructor(private readonly concurrency = DEFAULT_CONCURRENCY) {}
+
+  /** Results in job order; `progress` is ticked for each file hashed. */
+  async hash(jobs: readonly HashJob[], progress?: Pick<ProgressCounter, 'fileHashed'>): Promise<HashOutcome[]> {
+    const results: HashOutcome[] = new Array<HashOutcome>(jobs.length);
+    let next = 0;
+    const lane = async (buffer: Buffer): Promise<void> => {
+      for (;;) {
+        const index = next++;
+        if (index >= jobs.length) return;
+        const job = jobs[index]!;
+        const outcome = await hashFile(job.hostPath, { buffer, ...(job.expectedSize !== undefined ? { expectedSize: job.expectedSize } : {}) });
+        results[index] = outcome;
+        if (progress && 'sha256' in outcome) progress.fileHashed();
+      }
+    };
+    const lanes = Math.max(1, Math.min(this.concurrency, jobs.length));
+    for (let i = this.buffers.length; i < lanes; i++) this.buffers.push(Buffer.allocUnsafe(CHUNK));
+    await Promise.all(this.buffers.slice(0, lanes).map(lane));
+    return results;
+  }
+}
+
+/**
+ * Hashes every job on this thread with at most `concurrency` files open at once; results in job order.
+ * Each lane owns one CHUNK-sized buffer for its whole life. (`hashOnThreads` in hash-threads.ts spreads the
+ * same work over the cores.)
+ */
+export async function hashFiles(jobs: readonly HashJob[], concurrency = DEFAULT_CONCURRENCY, options: { progress?: Pick<ProgressCounter, 'fileHashed'> } = {}): Promise<HashOutcome[]> {
+  return new BatchHasher(concurrency).hash(jobs, options.progress);
 }

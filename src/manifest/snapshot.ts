@@ -9,16 +9,28 @@ import { whatMustTravel } from '../plan.js';
 import { TOOL } from '../version.js';
 import { hostPathInRoot } from '../scan/links.js';
 import { maskSecrets } from '../knowledge/mask.js';
-import { DEFAULT_CONCURRENCY, hashFiles, type HashJob } from './hash.js';
+import type { ProgressCounter } from '../progress.js';
+import { DEFAULT_CONCURRENCY, type HashJob } from './hash.js';
+import { hashOnThreads, type HashOnThreadsOptions } from './hash-threads.js';
 import { matchInstalls, matchWorkspaces } from '../knowledge/baseline-match.js';
 import { HASH_SKIP_REASONS, sha256Of, type HashedFileEntry, type HashSkipReason } from '../knowledge/baseline.js';
 import { MANIFEST_VERSION, type Manifest, type ManifestHashing } from './types.js';
 
-export interface SnapshotOptions {
+/** How the files are hashed: on how many threads, how many at once, and what to tick. */
+export interface HashingOptions {
+  /** files hashed at once per thread (default 4) */
+  concurrency?: number;
+  /** threads hashing, this one included (default os.availableParallelism(); workers only for big work: hash-threads.ts) */
+  threads?: number;
+  /** when worker threads are worth starting (default WORKERS_FROM; for tests and benchmarks) */
+  workersFrom?: HashOnThreadsOptions['workersFrom'];
+  /** ticked once per file hashed (the CLI's progress line) */
+  progress?: ProgressCounter;
+}
+
+export interface SnapshotOptions extends HashingOptions {
   /** hash every regular file (false: sizes, modes and owners only) */
   hash: boolean;
-  /** files hashed at once (default 4) */
-  concurrency?: number;
   /** the manifest's createdAt (tests) */
   now?: Date;
 }
@@ -91,7 +103,7 @@ function targetsOf(machine: Machine, select?: (target: Target) => boolean): Targ
   return targets;
 }
 
-async function applyHashes(machine: Machine, targets: Target[], concurrency: number): Promise<ManifestHashing> {
+async function applyHashes(machine: Machine, targets: Target[], opts: HashingOptions): Promise<ManifestHashing> {
   const skipped = Object.fromEntries(HASH_SKIP_REASONS.map((reason) => [reason, 0])) as Record<HashSkipReason, number>;
   const hashing: ManifestHashing = { algorithm: 'sha256', enabled: true, files: 0, bytes: 0, skipped };
   // one read per host file, however many inventories list it
@@ -102,7 +114,12 @@ async function applyHashes(machine: Machine, targets: Target[], concurrency: num
     jobs.set(target.machinePath, { hostPath: hostPathInRoot(machine.root, target.machinePath), expectedSize: target.entry.size });
   }
   const keys = [...jobs.keys()];
-  const outcomes = await hashFiles([...jobs.values()], concurrency);
+  const { outcomes } = await hashOnThreads([...jobs.values()], {
+    concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
+    ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+    ...(opts.workersFrom ? { workersFrom: opts.workersFrom } : {}),
+    ...(opts.progress ? { progress: opts.progress } : {}),
+  });
   const byPath = new Map(keys.map((key, index) => [key, outcomes[index]!]));
   const counted = new Set<string>();
   for (const target of targets) {
@@ -202,7 +219,7 @@ function ownersOf(machine: Machine): Manifest['owners'] {
 
 /**
  * The manifest of a scan: the Machine (deep-copied), sha256 of every regular file of each install and
- * workspace inventory that holds no secret (streamed, `concurrency` at a time), owner names. Never holds
+ * workspace inventory that holds no secret (streamed, `concurrency` at a time on each of `threads`), owner names. Never holds
  * file contents, secret values or a digest of a secret file; every string passes the reports' masker.
  */
 export async function createManifest(scan: { machine: Machine; secrets?: Iterable<string> }, opts: SnapshotOptions): Promise<Manifest> {
@@ -211,7 +228,7 @@ export async function createManifest(scan: { machine: Machine; secrets?: Iterabl
   const unmasked = structuredClone(scan.machine);
   const skipped = Object.fromEntries(HASH_SKIP_REASONS.map((reason) => [reason, 0])) as Record<HashSkipReason, number>;
   let hashing: ManifestHashing = { algorithm: 'sha256', enabled: false, files: 0, bytes: 0, skipped };
-  if (opts.hash && rootIsDir(unmasked.root)) hashing = await applyHashes(unmasked, targetsOf(unmasked), opts.concurrency ?? DEFAULT_CONCURRENCY);
+  if (opts.hash && rootIsDir(unmasked.root)) hashing = await applyHashes(unmasked, targetsOf(unmasked), opts);
   const machine = scrub(unmasked, secrets);
   return {
     manifest: MANIFEST_VERSION,
@@ -229,7 +246,7 @@ export async function createManifest(scan: { machine: Machine; secrets?: Iterabl
  * matched install/workspace, same relative path) has a sha256 and the same size. Returns a copy of
  * `current`; its other entries are left without a hash. The same policy withholds the same files.
  */
-export async function hashForBaseline(current: Machine, baseline: Machine, opts: { concurrency?: number } = {}): Promise<Machine> {
+export async function hashForBaseline(current: Machine, baseline: Machine, opts: HashingOptions = {}): Promise<Machine> {
   const copy = structuredClone(current);
   if (!rootIsDir(copy.root)) return copy;
   const wanted = new Set<FileEntry>();
@@ -246,7 +263,7 @@ export async function hashForBaseline(current: Machine, baseline: Machine, opts:
     for (const pair of matchWorkspaces(match.baseline, match.current, match.homeMap)) if (pair.current) want(pair.baseline.inventory, pair.current.inventory);
   }
   const targets = targetsOf(copy, (target) => wanted.has(target.entry));
-  if (targets.length > 0) await applyHashes(copy, targets, opts.concurrency ?? DEFAULT_CONCURRENCY);
+  if (targets.length > 0) await applyHashes(copy, targets, opts);
   return copy;
 }
 

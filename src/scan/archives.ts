@@ -14,6 +14,7 @@ import { backupArchiveOf } from '../archive/backup-archive.js';
 import { budgetSpent, decompressionBudget, formatBytes, type DecompressionBudget } from '../archive/budget.js';
 import type { ArchiveInspection } from '../archive/list.js';
 import { hostPathInRoot } from './links.js';
+import type { ProgressCounter } from '../progress.js';
 import { readHead } from './read.js';
 
 const NEAR_HOME = ['', 'Desktop', 'Downloads', 'Documents', 'backup', 'backups', 'Backups'];
@@ -34,6 +35,8 @@ export interface FindArchivesOptions {
    * gateway users and root. Anyone else's file there was planted, as far as the tool can tell.
    */
   trustedUids: number[];
+  /** ticked with the bytes of archives read (the CLI's progress line) */
+  progress?: ProgressCounter;
   /** the scan's decompression budget (default: SCAN_DECOMPRESS_BYTES / SCAN_DECOMPRESS_MS) */
   budget?: DecompressionBudget;
 }
@@ -115,6 +118,7 @@ export interface ArchiveScanState {
   seen?: Map<string, ArchiveInspection | null>;
   /** the budget ran out and a problem says so (said once per scan) */
   budgetReported?: boolean;
+  progress?: ProgressCounter;
 }
 
 function reportBudget(state: ArchiveScanState, machinePath: string, problems: ScanProblem[]): void {
@@ -147,6 +151,7 @@ async function inspectOnce(file: string, stat: fs.Stats, machinePath: string, pr
   const listing = await (await import('../archive/list.js')).inspectArchiveFile(file, {
     ...(state.budget ? { budget: state.budget } : {}),
     expected: { dev: stat.dev, ino: stat.ino },
+    ...(state.progress ? { progress: state.progress } : {}),
   });
   if (listing.limitHit === 'budget') reportBudget(state, machinePath, problems);
   if (listing.listError) problems.push({ path: machinePath, code: 'EARCHIVE', message: `${machinePath}: ${listing.listError}` });
@@ -225,7 +230,7 @@ export async function findBackupArchives(options: FindArchivesOptions): Promise<
   const archives: BackupArchive[] = [];
   const trusted = new Set([0, ...options.trustedUids]);
   const shared = new Map<string, boolean>();
-  const state: ArchiveScanState = { budget: options.budget ?? decompressionBudget(), seen: new Map() };
+  const state: ArchiveScanState = { budget: options.budget ?? decompressionBudget(), seen: new Map(), ...(options.progress ? { progress: options.progress } : {}) };
   for (const candidate of await candidatePaths(options)) {
     // in a shared dir only the gateway users' and root's files are opened: never a stranger's gzip bomb
     if (inSharedDir(options.root, candidate, shared)) {

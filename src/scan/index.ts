@@ -40,7 +40,7 @@ export interface ScanOptions {
   resonixVersion?: string;
   /** at most this many inventory entries in all (DEFAULT_MAX_ENTRIES): bounds memory */
   maxEntries?: number;
-  /** ticked as the scan goes (entries walked); the CLI draws a progress line from it */
+  /** ticked as the scan goes (entries walked, bytes of nearby backups read); the CLI draws a progress line from it */
   progress?: ProgressCounter;
   /** the decompression budget for all archives of the scan (default SCAN_DECOMPRESS_BYTES / SCAN_DECOMPRESS_MS) */
   archiveBudget?: { bytes: number; ms: number };
@@ -456,6 +456,7 @@ export async function scanMachine(options: ScanOptions): Promise<ScanResult> {
     problems,
     trustedUids: homes.map((home) => home.gatewayUser.uid),
     ...(options.archiveBudget ? { budget: decompressionBudget(options.archiveBudget.bytes, options.archiveBudget.ms) } : {}),
+    ...(options.progress ? { progress: options.progress } : {}),
   });
 
   for (const archive of archives) {
