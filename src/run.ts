@@ -148,9 +148,9 @@ export async function loadConfigAndRules(configFile: string | undefined, cwd: st
 }
 
 // archive and manifest code (tar-stream, yauzl) loads only for the commands that use it
-async function openArchive(file: string): Promise<InspectedArchive> {
+async function openArchive(file: string, progress?: ProgressCounter): Promise<InspectedArchive> {
   const { inspectArchive } = await import('./archive/inspect.js');
-  const inspected = await inspectArchive(file);
+  const inspected = await inspectArchive(file, progress ? { progress } : {});
   if (!inspected.opened) throw new UsageError(inspected.problems[0]?.message ?? `cannot open ${file}`);
   // a file that is no archive (say /etc/hostname) is a wrong input, not a backup to judge
   if (inspected.archive.format === 'unknown' && !inspected.archive.encrypted) {
@@ -247,15 +247,15 @@ export async function prepareRun(options: RunOptions): Promise<PreparedRun> {
   let secrets: Set<string> = new Set();
 
   const check = async (plan = options.fix !== undefined): Promise<RunResult> => {
-    const scanned = archive !== undefined ? await openArchive(archive) : await scanMachine(scanOptions);
+    const scanned = archive !== undefined ? await openArchive(archive, options.progress) : await scanMachine(scanOptions);
     secrets = loaded?.kind === 'archive' ? new Set([...scanned.secrets, ...loaded.secrets]) : scanned.secrets;
     // the live files a baseline comparison needs are hashed only against a manifest that has hashes
     const hashed = loaded?.kind === 'manifest' && loaded.manifest.hashing.enabled && archive === undefined;
-    const current = hashed ? await (await import('./manifest/snapshot.js')).hashForBaseline(scanned.machine, loaded.machine) : scanned.machine;
+    const current = hashed ? await (await import('./manifest/snapshot.js')).hashForBaseline(scanned.machine, loaded.machine, options.progress ? { progress: options.progress } : {}) : scanned.machine;
     if (options.snapshot) {
       const out = path.resolve(cwd, options.snapshot);
       const { createManifest, writeManifest } = await import('./manifest/snapshot.js');
-      await writeManifest(out, await createManifest(scanned, { hash: true }));
+      await writeManifest(out, await createManifest(scanned, { hash: true, ...(options.progress ? { progress: options.progress } : {}) }));
       options.notify?.(`Snapshot manifest written to ${printable(out)}\n`);
     }
     // --with-doctor: doctor's lint, as the gateway user; its failure is one line of the report, never our exit code
@@ -321,7 +321,7 @@ export async function snapshot(options: MachineOptions & { out: string; hash?: b
   const cwd = options.cwd ?? process.cwd();
   const scanned = await scanMachine(scanOptionsOf(options, cwd, options.env ?? process.env));
   const { createManifest, writeManifest } = await import('./manifest/snapshot.js');
-  const manifest = await createManifest(scanned, { hash: options.hash !== false });
+  const manifest = await createManifest(scanned, { hash: options.hash !== false, ...(options.progress ? { progress: options.progress } : {}) });
   const file = path.resolve(cwd, options.out);
   await writeManifest(file, manifest);
   const installs = manifest.machine.homes.flatMap((home) => home.installs).filter((install) => install.inventory.exists);

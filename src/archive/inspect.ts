@@ -7,6 +7,7 @@
 // and .env (≤ 1 MiB) of each state dir, the first 100 bytes of SQLite files, the last byte of session
 // transcripts, etc/passwd and etc/group. Secret values go to `secrets` (for the masker), never the Machine.
 import fs from 'node:fs';
+import type { ProgressCounter } from '../progress.js';
 import os from 'node:os';
 import path from 'node:path';
 import { TRANSCRIPT } from '../knowledge/layout.js';
@@ -46,6 +47,8 @@ export interface InspectArchiveOptions {
   maxBytes?: number;
   /** keep the member list in `archive.members` (off by default: the inventories hold the same facts) */
   keepMembers?: boolean;
+  /** ticked with the bytes read from the archive (the CLI's progress line) */
+  progress?: Pick<ProgressCounter, 'archiveRead'>;
 }
 
 export interface InspectedArchive {
@@ -96,6 +99,7 @@ export async function inspectArchive(hostPath: string, opts: InspectArchiveOptio
     ...(opts.maxMembers !== undefined ? { maxMembers: opts.maxMembers } : {}),
     ...(opts.maxBytes !== undefined ? { maxBytes: opts.maxBytes } : {}),
     onTarMember: capture.onTarMember,
+    ...(opts.progress ? { progress: opts.progress } : {}),
   });
   const archive = archiveEntry(archivePath, file.stat, listing, opts.keepMembers === true);
   reportListing(listing, file.stat.size, opts, report);
