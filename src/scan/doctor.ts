@@ -9,8 +9,8 @@ import path from 'node:path';
 import { parseDoctorLintOutput, type DoctorLintReport } from '../doctor-lint-shape.js';
 import { DOCTOR_PROBLEM_CODE, type Home, type Install, type Machine, type ScanProblem, type ServiceUnit } from '../model.js';
 import { readHead } from './read.js';
-import { FIXED_PATH, MAX_TIMEOUT_MS, runAsOwner } from './run-as-owner.js';
-import { looksLikeBun, looksLikeNode, whichOnPath } from './runtime.js';
+import { FIXED_PATH, MAX_TIMEOUT_MS, runAsOwner, whichOnPath } from './run-as-owner.js';
+import { SCRIPT, entryScriptOf, looksLikeBun, looksLikeNode } from './runtime.js';
 
 export const DOCTOR_ARGS = ['doctor', '--lint', '--json'] as const;
 export const DOCTOR_TIMEOUT_MS = 60_000;
@@ -37,8 +37,6 @@ interface Command {
   nodeDir?: string;
 }
 
-const SCRIPT = /\.(js|mjs|cjs)$/;
-const NODE_OPTIONS_WITH_VALUE = new Set(['-r', '--require', '--import', '--loader', '--experimental-loader']);
 
 function realFile(file: string): string | undefined {
   try {
@@ -95,19 +93,7 @@ function serviceCommand(unit: ServiceUnit, env: DoctorOptions['env']): Command |
   }
   const firstReal = realFile(first);
   if (looksLikeBun(first) || !(looksLikeNode(first) || (firstReal !== undefined && looksLikeNode(firstReal)))) return undefined;
-  let entry: string | undefined;
-  for (let index = 1; index < argv.length; index++) {
-    const word = argv[index]!;
-    if (NODE_OPTIONS_WITH_VALUE.has(word)) {
-      index += 1;
-      continue;
-    }
-    if (SCRIPT.test(word)) {
-      entry = word;
-      break;
-    }
-  }
-  if (entry !== undefined && !entry.startsWith('/') && unit.workingDirectory?.startsWith('/')) entry = path.posix.join(unit.workingDirectory, entry);
+  const entry = entryScriptOf(argv, unit.workingDirectory);
   if (entry === undefined || !entry.startsWith('/')) return { reason: `${unit.path} names no entry script an absolute path reaches` };
   const entryReal = realFile(entry);
   if (firstReal === undefined) return { reason: `${first} (the service's node) is not there` };

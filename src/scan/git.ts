@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { WorkspaceGit } from '../model.js';
-import { FIXED_PATH, runAsOwner } from './run-as-owner.js';
+import { FIXED_PATH, runAsOwner, whichOnPath } from './run-as-owner.js';
 import { findNamedSecrets, maskSecrets, SECRET_PREFILTER_ERE } from '../knowledge/mask.js';
 
 export const MAX_SECRET_HITS = 50;
@@ -23,22 +23,6 @@ export interface GitScanOptions {
 /** Files under .git that git opens before it reads anything else: each must be a regular file if present. */
 const GIT_FILES_OPENED = ['HEAD', 'config', 'index', 'commondir', 'packed-refs', 'shallow', 'info/attributes', 'info/grafts', 'objects/info/alternates'];
 const INDEX_SIGNATURE = 0x44495243; // "DIRC"
-
-/** The first executable `name` in the absolute dirs of `pathValue`. */
-function findOnPath(name: string, pathValue: string): string | undefined {
-  for (const dir of pathValue.split(path.delimiter)) {
-    if (!path.isAbsolute(dir)) continue;
-    const candidate = path.join(dir, name);
-    try {
-      if (!fs.statSync(candidate).isFile()) continue;
-      fs.accessSync(candidate, fs.constants.X_OK);
-      return candidate;
-    } catch {
-      // keep looking
-    }
-  }
-  return undefined;
-}
 
 const FILE_KINDS: [(stat: fs.Stats) => boolean, string][] = [
   [(stat) => stat.isFIFO(), 'a FIFO'],
@@ -200,7 +184,7 @@ function gitRunner(workTree: string, gitDir: string, options: GitScanOptions) {
     'color.ui=never',
   ].flatMap((item) => ['-c', item]);
   const named = options.git ?? 'git';
-  const git = path.isAbsolute(named) ? named : findOnPath(named, process.env.PATH ?? FIXED_PATH) ?? findOnPath(named, FIXED_PATH);
+  const git = path.isAbsolute(named) ? named : whichOnPath(named, process.env.PATH ?? FIXED_PATH) ?? whichOnPath(named, FIXED_PATH);
   const timeout = options.timeoutMs ?? GIT_TIMEOUT_MS;
 
   return (args: string[], okCodes: number[]): RunResult => {

@@ -264,3 +264,19 @@ function killGroup(pid: number | undefined): void {
     // ESRCH: nothing of it is left
   }
 }
+
+/** The first executable regular file `name` in the absolute dirs of PATH (empty and relative entries are skipped). */
+export function whichOnPath(name: string, pathValue: string | undefined): string | undefined {
+  for (const dir of (pathValue ?? '').split(path.delimiter)) {
+    if (!path.isAbsolute(dir)) continue;
+    const candidate = path.join(dir, name);
+    try {
+      if (!fs.statSync(candidate).isFile()) continue;
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return candidate;
+    } catch {
+      // not there, or not executable: keep looking
+    }
+  }
+  return undefined;
+}

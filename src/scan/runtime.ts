@@ -11,7 +11,7 @@ import { calverCompare, extractResonixVersion, nodeVersionFromPath, parseResonix
 import { ENCRYPTION_TOOLS, type Runtime } from '../model.js';
 import { hostPathInRoot, resolveLink } from './links.js';
 import { readTextCapped } from './read.js';
-import { runAsOwner } from './run-as-owner.js';
+import { runAsOwner, whichOnPath } from './run-as-owner.js';
 
 const EXEC_TIMEOUT_MS = 5000;
 const MAX_PACKAGE_JSON_BYTES = 1024 * 1024;
@@ -347,7 +347,7 @@ export interface ServiceRuntime {
   schemaVersions?: { state?: number; agent?: number };
 }
 
-const SCRIPT = /\.(js|mjs|cjs)$/;
+export const SCRIPT = /\.(js|mjs|cjs)$/;
 const NODE_OPTIONS_WITH_VALUE = new Set(['-r', '--require', '--import', '--loader', '--experimental-loader']);
 
 /** The word `/usr/bin/env [-opts] [VAR=val…] node …` runs. */
@@ -392,19 +392,7 @@ export function inspectServiceRuntime(root: string, unit: ServiceRuntimeInput, o
 
   // the entry script: the first script argument (not a --require/--import value), else a `resonix` launcher run directly
   const workingDirectory = unit.workingDirectory;
-  let entry: string | undefined;
-  for (let index = 1; index < argv.length; index++) {
-    const word = argv[index]!;
-    if (NODE_OPTIONS_WITH_VALUE.has(word)) {
-      index += 1;
-      continue;
-    }
-    if (SCRIPT.test(word)) {
-      entry = word;
-      break;
-    }
-  }
-  if (entry !== undefined && !entry.startsWith('/') && workingDirectory?.startsWith('/')) entry = path.posix.join(workingDirectory, entry);
+  const entry = entryScriptOf(argv, workingDirectory);
   let entryReal: string | undefined;
   if (entry !== undefined) entryReal = checkExists(entry);
   else if (first !== undefined && (SCRIPT.test(first) || path.posix.basename(first) === 'resonix')) entryReal = resolveInRoot(root, first);
@@ -435,21 +423,6 @@ export function inspectServiceRuntime(root: string, unit: ServiceRuntimeInput, o
 // ---------------------------------------------------------------------------------------------
 // `node` and `resonix` on PATH (live only)
 
-/** The first executable regular file `name` in the absolute dirs of PATH (empty and relative entries are skipped). */
-export function whichOnPath(name: string, pathValue: string | undefined): string | undefined {
-  for (const dir of (pathValue ?? '').split(path.delimiter)) {
-    if (!path.isAbsolute(dir)) continue;
-    const candidate = path.join(dir, name);
-    try {
-      if (!fs.statSync(candidate).isFile()) continue;
-      fs.accessSync(candidate, fs.constants.X_OK);
-      return candidate;
-    } catch {
-      // not there, or not executable: keep looking
-    }
-  }
-  return undefined;
-}
 
 /**
  * The `node` and `resonix` this user's shell would run (live scans only): node's version, and the
@@ -531,4 +504,18 @@ export async function probeLoopbackPorts(ports: number[], timeoutMs = 300): Prom
   const bounded = Math.max(1, Math.min(timeoutMs, 10_000));
   const accepted = await Promise.all(unique.map((port) => probePort(port, bounded)));
   return unique.filter((_, index) => accepted[index]);
+}
+
+/** The entry script a node command line runs: its first script argument (not a --require/--import value), made absolute against the working directory. */
+export function entryScriptOf(argv: readonly string[], workingDirectory: string | undefined): string | undefined {
+  for (let index = 1; index < argv.length; index++) {
+    const word = argv[index]!;
+    if (NODE_OPTIONS_WITH_VALUE.has(word)) {
+      index += 1;
+      continue;
+    }
+    if (!SCRIPT.test(word)) continue;
+    return !word.startsWith('/') && workingDirectory?.startsWith('/') ? path.posix.join(workingDirectory, word) : word;
+  }
+  return undefined;
 }
