@@ -174,6 +174,30 @@ describe('`cp ~/*`: the dot-dirs were skipped', () => {
   });
 });
 
+describe('`tar czf x *` in the home: the archive left the dot-dirs out', () => {
+  it('the same root as `cp ~/*` (copy/hidden-omitted), as root and as the user, and no command twice in the plan', async () => {
+    const old = await machineFrom(FILE);
+    const fresh = await machineFrom(emptyHome());
+    const archive = path.join(fresh.path('tmp'), 'home.tgz');
+    // what people run: `cd ~ && tar czf home.tgz *` on the old machine, `tar xzf` in the new home
+    execFileSync('bash', ['-c', 'cd "$1" && tar czf "$2" *', 'tar', old.home, archive]);
+    execFileSync('tar', ['xzf', archive, '-C', fresh.home]);
+    fs.rmSync(archive);
+    withPrograms(old, fresh);
+    if (canChown) execFileSync('chown', ['-R', '1000:1000', fresh.home]);
+    const { code, report } = await fresh.json('verify');
+    expect(code).toBe(1);
+    expectWellFormed(report);
+    expect(roots(report)).toEqual(['copy/hidden-omitted']);
+    expect(report.summary.error).toBe(1);
+    expect(steps(report)[0]).toBe('Copy or restore what is missing');
+    const commands = (report.plan ?? []).flatMap((step) => step.commands);
+    expect(new Set(commands).size).toBe(commands.length);
+    // as the gateway user, as most people run it
+    if (canChown && process.getuid?.() === 0) expect(roots(verifyAsAlice(fresh).report)).toEqual(['copy/hidden-omitted']);
+  });
+});
+
 describe('a clean move says what it checked', () => {
   for (const name of [FILE, SQLITE]) {
     it(`${name}: one ✓ line per area, then the verification checklist`, async () => {
