@@ -213,6 +213,13 @@ describe('broken the way people break them', () => {
     const torn = report.findings.filter((finding) => finding.ruleId === 'copy/sqlite-torn');
     expect(torn).toHaveLength(1);
     expect(torn[0]!.evidence).toEqual(['plugin-state/state.sqlite: 9192 bytes, the header says 20480', 'tasks/runs.sqlite-wal: it ends 2120 bytes into a frame']);
+    const roots = report.findings.filter((finding) => !finding.causedBy && finding.severity !== 'info').map((finding) => finding.ruleId);
+    // one root for the torn copy (the program's own 0755 state dir is a true finding of its own); the plan stops
+    // the old gateway before copying again, then modes, doctor, restart, status, no command twice
+    expect(roots.sort()).toEqual(['copy/sqlite-torn', 'perms/secrets-exposed']);
+    expect(report.plan!.map((step) => step.step)).toEqual(['Stop the gateway', 'Copy or restore what is missing', 'Set the modes', 'Check with resonix doctor', 'Restart the gateway', 'Check that it runs']);
+    const commands = report.plan!.flatMap((step) => step.commands);
+    expect(new Set(commands).size).toBe(commands.length);
   });
 
   it('a -wal whose frames carry other salts than its header (header and frames from two moments): torn', async () => {

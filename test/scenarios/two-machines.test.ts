@@ -165,6 +165,11 @@ describe('audit while the gateway runs', () => {
       const { code, report } = await machine.json('audit');
       expect(code).toBe(1);
       expect(ruleIds(report, 'error')).toContain('gateway/running');
+      // a live copy: the running gateway is the root; the plan of the move starts by stopping it
+      expect(report.findings.filter((finding) => !finding.causedBy && finding.severity !== 'info').map((finding) => finding.ruleId).sort()).toEqual(['gateway/running', 'secrets/duplicate-live-credentials']);
+      expect(report.plan![0]!.step).toBe('Stop the gateway');
+      const commands = report.plan!.flatMap((step) => step.commands);
+      expect(new Set(commands).size).toBe(commands.length);
     } finally {
       sleeper.kill();
     }
