@@ -9,6 +9,7 @@
 // properties additionally :→%3A ,→%2C. A file name containing "\n::error::" stays inside its line.
 import type { Finding, Report, Severity } from '../model.js';
 import { SEVERITY_RANK } from '../model.js';
+import { consequencesByRoot, consequencesLine } from './diagnosis.js';
 import { printable } from './escape.js';
 import { formatMarkdown } from './markdown.js';
 
@@ -50,9 +51,10 @@ function command(name: string, properties: Record<string, string | undefined>, m
   return `::${name}${props ? ` ${props}` : ''}::${escapeData(message)}`;
 }
 
-function annotation(finding: Finding): string {
+function annotation(finding: Finding, consequences: readonly Finding[]): string {
   // our own \n separators become %0A (a multi-line annotation); untrusted text has none left
   const lines = [line(finding.message)];
+  if (consequences.length > 0) lines.push(line(consequencesLine(consequences)));
   if (finding.fix) {
     lines.push(`fix: ${line(finding.fix.summary)}`);
     for (const item of finding.fix.commands) lines.push(`$ ${line(item)}`);
@@ -67,7 +69,8 @@ function annotation(finding: Finding): string {
 export function formatGithub(report: Report): GithubOutput {
   const live = report.findings
     .map((finding, index) => ({ finding, index }))
-    .filter(({ finding }) => !finding.suppressed)
+    // one annotation per root cause: what follows from it is named in its annotation, not annotated again
+    .filter(({ finding }) => !finding.suppressed && !finding.causedBy)
     .sort((a, b) => SEVERITY_RANK[b.finding.severity] - SEVERITY_RANK[a.finding.severity] || a.index - b.index)
     .map(({ finding }) => finding);
   const bySeverity = (severity: Severity): Finding[] => live.filter((finding) => finding.severity === severity);
@@ -78,7 +81,8 @@ export function formatGithub(report: Report): GithubOutput {
   // the closing notice needs a notice slot of its own
   const noticeCap = overflow ? ANNOTATIONS_PER_TYPE - 1 : ANNOTATIONS_PER_TYPE;
   const shown = [...errors.slice(0, ANNOTATIONS_PER_TYPE), ...warnings.slice(0, ANNOTATIONS_PER_TYPE), ...infos.slice(0, noticeCap)];
-  const lines = shown.map(annotation);
+  const consequences = consequencesByRoot(report.findings);
+  const lines = shown.map((finding) => annotation(finding, (finding.fingerprint && consequences.get(finding.fingerprint)) || []));
   const left = live.length - shown.length;
   if (left > 0) {
     lines.push(

@@ -14,6 +14,7 @@
 // All text is XML-escaped; characters XML 1.0 forbids (C0 controls but tab/LF/CR, lone
 // surrogates, U+FFFE/U+FFFF) and terminal-active ones (ESC, C1, bidi overrides) are written as
 // visible escapes (\e, \x07, \udc00, …) — never dropped silently, never raw.
+import { consequencesByRoot, consequencesLine } from './diagnosis.js';
 import type { Finding, Report, Rule, Severity } from '../model.js';
 import { SEVERITY_RANK } from '../model.js';
 import { printable } from './escape.js';
@@ -49,8 +50,9 @@ function familyOf(id: string): string {
   return slash > 0 ? id.slice(0, slash) : id;
 }
 
-function findingBlock(finding: Finding): string[] {
+function findingBlock(finding: Finding, consequences: readonly Finding[] = []): string[] {
   const lines = [`[${finding.severity}] ${xmlSafeLine(finding.message)}`];
+  if (consequences.length > 0) lines.push(`  ${xmlSafeLine(consequencesLine(consequences))}`);
   if (finding.path !== undefined) lines.push(`  path: ${xmlSafeLine(finding.path)}`);
   if (finding.install !== undefined && finding.install !== finding.path) lines.push(`  install: ${xmlSafeLine(finding.install)}`);
   for (const item of finding.evidence ?? []) lines.push(`  ${xmlSafeLine(item)}`);
@@ -66,12 +68,14 @@ function findingBlock(finding: Finding): string[] {
 
 interface Case {
   id: string;
+  /** what follows from each failing root finding, by its fingerprint */
+  consequences?: ReadonlyMap<string, Finding[]>;
   failures: Finding[];
   output: Finding[];
   skipped?: string;
 }
 
-function testcase(entry: Case, titles: ReadonlyMap<string, string>, indent: string): string {
+function testcase(entry: Case, titles: ReadonlyMap<string, string>, causes: ReadonlyMap<string, string>, indent: string): string {
   const open = `${indent}<testcase${attributes({ classname: familyOf(entry.id), name: entry.id, time: 0 })}`;
   const body: string[] = [];
   if (entry.skipped !== undefined) body.push(`${indent}  <skipped${attributes({ message: entry.skipped })}/>`);
@@ -83,12 +87,12 @@ function testcase(entry: Case, titles: ReadonlyMap<string, string>, indent: stri
     const title = titles.get(entry.id);
     const lines = [
       ...(title !== undefined ? [`${xmlSafeLine(entry.id)}: ${xmlSafeLine(title)}`, ''] : []),
-      ...entry.failures.flatMap((finding, index) => [...(index > 0 ? [''] : []), ...findingBlock(finding)]),
+      ...entry.failures.flatMap((finding, index) => [...(index > 0 ? [''] : []), ...findingBlock(finding, (finding.fingerprint && entry.consequences?.get(finding.fingerprint)) || [])]),
     ];
     body.push(`${indent}  <failure${attributes({ message, type: worst })}>${escapeText(lines.join('\n'))}</failure>`);
   }
   if (entry.output.length > 0) {
-    const lines = entry.output.flatMap((finding, index) => [...(index > 0 ? [''] : []), ...findingBlock(finding)]);
+    const lines = entry.output.flatMap((finding, index) => [...(index > 0 ? [''] : []), ...(finding.causedBy ? [`follows from ${xmlSafeLine(causes.get(finding.causedBy) ?? finding.causedBy)}:`] : []), ...findingBlock(finding)]);
     body.push(`${indent}  <system-out>${escapeText(lines.join('\n'))}</system-out>`);
   }
   return body.length === 0 ? `${open}/>` : `${open}>\n${body.join('\n')}\n${indent}</testcase>`;
@@ -96,6 +100,10 @@ function testcase(entry: Case, titles: ReadonlyMap<string, string>, indent: stri
 
 export function formatJunit(report: Report, rules: readonly Rule[]): string {
   const titles = new Map(rules.map((rule) => [rule.meta.id, rule.meta.title] as const));
+  // a testcase fails for its root findings only: a finding that follows from another rule's root (causedBy) is
+  // output, not a failure, so one cause fails one testcase, as it fails the run once (gating counts roots)
+  const consequences = consequencesByRoot(report.findings);
+  const causes = new Map(report.findings.filter((finding) => finding.fingerprint).map((finding) => [finding.fingerprint!, finding.ruleId] as const));
   const cases = new Map<string, Case>();
   for (const id of report.rules.run) cases.set(id, { id, failures: [], output: [] });
   for (const skipped of report.rules.skipped) if (!cases.has(skipped.id)) cases.set(skipped.id, { id: skipped.id, failures: [], output: [], skipped: skipped.reason });
@@ -106,7 +114,8 @@ export function formatJunit(report: Report, rules: readonly Rule[]): string {
       entry = cases.get(`${finding.ruleId}\u0000found`) ?? { id: finding.ruleId, failures: [], output: [] };
       cases.set(`${finding.ruleId}\u0000found`, entry);
     }
-    if (!finding.suppressed && (finding.severity === 'error' || finding.severity === 'warning')) entry.failures.push(finding);
+    entry.consequences = consequences;
+    if (!finding.suppressed && !finding.causedBy && (finding.severity === 'error' || finding.severity === 'warning')) entry.failures.push(finding);
     else entry.output.push(finding);
   }
   const list = [...cases.values()];
@@ -123,7 +132,7 @@ export function formatJunit(report: Report, rules: readonly Rule[]): string {
     `      <property${attributes({ name: 'tool', value: `${report.tool.name} ${report.tool.version}` })}/>`,
     `      <property${attributes({ name: 'phase', value: report.phase })}/>`,
     `    </properties>`,
-    ...list.map((entry) => testcase(entry, titles, '    ')),
+    ...list.map((entry) => testcase(entry, titles, causes, '    ')),
   ];
   const problems = report.problems.map((problem) => `${xmlSafeLine(problem.path)}: ${xmlSafeLine(problem.code)} ${xmlSafeLine(problem.message)}`);
   if (problems.length > 0) lines.push(`    <system-err>${escapeText(['paths that could not be read:', ...problems].join('\n'))}</system-err>`);

@@ -13,6 +13,7 @@
 // - in table cells '|' is written '\|' even inside code spans (GFM splits cells before it parses
 //   code spans);
 // - fix commands go in a ```sh block whose fence is longer than any backtick run in them.
+import { consequencesByRoot } from './diagnosis.js';
 import { BUDGET_CODE, ENTRY_LIMIT_CODE, type Finding, type InstallSummary, type Report, type Severity } from '../model.js';
 import { printable } from './escape.js';
 
@@ -82,7 +83,7 @@ function installRow(install: InstallSummary): string {
   return `| ${mdCode(install.stateDir, true)} | ${install.profile !== undefined ? cell(install.profile) : '—'} | ${uses} | ${install.generation} | ${install.files} | ${install.lastTouchedVersion !== undefined ? cell(install.lastTouchedVersion) : '—'} |`;
 }
 
-function findingSection(finding: Finding): string {
+function findingSection(finding: Finding, consequences: readonly Finding[] = []): string {
   const parts = [`#### ${mdCode(finding.ruleId)}: ${mdText(finding.message)}`, ''];
   const facts: string[] = [];
   if (finding.path !== undefined) facts.push(`- **Path:** ${mdCode(finding.path)}`);
@@ -92,6 +93,10 @@ function findingSection(finding: Finding): string {
     facts.push(`- **Suppressed** (${finding.suppressed.kind}): ${mdText(finding.suppressed.reason)}${finding.suppressed.expires ? ` until ${mdText(finding.suppressed.expires)}` : ''}`);
   }
   if (facts.length > 0) parts.push(...facts, '');
+  if (consequences.length > 0) {
+    // what follows from this root: listed under it, without fixes of their own (this fix is the one to run)
+    parts.push('**Because of this:**', '', ...consequences.map((item) => `- ${mdCode(item.ruleId)}: ${mdText(item.message)}`), '');
+  }
   if (finding.fix) {
     parts.push(`**Fix:** ${mdText(finding.fix.summary)}`, '');
     if (finding.fix.commands.length > 0) parts.push(mdCodeBlock(finding.fix.commands, 'sh'), '');
@@ -104,8 +109,11 @@ function byteLength(value: string): number {
 }
 
 export function formatMarkdown(report: Report, options: MarkdownOptions = {}): string {
-  const live = report.findings.filter((finding) => !finding.suppressed);
+  // root causes are listed; what follows from one is listed under it
+  const live = report.findings.filter((finding) => !finding.suppressed && !finding.causedBy);
   const suppressed = report.findings.filter((finding) => finding.suppressed);
+  const consequences = consequencesByRoot(report.findings);
+  const under = (finding: Finding): Finding[] => (finding.fingerprint ? (consequences.get(finding.fingerprint) ?? []) : []);
   const head: string[] = [
     `## resonix-migrate ${report.phase}: ${verdict(report)}`,
     '',
@@ -129,7 +137,7 @@ export function formatMarkdown(report: Report, options: MarkdownOptions = {}): s
     const group = live.filter((finding) => finding.severity === severity);
     if (group.length === 0) continue;
     sections.push(`### ${ICON[severity]} ${HEADING[severity]} (${group.length})\n`);
-    for (const finding of group) sections.push(findingSection(finding));
+    for (const finding of group) sections.push(findingSection(finding, under(finding)));
   }
   if (suppressed.length > 0) {
     sections.push(`### Suppressed (${suppressed.length})\n`);

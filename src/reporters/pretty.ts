@@ -1,6 +1,7 @@
 // A doctor-style report: one block per install, ✓ / ! / ✗ marks, root causes with their consequences
 // indented under them (the consequences' fixes hidden), what was checked, the one ordered plan, and the two
 // verdicts (migration, hygiene) at the end.
+import { consequencesByRoot } from './diagnosis.js';
 import pc from 'picocolors';
 import { BUDGET_CODE, DOCTOR_PROBLEM_CODE, ENTRY_LIMIT_CODE, type CheckedArea, type Counts, type Finding, type InstallSummary, type MoveItem, type PlanStep, type Report, type Severity } from '../model.js';
 import { printable } from './escape.js';
@@ -123,8 +124,7 @@ export function formatPretty(report: Report, options: PrettyOptions): string {
   const suppressed = report.findings.length - live.length;
   // root causes are listed; what follows from them is shown under them
   const shown = (options.quiet ? live.filter((finding) => finding.severity === 'error') : live).filter((finding) => !finding.causedBy);
-  const consequences = new Map<string, Finding[]>();
-  for (const finding of live) if (finding.causedBy) consequences.set(finding.causedBy, [...(consequences.get(finding.causedBy) ?? []), finding]);
+  const consequences = consequencesByRoot(live);
   const under = (finding: Finding): Finding[] => (finding.fingerprint ? (consequences.get(finding.fingerprint) ?? []) : []);
   const lines: string[] = [colors.bold(`resonix-migrate ${report.phase}`) + colors.dim(` (${printable(`${report.tool.name} ${report.tool.version}`)}, ${plural(report.rules.run.length, 'rule')})`)];
   if (report.sudoUser) lines.push(colors.dim(`running as root under sudo: checking ${printable(report.sudoUser.user)}'s home ${printable(report.sudoUser.home)} (SUDO_USER); --home picks another`));
