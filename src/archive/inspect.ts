@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import type { ProgressCounter } from '../progress.js';
 import os from 'node:os';
 import path from 'node:path';
+import { isStrictlyInside } from '../knowledge/paths.js';
 import { TRANSCRIPT } from '../knowledge/layout.js';
 import type {
   BackupArchive,
@@ -373,11 +374,6 @@ function partialTranscripts(context: BuildContext, stateKey: string, entries: In
   return partial.sort();
 }
 
-function isInside(child: string, parent: string): boolean {
-  const relative = path.posix.relative(parent, child);
-  return relative === '' || (!relative.startsWith('..') && !path.posix.isAbsolute(relative));
-}
-
 /** The configured workspaces the archive covers: inside the state dir, or elsewhere under the archive's frame. */
 function workspacesOf(
   context: BuildContext,
@@ -388,7 +384,7 @@ function workspacesOf(
   const workspaces: Workspace[] = [];
   for (const plan of plans) {
     let inventory: Install['inventory'] | undefined;
-    if (isInside(plan.path, facts.stateDir) && plan.path !== facts.stateDir) {
+    if (isStrictlyInside(plan.path, facts.stateDir)) {
       inventory = subInventory(facts.inventory, path.posix.relative(facts.stateDir, plan.path), plan.path);
     } else {
       const key = toArchive(frame, plan.path);

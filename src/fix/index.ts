@@ -14,6 +14,7 @@
 // the plan lists it as refused, with the command to run by hand.
 import fs from 'node:fs';
 import path from 'node:path';
+import { isInside } from '../knowledge/paths.js';
 import type { Finding, FixAction, Home, Machine, Report } from '../model.js';
 import { sh } from '../knowledge/shell.js';
 
@@ -82,11 +83,6 @@ export function planFixes(report: Report, rawActions?: ReadonlyMap<Finding, read
     });
   }
   return plan;
-}
-
-function isInside(child: string, parent: string): boolean {
-  const relative = path.posix.relative(parent, child);
-  return relative === '' || (relative !== '..' && !relative.startsWith('../') && !path.posix.isAbsolute(relative));
 }
 
 function partsOf(relative: string): string[] {

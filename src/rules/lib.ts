@@ -1,6 +1,8 @@
 // Helpers several rules share: walking the Machine, permission arithmetic, shell-safe commands.
 import path from 'node:path';
 import { TRANSCRIPT } from '../knowledge/layout.js';
+import { isInside } from '../knowledge/paths.js';
+export { isInside, isStrictlyInside } from '../knowledge/paths.js';
 export { sh } from '../knowledge/shell.js';
 import type { ConfigSummary, FileEntry, FileInventory, GatewayLock, GatewayUser, GroupEntry, Home, Install, Machine, PasswdEntry, RuleReport } from '../model.js';
 
@@ -216,11 +218,6 @@ export function plural(count: number, word: string, many = `${word}s`): string {
 /** At most `limit` items, plus a "… and N more" line. */
 export function sample(items: string[], limit = 5): string[] {
   return items.length <= limit ? items : [...items.slice(0, limit), `… and ${items.length - limit} more`];
-}
-
-export function isInside(child: string, parent: string): boolean {
-  const relative = path.posix.relative(parent, child);
-  return relative === '' || (!relative.startsWith('..') && !path.posix.isAbsolute(relative));
 }
 
 export function describeUser(user: GatewayUser): string {
