@@ -17,6 +17,7 @@ import path from 'node:path';
 import { isInside } from '../knowledge/paths.js';
 import type { Finding, FixAction, Home, Machine, Report } from '../model.js';
 import { sh } from '../knowledge/shell.js';
+import { octal } from '../knowledge/text.js';
 
 export class FixError extends Error {}
 
@@ -30,10 +31,6 @@ export interface PlannedFix {
 /** A fix --fix will not apply, and why; its command is for the operator to run after checking the path. */
 export interface RefusedFix extends PlannedFix {
   reason: string;
-}
-
-function octal(mode: number): string {
-  return mode.toString(8).padStart(4, '0');
 }
 
 export function commandOf(action: FixAction): string {

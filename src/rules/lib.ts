@@ -4,6 +4,7 @@ import { TRANSCRIPT } from '../knowledge/layout.js';
 import { isInside } from '../knowledge/paths.js';
 export { isInside, isStrictlyInside } from '../knowledge/paths.js';
 export { sh } from '../knowledge/shell.js';
+export { octal, plural } from '../knowledge/text.js';
 import type { ConfigSummary, FileEntry, FileInventory, GatewayLock, GatewayUser, GroupEntry, Home, Install, Machine, PasswdEntry, RuleReport } from '../model.js';
 
 export function* installsOf(machine: Machine): Generator<{ home: Home; install: Install }> {
@@ -42,10 +43,6 @@ export function keyAt(config: ConfigSummary, key: string | undefined): Pick<Rule
 
 export function joinPath(root: string, relative: string): string {
   return relative === '' ? root : path.posix.join(root, relative);
-}
-
-export function octal(mode: number): string {
-  return mode.toString(8).padStart(4, '0');
 }
 
 /**
@@ -209,10 +206,6 @@ export function hasMigratedState(install: Install): boolean {
         /^agents\/[^/]+\/sessions\/sessions\.json$/.test(entry.path) ||
         /^state\/[^/]+\.sqlite$/.test(entry.path)),
   );
-}
-
-export function plural(count: number, word: string, many = `${word}s`): string {
-  return `${count} ${count === 1 ? word : many}`;
 }
 
 /** At most `limit` items, plus a "… and N more" line. */
