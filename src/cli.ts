@@ -8,7 +8,7 @@ import { FixError } from './fix/index.js';
 import { makeBaseline } from './gate.js';
 import type { Phase, Severity, SeveritySetting } from './model.js';
 import { progressFor, type ProgressLine } from './progress-line.js';
-import { printable } from './reporters/escape.js';
+import { printable } from './knowledge/text.js';
 import { formatFixPlan, formatLinkedFiles, formatRefusedFixes } from './reporters/fix-plan.js';
 import { FORMATS } from './reporters/index.js';
 import { explainRule, formatRuleList } from './reporters/rules.js';

@@ -3,6 +3,7 @@
 // that follows from another is folded under it, chains resolve to the ultimate root cause, and the summary,
 // the two verdicts and "what was checked" are counted from root findings only. Pure: no IO.
 import path from 'node:path';
+import { isInside } from './knowledge/paths.js';
 import {
   AREAS,
   CAUSE_RELATIONS,
@@ -42,12 +43,6 @@ export function validateCauses(rules: readonly Rule[]): void {
     state.set(id, 'done');
   };
   for (const { meta } of rules) visit(meta.id, []);
-}
-
-function isInside(child: string, parent: string): boolean {
-  if (child === parent) return true;
-  const relative = path.posix.relative(parent, child);
-  return relative !== '' && relative !== '..' && !relative.startsWith('../') && !path.posix.isAbsolute(relative);
 }
 
 /** `text` names exactly `target` (not a path below it, not a longer name). */

@@ -3,6 +3,7 @@
 // status → hygiene); a fix's alternatives stay alternatives. Before the move (audit): the move itself, from
 // the scanned Machine. Pure: no IO.
 import path from 'node:path';
+import { isInside, isStrictlyInside } from './knowledge/paths.js';
 import { liveRoots } from './diagnose.js';
 import { mapPath, matchInstalls, matchWorkspaces } from './knowledge/baseline-match.js';
 import { STEP_ORDER, type EncryptionTool, type Finding, type Machine, type MoveItem, type Phase, type PlanStep, type StepKind } from './model.js';
@@ -194,10 +195,6 @@ function bytesOf(entries: readonly { type: string; size: number }[]): number {
   return total;
 }
 
-function isInside(child: string, parent: string): boolean {
-  return child === parent || child.startsWith(`${parent}/`);
-}
-
 /** Every state dir that holds data (one per profile), each workspace outside its state dir, the units and env files. */
 export function whatMustTravel(machine: Machine): MoveItem[] {
   const items: MoveItem[] = [];
@@ -287,7 +284,7 @@ export function movePlan(machine: Machine, items: readonly MoveItem[], words: Wo
     const relative: string[] = [];
     const absolute: string[] = [];
     for (const item of members) {
-      if (home && isInside(item.path, home) && item.path !== home) relative.push(item.path.slice(home.length + 1));
+      if (home && isStrictlyInside(item.path, home)) relative.push(path.posix.relative(home, item.path));
       else absolute.push(item.path.replace(/^\/+/, ''));
     }
     const parts = [`tar -C ${shellWord(home ?? '/')} -czf ${plain}`, ...relative.map(shellWord)];

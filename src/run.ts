@@ -25,7 +25,7 @@ import type { Manifest } from './manifest/types.js';
 import { ManifestError } from './manifest/types.js';
 import type { Machine, Phase, Report, Rule, Severity, SeveritySetting } from './model.js';
 import type { ProgressCounter } from './progress.js';
-import { printable } from './reporters/escape.js';
+import { printable } from './knowledge/text.js';
 import { loadPlugins } from './plugins.js';
 import { builtinRules } from './rules/index.js';
 import { doctorProblem, runDoctorLint } from './scan/doctor.js';

@@ -10,6 +10,8 @@ import fs from 'node:fs';
 import type { ProgressCounter } from '../progress.js';
 import os from 'node:os';
 import path from 'node:path';
+import { isStrictlyInside } from '../knowledge/paths.js';
+import { printableShort } from '../knowledge/text.js';
 import { TRANSCRIPT } from '../knowledge/layout.js';
 import type {
   BackupArchive,
@@ -37,7 +39,7 @@ import { profileOfStateDir, resolveResonix } from '../scan/resolve.js';
 import { isSqliteDatabasePath, parseSqliteHeader } from '../scan/sqlite-header.js';
 import { type Captured, MemberCapture, type TextCapture } from './capture.js';
 import { MemberIndex, workspaceDirsUnder } from './inventory.js';
-import { type TraversalMember, printable, sortMembers } from './members.js';
+import { type TraversalMember, sortMembers } from './members.js';
 import { type Frame, type StateRoot, findStateRoots, originalStateDirs, relocate, stateDirPath, toArchive } from './state-dirs.js';
 
 export interface InspectArchiveOptions {
@@ -124,7 +126,7 @@ export async function inspectArchive(hostPath: string, opts: InspectArchiveOptio
   } catch (error) {
     // a hostile member list or config we did not foresee: say so, keep what is known of the file itself
     const reason = error instanceof Error ? error.message : String(error);
-    report('EARCHIVE', `its contents could not be inspected (${printable(reason.split('\n')[0] ?? '')})`);
+    report('EARCHIVE', `its contents could not be inspected (${printableShort(reason.split('\n')[0] ?? '')})`);
     return result(machineOf(archivePath, [], [], [], archive, problems), secrets, archive, problems);
   }
 }
@@ -230,7 +232,7 @@ function reportListing(listing: ArchiveInspection, archiveSize: number, opts: In
     if (huge || (total >= ZIP_BOMB_MIN_TOTAL && total / Math.max(archiveSize, 1) >= ZIP_BOMB_RATIO)) {
       report(
         'EARCHIVE_BOMB',
-        `zip declares ${formatBytes(total)} of contents in a ${formatBytes(archiveSize)} file${huge ? ` (${printable(huge.path)} alone ${formatBytes(huge.size)})` : ''}: a zip bomb? Nothing was inflated; do not extract it`,
+        `zip declares ${formatBytes(total)} of contents in a ${formatBytes(archiveSize)} file${huge ? ` (${printableShort(huge.path)} alone ${formatBytes(huge.size)})` : ''}: a zip bomb? Nothing was inflated; do not extract it`,
       );
     }
   }
@@ -243,8 +245,8 @@ function reportTraversal(traversal: TraversalMember[], report: Report): void {
         ? 'an absolute path'
         : item.kind === 'dot-dot'
           ? "'..' in its path"
-          : `a path through the symlink member "${printable(item.via ?? '')}"`;
-    report('EARCHIVE_TRAVERSAL', `unsafe member "${printable(item.name)}" (${why}): extracting it could write outside the target dir; left out of the inventory`);
+          : `a path through the symlink member "${printableShort(item.via ?? '')}"`;
+    report('EARCHIVE_TRAVERSAL', `unsafe member "${printableShort(item.name)}" (${why}): extracting it could write outside the target dir; left out of the inventory`);
   }
   if (traversal.length > MAX_TRAVERSAL_LINES) {
     report('EARCHIVE_TRAVERSAL', `… and ${traversal.length - MAX_TRAVERSAL_LINES} more unsafe members, left out of the inventory`);
@@ -334,7 +336,7 @@ function readConfig(context: BuildContext, stateKey: string): ConfigSummary {
   if (!read) return { ...emptyConfigSummary(placeholder, true), size: member.size, parseError: { message: 'cannot read: its data is not in the archive' } };
   if (!read.ok) {
     if (read.skipped || context.stoppedAtLimit) {
-      if (read.skipped) context.report('EARCHIVE_LIMIT', `${printable(key)}: ${read.reason}`);
+      if (read.skipped) context.report('EARCHIVE_LIMIT', `${printableShort(key)}: ${read.reason}`);
       return { ...emptyConfigSummary(placeholder, true), size: read.size };
     }
     return { ...emptyConfigSummary(placeholder, true), size: read.size, parseError: { message: `cannot read: ${read.reason}` } };
@@ -373,11 +375,6 @@ function partialTranscripts(context: BuildContext, stateKey: string, entries: In
   return partial.sort();
 }
 
-function isInside(child: string, parent: string): boolean {
-  const relative = path.posix.relative(parent, child);
-  return relative === '' || (!relative.startsWith('..') && !path.posix.isAbsolute(relative));
-}
-
 /** The configured workspaces the archive covers: inside the state dir, or elsewhere under the archive's frame. */
 function workspacesOf(
   context: BuildContext,
@@ -388,7 +385,7 @@ function workspacesOf(
   const workspaces: Workspace[] = [];
   for (const plan of plans) {
     let inventory: Install['inventory'] | undefined;
-    if (isInside(plan.path, facts.stateDir) && plan.path !== facts.stateDir) {
+    if (isStrictlyInside(plan.path, facts.stateDir)) {
       inventory = subInventory(facts.inventory, path.posix.relative(facts.stateDir, plan.path), plan.path);
     } else {
       const key = toArchive(frame, plan.path);

@@ -70,9 +70,3 @@ function symlinkAncestor(key: string, links: Set<string>): string | undefined {
   return undefined;
 }
 
-/** A member name made safe for a one-line message: control characters and bad bytes as \xNN. */
-export function printable(name: string, max = 200): string {
-  // eslint-disable-next-line no-control-regex
-  const escaped = name.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufffd]/g, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`);
-  return escaped.length > max ? `${escaped.slice(0, max)}…` : escaped;
-}

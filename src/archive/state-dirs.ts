@@ -7,6 +7,7 @@
 // is '/' again (the state dir shows as /.resonix) unless the config names the original paths, as
 // 2026.9 configs do (`agents.entries.<id>.agentDir: "/home/alice/.resonix/agents/main/agent"`).
 import path from 'node:path';
+import { isStrictlyInside } from '../knowledge/paths.js';
 import type { ConfigSummary } from '../model.js';
 
 const STATE_SEGMENT = /^\.resonix(-[a-z0-9][a-z0-9_-]{0,63})?$/;
@@ -89,12 +90,7 @@ export function findStateRoots(keys: readonly string[], isDir: (key: string) => 
     }
   }
   const roots = [...found.values()].sort((a, b) => a.dir.length - b.dir.length || a.dir.localeCompare(b.dir));
-  return roots.filter((root) => !roots.some((outer) => outer !== root && isInsideKey(root.dir, outer.dir)));
-}
-
-function isInsideKey(child: string, parent: string): boolean {
-  if (parent === '') return child !== '';
-  return child.startsWith(`${parent}/`);
+  return roots.filter((root) => !roots.some((outer) => outer !== root && isStrictlyInside(root.dir, outer.dir)));
 }
 
 /** The machine path the state dir stood at, under the root's frame. */

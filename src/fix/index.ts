@@ -14,8 +14,10 @@
 // the plan lists it as refused, with the command to run by hand.
 import fs from 'node:fs';
 import path from 'node:path';
+import { isInside } from '../knowledge/paths.js';
 import type { Finding, FixAction, Home, Machine, Report } from '../model.js';
 import { sh } from '../knowledge/shell.js';
+import { octal } from '../knowledge/text.js';
 
 export class FixError extends Error {}
 
@@ -29,10 +31,6 @@ export interface PlannedFix {
 /** A fix --fix will not apply, and why; its command is for the operator to run after checking the path. */
 export interface RefusedFix extends PlannedFix {
   reason: string;
-}
-
-function octal(mode: number): string {
-  return mode.toString(8).padStart(4, '0');
 }
 
 export function commandOf(action: FixAction): string {
@@ -82,11 +80,6 @@ export function planFixes(report: Report, rawActions?: ReadonlyMap<Finding, read
     });
   }
   return plan;
-}
-
-function isInside(child: string, parent: string): boolean {
-  const relative = path.posix.relative(parent, child);
-  return relative === '' || (relative !== '..' && !relative.startsWith('../') && !path.posix.isAbsolute(relative));
 }
 
 function partsOf(relative: string): string[] {

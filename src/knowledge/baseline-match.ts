@@ -3,6 +3,7 @@
 // their dir relative to the home (.resonix, .resonix-work), and a profile dir that was renamed on the way
 // (.resonix-work → .resonix-job) is recognised by the shape of its config and inventory. Pure: no IO.
 import path from 'node:path';
+import { isStrictlyInside } from './paths.js';
 import { NOT_COPIED } from './layout.js';
 import type { FileInventory, Home, Install, Machine, Workspace } from '../model.js';
 
@@ -34,11 +35,6 @@ export function mapPath(oldAbsolutePath: string, homeMap: HomeMap): string {
   if (oldAbsolutePath === from) return homeMap.to;
   if (oldAbsolutePath.startsWith(`${from}/`)) return path.posix.join(homeMap.to, oldAbsolutePath.slice(from.length + 1));
   return oldAbsolutePath;
-}
-
-function isInside(child: string, parent: string): boolean {
-  const relative = path.posix.relative(parent, child);
-  return relative === '' || (!relative.startsWith('..') && !path.posix.isAbsolute(relative));
 }
 
 function fileSet(inventory: FileInventory): Set<string> {
@@ -87,7 +83,7 @@ export function installSimilarity(a: Install, b: Install): number {
 
 /** The key an install is matched by: its dir relative to the home, or its absolute path when outside the home. */
 function keyOf(stateDir: string, homePath: string): string {
-  return isInside(stateDir, homePath) && stateDir !== homePath ? path.posix.relative(homePath, stateDir) : stateDir;
+  return isStrictlyInside(stateDir, homePath) ? path.posix.relative(homePath, stateDir) : stateDir;
 }
 
 function pairHomes(baseline: Machine, current: Machine): Map<Home, Home | undefined> {
@@ -184,5 +180,5 @@ export function matchWorkspaces(baseline: Install, current: Install | undefined,
 
 /** True when `workspace` lives inside its install's state dir (its files are then in the install's inventory too). */
 export function workspaceInsideState(install: Install, workspace: Workspace): boolean {
-  return workspace.path !== install.stateDir && isInside(workspace.path, install.stateDir);
+  return isStrictlyInside(workspace.path, install.stateDir);
 }

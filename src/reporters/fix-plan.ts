@@ -1,7 +1,7 @@
 // What --fix and --fix-dry-run print: the fixes planned or applied, the ones refused and why, and the
 // hard-linked files a chown left alone. Pure: lists → text. The shapes are fix/'s PlannedFix, RefusedFix
 // and AppliedFix, written out here because a reporter does not import the fixer.
-import { printable } from './escape.js';
+import { printable } from '../knowledge/text.js';
 
 interface Fix {
   /** the shell command that does the same (its paths masked) */

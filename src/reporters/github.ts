@@ -10,7 +10,7 @@
 import type { Finding, Report, Severity } from '../model.js';
 import { SEVERITY_RANK } from '../model.js';
 import { consequencesByRoot, consequencesLine } from './diagnosis.js';
-import { printable } from './escape.js';
+import { printable } from '../knowledge/text.js';
 import { formatMarkdown } from './markdown.js';
 
 export interface GithubOutput {

@@ -17,7 +17,7 @@
 import { consequencesByRoot, consequencesLine } from './diagnosis.js';
 import type { Finding, Report, Rule, Severity } from '../model.js';
 import { SEVERITY_RANK } from '../model.js';
-import { printable } from './escape.js';
+import { printable } from '../knowledge/text.js';
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 const NON_CHARACTER = /[\ufffe\uffff]/g;

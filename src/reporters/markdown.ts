@@ -15,7 +15,7 @@
 // - fix commands go in a ```sh block whose fence is longer than any backtick run in them.
 import { consequencesByRoot } from './diagnosis.js';
 import { BUDGET_CODE, ENTRY_LIMIT_CODE, type Finding, type InstallSummary, type Report, type Severity } from '../model.js';
-import { printable } from './escape.js';
+import { printable } from '../knowledge/text.js';
 
 export interface MarkdownOptions {
   /** stop listing findings once the document would exceed this many UTF-8 bytes (GitHub: 1 MiB per step summary) */

@@ -4,7 +4,7 @@
 import { consequencesByRoot } from './diagnosis.js';
 import pc from 'picocolors';
 import { BUDGET_CODE, DOCTOR_PROBLEM_CODE, ENTRY_LIMIT_CODE, type CheckedArea, type Counts, type Finding, type InstallSummary, type MoveItem, type PlanStep, type Report, type Severity } from '../model.js';
-import { printable } from './escape.js';
+import { plural, printable } from '../knowledge/text.js';
 
 export interface PrettyOptions {
   color: boolean;
@@ -19,10 +19,6 @@ const MARK: Record<Severity, string> = { error: '✗', warning: '!', info: 'i' }
 
 function paint(colors: Colors, severity: Severity, text: string): string {
   return severity === 'error' ? colors.red(text) : severity === 'warning' ? colors.yellow(text) : colors.blue(text);
-}
-
-function plural(count: number, word: string): string {
-  return `${count} ${word}${count === 1 ? '' : 's'}`;
 }
 
 function formatFinding(finding: Finding, colors: Colors, consequences: Finding[] = []): string[] {

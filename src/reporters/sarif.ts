@@ -10,7 +10,7 @@ import type * as Sarif from 'sarif';
 import { ruleDocPath } from '../docs.js';
 import { normalisePath } from '../knowledge/fingerprint.js';
 import type { Finding, FixAction, Report, Rule, Severity } from '../model.js';
-import { printable } from './escape.js';
+import { octal, printable } from '../knowledge/text.js';
 
 export interface SarifOptions {
   /** automationDetails.id prefix; default `resonix-migrate/<phase>` (a trailing '/' is added) */
@@ -129,15 +129,11 @@ function ruleDescriptor(rule: Rule, docsBaseUri: string): Sarif.ReportingDescrip
   };
 }
 
-function octalMode(mode: number): string {
-  return `0${(mode & 0o7777).toString(8).padStart(3, '0')}`;
-}
-
 function actionProperties(action: FixAction): Record<string, unknown> {
   return {
     kind: action.kind,
     path: text(action.path),
-    ...(action.mode !== undefined ? { mode: octalMode(action.mode) } : {}),
+    ...(action.mode !== undefined ? { mode: octal(action.mode) } : {}),
     ...(action.uid !== undefined ? { uid: action.uid } : {}),
     ...(action.gid !== undefined ? { gid: action.gid } : {}),
     ...(action.recursive ? { recursive: true } : {}),

@@ -1,7 +1,10 @@
 // Helpers several rules share: walking the Machine, permission arithmetic, shell-safe commands.
 import path from 'node:path';
 import { TRANSCRIPT } from '../knowledge/layout.js';
+import { isInside } from '../knowledge/paths.js';
+export { isInside, isStrictlyInside } from '../knowledge/paths.js';
 export { sh } from '../knowledge/shell.js';
+export { octal, plural } from '../knowledge/text.js';
 import type { ConfigSummary, FileEntry, FileInventory, GatewayLock, GatewayUser, GroupEntry, Home, Install, Machine, PasswdEntry, RuleReport } from '../model.js';
 
 export function* installsOf(machine: Machine): Generator<{ home: Home; install: Install }> {
@@ -40,10 +43,6 @@ export function keyAt(config: ConfigSummary, key: string | undefined): Pick<Rule
 
 export function joinPath(root: string, relative: string): string {
   return relative === '' ? root : path.posix.join(root, relative);
-}
-
-export function octal(mode: number): string {
-  return mode.toString(8).padStart(4, '0');
 }
 
 /**
@@ -209,18 +208,9 @@ export function hasMigratedState(install: Install): boolean {
   );
 }
 
-export function plural(count: number, word: string, many = `${word}s`): string {
-  return `${count} ${count === 1 ? word : many}`;
-}
-
 /** At most `limit` items, plus a "… and N more" line. */
 export function sample(items: string[], limit = 5): string[] {
   return items.length <= limit ? items : [...items.slice(0, limit), `… and ${items.length - limit} more`];
-}
-
-export function isInside(child: string, parent: string): boolean {
-  const relative = path.posix.relative(parent, child);
-  return relative === '' || (!relative.startsWith('..') && !path.posix.isAbsolute(relative));
 }
 
 export function describeUser(user: GatewayUser): string {

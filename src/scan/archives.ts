@@ -8,6 +8,7 @@
 // what an archive is and holds comes from src/archive/, which `inspect` uses too.
 import fs from 'node:fs';
 import path from 'node:path';
+import { isInside } from '../knowledge/paths.js';
 import { BUDGET_CODE, type BackupArchive, type ScanProblem } from '../model.js';
 import { archiveHoldsResonixState, classifyArchiveHead } from '../archive/classify.js';
 import { backupArchiveOf } from '../archive/backup-archive.js';
@@ -39,11 +40,6 @@ export interface FindArchivesOptions {
   progress?: ProgressCounter;
   /** the scan's decompression budget (default: SCAN_DECOMPRESS_BYTES / SCAN_DECOMPRESS_MS) */
   budget?: DecompressionBudget;
-}
-
-function isInside(child: string, parent: string): boolean {
-  const relative = path.posix.relative(parent, child);
-  return relative === '' || (!relative.startsWith('..') && !path.posix.isAbsolute(relative));
 }
 
 /** The files `pattern` matches in `machineDir` (machine paths): its plain files for '*', else what globby finds. */

@@ -3,6 +3,7 @@
 // (after symlinks) inside the top config's dir. Never throws: every problem becomes a flag on an IncludeCheck.
 import fs from 'node:fs';
 import path from 'node:path';
+import { isInside } from '../knowledge/paths.js';
 import JSON5 from 'json5';
 import type { IncludeCheck } from '../model.js';
 import { hostPathInRoot } from './links.js';
@@ -17,11 +18,6 @@ const MAX_CHECKS = 1000;
 const MAX_SYMLINKS = 40;
 
 const WINDOWS_ABSOLUTE = /^[A-Za-z]:[\\/]/;
-
-function isInside(child: string, parent: string): boolean {
-  const relative = path.posix.relative(parent, child);
-  return relative === '' || (!relative.startsWith('..') && !path.posix.isAbsolute(relative));
-}
 
 function expand(value: string, fromDir: string, home: string): string {
   if (WINDOWS_ABSOLUTE.test(value)) return value;

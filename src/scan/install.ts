@@ -1,5 +1,6 @@
 // Collects the facts of one state dir: its inventory, config, SQLite headers, .env keys, workspaces.
 import path from 'node:path';
+import { isStrictlyInside } from '../knowledge/paths.js';
 import JSON5 from 'json5';
 import { AGENT_DB, NOT_COPIED, STATE_DB, TRANSCRIPT } from '../knowledge/layout.js';
 import { BUDGET_CODE, type ConfigSummary, type FileEntry, type FileInventory, type Install, type LayoutGeneration, type ScanProblem, type SqliteHeader, type SqliteWal, type Workspace } from '../model.js';
@@ -81,11 +82,6 @@ export function markBrokenLinks(root: string, inventory: FileInventory): void {
     const resolved = resolveLink(root, path.posix.join(inventory.root, entry.path));
     if (!resolved.ok) entry.linkBroken = true;
   }
-}
-
-function isInside(child: string, parent: string): boolean {
-  const relative = path.posix.relative(parent, child);
-  return relative === '' || (!relative.startsWith('..') && !path.posix.isAbsolute(relative));
 }
 
 /**
@@ -248,7 +244,7 @@ function collectWorkspaces(context: CollectContext, stateDir: string, inventory:
 
 function lookAtWorkspace(context: CollectContext, stateDir: string, inventory: FileInventory, workspacePath: string): Pick<Workspace, 'inventory' | 'git'> {
   let workspaceInventory: FileInventory;
-  const inside = isInside(workspacePath, stateDir) && workspacePath !== stateDir ? subInventory(inventory, path.posix.relative(stateDir, workspacePath), workspacePath) : undefined;
+  const inside = isStrictlyInside(workspacePath, stateDir) ? subInventory(inventory, path.posix.relative(stateDir, workspacePath), workspacePath) : undefined;
   // a state dir cut short at the entry limit may not have reached the workspace: then look at it on its own
   if (inside && (inside.exists || !inventory.truncated || inventory.unseen)) {
     workspaceInventory = inside;

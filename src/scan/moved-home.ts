@@ -5,17 +5,13 @@
 // arrived. Bounded: at most MAX_CANDIDATES paths, MAX_DEPTH tails each.
 import fs from 'node:fs';
 import path from 'node:path';
+import { isInside } from '../knowledge/paths.js';
 import type { Home, Install, OldHome, ServiceUnit } from '../model.js';
 import { hostPathInRoot } from './links.js';
 
 const MAX_CANDIDATES = 200;
 const MAX_DEPTH = 12;
 const MAX_ARRIVED = 5;
-
-function isInside(child: string, parent: string): boolean {
-  const relative = path.posix.relative(parent, child);
-  return relative === '' || (!relative.startsWith('..') && !path.posix.isAbsolute(relative));
-}
 
 function exists(root: string, machinePath: string): boolean {
   try {

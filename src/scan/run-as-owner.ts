@@ -9,6 +9,7 @@
 import { spawnSync, type SpawnSyncOptionsWithBufferEncoding } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { octal } from '../knowledge/text.js';
 import { parsePasswd } from './passwd.js';
 
 export const RUN_TIMEOUT_MS = 5000;
@@ -76,8 +77,6 @@ interface Trust {
 }
 
 type ChainResult = { ok: true; real: string } | { ok: false; reason: string };
-
-const octal = (mode: number): string => (mode & 0o7777).toString(8).padStart(4, '0');
 
 /**
  * Walks `real` from `/`, lstat per component: adds every owner to `trust.owners`, and refuses a

@@ -2,6 +2,7 @@
 // session and paths cached in `skillsSnapshot`. Both break when the state dir or workspace moves.
 import fs from 'node:fs';
 import path from 'node:path';
+import { isInside, isStrictlyInside } from '../knowledge/paths.js';
 import type { SessionPathRefs } from '../model.js';
 import { hostPathInRoot } from './links.js';
 import { readTextCapped } from './read.js';
@@ -19,11 +20,6 @@ type Plain = Record<string, unknown>;
 
 function isObject(value: unknown): value is Plain {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isInside(child: string, parent: string): boolean {
-  const relative = path.posix.relative(parent, child);
-  return relative === '' || (!relative.startsWith('..') && !path.posix.isAbsolute(relative));
 }
 
 /** A Set that stops growing at `MAX_SESSION_REFS`. */
@@ -83,7 +79,7 @@ function missingTranscript(context: Context, sessionFile: string): string | unde
  */
 export function relocatedTo(context: Pick<Context, 'stateDir' | 'home' | 'inventoryPaths'>, absolute: string): { from: string; to: string } | undefined {
   const markers: { marker: string; homeBased: boolean }[] = [];
-  if (context.home && isInside(context.stateDir, context.home) && context.stateDir !== context.home) markers.push({ marker: path.posix.relative(context.home, context.stateDir), homeBased: true });
+  if (context.home && isStrictlyInside(context.stateDir, context.home)) markers.push({ marker: path.posix.relative(context.home, context.stateDir), homeBased: true });
   markers.push({ marker: path.posix.basename(context.stateDir), homeBased: false });
   for (const { marker, homeBased } of markers) {
     const at = absolute.lastIndexOf(`/${marker}/`);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ENTRY_LIMIT_CODE, type Finding } from '../../src/model.js';
 import { formatMarkdown } from '../../src/reporters/markdown.js';
-import { printable } from '../../src/reporters/escape.js';
+import { printable } from '../../src/knowledge/text.js';
 import { formatPretty } from '../../src/reporters/pretty.js';
 import { CHMOD, HOSTILE, STATEDIR, report } from './fixture.js';
 

@@ -3,7 +3,7 @@ import { NOT_COPIED, TRANSIENT } from '../../knowledge/layout.js';
 import { filesOf, hashSkippedOf, inventoryPairs, MTIME_SLACK_MS, sha256Of, snapshotTime, writtenSince, type InventoryPair } from '../../knowledge/baseline.js';
 import { matchInstalls, type InstallMatch } from '../../knowledge/baseline-match.js';
 import type { FileEntry, Phase, Rule, RuleReport } from '../../model.js';
-import { areaOf, noteCutTrees, plural, sample, sh, type Area, cutShort } from '../lib.js';
+import { areaOf, noteCutTrees, octal, plural, sample, sh, type Area, cutShort } from '../lib.js';
 
 export const rule: Rule = {
   meta: {
@@ -54,10 +54,6 @@ function describeDifference(old: FileEntry, here: FileEntry): string {
     return `${what} (a secret file: compared by size, mode and mtime, no hash kept)`;
   }
   return `different content (sha256)${older}`;
-}
-
-function octal(mode: number): string {
-  return `0${(mode & 0o7777).toString(8).padStart(3, '0')}`;
 }
 
 /**
