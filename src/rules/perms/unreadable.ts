@@ -132,5 +132,5 @@ function repair(root: string, entry: FileEntry, user: GatewayUser): { command: s
     };
   }
   const mode = entry.mode | (entry.type === 'dir' ? 0o700 : 0o600);
-  return { command: `chmod ${octal(mode).replace(/^0(?=[0-7]{3}$)/, "")} ${sh(target)}`, action: { kind: 'chmod', path: target, mode } };
+  return { command: `chmod ${octal(mode).replace(/^0(?=[0-7]{3}$)/, '')} ${sh(target)}`, action: { kind: 'chmod', path: target, mode } };
 }
