@@ -195,6 +195,25 @@ describe('broken the way people break them', () => {
     expect(new Set(folded.map((finding) => finding.causedBy))).toEqual(new Set([foreign[0]!.fingerprint]));
   });
 
+  it.skipIf(!canChown || !hasTool('setpriv'))('a moved home and a torn database: the same roots as the gateway user and under sudo (SUDO_USER) as when run as root', async () => {
+    const torn = await liveScenario(FILE);
+    entry(torn, '{home}/.resonix/plugin-state/state.sqlite').sqlite!.truncateTo = 8192 + 1000;
+    const cases: [string, Scenario][] = [['moved home', movedFrom(await liveScenario(FILE), '/srv/alice')], ['torn database', torn]];
+    // (the host's own node on PATH is left out: it is this test machine's, not the move's)
+    const rootsOf = (report: Report): string[] => report.findings.filter((finding) => !finding.causedBy && finding.severity !== 'info' && finding.ruleId !== 'version/node-unsupported').map((finding) => finding.ruleId).sort();
+    for (const [name, scenario] of cases) {
+      const machine = await machineFrom(scenario);
+      const asRoot = rootsOf((await machine.json('verify')).report);
+      expect(asRoot.length, name).toBeGreaterThan(0);
+      expect(rootsOf(parse(runAsAlice(machine, ['verify', '--home', machine.home, '--format', 'json']))), `${name}, as alice`).toEqual(asRoot);
+      if (canOverlayPasswd) {
+        const underSudo = parse(runUnderSudo(machine, ['verify', '--format', 'json']));
+        expect(underSudo.sudoUser?.user, name).toBe('alice');
+        expect(rootsOf(underSudo), `${name}, under sudo`).toEqual(asRoot);
+      }
+    }
+  });
+
   it('the same move to a mounted disk (/mnt/disk2/users/alice): any prefix is recognised', async () => {
     const machine = await machineFrom(movedFrom(await liveScenario(FILE), '/mnt/disk2/users/alice'));
     const { report } = await machine.json('verify');
