@@ -139,6 +139,18 @@ describe('a clean move of each real layout', () => {
   });
 });
 
+describe('an audit of each real layout, before the move', () => {
+  it('no warning for the layouts the program writes (a thin client beside the gateway, one unit per profile): only the own 0755 state dir', async () => {
+    for (const name of [SQLITE, FILE]) {
+      const { report } = await (await machineFrom(name)).json('audit');
+      const loud = report.findings.filter((finding) => finding.severity !== 'info').map((finding) => `${finding.severity} ${finding.ruleId}`);
+      expect(loud, name).toEqual(expectedClean(name));
+      // the profiles are still named, to be archived each
+      if (name === SQLITE) expect(report.findings.find((finding) => finding.ruleId === 'state/multiple-dirs')?.severity).toBe('info');
+    }
+  });
+});
+
 describe('broken the way people break them', () => {
   it.skipIf(!canChown || !hasTool('setpriv'))('`sudo cp -r` of the state dir, run as the user: one wrong-owner finding with the chown, nothing judged inside, and the report says so', async () => {
     for (const name of [SQLITE, FILE]) {

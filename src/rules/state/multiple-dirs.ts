@@ -11,7 +11,7 @@ export const rule: Rule = {
     verdict: 'migration',
     fixStep: 'copy',
     description:
-      'Lists every state dir of a home (~/.resonix, ~/.resonix-<profile>, $RESONIX_STATE_DIR) that holds data. In audit every profile counts (each must be archived); in verify and image a thin-client profile (gateway.mode remote) does not, since it cannot split the gateway state.',
+      'Lists every state dir of a home (~/.resonix, ~/.resonix-<profile>, $RESONIX_STATE_DIR) that holds data. In audit every profile counts (each must be archived): as info when each is a deliberate profile (one service unit per profile, or the remote-mode config of a thin client, as the real program lays them out), as a warning when two or more dirs are explained by neither (a stray copy?); in verify and image a thin-client profile (gateway.mode remote) does not, since it cannot split the gateway state.',
     why: 'Each profile is a separate install: a migration that copies one leaves the others behind, and two dirs in use at once cause "pairing required" split-brain errors.',
     fix: 'Archive and migrate each profile; remove a stray one only after checking which is in use.',
   },
@@ -22,8 +22,13 @@ export const rule: Rule = {
       if (withData.length < 2) return [];
       const names = withData.map((install) => `${install.stateDir}${install.active ? ' (used by the CLI)' : ''}${install.servedBy.length ? ' (used by a service)' : ''}`);
       const archive = withData.map((install) => `tar -C ${sh(home.path)} -czf ${sh(`resonix-${install.profile ?? 'default'}.tgz`)} ${sh(install.stateDir.slice(home.path.length + 1))}`);
+      // the real program's multi-profile layouts (reference §12: one unit per profile; a thin client's profile
+      // with gateway.mode remote) are no hazard before the move: the audit's plan archives each profile. A dir no
+      // service runs and no client config explains may be a stray copy: that stays a warning
+      const deliberate = phase === 'audit' && withData.filter((install) => install.servedBy.length === 0 && install.config.gatewayMode !== 'remote').length <= 1;
       return [
         {
+          ...(deliberate ? { severity: 'info' as const } : {}),
           message:
             phase === 'audit'
               ? `${withData.length} state dirs hold data in ${home.path}: each one must be archived and migrated.`

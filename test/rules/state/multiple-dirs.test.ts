@@ -12,7 +12,29 @@ ruleCases(rule, {
       expect: (reports) => {
         expect(reports[0]!.evidence).toHaveLength(2);
         expect(reports[0]!.fix!.commands.join('\n')).toContain('.resonix-work');
+        // two local profiles, no service runs either: one may be a stray copy
+        expect(reports[0]!.severity).toBeUndefined();
       },
+    },
+    {
+      name: 'before the move, a thin-client profile beside the gateway: listed to archive, as info (a real layout, §12)',
+      phase: 'audit',
+      machine: machine([home([install(), install('/home/alice/.resonix-work', ['resonix.json', 'state/resonix.sqlite'], { active: false, profile: 'work', config: config({ gatewayMode: 'remote' }) })])]),
+      expect: (reports) => {
+        expect(reports[0]!.severity).toBe('info');
+        expect(reports[0]!.message).toContain('each one must be archived');
+      },
+    },
+    {
+      name: 'before the move, one unit per profile: info',
+      phase: 'audit',
+      machine: machine([
+        home([
+          install(undefined, undefined, { servedBy: ['/home/alice/.config/systemd/user/resonix-gateway.service'] }),
+          install('/home/alice/.resonix-work', undefined, { active: false, profile: 'work', servedBy: ['/home/alice/.config/systemd/user/resonix-gateway-work.service'] }),
+        ]),
+      ]),
+      expect: (reports) => expect(reports[0]!.severity).toBe('info'),
     },
   ],
   passes: [
