@@ -18,9 +18,9 @@ export interface Words {
   dataProfiles?: string[];
 }
 
-/** The profile a `resonix … gateway install` command is for: 'default', a name, or undefined (RESONIX_STATE_DIR=…). */
+/** The profile a `resonix …` command is for: 'default', a name, or undefined (RESONIX_STATE_DIR=…, not the resonix CLI). */
 function profileOfCommand(command: string): string | undefined {
-  if (/^RESONIX_STATE_DIR=/.test(command)) return undefined;
+  if (!/^resonix\b/.test(command)) return undefined;
   if (/^resonix --dev\b/.test(command)) return 'dev';
   const named = /^resonix --profile (\S+)/.exec(command);
   return named ? named[1]!.replace(/^'|'$/g, '') : 'default';
@@ -33,14 +33,22 @@ function profileOfCommand(command: string): string | undefined {
  */
 function serviceCommands(commands: string[], dataProfiles: string[] | undefined): string[] {
   const installs = commands.filter((command) => stepOf(command, undefined) === 'service');
-  const forData = installs.filter((command) => dataProfiles?.includes(profileOfCommand(command) ?? ''));
-  return commands.filter((command) => {
+  return forDataProfiles(commands, 'service', dataProfiles).filter((command) => {
     if (!installs.includes(command)) return true;
     const profile = profileOfCommand(command);
-    if (dataProfiles && forData.length > 0 && profile !== undefined && !dataProfiles.includes(profile)) return false;
-    if (!/--force\b/.test(command) && installs.some((other) => other !== command && /--force\b/.test(other) && profileOfCommand(other) === profile)) return false;
-    return true;
+    return /--force\b/.test(command) || !installs.some((other) => other !== command && /--force\b/.test(other) && profileOfCommand(other) === profile);
   });
+}
+
+/**
+ * A step's `resonix` commands for the profiles that hold the data: one for an empty profile (never onboarded)
+ * goes when another is there for a profile that holds data. The doctor checks what the service step installed.
+ */
+function forDataProfiles(commands: string[], kind: StepKind, dataProfiles: string[] | undefined): string[] {
+  if (!dataProfiles) return commands;
+  const ofKind = commands.filter((command) => stepOf(command, undefined) === kind && profileOfCommand(command) !== undefined);
+  if (!ofKind.some((command) => dataProfiles.includes(profileOfCommand(command)!))) return commands;
+  return commands.filter((command) => !ofKind.includes(command) || dataProfiles.includes(profileOfCommand(command)!));
 }
 
 const FIXED_WHY: Partial<Record<StepKind, string>> = {
@@ -171,6 +179,8 @@ export function planFromFindings(findings: readonly Finding[], words: Words, opt
   }
   const service = merged.get('service');
   if (service) service.commands = serviceCommands(service.commands, words.dataProfiles);
+  const doctor = merged.get('doctor');
+  if (doctor) doctor.commands = forDataProfiles(doctor.commands, 'doctor', words.dataProfiles);
   for (const [kind, why] of Object.entries(FIXED_WHY) as [StepKind, string][]) {
     const draft = merged.get(kind);
     if (draft) draft.why = [why];

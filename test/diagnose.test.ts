@@ -107,6 +107,57 @@ describe('diagnose', () => {
   });
 });
 
+describe('the built-in declarations fold what follows from a cause, and nothing else on the same install', () => {
+  const fold = (findings: Finding[]): string[] => diagnose(findings, builtinRules).map((item) => `${item.ruleId} ${item.causedBy ?? 'root'}`);
+  const unreadable = finding('perms/unreadable', { path: `${S}/credentials`, install: S, evidence: [`0700 uid 0 ${S}/credentials`] });
+
+  it('a config with a syntax error stays a root beside an unreadable credentials dir of the same install', () => {
+    const invalid = finding('state/config-invalid', { path: `${S}/resonix.json`, install: S, message: `${S}/resonix.json is not valid JSON5 at line 3, column 5: invalid character '}'.` });
+    const login = finding('copy/channel-login-missing', { path: `${S}/credentials/whatsapp/default/creds.json`, install: S });
+    // the login inside the tree that could not be read is folded; the syntax error is a problem of its own
+    expect(fold([unreadable, invalid, login])).toEqual(['perms/unreadable root', 'state/config-invalid root', 'copy/channel-login-missing fp-perms/unreadable']);
+  });
+
+  it('an unreadable workspace outside the state dir does not make a config-only copy its consequence', () => {
+    const workspace = finding('perms/unreadable', { path: '/home/alice/work/agent-main', install: S });
+    expect(fold([workspace, finding('copy/config-only', { path: S, install: S })])).toEqual(['perms/unreadable root', 'copy/config-only root']);
+    expect(fold([unreadable, finding('copy/config-only', { path: S, install: S })])).toEqual(['perms/unreadable root', 'copy/config-only fp-perms/unreadable']);
+  });
+
+  it('on a config-only copy, what was inside the state dir folds; a workspace outside it, an old home and an include elsewhere stay roots', () => {
+    expect(
+      fold([
+        finding('copy/config-only', { path: S, install: S }),
+        finding('copy/workspace-missing', { path: `${S}/workspace`, install: S }),
+        finding('copy/workspace-missing', { path: '/home/alice/work/agent-research', install: S, fingerprint: 'fp-outside' }),
+        finding('paths/foreign-home', { path: `${S}/resonix.json`, install: S, evidence: [`agents.list[1].agentDir = ${S}/agents/research/agent (missing)`] }),
+        finding('paths/foreign-home', { path: `${S}/resonix.json`, install: S, fingerprint: 'fp-old-home', evidence: ['agents.list[1].workspace = /Users/alice/Projects/work-agent'] }),
+        finding('paths/include-broken', { path: '/etc/resonix/models.json5', install: S, evidence: ['$include = /etc/resonix/models.json5', 'resolved = /etc/resonix/models.json5', `from = ${S}/resonix.json`] }),
+      ]),
+    ).toEqual([
+      'copy/config-only root',
+      'copy/workspace-missing fp-copy/config-only',
+      'copy/workspace-missing root',
+      'paths/foreign-home fp-copy/config-only',
+      'paths/foreign-home root',
+      'paths/include-broken root',
+    ]);
+  });
+
+  it("a moved home: the units' node and entry under the old prefix fold under paths/foreign-home; the shell's too-old node stays a root", () => {
+    const unit = '/home/alice/.config/systemd/user/resonix-gateway.service';
+    expect(
+      fold([
+        finding('gateway/stale-service', { path: unit, install: '/srv/alice/.resonix', evidence: ['missing: /srv/alice/.local/node22/bin/node', 'missing: /srv/alice/.npm-global/lib/node_modules/resonix/dist/index.js'] }),
+        finding('version/node-unsupported', { path: unit, install: '/srv/alice/.resonix', evidence: ['ExecStart: /srv/alice/.local/node22/bin/node (missing)'] }),
+        // the node `gateway install --force` would write into the rewritten unit: a problem of this machine
+        finding('version/node-unsupported', { path: '/usr/bin/node', fingerprint: 'fp-path-node', evidence: ['/usr/bin/node: 20.20.2', 'required: >=22.19.0 (Resonix 2026.5.28, which last wrote the config)'] }),
+        finding('paths/foreign-home', { path: `${S}/resonix.json`, install: S, message: `The state in /home/alice still names the old home /srv/alice (${S}/resonix.json; Service resonix-gateway.service): …` }),
+      ]),
+    ).toEqual(['gateway/stale-service fp-paths/foreign-home', 'version/node-unsupported fp-paths/foreign-home', 'version/node-unsupported root', 'paths/foreign-home root']);
+  });
+});
+
 describe('validateCauses', () => {
   it('the built-in declarations are valid (known rules, known relations, no cycle)', () => {
     expect(() => validateCauses(builtinRules)).not.toThrow();

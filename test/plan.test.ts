@@ -71,6 +71,20 @@ describe('planFromFindings', () => {
     expect(plan.at(-1)!.commands).toEqual(['resonix status']);
   });
 
+  it('the doctor checks the profiles the service step installs: not a never-onboarded one beside the one that holds the data', () => {
+    // a moved home whose two units (default, and the work profile a failed install left) both name the old home
+    const plan = planFromFindings(
+      [finding('t/foreign', { summary: 'One rewrite', commands: ['resonix --profile work gateway install --force', 'resonix gateway install --force', 'resonix doctor', 'resonix --profile work doctor', "RESONIX_STATE_DIR=/srv/x resonix doctor"], step: 'config' })],
+      words,
+      { phase: 'verify' },
+    );
+    expect(plan.find((step) => step.step === 'Install the service for the profile that holds the data')!.commands).toEqual(['resonix gateway install --force']);
+    expect(plan.find((step) => step.step === 'Check with resonix doctor')!.commands).toEqual(['resonix doctor', 'RESONIX_STATE_DIR=/srv/x resonix doctor']);
+    // with only the empty profile's check, it stays: there is nothing to prefer it to
+    const alone = planFromFindings([finding('t/work', { summary: 'Check', commands: ['resonix --profile work doctor'], step: 'config' })], words, { phase: 'verify' });
+    expect(alone.find((step) => step.step === 'Check with resonix doctor')!.commands).toEqual(['resonix --profile work doctor']);
+  });
+
   it('alternatives are one step with alternatives, never consecutive steps', () => {
     const plan = planFromFindings(
       [finding('t/hidden', { summary: 'Copy the state dir itself', commands: [`rsync -a <old-host>:${S}/ ${S}/`, 'tar -C ~ -czf resonix.tgz .resonix   # on the old machine'], alternatives: true, step: 'copy' })],

@@ -2,22 +2,16 @@
 // real-tree-2026.9.6.txt), moved cleanly and then broken the way people break them, through the real CLI: as
 // root, as the gateway user (unprivileged, setpriv) and as root under sudo (SUDO_USER). A clean move must give no
 // error and no warning, except the one true finding of 2026.5.28: its own 0755 state dir.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Finding, Report } from '../../src/model.js';
-import { CLI_PATH, canChown, entry, type Scenario, type ScenarioEntry } from '../helpers/scenario.js';
-import { releaseStaged, stageForOtherUsers } from '../helpers/unprivileged.js';
-
-// the checkout may sit in a private (0700) dir: another user runs a world-readable staged copy of the CLI
-function cliForTheUser(): string {
-  const staged = stageForOtherUsers();
-  if (typeof staged === 'string') throw new Error(`cannot stage the CLI for another user: ${staged}`);
-  return staged.cli;
-}
+import { canChown, entry, type Scenario } from '../helpers/scenario.js';
+import { releaseStaged } from '../helpers/unprivileged.js';
 import { hasTool } from '../helpers/tools.js';
-import { cleanupMachines, expectNoLeak, liveScenario, machineFrom, type Machine } from './run.js';
+import { cleanupMachines, liveScenario, machineFrom } from './run.js';
+import { canOverlayPasswd, movedFrom, parse, runAsAlice, runUnderSudo } from './runners.js';
 
 afterAll(cleanupMachines);
 
@@ -29,65 +23,6 @@ const brief = (findings: Finding[]): string[] => findings.map((finding) => `${fi
 /** the one true finding of a clean 2026.5.28 move: the program re-created its state dir 0755 (§11) */
 const OWN_0755 = ['error perms/secrets-exposed'];
 const expectedClean = (name: string): string[] => (name === FILE ? OWN_0755 : []);
-
-/** The machine's own programs (its node) first on PATH, the host's tools after, as Machine.cli does. */
-const machinePath = (machine: Machine): string => `${machine.path('usr/local/bin')}:${machine.path('usr/bin')}:${process.env.PATH}`;
-
-/** Runs the CLI as uid 1000 (alice, the gateway user), with only the given env. */
-function runAsAlice(machine: Machine, args: string[], env: Record<string, string> = {}): { code: number; stdout: string; stderr: string } {
-  const run = spawnSync('setpriv', ['--reuid=1000', '--regid=1000', '--clear-groups', process.execPath, cliForTheUser(), ...args], {
-    env: { PATH: machinePath(machine), HOME: machine.home, USER: 'alice', TMPDIR: machine.path('tmp'), ...env },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  expectNoLeak(run.stdout + run.stderr, machine);
-  expect(run.stderr).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/);
-  return { code: run.status ?? 1, stdout: run.stdout, stderr: run.stderr };
-}
-
-const parse = (run: { code: number; stdout: string; stderr: string }): Report => {
-  expect(run.code, run.stderr).toBeLessThan(2);
-  return JSON.parse(run.stdout) as Report;
-};
-
-/** Whether a private mount namespace can lay a passwd of the machine's users over /etc/passwd (root in CI). */
-const canOverlayPasswd = ((): boolean => {
-  if (!canChown || !hasTool('unshare')) return false;
-  return spawnSync('unshare', ['--mount', 'sh', '-c', 'mount --bind /etc/hostname /etc/hostname'], { stdio: 'ignore' }).status === 0;
-})();
-
-/**
- * Runs the CLI as root with SUDO_USER=alice and HOME=/root, as `sudo resonix-migrate …` does, without --home.
- * sudo's users come from the host's /etc/passwd; a private mount namespace lays one that lists alice with this
- * machine's home over it, for this process only.
- */
-function runUnderSudo(machine: Machine, args: string[]): { code: number; stdout: string; stderr: string } {
-  const passwd = path.join(machine.root, 'etc/passwd.sudo');
-  fs.writeFileSync(passwd, `root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000:Alice:${machine.home}:/bin/bash\n`);
-  try {
-    const script = 'mount --bind "$1" /etc/passwd && shift && exec "$@"';
-    const run = spawnSync('unshare', ['--mount', 'sh', '-c', script, 'sh', passwd, process.execPath, CLI_PATH, ...args], {
-      env: { PATH: machinePath(machine), HOME: '/root', USER: 'root', LOGNAME: 'root', SUDO_USER: 'alice', SUDO_UID: '1000', SUDO_GID: '1000', TMPDIR: machine.path('tmp') },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    expectNoLeak(run.stdout + run.stderr, machine);
-    return { code: run.status ?? 1, stdout: run.stdout, stderr: run.stderr };
-  } finally {
-    fs.rmSync(passwd, { force: true });
-  }
-}
-
-/** The scenario as it would be after a move from /srv/alice: every absolute path into the home names the old one. */
-function movedFrom(scenario: Scenario, oldHome: string): Scenario {
-  const rewrite = (value: unknown): unknown => {
-    if (typeof value === 'string') return value.replaceAll('{homeAbs}', oldHome);
-    if (Array.isArray(value)) return value.map(rewrite);
-    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, rewrite(item)]));
-    return value;
-  };
-  return { ...scenario, entries: scenario.entries.map((item) => ({ ...item, ...(['content', 'json', 'jsonl', 'target'] as const).reduce((acc, key) => (item[key] !== undefined ? { ...acc, [key]: rewrite(item[key]) } : acc), {} as Partial<ScenarioEntry>) })) };
-}
 
 describe('a clean move of each real layout', () => {
   for (const name of [FILE, SQLITE]) {
