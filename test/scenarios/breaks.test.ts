@@ -109,14 +109,21 @@ const SERVICE = (fixture: string): string[] => (fixture === SQLITE ? ['Install t
 const CHECKS = ['Check with resonix doctor', 'Restart the gateway', 'Check that it runs'];
 const MOVE = ['Write a snapshot to check against', 'Archive each profile, dot-dirs included', 'Check each archive against the snapshot', 'Encrypt each archive', 'Transfer to the new machine', 'On the new machine: extract as the gateway user', 'On the new machine: install the service for each profile', 'On the new machine: verify against the snapshot'];
 
-/** `cd ~ && tar czf home.tgz *` on the old machine (the shell's * skips dot-dirs), `tar xzf` into the new home. */
-async function tarStar(fixture: string): Promise<Staged> {
+/**
+ * A home copied with the shell's `*`, which skips dot-dirs: `cd ~ && tar czf home.tgz *` on the old machine and
+ * `tar xzf` into the new home, or `cp -rp ~/* new-home/`.
+ */
+async function starCopy(fixture: string, how: 'tar' | 'cp'): Promise<Staged> {
   const old = await machineFrom(fixture);
   const fresh = await machineFrom(emptyHome());
-  const archive = path.join(fresh.path('tmp'), 'home.tgz');
-  execFileSync('bash', ['-c', 'cd "$1" && tar czf "$2" *', 'tar', old.home, archive], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' } });
-  execFileSync('tar', ['xzf', archive, '-C', fresh.home]);
-  fs.rmSync(archive);
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' };
+  if (how === 'cp') execFileSync('bash', ['-c', 'cp -rp "$1"/* "$2"/', 'cp', old.home, fresh.home], { env });
+  else {
+    const archive = path.join(fresh.path('tmp'), 'home.tgz');
+    execFileSync('bash', ['-c', 'cd "$1" && tar czf "$2" *', 'tar', old.home, archive], { env });
+    execFileSync('tar', ['xzf', archive, '-C', fresh.home]);
+    fs.rmSync(archive);
+  }
   // the new machine has the same node and Resonix as the old one (2026.5.28 keeps them in dot-dirs of the home)
   if (fs.existsSync(old.path('usr'))) fs.cpSync(old.path('usr'), fresh.path('usr'), { recursive: true, verbatimSymlinks: true });
   if (fs.existsSync(old.path('opt'))) fs.cpSync(old.path('opt'), fresh.path('opt'), { recursive: true, verbatimSymlinks: true });
@@ -192,7 +199,22 @@ const BREAKS: Break[] = ([FILE, SQLITE] as const).flatMap((fixture): Break[] => 
     what: '`tar czf x *` in the home, extracted on the new machine',
     fixture,
     command: 'verify',
-    make: () => tarStar(fixture),
+    make: () => starCopy(fixture, 'tar'),
+    roots: ['copy/hidden-omitted'],
+    folds: ['state/not-found < copy/hidden-omitted'],
+    steps: ['Copy or restore what is missing', ...CHECKS],
+    plan: (report) => {
+      // copy the state dir itself, or archive it by name: two ways, one step
+      const copy = report.plan![0]!;
+      expect(copy.commands).toHaveLength(1);
+      expect(copy.alternatives).toHaveLength(1);
+    },
+  },
+  {
+    what: '`cp -rp ~/* new-home/`: the dot-dirs were skipped',
+    fixture,
+    command: 'verify',
+    make: () => starCopy(fixture, 'cp'),
     roots: ['copy/hidden-omitted'],
     folds: ['state/not-found < copy/hidden-omitted'],
     steps: ['Copy or restore what is missing', ...CHECKS],
