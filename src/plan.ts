@@ -112,14 +112,11 @@ export function inUserWords(command: string, words: Words): string {
 
 interface Draft {
   kind: StepKind;
-  why: string[];
+  /** sets, not arrays: one step may gather thousands of findings, and each is added once in constant time */
+  why: Set<string>;
   commands: string[];
-  findings: string[];
+  findings: Set<string>;
   alternatives?: string[][];
-}
-
-function addUnique<T>(list: T[], item: T): void {
-  if (!list.includes(item)) list.push(item);
 }
 
 /** The plan from root findings' fixes (unsuppressed), each command once, in step order. */
@@ -146,17 +143,17 @@ export function planFromFindings(findings: readonly Finding[], words: Words, opt
         const fresh = commands.filter((command) => !seen.has(command));
         if (fresh.length === 0) continue;
         for (const command of fresh) seen.add(command);
-        separate.push({ kind, why: [fix.summary], commands: [fresh[0]!], findings: [fingerprint], ...(fresh.length > 1 ? { alternatives: fresh.slice(1).map((command) => [command]) } : {}) });
+        separate.push({ kind, why: new Set([fix.summary]), commands: [fresh[0]!], findings: new Set([fingerprint]), ...(fresh.length > 1 ? { alternatives: fresh.slice(1).map((command) => [command]) } : {}) });
         continue;
       }
-      const draft = merged.get(kind) ?? { kind, why: [], commands: [], findings: [] };
+      const draft = merged.get(kind) ?? { kind, why: new Set<string>(), commands: [], findings: new Set<string>() };
       for (const command of commands) {
         if (seen.has(command)) continue;
         seen.add(command);
         draft.commands.push(command);
       }
-      addUnique(draft.why, fix.summary);
-      addUnique(draft.findings, fingerprint);
+      draft.why.add(fix.summary);
+      draft.findings.add(fingerprint);
       merged.set(kind, draft);
     }
   }
@@ -168,11 +165,11 @@ export function planFromFindings(findings: readonly Finding[], words: Words, opt
       ['status', 'resonix status'],
     ] as [StepKind, string][]) {
       const why = FIXED_WHY[kind]!;
-      const draft = merged.get(kind) ?? { kind, why: [], commands: [], findings: [] };
+      const draft = merged.get(kind) ?? { kind, why: new Set<string>(), commands: [], findings: new Set<string>() };
       if (draft.commands.length === 0 && !seen.has(command)) {
         seen.add(command);
         draft.commands.push(command);
-        addUnique(draft.why, why);
+        draft.why.add(why);
       }
       merged.set(kind, draft);
     }
@@ -183,15 +180,15 @@ export function planFromFindings(findings: readonly Finding[], words: Words, opt
   if (doctor) doctor.commands = forDataProfiles(doctor.commands, 'doctor', words.dataProfiles);
   for (const [kind, why] of Object.entries(FIXED_WHY) as [StepKind, string][]) {
     const draft = merged.get(kind);
-    if (draft) draft.why = [why];
+    if (draft) draft.why = new Set([why]);
   }
   const drafts = [...merged.values(), ...separate].filter((draft) => draft.commands.length > 0);
   drafts.sort((a, b) => STEP_ORDER.indexOf(a.kind) - STEP_ORDER.indexOf(b.kind));
   return drafts.map((draft) => ({
     step: STEP_TITLE[draft.kind],
-    why: draft.why.join(' '),
+    why: [...draft.why].join(' '),
     commands: draft.commands,
-    findings: draft.findings,
+    findings: [...draft.findings],
     ...(draft.alternatives ? { alternatives: draft.alternatives } : {}),
   }));
 }
