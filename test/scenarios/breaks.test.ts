@@ -194,7 +194,25 @@ async function liveGateway(fixture: string): Promise<Staged> {
   return { machine, env: shellPath(machine, fixture), done: () => server.close() };
 }
 
+/** `scp old:.resonix/resonix.json ~/.resonix/`: the config arrived, nothing else of the state dir did. */
+async function configOnly(fixture: string): Promise<Staged> {
+  const scenario = await liveScenario(fixture);
+  scenario.entries = scenario.entries.filter((item) => !item.path.startsWith('{home}/.resonix/') || item.path === '{home}/.resonix/' || item.path === '{home}/.resonix/resonix.json');
+  const machine = await machineFrom(scenario);
+  return { machine, env: shellPath(machine, fixture) };
+}
+
 const BREAKS: Break[] = ([FILE, SQLITE] as const).flatMap((fixture): Break[] => [
+  {
+    what: 'a config-only copy (`scp resonix.json`)',
+    fixture,
+    command: 'verify',
+    make: () => configOnly(fixture),
+    roots: ['copy/config-only', ...OWN_0755(fixture)].sort(),
+    // the config's paths into the state dir that did not arrive are the same one problem
+    folds: ['paths/foreign-home < copy/config-only'],
+    steps: ['Copy or restore what is missing', ...(fixture === FILE ? ['Set the modes'] : []), ...SERVICE(fixture), ...CHECKS],
+  },
   {
     what: '`tar czf x *` in the home, extracted on the new machine',
     fixture,
