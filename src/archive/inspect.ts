@@ -27,6 +27,7 @@ import type {
   StrayWorkspace,
   Workspace,
 } from '../model.js';
+import { BUDGET_CODE } from '../model.js';
 import { backupArchiveOf } from './backup-archive.js';
 import { archiveHoldsResonixState, classifyArchiveHead } from './classify.js';
 import { formatBytes } from './budget.js';
@@ -343,7 +344,10 @@ function readConfig(context: BuildContext, stateKey: string): ConfigSummary {
   }
   if (read.text.includes(0)) return { ...emptyConfigSummary(placeholder, true), size: read.size, parseError: { message: 'cannot read: binary content (NUL bytes)' } };
   // the member's size, not the decoded text's: bytes that are not UTF-8 decode to longer replacement characters
-  return { ...parseConfigText(read.text.toString('utf8'), placeholder, context.secrets), size: read.size };
+  const summary = parseConfigText(read.text.toString('utf8'), placeholder, context.secrets);
+  // the scan's agent limit holds here too (parseConfigText's default), and the cut is said, as a live scan says it
+  if (summary.agentsOmitted) context.report(BUDGET_CODE, `${printableShort(key)} names ${summary.agents.length + summary.agentsOmitted} agents: only the first ${summary.agents.length} were looked at (the scan's agent limit); the other ${summary.agentsOmitted} were not checked`);
+  return { ...summary, size: read.size };
 }
 
 function dotenvKeys(context: BuildContext, stateKey: string): string[] {

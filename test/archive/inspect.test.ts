@@ -294,3 +294,23 @@ describe('encrypted archives: no installs, only where and how the file is kept',
     await expectOpaque(at('home.tgz.enc'), 'openssl-enc');
   });
 });
+
+describe('budgets', () => {
+  it('a config naming more agents than the scan looks at: the cut is a problem (EBUDGET), as in a live scan', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resonix-inspect-agents-'));
+    try {
+      const state = path.join(dir, '.resonix');
+      fs.mkdirSync(state, { mode: 0o700 });
+      const list = Array.from({ length: 1500 }, (_, index) => ({ id: `a${index}`, workspace: `~/work/a${index}` }));
+      fs.writeFileSync(path.join(state, 'resonix.json'), JSON.stringify({ agents: { list } }), { mode: 0o600 });
+      const archive = path.join(dir, 'backup.tgz');
+      execFileSync('tar', ['czf', archive, '-C', dir, '.resonix']);
+      const inspected = await inspectArchive(archive);
+      const cut = inspected.problems.filter((problem) => problem.code === 'EBUDGET');
+      expect(cut).toHaveLength(1);
+      expect(cut[0]!.message).toMatch(/names 1500 agents: only the first 1000 were looked at/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
