@@ -23,9 +23,12 @@ export const rule: Rule = {
       const names = withData.map((install) => `${install.stateDir}${install.active ? ' (used by the CLI)' : ''}${install.servedBy.length ? ' (used by a service)' : ''}`);
       const archive = withData.map((install) => `tar -C ${sh(home.path)} -czf ${sh(`resonix-${install.profile ?? 'default'}.tgz`)} ${sh(install.stateDir.slice(home.path.length + 1))}`);
       // the real program's multi-profile layouts (reference §12: one unit per profile; a thin client's profile
-      // with gateway.mode remote) are no hazard before the move: the audit's plan archives each profile. A dir no
-      // service runs and no client config explains may be a stray copy: that stays a warning
-      const deliberate = phase === 'audit' && withData.filter((install) => install.servedBy.length === 0 && install.config.gatewayMode !== 'remote').length <= 1;
+      // with gateway.mode remote beside a gateway whose service is not installed) are no hazard before the move:
+      // the audit's plan archives each profile. A dir that no service runs and no client config explains, beside
+      // services that run the others, may be a stray copy: that stays a warning
+      const unexplained = withData.filter((install) => install.servedBy.length === 0 && install.config.gatewayMode !== 'remote');
+      const anyServed = withData.some((install) => install.servedBy.length > 0);
+      const deliberate = phase === 'audit' && (unexplained.length === 0 || (unexplained.length === 1 && !anyServed));
       return [
         {
           ...(deliberate ? { severity: 'info' as const } : {}),

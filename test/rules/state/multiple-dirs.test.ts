@@ -26,6 +26,12 @@ ruleCases(rule, {
       },
     },
     {
+      name: 'before the move, a dir no service runs beside the one a unit runs: a stray copy, a warning',
+      phase: 'audit',
+      machine: machine([home([install(undefined, undefined, { servedBy: ['/home/alice/.config/systemd/user/resonix-gateway.service'] }), install('/home/alice/.resonix-old', undefined, { active: false, profile: 'old' })])]),
+      expect: (reports) => expect(reports[0]!.severity).toBeUndefined(),
+    },
+    {
       name: 'before the move, one unit per profile: info',
       phase: 'audit',
       machine: machine([
