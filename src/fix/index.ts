@@ -210,6 +210,8 @@ interface Zone {
   machinePath: string;
   /** trusted host dir the walk starts from */
   hostTop: string;
+  /** hostTop's inode when the zone was drawn: a top swapped since then is refused */
+  topStat: fs.Stats;
   /** components from hostTop to the zone's top, each checked as an ancestor */
   prefix: string[];
   /** who may own a dir on the way (root and the gateway user) */
@@ -251,17 +253,23 @@ function homeZones(machine: Machine, realRoot: string): Zone[] {
   for (const { home, paths } of trustedHomes(machine)) {
     for (const homePath of paths) {
       let hostTop: string;
+      let topStat: fs.Stats;
       try {
-        hostTop = fs.realpathSync(machine.root === '/' ? homePath : inRoot(machine.root, homePath));
+        // live: a link on the way to the home (/home -> /usr/home) counts only when root or the operator owns it,
+        // since whoever owns a link can point it anywhere; an image's links are bounded by its root instead
+        hostTop = machine.root === '/' ? resolveThroughTrustedLinks(homePath, operatorUids()) : fs.realpathSync(inRoot(machine.root, homePath));
+        topStat = fs.statSync(hostTop);
       } catch {
         continue;
       }
       if (machine.root !== '/' && !isInside(hostTop, realRoot)) continue;
+      if (!topStat.isDirectory()) continue;
       const owners = new Set([0, home.gatewayUser.uid]);
-      zones.push({ machinePath: homePath, hostTop, prefix: [], owners, exact: false, what: `the home of ${home.gatewayUser.name ?? `uid ${home.gatewayUser.uid}`}` });
+      const what = `the home of ${home.gatewayUser.name ?? `uid ${home.gatewayUser.uid}`}`;
+      zones.push({ machinePath: homePath, hostTop, topStat, prefix: [], owners, exact: false, what });
       // the same home under its resolved name (a home reached through /home -> /usr/home)
       const resolved = machine.root === '/' ? hostTop : `/${path.relative(realRoot, hostTop)}`;
-      if (resolved !== homePath) zones.push({ machinePath: resolved, hostTop, prefix: [], owners, exact: false, what: `the home of ${home.gatewayUser.name ?? `uid ${home.gatewayUser.uid}`}` });
+      if (resolved !== homePath) zones.push({ machinePath: resolved, hostTop, topStat, prefix: [], owners, exact: false, what });
     }
   }
   return zones;
@@ -270,18 +278,85 @@ function homeZones(machine: Machine, realRoot: string): Zone[] {
 /** State dirs the operator named (not a config or unit), and backups the scan found in fixed places. */
 function namedZones(machine: Machine, realRoot: string): Zone[] {
   const zones: Zone[] = [];
+  let topStat: fs.Stats;
+  try {
+    topStat = fs.statSync(realRoot);
+  } catch {
+    return zones;
+  }
   const gatewayUids = new Set([0, ...machine.homes.map((home) => home.gatewayUser.uid)]);
   for (const home of machine.homes) {
     for (const install of home.installs) {
       const byOperator = install.foundBy === 'flag' || (machine.mode === 'live' && install.foundBy === 'resolution' && install.active);
       if (!byOperator || !install.inventory.exists) continue;
-      zones.push({ machinePath: install.stateDir, hostTop: realRoot, prefix: partsOf(install.stateDir), owners: new Set([0, home.gatewayUser.uid]), exact: false, what: 'the state dir you named' });
+      zones.push({ machinePath: install.stateDir, hostTop: realRoot, topStat, prefix: partsOf(install.stateDir), owners: new Set([0, home.gatewayUser.uid]), exact: false, what: 'the state dir you named' });
     }
   }
   for (const archive of machine.archives) {
-    zones.push({ machinePath: archive.path, hostTop: realRoot, prefix: partsOf(archive.path), owners: gatewayUids, exact: true, what: 'a backup the scan found' });
+    zones.push({ machinePath: archive.path, hostTop: realRoot, topStat, prefix: partsOf(archive.path), owners: gatewayUids, exact: true, what: 'a backup the scan found' });
   }
   return zones;
+}
+
+/** Root and whoever runs the tool: the only owners whose links and dirs above a zone are taken as they are. */
+function operatorUids(): Set<number> {
+  return new Set([0, process.getuid?.() ?? 0]);
+}
+
+/**
+ * realpath, one component at a time, refusing a link that someone other than `linkOwners` owns
+ * (a user who owns `/data/alice` as a link could point it at /etc).
+ */
+export function resolveThroughTrustedLinks(machinePath: string, linkOwners: Set<number>): string {
+  let pending = partsOf(machinePath);
+  let resolved = '/';
+  let hops = 0;
+  while (pending.length > 0) {
+    const part = pending.shift()!;
+    if (part === '..') {
+      resolved = path.dirname(resolved);
+      continue;
+    }
+    const next = path.join(resolved, part);
+    const stat = fs.lstatSync(next);
+    if (!stat.isSymbolicLink()) {
+      resolved = next;
+      continue;
+    }
+    if (!linkOwners.has(stat.uid)) throw new Refusal(`${next} is a symlink owned by uid ${stat.uid}`);
+    if (++hops > 40) throw new Refusal(`${machinePath}: too many levels of symlinks`);
+    const target = fs.readlinkSync(next);
+    pending = [...partsOf(target), ...pending];
+    if (path.isAbsolute(target)) resolved = '/';
+  }
+  return resolved;
+}
+
+/**
+ * A zone's top reached from `/` one component at a time without following a link, every dir above it
+ * root's, the operator's or the gateway user's and writable by nobody else (sticky dirs aside), and still
+ * the inode the zone was drawn on: a top swapped for a link or another dir since then is refused.
+ */
+function openZoneTop(zone: Zone): Ref {
+  const owners = new Set([...zone.owners, ...operatorUids()]);
+  let current = openTop('/');
+  try {
+    for (const part of partsOf(zone.hostTop)) {
+      const { uid, mode } = current.stat;
+      if (!owners.has(uid)) throw new Refusal(`${current.host} belongs to uid ${uid}, neither root nor the gateway user`);
+      if ((mode & 0o022) !== 0 && (mode & 0o1000) === 0) throw new Refusal(`${current.host} is writable by others (${octal(mode & 0o7777)})`);
+      const next = openChild(current, part);
+      close(current);
+      current = next;
+      if (current.stat.isSymbolicLink()) throw new Refusal(`${current.host} became a symlink since it was checked; --fix never follows one`);
+      if (!current.stat.isDirectory()) throw new Refusal(`${current.host} is not a directory`);
+    }
+    if (current.stat.ino !== zone.topStat.ino || current.stat.dev !== zone.topStat.dev) throw new Refusal(`${zone.hostTop} was replaced since it was checked`);
+    return current;
+  } catch (error) {
+    close(current);
+    throw error;
+  }
 }
 
 function ancestorCheck(zone: Zone): (ref: Ref) => void {
@@ -332,12 +407,12 @@ function locate(machine: Machine, zones: Zone[], action: FixAction): Located {
   for (const zone of candidates) {
     let top: Ref | undefined;
     try {
-      top = openTop(zone.hostTop);
+      top = openZoneTop(zone);
       const parts = [...zone.prefix, ...partsOf(path.posix.relative(zone.machinePath, target))];
       const check = ancestorCheck(zone);
       if (parts.length === 0) {
         // the action is on the zone's top itself (a home)
-        const self = openTop(zone.hostTop);
+        const self = openZoneTop(zone);
         return { zone, parent: top, target: self };
       }
       let depth = 0;

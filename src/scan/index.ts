@@ -109,10 +109,28 @@ function gatewayUserFor(
   return make(users.find((user) => user.uid === uid), uid, gid, 'current');
 }
 
+/** Root and whoever runs the tool: owners whose files are taken at their word. */
+function trustedOwner(stat: fs.Stats | undefined): boolean {
+  return stat !== undefined && (stat.uid === 0 || stat.uid === (process.getuid?.() ?? 0)) && (stat.mode & 0o022) === 0;
+}
+
+/**
+ * Whether the unit's User=/Group= decide who the gateway runs as. Only a system unit can switch users
+ * (a user manager runs everything as its own user; launchd ignores a LaunchAgent's UserName), and only
+ * when root wrote it: the file, its drop-ins and their dirs are root's (or the operator's) and writable by
+ * nobody else. Otherwise a user could name `User=daemon` and have --fix treat daemon's home as the one to fix.
+ */
+function unitMaySwitchUser(root: string, raw: RawServiceUnit): boolean {
+  if (raw.kind !== 'systemd-system' || raw.parsed.user === undefined) return false;
+  const files = [raw.path, path.posix.dirname(raw.path), ...raw.dropIns, ...(raw.dropIns.length > 0 ? [`${raw.path}.d`] : [])];
+  return files.every((file) => trustedOwner(lstatOrUndefined(hostPathInRoot(root, file))));
+}
+
 function toServiceUnit(raw: RawServiceUnit, fallbackHome: string, users: PasswdEntry[], secrets: Set<string>, options: ScanOptions): ServiceUnit {
   const split = splitEnvForReport(raw.parsed.environment);
   for (const value of [...split.secretValues, ...raw.secretValues]) secrets.add(value);
-  const userHome = raw.parsed.user ? userByName(users, raw.parsed.user)?.home : undefined;
+  const switchesUser = unitMaySwitchUser(options.root, raw);
+  const userHome = switchesUser && raw.parsed.user ? userByName(users, raw.parsed.user)?.home : undefined;
   const resolution = resolveResonix({
     // EnvironmentFile= values override Environment= in systemd: a state dir set there really moves
     env: raw.resolutionEnv,
@@ -139,8 +157,8 @@ function toServiceUnit(raw: RawServiceUnit, fallbackHome: string, users: PasswdE
     enabled: raw.enabled,
     execStart: raw.parsed.execStart.map((word) => maskSecrets(word, secrets)),
     ...(raw.parsed.workingDirectory ? { workingDirectory: raw.parsed.workingDirectory } : {}),
-    ...(raw.parsed.user ? { user: raw.parsed.user } : {}),
-    ...(raw.parsed.group ? { group: raw.parsed.group } : {}),
+    ...(switchesUser && raw.parsed.user ? { user: raw.parsed.user } : {}),
+    ...(switchesUser && raw.parsed.group ? { group: raw.parsed.group } : {}),
     env: split.env,
     envKeys: split.envKeys,
     secretEnvKeys: split.secretEnvKeys,

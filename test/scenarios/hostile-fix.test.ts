@@ -331,6 +331,75 @@ describe.skipIf(!canChown).each([
       fs.rmSync(root, { recursive: true, force: true });
     }
   });
+
+  it('a home top swapped for a link its user owns is refused; a root-owned link on the way is followed', async () => {
+    setFdWalk(fds);
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'rxm-fixtop-'));
+    try {
+      // alice owns /data, the dir above her home, so she can rename her home and put a link in its place
+      const data = path.join(root, 'data');
+      const home = path.join(data, 'alice');
+      fs.mkdirSync(path.join(home, '.resonix'), { recursive: true });
+      fs.writeFileSync(path.join(home, '.resonix/resonix.json'), '{}', { mode: 0o644 });
+      fs.chownSync(data, 1000, 1000);
+      fs.chownSync(home, 1000, 1000);
+      // a root dir holding the same relative names, the link's target
+      const rootOwned = path.join(root, 'etc-like/.resonix/resonix.json');
+      fs.mkdirSync(path.dirname(rootOwned), { recursive: true });
+      fs.writeFileSync(rootOwned, '{}', { mode: 0o644 });
+      fs.chmodSync(rootOwned, 0o644);
+      // the home is reached through a link root made (as /home -> /usr/home)
+      fs.symlinkSync(data, path.join(root, 'homes'));
+      const named = path.join(root, 'homes/alice');
+      const { machine } = await scanMachine({ mode: 'live', root: '/', env: { HOME: named }, home: named });
+      const fix = (file: string): PlannedFix => ({ action: { kind: 'chmod', path: file, mode: 0o600 }, command: `chmod 0600 ${file}`, ruleId: 'test/rule' });
+      const first = confinePlan(machine, [fix(path.join(named, '.resonix/resonix.json'))]);
+      expect(first.refused).toEqual([]);
+      applyFixes(machine, first.apply);
+      expect(fs.statSync(path.join(home, '.resonix/resonix.json')).mode & 0o777).toBe(0o600);
+
+      // between planning and acting alice swaps her home for a link of hers to the root dir
+      const late = [fix(path.join(named, '.resonix/resonix.json'))];
+      fs.renameSync(home, `${home}.old`);
+      fs.symlinkSync(path.join(root, 'etc-like'), home);
+      fs.lchownSync(home, 1000, 1000);
+      expect(() => applyFixes(machine, late)).toThrow(/refusing `chmod /);
+      expect(confinePlan(machine, late).apply).toEqual([]);
+      expect(fs.statSync(rootOwned).mode & 0o777).toBe(0o644);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.skipIf(!canChown)('who the gateway runs as, on a hostile home', () => {
+  it("a user unit's User= and a LaunchAgent's UserName do not make another user's home the one --fix may change", async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'rxm-unituser-'));
+    try {
+      const home = path.join(root, 'alice');
+      fs.mkdirSync(path.join(home, '.resonix'), { recursive: true });
+      fs.mkdirSync(path.join(home, '.config/systemd/user'), { recursive: true });
+      fs.mkdirSync(path.join(home, 'Library/LaunchAgents'), { recursive: true });
+      fs.writeFileSync(path.join(home, '.resonix/resonix.json'), '{}');
+      // daemon's home in /etc/passwd is /usr/sbin: a gateway "running as daemon" would make it a fix zone
+      fs.writeFileSync(path.join(home, '.config/systemd/user/resonix-gateway.service'), '[Service]\nUser=daemon\nExecStart=/usr/bin/true\n');
+      fs.writeFileSync(
+        path.join(home, 'Library/LaunchAgents/ai.resonix.gateway.plist'),
+        '<?xml version="1.0"?><plist version="1.0"><dict><key>Label</key><string>ai.resonix.gateway</string><key>UserName</key><string>daemon</string><key>ProgramArguments</key><array><string>/usr/bin/true</string></array></dict></plist>',
+      );
+      fs.chownSync(home, 1000, 1000);
+      const { machine } = await scanMachine({ mode: 'live', root: '/', env: { HOME: home }, home });
+      const scanned = machine.homes[0]!;
+      expect(scanned.services.length).toBe(2);
+      expect(scanned.gatewayUser).toMatchObject({ uid: 1000, source: 'home-owner' });
+      expect(scanned.services.map((unit) => unit.user)).toEqual([undefined, undefined]);
+      const target = '/usr/sbin/resonix-test-never-there';
+      const { apply } = confinePlan(machine, [{ action: { kind: 'chown', path: target, uid: 1, gid: 1, recursive: true }, command: '', ruleId: 'test/rule' }]);
+      expect(apply).toEqual([]);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
 });
 
 afterAll(releaseStaged);
