@@ -6,8 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { readRuleExamples, ruleDocPage, ruleDocPath, rulesTable, ruleExamplesPath, withRulesTable } from '../src/docs.js';
 import { builtinRules } from '../src/rules/index.js';
 import { REPO_ROOT } from './helpers/scenario.js';
+import { RULE_CATALOG } from './helpers/shared.js';
 
-const CATALOG = path.join(REPO_ROOT, '..', 'shared', 'rule-catalog.md');
+const CATALOG = RULE_CATALOG;
 
 describe('every rule', () => {
   for (const rule of builtinRules) {

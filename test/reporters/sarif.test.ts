@@ -10,11 +10,12 @@ import { normalisePath } from '../../src/knowledge/fingerprint.js';
 import type { Finding, Report, Rule, RuleMeta, Severity } from '../../src/model.js';
 import { formatSarif } from '../../src/reporters/sarif.js';
 import { HOME, STATEDIR, ROOTFS, rule, RULES, report, CHMOD, fullReport, hostileReport, cleanReport } from './fixture.js';
+import { SARIF_SCHEMA } from '../helpers/shared.js';
 
 // ---- end of fixture ----
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SCHEMA_PATH = path.join(REPO_ROOT, '..', 'shared', 'schemas', 'sarif-schema-2.1.0.json');
+const SCHEMA_PATH = SARIF_SCHEMA;
 const HAS_SCHEMA = fs.existsSync(SCHEMA_PATH);
 
 // ajv-draft-04 and ajv-formats are CommonJS; require() gives the classes without default-interop guesswork

@@ -8,13 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/model.js';
 import { REPO_ROOT, entry, runCli } from '../helpers/scenario.js';
 import { cleanupMachines, expectNoLeak, liveScenario, machineFrom, type Machine } from './run.js';
+import { SARIF_SCHEMA } from '../helpers/shared.js';
 
 // ajv's CommonJS builds, loaded as the sarif reporter test does
 const require = createRequire(import.meta.url);
 const Ajv = require('ajv-draft-04') as typeof import('ajv-draft-04').default;
 const addFormats = require('ajv-formats') as typeof import('ajv-formats').default;
 
-const SCHEMA = path.join(REPO_ROOT, '..', 'shared', 'schemas', 'sarif-schema-2.1.0.json');
+const SCHEMA = SARIF_SCHEMA;
 
 afterAll(cleanupMachines);
 
