@@ -1,7 +1,7 @@
 // Helpers several rules share: walking the Machine, permission arithmetic, shell-safe commands.
 import path from 'node:path';
 import { TRANSCRIPT } from '../knowledge/layout.js';
-import { isInside } from '../knowledge/paths.js';
+import { isInside, isStrictlyInside } from '../knowledge/paths.js';
 export { isInside, isStrictlyInside } from '../knowledge/paths.js';
 export { sh } from '../knowledge/shell.js';
 export { octal, plural } from '../knowledge/text.js';
@@ -9,6 +9,11 @@ import type { ConfigSummary, FileEntry, FileInventory, GatewayLock, GatewayUser,
 
 export function* installsOf(machine: Machine): Generator<{ home: Home; install: Install }> {
   for (const home of machine.homes) for (const install of home.installs) yield { home, install };
+}
+
+/** The install's trees, each once: its state dir, and the workspaces that do not lie inside it. */
+export function ownTrees(install: Install): FileInventory[] {
+  return [install.inventory, ...install.workspaces.map((workspace) => workspace.inventory).filter((inventory) => !isStrictlyInside(inventory.root, install.stateDir))];
 }
 
 export function activeInstall(home: Home): Install | undefined {

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseDoctorLintOutput, type DoctorLintReport } from '../doctor-lint-shape.js';
+import { isStrictlyInside } from '../knowledge/paths.js';
 import { DOCTOR_PROBLEM_CODE, type Home, type Install, type Machine, type ScanProblem, type ServiceUnit } from '../model.js';
 import { readHead } from './read.js';
 import { FIXED_PATH, MAX_TIMEOUT_MS, runAsOwner, whichOnPath } from './run-as-owner.js';
@@ -168,7 +169,7 @@ export function runDoctorLint(machine: Machine, options: DoctorOptions): DoctorO
   const inputs = [...found.inputs];
   if (isDir(install.stateDir)) inputs.push(install.stateDir);
   const configPath = home.resolution.configPath;
-  if (isFile(configPath) && !configPath.startsWith(`${install.stateDir}/`)) inputs.push(configPath);
+  if (isFile(configPath) && !isStrictlyInside(configPath, install.stateDir)) inputs.push(configPath);
   const timeoutMs = Math.max(1, Math.min(options.timeoutMs ?? DOCTOR_TIMEOUT_MS, MAX_TIMEOUT_MS));
   const result = runAsOwner({
     binary: found.binary,

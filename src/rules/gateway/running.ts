@@ -1,7 +1,7 @@
 import { resonixCommand } from '../../knowledge/command.js';
 import { gatewayPort, servicesFor } from '../../knowledge/layout.js';
 import type { GatewayLock, Home, Install, Rule, RuleReport } from '../../model.js';
-import { installsOf, sh } from '../lib.js';
+import { installsOf, isStrictlyInside, sh } from '../lib.js';
 
 export const rule: Rule = {
   meta: {
@@ -60,7 +60,7 @@ function installOfLock(home: Home, lock: GatewayLock): Install | undefined {
   return home.installs.find(
     (install) =>
       (lock.configPath !== undefined && lock.configPath === install.config.path) ||
-      lock.path.startsWith(`${install.stateDir}/`),
+      isStrictlyInside(lock.path, install.stateDir),
   );
 }
 

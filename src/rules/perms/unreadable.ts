@@ -1,5 +1,5 @@
 import type { FileEntry, FileInventory, FixAction, GatewayUser, Rule, RuleReport } from '../../model.js';
-import { EXEC, READ, describeUser, installsOf, joinPath, octal, plural, sample, sh, userMay } from '../lib.js';
+import { EXEC, READ, describeUser, installsOf, ownTrees, joinPath, octal, plural, sample, sh, userMay } from '../lib.js';
 
 export const rule: Rule = {
   meta: {
@@ -20,7 +20,7 @@ export const rule: Rule = {
     const reports: RuleReport[] = [];
     for (const { home, install } of installsOf(machine)) {
       const user = home.gatewayUser;
-      const inventories = [install.inventory, ...install.workspaces.map((workspace) => workspace.inventory).filter((inventory) => !inventory.root.startsWith(`${install.stateDir}/`))];
+      const inventories = ownTrees(install);
       for (const inventory of inventories) {
         if (!inventory.exists) continue;
         // a tree this process could not list, owned by another user: perms/wrong-owner reports it once, with the

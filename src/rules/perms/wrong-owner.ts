@@ -1,7 +1,7 @@
 import { entriesOf, inventoryPairs } from '../../knowledge/baseline.js';
 import { matchInstalls } from '../../knowledge/baseline-match.js';
 import type { FileEntry, FileInventory, Home, Machine, Rule, RuleReport } from '../../model.js';
-import { describeUser, groupName, installsOf, joinPath, ownerSpec, plural, sample, sh, userName } from '../lib.js';
+import { describeUser, groupName, installsOf, ownTrees, joinPath, ownerSpec, plural, sample, sh, userName } from '../lib.js';
 
 export const rule: Rule = {
   meta: {
@@ -23,7 +23,7 @@ export const rule: Rule = {
     for (const { home, install } of installsOf(machine)) {
       const user = home.gatewayUser;
       if (user.uid === 0) continue;
-      const inventories = [install.inventory, ...install.workspaces.map((workspace) => workspace.inventory).filter((inventory) => !inventory.root.startsWith(`${install.stateDir}/`))];
+      const inventories = ownTrees(install);
       for (const inventory of inventories) {
         const foreign = foreignEntries(inventory, user.uid);
         if (foreign.length === 0) continue;
