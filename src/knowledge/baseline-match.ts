@@ -169,13 +169,18 @@ export function matchFor(matches: readonly InstallMatch[], install: Install): In
 /** Pairs the workspaces of two matched installs: by agent id, else by the mapped path. */
 export function matchWorkspaces(baseline: Install, current: Install | undefined, homeMap: HomeMap): WorkspaceMatch[] {
   const available = [...(current?.workspaces ?? [])];
-  return baseline.workspaces.map((workspace) => {
+  const matches = baseline.workspaces.map((workspace): WorkspaceMatch => {
     let index = available.findIndex((candidate) => candidate.agentId === workspace.agentId);
     if (index < 0) index = available.findIndex((candidate) => candidate.path === mapPath(workspace.path, homeMap));
     if (index < 0) return { baseline: workspace };
     const [found] = available.splice(index, 1);
     return { baseline: workspace, current: found! };
   });
+  // past the agent limit this scan looked at no workspace: an unmatched one of an agent it did not look at
+  // is unknown here, not missing (the scan already says how many agents it left unchecked)
+  if (!current?.config.agentsOmitted) return matches;
+  const looked = new Set(current.config.agents.map((agent) => agent.id));
+  return matches.filter((match) => match.current !== undefined || match.baseline.agentId === undefined || looked.has(match.baseline.agentId));
 }
 
 /** True when `workspace` lives inside its install's state dir (its files are then in the install's inventory too). */

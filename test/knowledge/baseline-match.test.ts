@@ -89,4 +89,21 @@ describe('matchInstalls', () => {
       ['/Users/alice/work/r', '/home/alice/work/r'],
     ]);
   });
+
+  it('past the agent limit, a workspace of an agent the scan did not look at is unknown, not missing', () => {
+    const workspaces = ['main', 'a1', 'a2', 'a3'].map((id) => workspace(`/home/alice/work/${id}`, id));
+    const old = install('/home/alice/.resonix', HEALTHY_FILES, { workspaces });
+    const cut = (omitted: number) =>
+      install('/home/alice/.resonix', HEALTHY_FILES, {
+        workspaces: workspaces.slice(0, 2),
+        config: { ...config({ agents: [{ id: 'main' }, { id: 'a1' }] }, '/home/alice/.resonix/resonix.json'), ...(omitted ? { agentsOmitted: omitted } : {}) },
+      });
+    const homeMap = { from: '/home/alice', to: '/home/alice' };
+    expect(matchWorkspaces(old, cut(2), homeMap).map((pair) => [pair.baseline.agentId, pair.current !== undefined])).toEqual([
+      ['main', true],
+      ['a1', true],
+    ]);
+    // without a cut the two are missing indeed
+    expect(matchWorkspaces(old, cut(0), homeMap).filter((pair) => !pair.current).map((pair) => pair.baseline.agentId)).toEqual(['a2', 'a3']);
+  });
 });
