@@ -261,6 +261,7 @@ export function runRulesWithActions(options: EngineOptions): RuleRun {
         ...(install.config.gatewayMode ? { gatewayMode: mask(install.config.gatewayMode) } : {}),
         ...(install.config.lastTouchedVersion ? { lastTouchedVersion: mask(install.config.lastTouchedVersion) } : {}),
         servedBy: install.servedBy.map(mask),
+        ...(install.inventory.exists ? {} : { missing: true as const }),
       })),
     ),
     findings: folded,

@@ -606,6 +606,8 @@ export interface InstallSummary {
   gatewayMode?: string;
   lastTouchedVersion?: string;
   servedBy: string[];
+  /** the dir is not on this machine: only a service or a config names it (after a move, often the old home's) */
+  missing?: true;
 }
 
 export interface Counts {

@@ -80,7 +80,7 @@ function verdict(report: Report): string {
 
 function installRow(install: InstallSummary): string {
   const uses = [install.active ? 'CLI' : '', install.servedBy.length > 0 ? `service (${install.servedBy.length})` : ''].filter(Boolean).join(', ') || '—';
-  return `| ${mdCode(install.stateDir, true)} | ${install.profile !== undefined ? cell(install.profile) : '—'} | ${uses} | ${install.generation} | ${install.files} | ${install.lastTouchedVersion !== undefined ? cell(install.lastTouchedVersion) : '—'} |`;
+  return `| ${mdCode(install.stateDir, true)} | ${install.profile !== undefined ? cell(install.profile) : '—'} | ${uses} | ${install.missing ? 'not on this machine' : install.generation} | ${install.missing ? '—' : install.files} | ${install.lastTouchedVersion !== undefined ? cell(install.lastTouchedVersion) : '—'} |`;
 }
 
 function findingSection(finding: Finding, consequences: readonly Finding[] = []): string {

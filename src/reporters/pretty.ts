@@ -100,9 +100,14 @@ function installTitle(install: InstallSummary): string {
     install.profile ? `profile ${printable(install.profile)}` : undefined,
     install.generation === 'empty' ? undefined : `${install.generation === 'sqlite' ? 'SQLite' : install.generation === 'file' ? 'file-based' : 'mixed'} layout`,
     install.lastTouchedVersion ? `written by ${printable(install.lastTouchedVersion)}` : undefined,
-    plural(install.files, 'entry').replace(/entrys$/, 'entries'),
+    install.missing ? 'not on this machine' : plural(install.files, 'entry').replace(/entrys$/, 'entries'),
   ].filter(Boolean);
   return `${printable(install.stateDir)} (${facts.join(', ')})`;
+}
+
+function missingWhy(install: InstallSummary): string {
+  const units = install.servedBy.map((unit) => printable(unit.slice(unit.lastIndexOf('/') + 1)));
+  return units.length > 0 ? `only ${units.join(', ')} ${units.length === 1 ? 'names' : 'name'} it` : 'only a config names it';
 }
 
 const FORMAT_NAMES: Partial<Record<string, string>> = { openpgp: 'OpenPGP', 'openssl-enc': 'openssl enc', '7z': '7z AES' };
@@ -141,7 +146,9 @@ export function formatPretty(report: Report, options: PrettyOptions): string {
   for (const install of report.installs) {
     lines.push(colors.bold(installTitle(install)));
     const findings = byInstall.get(install.stateDir) ?? [];
-    if (findings.length === 0) lines.push(`  ${colors.green('✓')} no problems found`);
+    // a dir that is not here was not checked: "no problems" would claim what nobody looked at
+    if (findings.length === 0 && install.missing) lines.push(colors.dim(`  - nothing here to check: ${missingWhy(install)}`));
+    else if (findings.length === 0) lines.push(`  ${colors.green('✓')} no problems found`);
     for (const finding of findings) lines.push(...formatFinding(finding, colors, under(finding)));
     lines.push('');
   }

@@ -81,3 +81,22 @@ describe('the diagnosis in pretty', () => {
     expect(text.trim().split('\n').slice(-2)).toEqual(['migration: ✗ 1 error, 0 warnings, 0 info: not ready', 'hygiene:   ! 0 errors, 1 warning, 0 info: clean, with warnings to review']);
   });
 });
+
+describe('a state dir that is not on this machine', () => {
+  const moved = report([], {
+    installs: [
+      { stateDir: STATEDIR, active: true, generation: 'file', files: 12, servedBy: [] },
+      { stateDir: '/srv/alice/.resonix', active: false, generation: 'empty', files: 0, servedBy: ['/home/alice/.config/systemd/user/resonix-gateway.service'], missing: true },
+    ],
+  });
+
+  it('pretty says what names it instead of "no problems found"', () => {
+    const text = formatPretty(moved, { color: false });
+    expect(text).toContain('/srv/alice/.resonix (used by a service, not on this machine)\n  - nothing here to check: only resonix-gateway.service names it\n');
+    expect(text.match(/no problems found/g)).toHaveLength(1);
+  });
+
+  it('markdown says it is not on this machine', () => {
+    expect(formatMarkdown(moved)).toContain('| not on this machine | — |');
+  });
+});
