@@ -81,15 +81,6 @@ function namesOnlyPathsUnder(finding: Finding, prefixes: readonly string[]): boo
   return prefixes.length > 0 && named.length > 0 && named.every((item) => prefixes.some((prefix) => prefix.replace(/\/+$/, '') !== '' && isInside(item, prefix.replace(/\/+$/, ''))));
 }
 
-/** The old homes a cause names, in paths/foreign-home's words: "another home (/srv/alice, …)", "the old home /srv/alice (…". */
-function oldHomesNamedBy(cause: Finding): string[] {
-  const found = new Set<string>();
-  for (const match of cause.message.matchAll(/\banother home \(([^)]*)\)|\bthe old home (.+?) \(/g)) {
-    for (const item of (match[1] ?? match[2] ?? '').split(', ')) if (item.startsWith('/')) found.add(item.trim());
-  }
-  return [...found];
-}
-
 /** Does `relation` hold between a finding and the finding that may cause it? */
 export function relationHolds(relation: CauseRelation, finding: Finding, cause: Finding): boolean {
   switch (relation) {
@@ -113,7 +104,7 @@ export function relationHolds(relation: CauseRelation, finding: Finding, cause: 
     case 'names-path-under':
       return cause.path !== undefined && namesOnlyPathsUnder(finding, [cause.path]);
     case 'under-old-home':
-      return namesOnlyPathsUnder(finding, oldHomesNamedBy(cause));
+      return namesOnlyPathsUnder(finding, cause.oldHomes ?? []);
     case 'named-by':
       return finding.path !== undefined && cause.path !== finding.path && [cause.message, ...(cause.evidence ?? [])].some((text) => namesPath(text, finding.path!));
   }

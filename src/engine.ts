@@ -54,6 +54,7 @@ function maskFinding(finding: Finding, secrets: string[]): Finding {
     ...positionOf(finding),
     ...(finding.target ? { target: finding.target } : {}),
     ...(finding.evidence ? { evidence: finding.evidence.map(mask) } : {}),
+    ...(finding.oldHomes ? { oldHomes: finding.oldHomes.map(mask) } : {}),
     ...(finding.fix
       ? {
           fix: {
@@ -86,6 +87,7 @@ function toFinding(rule: Rule, report: RuleReport, override: Severity | undefine
     ...(report.install !== undefined ? { install: report.install } : {}),
     ...positionOf(report),
     ...(report.evidence && report.evidence.length > 0 ? { evidence: report.evidence } : {}),
+    ...(report.oldHomes && report.oldHomes.length > 0 ? { oldHomes: report.oldHomes } : {}),
     ...(report.fix ? { fix: { ...report.fix, ...(!report.fix.step && rule.meta.fixStep ? { step: rule.meta.fixStep } : {}) } } : {}),
   };
 }
@@ -149,6 +151,7 @@ function validReport(report: RuleReport): boolean {
     (report.install === undefined || typeof report.install === 'string') &&
     POSITION_KEYS.every((key) => report[key] === undefined || typeof report[key] === 'number') &&
     (report.evidence === undefined || strings(report.evidence)) &&
+    (report.oldHomes === undefined || strings(report.oldHomes)) &&
     (report.fix === undefined || (typeof report.fix.summary === 'string' && strings(report.fix.commands)))
   );
 }

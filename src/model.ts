@@ -511,6 +511,8 @@ export interface Finding {
   suppressed?: { kind: 'config' | 'baseline'; reason: string; expires?: string };
   /** the fingerprint of the root finding this one follows from (the diagnosis): it is not counted on its own */
   causedBy?: string;
+  /** the old home prefixes the finding says the state still names (a moved home): what `under-old-home` relates to */
+  oldHomes?: string[];
 }
 
 /** What a rule returns: the engine adds the rule id and default severity. */
@@ -527,6 +529,8 @@ export interface RuleReport {
   fix?: Fix;
   /** overrides the rule's default severity (e.g. group vs world exposure) */
   severity?: Severity;
+  /** see Finding.oldHomes */
+  oldHomes?: string[];
 }
 
 /**
@@ -540,8 +544,8 @@ export interface RuleReport {
  *   state dir itself (a home whose dot-dir copy was skipped or could not be read);
  * - `names-path-under`: every absolute path it names (in its evidence, else its message, else its path) is under
  *   the cause's path (a state dir that was not copied): a finding only partly explained by the cause stays a root;
- * - `under-old-home`: every absolute path it names (as for `names-path-under`) is under an old home the cause's
- *   message names ("another home (/srv/alice)", "the old home /srv/alice (…"): a home moved to another path;
+ * - `under-old-home`: every absolute path it names (as for `names-path-under`) is under an old home the cause
+ *   names in its `oldHomes` (paths/foreign-home's "/srv/alice"): a home moved to another path;
  * - `named-by`: the cause's message or evidence names this finding's path (a service pointed at the wrong dir).
  */
 export type CauseRelation = 'inside' | 'same-path' | 'contains' | 'same-install' | 'holds-state-dir' | 'names-path-under' | 'under-old-home' | 'named-by';

@@ -31,7 +31,7 @@ describe('relations', () => {
     expect(relationHolds('same-path', finding('a', { path: `${S}/x` }), finding('b', { path: S }))).toBe(false);
   });
   it('under-old-home: every path a finding names lies under the old home the moved-home finding names', () => {
-    const moved = finding('paths/foreign-home', { path: '/home/alice', message: 'The state in /home/alice still names the old home /srv/alice (config, sessions.json, units): …' });
+    const moved = finding('paths/foreign-home', { path: '/home/alice', message: 'The state in /home/alice still names the old home /srv/alice (config, sessions.json, units): …', oldHomes: ['/srv/alice'] });
     const stale = finding('gateway/stale-service', { path: '/home/alice/.config/systemd/user/resonix-gateway.service', evidence: ['ExecStart=/srv/alice/.nvm/versions/node/v22.1.0/bin/node is missing', 'WorkingDirectory=/srv/alice'] });
     expect(relationHolds('under-old-home', stale, moved)).toBe(true);
     // one path elsewhere is a problem of its own: the finding stays a root
@@ -39,6 +39,8 @@ describe('relations', () => {
     expect(relationHolds('under-old-home', mixed, moved)).toBe(false);
     expect(relationHolds('under-old-home', finding('x', { evidence: ['/srv/alicex/bin/node'] }), moved)).toBe(false);
     expect(relationHolds('under-old-home', stale, finding('paths/foreign-home', { message: 'no old home named' }))).toBe(false);
+    // the old home is data the rule gives, not words in its message
+    expect(relationHolds('under-old-home', stale, { ...moved, oldHomes: undefined } as typeof moved)).toBe(false);
   });
   it('names-path-under: only when every path named is under the cause (a finding half explained stays a root)', () => {
     const cause = finding('copy/config-only', { path: S });
@@ -152,7 +154,7 @@ describe('the built-in declarations fold what follows from a cause, and nothing 
         finding('version/node-unsupported', { path: unit, install: '/srv/alice/.resonix', evidence: ['ExecStart: /srv/alice/.local/node22/bin/node (missing)'] }),
         // the node `gateway install --force` would write into the rewritten unit: a problem of this machine
         finding('version/node-unsupported', { path: '/usr/bin/node', fingerprint: 'fp-path-node', evidence: ['/usr/bin/node: 20.20.2', 'required: >=22.19.0 (Resonix 2026.5.28, which last wrote the config)'] }),
-        finding('paths/foreign-home', { path: `${S}/resonix.json`, install: S, message: `The state in /home/alice still names the old home /srv/alice (${S}/resonix.json; Service resonix-gateway.service): …` }),
+        finding('paths/foreign-home', { path: `${S}/resonix.json`, install: S, message: `The state in /home/alice still names the old home /srv/alice (${S}/resonix.json; Service resonix-gateway.service): …`, oldHomes: ['/srv/alice'] }),
       ]),
     ).toEqual(['gateway/stale-service fp-paths/foreign-home', 'version/node-unsupported fp-paths/foreign-home', 'version/node-unsupported root', 'paths/foreign-home root']);
   });

@@ -55,12 +55,13 @@ function mergeReports(home: Home, found: RuleReport[]): RuleReport | undefined {
   const order = (command: string): number =>
     / gateway stop$/.test(command) ? 0 : / config set /.test(command) ? 1 : / doctor --fix$/.test(command) ? 2 : / gateway install --force$|systemctl/.test(command) ? 3 : /^ln -sfn /.test(command) ? 4 : / doctor$/.test(command) ? 6 : 5;
   const plan = [...new Set(commands)].map((command, index) => ({ command, index })).sort((a, b) => order(a.command) - order(b.command) || a.index - b.index).map((item) => item.command);
-  const olds = [...new Set(found.flatMap((report) => [...report.message.matchAll(/another home \(([^)]*)\)/g)].flatMap((match) => match[1]!.split(', '))))];
+  const olds = [...new Set(found.flatMap((report) => report.oldHomes ?? []))];
   const places = found.map((report) => PLACE.exec(report.message)?.[1] ?? report.path!).join('; ');
   return {
     message: `The state in ${home.path} still names ${olds.length > 0 ? `the old home ${olds.join(', ')}` : 'places missing here'} (${places}): the gateway fails with ENOENT, refuses the old sessions and its service will not start until they are rewritten.`,
     path: found[0]!.path!,
     ...(found[0]!.install ? { install: found[0]!.install } : {}),
+    ...(olds.length > 0 ? { oldHomes: olds } : {}),
     evidence: sample(found.flatMap((report) => report.evidence ?? []), 12),
     fix: {
       summary: 'One rewrite of the old home prefix: stop the gateway, rewrite the config paths to `~/…`, let doctor rewrite sessions.json, reinstall the service, re-point the symlinks, then check.',
@@ -118,7 +119,8 @@ function cliFor(home: Home, install: Install, olds: string[] = []): string {
   return resonixCommand({ profile, stateDir, configPath }, home.path);
 }
 
-const homesOf = (found: Foreign[]): string => [...new Set(found.map((item) => item.home))].join(', ');
+const oldHomesOf = (found: Foreign[]): string[] => [...new Set(found.map((item) => item.home))];
+const homesOf = (found: Foreign[]): string => oldHomesOf(found).join(', ');
 
 /** Keys whose target Resonix creates when it is missing: a missing one is no loss. */
 const CREATED_ON_DEMAND = /^(logging\.file|cron\.store|session\.store)$/;
@@ -211,6 +213,7 @@ function configReport(home: Home, install: Install, own: string[], olds: string[
   return [
     {
       message: `${install.config.path} holds ${parts.join(' and ')}: the gateway fails with ENOENT when it uses them.`,
+      ...(foreign.length > 0 ? { oldHomes: oldHomesOf(foreign) } : {}),
       path: install.config.path,
       ...keyAt(install.config, firstKey),
       install: install.id,
@@ -244,6 +247,7 @@ function sessionsReport(home: Home, install: Install, own: string[], olds: strin
   return [
     {
       message: `${plural(files.length, 'sessions.json file')} in ${install.stateDir} record ${plural(foreign.length, 'path')} in another home (${homesOf(foreign)}): Resonix refuses those sessions ("Session file path must be within sessions directory") and cached skills fail with ENOENT.`,
+      oldHomes: oldHomesOf(foreign),
       path: joinPath(install.stateDir, files[0]!),
       install: install.id,
       evidence: sample(evidence, 10),
@@ -292,6 +296,7 @@ function serviceReport(home: Home, install: Install, own: string[], olds: string
   return [
     {
       message: `Service ${flagged.map((unit) => unit.name).join(', ')} runs with paths in another home (${homesOf(foreign)}): the gateway will not start (MODULE_NOT_FOUND, ENOENT) or will use the wrong home.`,
+      oldHomes: oldHomesOf(foreign),
       path: flagged[0]!.path,
       install: install.id,
       evidence: sample(evidence, 10),
@@ -325,6 +330,7 @@ function symlinkReport(machine: Machine, install: Install, own: string[], olds: 
   return [
     {
       message: `${plural(evidence.length, 'symlink')} in ${install.stateDir}${inventories.length > 1 ? ' or its workspaces' : ''} point into another home (${homesOf(foreign)}): ${machine.mode === 'image' ? 'in this image' : 'on this machine'} they lead nowhere.`,
+      oldHomes: oldHomesOf(foreign),
       path: install.stateDir,
       install: install.id,
       evidence: sample(evidence, 10),
