@@ -230,7 +230,7 @@ type Shebang = { script: false } | { script: true; interpreter: string; arg?: st
  * ends at a space, tab or NUL, and the rest of the line (spaces and tabs trimmed) is one argument.
  * A line the kernel would not run (no interpreter, or one cut off by the 256 bytes) is `unreadable`.
  */
-export function parseShebang(head: Buffer): Shebang {
+function parseShebang(head: Buffer): Shebang {
   if (head.length < 2 || head[0] !== 0x23 || head[1] !== 0x21) return { script: false };
   // the kernel's buffer: zero-filled past the file's end, its last byte never part of the line
   const buf = Buffer.alloc(SHEBANG_BYTES);
