@@ -4,6 +4,8 @@
 // owns the file and every dir above it and none of them is group- or other-writable; a program only
 // root controls, on a path that crosses a sticky shared dir (/tmp), runs as nobody. Anything else
 // (two owners, a dir anyone may write, set-id bits) does not run, and the caller is told why.
+// What the kernel and the program look up by name count like the program: a script's `#!`
+// interpreter (and the program `#!/usr/bin/env X` finds on PATH), and every dir of the PATH it gets.
 // Always: a fixed environment, no stdin, a short timeout, capped output, never in image mode, and
 // nothing it started outlives the call: it runs in a process group of its own, killed whole on return.
 import { spawnSync, type SpawnSyncOptionsWithBufferEncoding } from 'node:child_process';
@@ -128,6 +130,210 @@ function checkChain(hostPath: string, trust: Trust, what: 'program' | 'input'): 
   return { ok: true, real };
 }
 
+/** what the kernel reads of a file to find its `#!` line (BINPRM_BUF_SIZE) */
+const SHEBANG_BYTES = 256;
+/** as the kernel's path walk (MAXSYMLINKS) */
+const MAX_LINKS = 40;
+
+type LookUp = { ok: true; found: false } | { ok: true; found: true; real: string; stat: fs.Stats } | { ok: false; reason: string };
+
+function writableBy(mode: number): string {
+  return (mode & 0o002) !== 0 ? 'anyone' : 'its group';
+}
+
+/**
+ * Looks `written` up the way the kernel does when it resolves a name at exec time (an interpreter, a
+ * PATH entry): component by component, following symlinks. Every entry looked up adds its owner to
+ * `trust.owners`, and a lookup someone else could redirect is refused: an entry in a dir writable by
+ * group or others without the sticky bit, or a name that is not there in a dir writable by group or
+ * others (sticky or not, anyone may create it). Nothing is opened; a link is only read.
+ */
+function lookUp(written: string, trust: Trust): LookUp {
+  if (!path.isAbsolute(written)) return { ok: false, reason: `${written} is not an absolute path` };
+  const pending = written.split('/').filter(Boolean).reverse();
+  let current = '/';
+  let links = 0;
+  try {
+    let stat = fs.lstatSync(current);
+    if (stat.uid !== 0) trust.owners.add(stat.uid);
+    while (pending.length > 0) {
+      const name = pending.pop()!;
+      if (name === '.') continue;
+      if (name === '..') {
+        // `current` never holds a link: its parent is the real one
+        current = path.posix.dirname(current);
+        stat = fs.lstatSync(current);
+        continue;
+      }
+      // ENOTDIR: nothing is there; who may replace `current` is counted already
+      if (!stat.isDirectory()) return { ok: true, found: false };
+      const next = path.posix.join(current, name);
+      const open = (stat.mode & 0o022) !== 0;
+      let entry: fs.Stats;
+      try {
+        entry = fs.lstatSync(next);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
+        if (open) return { ok: false, reason: `${current} is writable by ${writableBy(stat.mode)} (mode ${octal(stat.mode)}): anyone who can write it can create ${next}` };
+        return { ok: true, found: false };
+      }
+      if (open) {
+        trust.shared = true;
+        if ((stat.mode & 0o1000) === 0) return { ok: false, reason: `${current} is writable by ${writableBy(stat.mode)} (mode ${octal(stat.mode)}): anyone who can write it can replace ${next}` };
+      }
+      if (entry.uid !== 0) trust.owners.add(entry.uid);
+      if (entry.isSymbolicLink()) {
+        if (++links > MAX_LINKS) return { ok: false, reason: `${written}: too many symbolic links` };
+        const target = fs.readlinkSync(next);
+        if (target.startsWith('/')) {
+          current = '/';
+          stat = fs.lstatSync(current);
+        }
+        pending.push(...target.split('/').filter(Boolean).reverse());
+        continue;
+      }
+      current = next;
+      stat = entry;
+    }
+    return { ok: true, found: true, real: current, stat };
+  } catch (error) {
+    return { ok: false, reason: `${current}: ${(error as NodeJS.ErrnoException).code ?? 'cannot look it up'}` };
+  }
+}
+
+type SearchPath = { ok: true; dirs: string[] } | { ok: false; reason: string };
+
+/**
+ * The PATH the program gets (`FIXED_PATH` unless the caller set one): a script may run anything by
+ * name from it, so each dir counts like the program's, and none may be writable by group or others
+ * (sticky or not: anyone could add a name to it). A dir that is not there passes when nobody else can
+ * create it.
+ */
+function checkSearchPath(value: string, trust: Trust): SearchPath {
+  const dirs = value.split(':');
+  for (const dir of dirs) {
+    if (!path.isAbsolute(dir)) return { ok: false, reason: `its PATH entry "${dir}" is not an absolute dir: it would look programs up where it runs` };
+    const found = lookUp(dir, trust);
+    if (!found.ok) return { ok: false, reason: `its PATH dir ${found.reason}` };
+    if (found.found && found.stat.isDirectory() && (found.stat.mode & 0o022) !== 0) {
+      return { ok: false, reason: `its PATH dir ${found.real} is writable by ${writableBy(found.stat.mode)} (mode ${octal(found.stat.mode)}): anyone who can write it can put a program on its PATH` };
+    }
+  }
+  return { ok: true, dirs };
+}
+
+type Shebang = { script: false } | { script: true; interpreter: string; arg?: string } | { script: true; unreadable: string };
+
+/**
+ * A file's `#!` line as Linux's binfmt_script reads it: at most the first 256 bytes; the interpreter
+ * ends at a space, tab or NUL, and the rest of the line (spaces and tabs trimmed) is one argument.
+ * A line the kernel would not run (no interpreter, or one cut off by the 256 bytes) is `unreadable`.
+ */
+function parseShebang(head: Buffer): Shebang {
+  if (head.length < 2 || head[0] !== 0x23 || head[1] !== 0x21) return { script: false };
+  // the kernel's buffer: zero-filled past the file's end, its last byte never part of the line
+  const buf = Buffer.alloc(SHEBANG_BYTES);
+  head.copy(buf, 0, 0, SHEBANG_BYTES);
+  const bufEnd = SHEBANG_BYTES - 1;
+  const spaceTab = (at: number): boolean => buf[at] === 0x20 || buf[at] === 0x09;
+  const terminator = (at: number): boolean => spaceTab(at) || buf[at] === 0x00;
+  const skipSpaceTab = (from: number, to: number): number => {
+    while (from < to && spaceTab(from)) from++;
+    return from;
+  };
+  let end = buf.indexOf(0x0a);
+  if (end < 0) {
+    // no newline: the kernel runs it only if the interpreter's name ends within the buffer
+    const name = skipSpaceTab(2, bufEnd);
+    let stop = name;
+    while (stop < bufEnd && !terminator(stop)) stop++;
+    if (name === bufEnd || stop === bufEnd) return { script: true, unreadable: 'its #! line is longer than the kernel reads (256 bytes)' };
+    end = bufEnd;
+  }
+  while (end > 2 && spaceTab(end - 1)) end--;
+  const start = skipSpaceTab(2, end);
+  let stop = start;
+  while (stop < end && !terminator(stop)) stop++;
+  if (stop === start) return { script: true, unreadable: 'its #! line names no interpreter' };
+  const interpreter = buf.subarray(start, stop).toString('latin1');
+  if (stop === end || buf[stop] === 0x00) return { script: true, interpreter };
+  const argStart = skipSpaceTab(stop, end);
+  let argEnd = buf.indexOf(0x00, argStart);
+  if (argEnd < 0 || argEnd > end) argEnd = end;
+  return argStart < argEnd ? { script: true, interpreter, arg: buf.subarray(argStart, argEnd).toString('latin1') } : { script: true, interpreter };
+}
+
+/** The `#!` line of a file the chain check passed: opened without following a link, never a FIFO. */
+function readShebang(real: string): Shebang {
+  let fd: number;
+  try {
+    fd = fs.openSync(real, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+  } catch (error) {
+    return { script: true, unreadable: `its first line cannot be read (${(error as NodeJS.ErrnoException).code ?? 'cannot open'})` };
+  }
+  try {
+    if (!fs.fstatSync(fd).isFile()) return { script: true, unreadable: 'it is no longer a regular file' };
+    const head = Buffer.alloc(SHEBANG_BYTES);
+    const length = fs.readSync(fd, head, 0, SHEBANG_BYTES, 0);
+    return parseShebang(head.subarray(0, length));
+  } catch (error) {
+    return { script: true, unreadable: `its first line cannot be read (${(error as NodeJS.ErrnoException).code ?? 'cannot read'})` };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** A file the kernel resolves by name when it execs: looked up as it will be, then checked like the program. */
+function checkNamedProgram(written: string, trust: Trust): ChainResult {
+  const found = lookUp(written, trust);
+  if (!found.ok) return found;
+  if (!found.found) return { ok: false, reason: `${written}: ENOENT` };
+  const checked = checkChain(found.real, trust, 'program');
+  if (!checked.ok) return checked;
+  const shebang = readShebang(checked.real);
+  // the kernel follows a few levels of `#!`; one is all that is checked, so one is all that runs
+  if (shebang.script) return { ok: false, reason: `${checked.real} is itself a script: an interpreter that is a script is not run` };
+  return checked;
+}
+
+/** `env`'s one argument from a `#!/usr/bin/env X` line: the program it runs, found as env's execvp will. */
+function checkEnvTarget(name: string | undefined, dirs: string[], trust: Trust): ChainResult {
+  // env reads `-…` as options (`-S` splits and may name anything) and `A=B` as a variable
+  if (name === undefined) return { ok: false, reason: '`#!…env` names no program' };
+  if (name.startsWith('-') || name.includes('=')) return { ok: false, reason: `\`#!…env ${name}\`: env options and variables are not followed` };
+  if (name.includes('/')) {
+    if (!path.isAbsolute(name)) return { ok: false, reason: `\`#!…env ${name}\` names a relative path` };
+    return checkNamedProgram(name, trust);
+  }
+  for (const dir of dirs) {
+    const found = lookUp(path.posix.join(dir, name), trust);
+    if (!found.ok) return found;
+    // execvp goes on past what it cannot exec (EACCES)
+    if (!found.found || !found.stat.isFile() || (found.stat.mode & 0o111) === 0) continue;
+    return checkNamedProgram(path.posix.join(dir, name), trust);
+  }
+  return { ok: false, reason: `\`#!…env ${name}\`: ${name} is not on its PATH` };
+}
+
+/**
+ * When `program` is a script: its interpreter, and for `#!…/env X` the X on `dirs` (the program's PATH),
+ * add their owners to `trust` and pass the program's own checks, or it does not run.
+ */
+function checkInterpreter(program: string, dirs: string[], trust: Trust): { ok: true } | { ok: false; reason: string } {
+  const shebang = readShebang(program);
+  if (!shebang.script) return { ok: true };
+  const refuse = (reason: string): { ok: false; reason: string } => ({ ok: false, reason: `${program} is a script, and ${reason}` });
+  if ('unreadable' in shebang) return refuse(shebang.unreadable);
+  const interpreter = checkNamedProgram(shebang.interpreter, trust);
+  if (!interpreter.ok) return refuse(`its interpreter cannot run: ${interpreter.reason}`);
+  // the name decides for a multi-call binary (busybox), the file for a link to coreutils' env
+  const isEnv = path.posix.basename(shebang.interpreter) === 'env' || path.posix.basename(interpreter.real) === 'env';
+  if (!isEnv) return { ok: true };
+  const target = checkEnvTarget(shebang.arg, dirs, trust);
+  return target.ok ? { ok: true } : refuse(`the program its env runs cannot run: ${target.reason}`);
+}
+
 let passwdCache: { uid: number; gid: number; name: string }[] | undefined;
 
 /** The host's accounts (the tool runs on the host: a uid means the same user as the kernel sees it). */
@@ -166,6 +372,13 @@ export function planRun(request: RunRequest): RunPlan {
   const trust: Trust = { owners: new Set(), shared: false };
   const program = checkChain(request.binary, trust, 'program');
   if (!program.ok) return program;
+  // what it runs by name: its PATH's dirs and its interpreter. Their owners join the program's, so the
+  // uid is decided below exactly as for the program alone: root's script whose interpreter is alice's
+  // runs as alice (the one user who controls what runs), never as root; two users refuse.
+  const searchPath = checkSearchPath(request.env?.PATH ?? FIXED_PATH, trust);
+  if (!searchPath.ok) return searchPath;
+  const interpreter = checkInterpreter(program.real, searchPath.dirs, trust);
+  if (!interpreter.ok) return interpreter;
   const cwd = request.cwd ?? '/';
   const inputs = [...(request.inputs ?? []), cwd];
   for (const input of inputs) {

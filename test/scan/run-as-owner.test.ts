@@ -305,6 +305,136 @@ describe.skipIf(!isRoot)('runAsOwner as root (needs root to chown; skipped when 
   });
 });
 
+/** `dir` is root's alone: root-owned and not group/other-writable, and so is every dir above it. */
+function rootClean(dir: string): boolean {
+  for (let at = dir; ; at = path.dirname(at)) {
+    const stat = fs.lstatSync(at);
+    if (stat.isSymbolicLink() || stat.uid !== 0 || (stat.mode & 0o022) !== 0) return false;
+    if (at === '/') return true;
+  }
+}
+
+describe.skipIf(!isRoot)('runAsOwner: what a script names counts like the script (needs root to chown; skipped when not root)', () => {
+  /** root's own dir outside the sticky /tmp, so that a clean program there would run as root itself */
+  let clean: string;
+  /** alice's dir (below tmp) with alice's copy of the real sh: an interpreter that is not a script */
+  let aliceBin: string;
+  let aliceSh: string;
+  const realSh = fs.realpathSync('/bin/sh');
+
+  /** A root-owned script in `clean`: `firstLine`, then it records `id -u` in marks/shebang-<name>. */
+  function rootScript(name: string, firstLine: string): string {
+    const file = path.join(clean, name);
+    fs.writeFileSync(file, `${firstLine}\nid -u >> ${marks}/shebang-${name}\necho ok\n`, { mode: 0o755 });
+    fs.chmodSync(file, 0o755);
+    return file;
+  }
+
+  /** Who wrote marks/shebang-<name>: the file's owner and each uid it recorded (none when nothing ran). */
+  function marker(name: string): { owner: number; uids: string[] } | undefined {
+    const file = path.join(marks, `shebang-${name}`);
+    if (!fs.existsSync(file)) return undefined;
+    return { owner: fs.statSync(file).uid, uids: fs.readFileSync(file, 'utf8').trim().split('\n') };
+  }
+
+  beforeAll(() => {
+    clean = fs.mkdtempSync(path.join('/run', 'resonix-run-'));
+    fs.chmodSync(clean, 0o755);
+    aliceBin = path.join(dir('home-alice-interp', 0o755, ALICE), 'bin');
+    fs.mkdirSync(aliceBin, { recursive: true });
+    fs.chownSync(aliceBin, ALICE, ALICE);
+    aliceSh = path.join(aliceBin, 'sh');
+    fs.copyFileSync(realSh, aliceSh);
+    fs.chmodSync(aliceSh, 0o755);
+    fs.chownSync(aliceSh, ALICE, ALICE);
+  });
+  afterAll(() => {
+    if (clean) fs.rmSync(clean, { recursive: true, force: true });
+  });
+
+  it('runs root\'s clean `#!/bin/sh` and `#!/usr/bin/env sh` scripts as root', () => {
+    if (!rootClean(clean) || !rootClean(realSh) || !rootClean('/usr/bin/env')) return;
+    for (const [name, line] of [['clean-sh', '#!/bin/sh'], ['clean-env-sh', '#!/usr/bin/env sh']] as const) {
+      const result = runAsOwner({ binary: rootScript(name, line), args: [], scanMode: 'live' });
+      expect([name, result]).toMatchObject([name, { ran: true, uid: 0, status: 0 }]);
+      expect([name, marker(name)]).toEqual([name, { owner: 0, uids: ['0'] }]);
+    }
+  });
+
+  it('runs root\'s script whose #! names alice\'s binary as alice, never as root', () => {
+    const script = rootScript('alice-interp', `#!${aliceSh}`);
+    expect(fs.statSync(script).uid).toBe(0);
+    const result = runAsOwner({ binary: script, args: [], scanMode: 'live' });
+    expect(result).toMatchObject({ ran: true, uid: ALICE, status: 0 });
+    // alice's sh wrote it, as alice
+    expect(marker('alice-interp')).toEqual({ owner: ALICE, uids: [String(ALICE)] });
+  });
+
+  it('reads the #! line as the kernel does: spaces, an argument, no newline', () => {
+    const lines: [string, string][] = [
+      ['spaced', `#!  ${aliceSh}  `],
+      ['with-arg', `#!${aliceSh} -e`],
+      ['tab-arg', `#!\t${aliceSh}\t-e -u `],
+    ];
+    for (const [name, line] of lines) {
+      expect([name, planRun({ binary: rootScript(name, line), args: [], scanMode: 'live' })]).toMatchObject([name, { ok: true, as: { uid: ALICE } }]);
+    }
+    const noNewline = path.join(clean, 'no-newline');
+    fs.writeFileSync(noNewline, `#!${aliceSh}`, { mode: 0o755 });
+    expect(planRun({ binary: noNewline, args: [], scanMode: 'live' })).toMatchObject({ ok: true, as: { uid: ALICE } });
+    // an interpreter cut off by the kernel's 256 bytes: the kernel would not run it, nor does this
+    const cut = path.join(clean, 'cut');
+    fs.writeFileSync(cut, `#!/${'x'.repeat(300)}\n`, { mode: 0o755 });
+    expect(runAsOwner({ binary: cut, args: [], scanMode: 'live' })).toEqual({ ran: false, reason: expect.stringContaining('longer than the kernel reads') });
+  });
+
+  it('runs root\'s `#!/usr/bin/env X` script as alice when X is alice\'s, found on the PATH it gets', () => {
+    const planted = path.join(aliceBin, 'rxm-planted');
+    fs.copyFileSync(realSh, planted);
+    fs.chmodSync(planted, 0o755);
+    fs.chownSync(planted, ALICE, ALICE);
+    const script = rootScript('env-planted', '#!/usr/bin/env rxm-planted');
+    const result = runAsOwner({ binary: script, args: [], scanMode: 'live', env: { PATH: `${aliceBin}:${FIXED_PATH}` } });
+    expect(result).toMatchObject({ ran: true, uid: ALICE, status: 0 });
+    expect(marker('env-planted')).toEqual({ owner: ALICE, uids: [String(ALICE)] });
+  });
+
+  it('counts a PATH dir alice owns even when X is root\'s, found after it: she could put hers first', () => {
+    const empty = path.join(dir('home-alice-path', 0o755, ALICE), 'bin');
+    fs.mkdirSync(empty, { recursive: true });
+    fs.chownSync(empty, ALICE, ALICE);
+    const script = rootScript('env-after-alice', '#!/usr/bin/env sh');
+    const result = runAsOwner({ binary: script, args: [], scanMode: 'live', env: { PATH: `${empty}:${FIXED_PATH}` } });
+    expect(result).toMatchObject({ ran: true, uid: ALICE });
+    expect(marker('env-after-alice')).toEqual({ owner: ALICE, uids: [String(ALICE)] });
+  });
+
+  it('refuses a PATH dir anyone may write, even sticky, and a relative one', () => {
+    const open = dir('open-path', 0o1777, 0);
+    const script = rootScript('env-open-path', '#!/usr/bin/env sh');
+    expect(runAsOwner({ binary: script, args: [], scanMode: 'live', env: { PATH: `${open}:${FIXED_PATH}` } })).toEqual({
+      ran: false,
+      reason: expect.stringMatching(/PATH dir .*open-path is writable by anyone \(mode 1777\): anyone who can write it can put a program on its PATH/),
+    });
+    expect(runAsOwner({ binary: script, args: [], scanMode: 'live', env: { PATH: `bin:${FIXED_PATH}` } })).toEqual({ ran: false, reason: expect.stringContaining('is not an absolute dir') });
+    expect(marker('env-open-path')).toBeUndefined();
+  });
+
+  it('refuses an interpreter that is itself a script, one in a dir its group may write, and env options', () => {
+    const inner = rootScript('inner', '#!/bin/sh');
+    const nested = rootScript('nested', `#!${inner}`);
+    expect(runAsOwner({ binary: nested, args: [], scanMode: 'live' })).toEqual({ ran: false, reason: expect.stringContaining('is itself a script') });
+    const shared = dir('group-interp', 0o775, 0);
+    fs.copyFileSync(realSh, path.join(shared, 'sh'));
+    fs.chmodSync(path.join(shared, 'sh'), 0o755);
+    const grouped = rootScript('group-interp', `#!${path.join(shared, 'sh')}`);
+    expect(runAsOwner({ binary: grouped, args: [], scanMode: 'live' })).toEqual({ ran: false, reason: expect.stringContaining('writable by its group') });
+    const split = rootScript('env-split', `#!/usr/bin/env -S ${aliceSh}`);
+    expect(runAsOwner({ binary: split, args: [], scanMode: 'live' })).toEqual({ ran: false, reason: expect.stringContaining('env options and variables are not followed') });
+    for (const name of ['inner', 'nested', 'group-interp', 'env-split']) expect([name, marker(name)]).toEqual([name, undefined]);
+  });
+});
+
 describe('nothing else spawns', () => {
   it('only src/scan/run-as-owner.ts imports node:child_process', () => {
     const src = fileURLToPath(new URL('../../src/', import.meta.url));

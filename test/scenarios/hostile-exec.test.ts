@@ -101,6 +101,32 @@ describe.skipIf(!canChown)('programs a scanned home names never run as root (nee
   );
 
   it(
+    'a root-owned resonix on PATH whose #! names alice\'s binary runs as alice, never as root',
+    async () => {
+      clearMarks();
+      const machine = await machineFrom('healthy-file-2026.5');
+      // alice's copy of the real sh: an interpreter she controls, and not a script itself
+      const aliceBin = machine.path('~/interp-bin');
+      fs.mkdirSync(aliceBin, { mode: 0o755 });
+      fs.chownSync(aliceBin, 1000, 1000);
+      const aliceSh = path.join(aliceBin, 'sh');
+      fs.copyFileSync(fs.realpathSync('/bin/sh'), aliceSh);
+      fs.chmodSync(aliceSh, 0o755);
+      fs.chownSync(aliceSh, 1000, 1000);
+      // root's launcher in root's dir, no package.json above it: the scan asks it `--version`
+      const rootBin = machine.path('opt/root-launcher');
+      fs.mkdirSync(rootBin, { recursive: true, mode: 0o755 });
+      fs.writeFileSync(path.join(rootBin, 'resonix'), `#!${aliceSh}\nid -u >> ${marks}/root-resonix-alice-interp\necho 'resonix 2026.5.28'\n`, { mode: 0o755 });
+      expect(fs.statSync(path.join(rootBin, 'resonix')).uid).toBe(0);
+      const result = await machine.cli(['audit', '--home', machine.home, '--format', 'json'], { PATH: `${rootBin}:${process.env.PATH}` });
+      expect(result.code, result.stderr).toBeLessThan(2);
+      // it ran (so this test can fail), and as alice, whose interpreter it is
+      expect(whoRan()).toEqual({ 'root-resonix-alice-interp': [ALICE] });
+    },
+    TIMEOUT,
+  );
+
+  it(
     'image mode runs nothing, from the units, the plist or the PATH',
     async () => {
       clearMarks();
