@@ -3,14 +3,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { hasSecretName, holdsSecretValue } from '../knowledge/layout.js';
-import type { FileEntry, FileInventory, Install, Machine } from '../model.js';
+import { copyOriginals, hasSecretName, holdsSecretValue, startsSecretPlace } from '../knowledge/layout.js';
+import { BUDGET_CODE, type FileEntry, type FileInventory, type Install, type Machine, type ScanProblem } from '../model.js';
 import { whatMustTravel } from '../plan.js';
 import { TOOL } from '../version.js';
 import { hostPathInRoot } from '../scan/links.js';
 import { maskSecrets } from '../knowledge/mask.js';
 import type { ProgressCounter } from '../progress.js';
-import { DEFAULT_CONCURRENCY, type HashJob } from './hash.js';
+import { DEFAULT_CONCURRENCY, fileIdOf, looksSparse, MAX_HASHED_BYTES, MAX_TOTAL_HASHED_BYTES, type HashJob, type HashOutcome } from './hash.js';
+import { formatBytes } from '../archive/budget.js';
 import { hashOnThreads, type HashOnThreadsOptions } from './hash-threads.js';
 import { matchInstalls, matchWorkspaces } from '../knowledge/baseline-match.js';
 import { HASH_SKIP_REASONS, sha256Of, type HashedFileEntry, type HashSkipReason } from '../knowledge/baseline.js';
@@ -26,6 +27,8 @@ export interface HashingOptions {
   workersFrom?: HashOnThreadsOptions['workersFrom'];
   /** ticked once per file hashed (the CLI's progress line) */
   progress?: ProgressCounter;
+  /** bytes read in all, at most (default MAX_TOTAL_HASHED_BYTES, 8 GiB): the files past it are recorded without a hash, and a problem (EBUDGET) says so */
+  maxTotalBytes?: number;
 }
 
 export interface SnapshotOptions extends HashingOptions {
@@ -37,18 +40,60 @@ export interface SnapshotOptions extends HashingOptions {
 
 const DOTENV = /(^|\/)\.env(\.[^/]*)?$/;
 
-/**
- * The hash policy: true when a file must be recorded without its sha256. A digest of a file that holds a
- * secret lets whoever has the manifest test guesses offline (a short password in an `$include`d
- * gateway.json5 falls to a word list), so no secret-bearing file is hashed, whatever its size: configs and
- * their backups, files the config `$include`s (`includes`: paths relative to the inventory root), `.env`
- * files, `secrets.json`, credentials, auth profiles, identity and device files, secret-named files. The
- * comparison falls back to size and mtime for them (README.md here).
- */
-export function withholdHash(relativePath: string, kind: 'state' | 'workspace', includes?: ReadonlySet<string>): boolean {
+/** The policy on one name: a secret-bearing file by its own name or place, or one the config `$include`s. */
+function secretByName(relativePath: string, kind: 'state' | 'workspace', includes?: ReadonlySet<string>): boolean {
   if (DOTENV.test(relativePath) || includes?.has(relativePath)) return true;
   if (kind === 'state') return holdsSecretValue(relativePath);
   return hasSecretName(relativePath);
+}
+
+/**
+ * The hash policy by name, for one inventory: true when a file must be recorded without its sha256. A digest of
+ * a file that holds a secret lets whoever has the manifest test guesses offline (a short password in an
+ * `$include`d gateway.json5 falls to a word list), so no secret-bearing file is hashed, whatever its size:
+ * configs and their backups, files the config `$include`s (`includes`: paths relative to the inventory root),
+ * `.env` files, `secrets.json`, credentials, auth profiles, identity and device files, secret-named files.
+ *
+ * Nor any copy of one that a backup or an editor left under a marked name: the name without its marks
+ * (`gateway.json5.bak.1`, `resonix.json~`, `.gateway.json5.swp`), its dirs without theirs (`credentials.old/…`),
+ * and, for a copy of the state dir kept inside it (`old/credentials/…`, `backup/resonix.json`), the path from
+ * a secret place (or an included file's first dir) on are each held to the same policy. A second name of a
+ * withheld file (a hard link) is withheld by its inode, in applyHashes. The comparison falls back to size and
+ * mtime for them all (README.md here).
+ */
+export function hashPolicy(kind: 'state' | 'workspace', includes?: ReadonlySet<string>): (relativePath: string) => boolean {
+  const includeStarts = new Set([...(includes ?? [])].map((file) => file.split('/')[0]!));
+  // dirs repeat across a tree's files: each dir's names (as they are, and without copy marks) are worked out once
+  const dirs = new Map<string, string[][]>();
+  const namesOfDir = (dir: string): string[][] => {
+    let known = dirs.get(dir);
+    if (!known) {
+      const names = dir === '' ? [] : dir.split('/');
+      const unmarked = names.map((name) => copyOriginals(name).at(-1) ?? name);
+      known = unmarked.some((name, index) => name !== names[index]) ? [names, unmarked] : [names];
+      dirs.set(dir, known);
+    }
+    return known;
+  };
+  return (relativePath) => {
+    const slash = relativePath.lastIndexOf('/');
+    const base = relativePath.slice(slash + 1);
+    for (const dir of namesOfDir(slash < 0 ? '' : relativePath.slice(0, slash))) {
+      for (const name of [base, ...copyOriginals(base)]) {
+        const whole = [...dir, name];
+        if (secretByName(whole.join('/'), kind, includes)) return true;
+        for (let start = 1; start < whole.length; start++) {
+          if ((startsSecretPlace(whole[start]!) || includeStarts.has(whole[start]!)) && secretByName(whole.slice(start).join('/'), kind, includes)) return true;
+        }
+      }
+    }
+    return false;
+  };
+}
+
+/** The hash policy for one path (hashPolicy, for a single question). */
+export function withholdHash(relativePath: string, kind: 'state' | 'workspace', includes?: ReadonlySet<string>): boolean {
+  return hashPolicy(kind, includes)(relativePath);
 }
 
 /** The files an install's config `$include`s, relative to `root` (those outside it are in no inventory). */
@@ -76,11 +121,15 @@ function rootIsDir(root: string): boolean {
 interface Target {
   entry: HashedFileEntry;
   machinePath: string;
+  /** withheld by its name (hashPolicy) */
   withhold: boolean;
 }
 
-/** Every regular file of every install and workspace inventory, each inventory with its policy. */
-function targetsOf(machine: Machine, select?: (target: Target) => boolean): Target[] {
+/**
+ * Every regular file and symlink of every install and workspace inventory, each with its inventory's policy.
+ * The symlinks are here for the files they point at: a secret name's target is withheld too.
+ */
+function targetsOf(machine: Machine): Target[] {
   const targets: Target[] = [];
   for (const home of machine.homes) {
     for (const install of home.installs) {
@@ -90,12 +139,11 @@ function targetsOf(machine: Machine, select?: (target: Target) => boolean): Targ
       ];
       for (const { inventory, kind } of lists) {
         if (!inventory.exists) continue;
-        const includes = includedFiles(install, inventory.root);
+        const withhold = hashPolicy(kind, includedFiles(install, inventory.root));
         for (const entry of inventory.entries) {
-          if (entry.type !== 'file') continue;
+          if (entry.type !== 'file' && entry.type !== 'symlink') continue;
           // a workspace inside the state dir is also a part of the state dir's inventory: its .env is as secret there
-          const target = { entry, machinePath: absoluteOf(inventory, entry), withhold: withholdHash(entry.path, kind, includes) };
-          if (!select || select(target)) targets.push(target);
+          targets.push({ entry, machinePath: absoluteOf(inventory, entry), withhold: withhold(entry.path) });
         }
       }
     }
@@ -103,41 +151,128 @@ function targetsOf(machine: Machine, select?: (target: Target) => boolean): Targ
   return targets;
 }
 
-async function applyHashes(machine: Machine, targets: Target[], opts: HashingOptions): Promise<ManifestHashing> {
-  const skipped = Object.fromEntries(HASH_SKIP_REASONS.map((reason) => [reason, 0])) as Record<HashSkipReason, number>;
-  const hashing: ManifestHashing = { algorithm: 'sha256', enabled: true, files: 0, bytes: 0, skipped };
-  // one read per host file, however many inventories list it
-  const withheld = new Set(targets.filter((target) => target.withhold).map((target) => target.machinePath));
-  const jobs = new Map<string, HashJob>();
-  for (const target of targets) {
-    if (withheld.has(target.machinePath) || jobs.has(target.machinePath)) continue;
-    jobs.set(target.machinePath, { hostPath: hostPathInRoot(machine.root, target.machinePath), expectedSize: target.entry.size });
+/** What lstat says of a regular file now (undefined: gone, unreadable, or no regular file any more). */
+interface FileNow {
+  id: string;
+  size: number;
+  blocks: number;
+}
+
+function fileNow(hostPath: string): FileNow | undefined {
+  try {
+    const stat = fs.lstatSync(hostPath, { bigint: true, throwIfNoEntry: false });
+    return stat?.isFile() ? { id: fileIdOf(stat), size: Number(stat.size), blocks: Number(stat.blocks) } : undefined;
+  } catch {
+    return undefined;
   }
-  const keys = [...jobs.keys()];
-  const { outcomes } = await hashOnThreads([...jobs.values()], {
+}
+
+/** How a regular file is recorded: an outcome known without reading it, the job that reads it, or past the budget. */
+type Decision = { outcome: HashOutcome } | { job: HashJob } | { cut: true; bytes: number };
+
+/**
+ * Hashes the regular files of `machine`'s inventories (those `wanted` says, when given), each inode once:
+ * its other names take the same digest. Nothing is read of a file withheld by name (hashPolicy), of a second
+ * name of one (a hard link, any name) or of the file a secret-named symlink points at, nor past
+ * `maxTotalBytes` in all (the rest go without a hash, and a problem says so). One lstat per file, no read,
+ * decides all of this; the hasher then reads only the inode lstat saw.
+ */
+async function applyHashes(machine: Machine, opts: HashingOptions, purpose: 'snapshot' | 'comparison', wanted?: ReadonlySet<FileEntry>): Promise<ManifestHashing> {
+  const skipped = Object.fromEntries(HASH_SKIP_REASONS.map((reason) => [reason, 0])) as Record<HashSkipReason, number>;
+  const maxTotalBytes = opts.maxTotalBytes ?? MAX_TOTAL_HASHED_BYTES;
+  const hashing: ManifestHashing = { algorithm: 'sha256', enabled: true, files: 0, bytes: 0, skipped, budget: { maxBytes: maxTotalBytes, cutFiles: 0, cutBytes: 0 } };
+  const all = targetsOf(machine);
+  const seen = new Map<string, FileNow | undefined>();
+  const now = (machinePath: string): FileNow | undefined => {
+    if (!seen.has(machinePath)) seen.set(machinePath, fileNow(hostPathInRoot(machine.root, machinePath)));
+    return seen.get(machinePath);
+  };
+
+  // the inodes of every file withheld by name, whichever inventory lists it (or whichever link names it)
+  const secretPaths = new Set<string>();
+  const secretIds = new Set<string>();
+  for (const target of all) {
+    if (!target.withhold) continue;
+    if (target.entry.type === 'file') {
+      secretPaths.add(target.machinePath);
+      const file = now(target.machinePath);
+      if (file) secretIds.add(file.id);
+    } else {
+      const file = fileNow(hostPathInRoot(machine.root, target.machinePath, { followLast: true }));
+      if (file) secretIds.add(file.id);
+    }
+  }
+
+  // one decision per inode (per path when lstat found no regular file: the hasher says why), in inventory order
+  const perFileCap = Math.min(MAX_HASHED_BYTES, maxTotalBytes);
+  const targets = all.filter((target) => target.entry.type === 'file' && (!wanted || wanted.has(target.entry)));
+  const keys = new Map<Target, string>();
+  const decisions = new Map<string, Decision>();
+  let budgeted = 0;
+  let firstCut: string | undefined;
+  for (const target of targets) {
+    const file = now(target.machinePath);
+    const key = file?.id ?? `path:${target.machinePath}`;
+    keys.set(target, key);
+    if (decisions.has(key)) continue;
+    const size = target.entry.size;
+    let decision: Decision;
+    if (secretPaths.has(target.machinePath) || secretIds.has(key)) decision = { outcome: { skipped: 'secret' } };
+    else if (file && file.size !== size) decision = { outcome: { skipped: 'changed' } };
+    else if (file && looksSparse(file)) decision = { outcome: { skipped: 'sparse' } };
+    else if (size > perFileCap) decision = { outcome: { skipped: 'too-big' } };
+    else if (firstCut !== undefined || budgeted + size > maxTotalBytes) {
+      firstCut ??= target.machinePath;
+      decision = { cut: true, bytes: size };
+    } else {
+      budgeted += size;
+      decision = { job: { hostPath: hostPathInRoot(machine.root, target.machinePath), expectedSize: size, ...(file ? { expectedId: file.id } : {}) } };
+    }
+    decisions.set(key, decision);
+  }
+
+  const jobs = [...decisions.values()].flatMap((decision) => ('job' in decision ? [decision.job] : []));
+  const { outcomes } = await hashOnThreads(jobs, {
     concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
     ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
     ...(opts.workersFrom ? { workersFrom: opts.workersFrom } : {}),
     ...(opts.progress ? { progress: opts.progress } : {}),
   });
-  const byPath = new Map(keys.map((key, index) => [key, outcomes[index]!]));
+  const hashed = new Map(jobs.map((job, index) => [job, outcomes[index]!]));
+
   const counted = new Set<string>();
   for (const target of targets) {
-    const outcome = withheld.has(target.machinePath) ? ({ skipped: 'secret' } as const) : byPath.get(target.machinePath)!;
+    const key = keys.get(target)!;
+    const decision = decisions.get(key)!;
+    const outcome = 'outcome' in decision ? decision.outcome : 'job' in decision ? hashed.get(decision.job)! : undefined;
     delete target.entry.sha256;
     delete target.entry.hashSkipped;
-    if ('sha256' in outcome) target.entry.sha256 = outcome.sha256;
-    else target.entry.hashSkipped = outcome.skipped;
-    if (counted.has(target.machinePath)) continue;
-    counted.add(target.machinePath);
-    if ('sha256' in outcome) {
+    if (outcome && 'sha256' in outcome) target.entry.sha256 = outcome.sha256;
+    else if (outcome) target.entry.hashSkipped = outcome.skipped;
+    // each inode counted once, however many names and inventories it has
+    if (counted.has(key)) continue;
+    counted.add(key);
+    if (!outcome) {
+      hashing.budget!.cutFiles += 1;
+      hashing.budget!.cutBytes += (decision as { bytes: number }).bytes;
+    } else if ('sha256' in outcome) {
       hashing.files += 1;
       hashing.bytes += outcome.bytes;
     } else {
       skipped[outcome.skipped] += 1;
     }
   }
+  if (firstCut !== undefined) machine.problems.push(budgetProblem(firstCut, hashing.budget!, purpose));
   return hashing;
+}
+
+function budgetProblem(firstCut: string, budget: NonNullable<ManifestHashing['budget']>, purpose: 'snapshot' | 'comparison'): ScanProblem {
+  const files = `${budget.cutFiles} file${budget.cutFiles === 1 ? '' : 's'} (${formatBytes(budget.cutBytes)})`;
+  const message =
+    purpose === 'snapshot'
+      ? `hashing stopped at ${firstCut}: the snapshot's hashing budget (${formatBytes(budget.maxBytes)} in all) was spent; ${files} from there on are recorded by size, without a sha256, and verify --against compares them by size`
+      : `hashing stopped at ${firstCut}: the comparison's hashing budget (${formatBytes(budget.maxBytes)} in all) was spent; ${files} from there on were compared with the baseline by size only`;
+  return { path: firstCut, code: BUDGET_CODE, message };
 }
 
 function isFileEntry(item: object): boolean {
@@ -228,7 +363,7 @@ export async function createManifest(scan: { machine: Machine; secrets?: Iterabl
   const unmasked = structuredClone(scan.machine);
   const skipped = Object.fromEntries(HASH_SKIP_REASONS.map((reason) => [reason, 0])) as Record<HashSkipReason, number>;
   let hashing: ManifestHashing = { algorithm: 'sha256', enabled: false, files: 0, bytes: 0, skipped };
-  if (opts.hash && rootIsDir(unmasked.root)) hashing = await applyHashes(unmasked, targetsOf(unmasked), opts);
+  if (opts.hash && rootIsDir(unmasked.root)) hashing = await applyHashes(unmasked, opts, 'snapshot');
   const machine = scrub(unmasked, secrets);
   return {
     manifest: MANIFEST_VERSION,
@@ -262,8 +397,7 @@ export async function hashForBaseline(current: Machine, baseline: Machine, opts:
     want(match.baseline.inventory, match.current.inventory);
     for (const pair of matchWorkspaces(match.baseline, match.current, match.homeMap)) if (pair.current) want(pair.baseline.inventory, pair.current.inventory);
   }
-  const targets = targetsOf(copy, (target) => wanted.has(target.entry));
-  if (targets.length > 0) await applyHashes(copy, targets, opts);
+  if (wanted.size > 0) await applyHashes(copy, opts, 'comparison', wanted);
   return copy;
 }
 
