@@ -126,8 +126,31 @@ interface Target {
 }
 
 /**
+ * The dirs of `inventory` (relative paths, '' for its root) that a secret-named symlink of it points at:
+ * with `credentials -> private`, the files under private/ are what Resonix reads as its credentials.
+ */
+function dirsLinkedAsSecret(root: string, inventory: FileInventory, links: readonly Target[]): string[] {
+  if (links.length === 0) return [];
+  const realRoot = hostPathInRoot(root, inventory.root, { followLast: true });
+  const dirs: string[] = [];
+  for (const link of links) {
+    const target = hostPathInRoot(root, link.machinePath, { followLast: true });
+    let isDir = false;
+    try {
+      isDir = fs.statSync(target).isDirectory();
+    } catch {
+      isDir = false;
+    }
+    const relative = path.relative(realRoot, target);
+    if (isDir && !relative.startsWith('..') && !path.isAbsolute(relative)) dirs.push(relative.split(path.sep).join('/'));
+  }
+  return dirs;
+}
+
+/**
  * Every regular file and symlink of every install and workspace inventory, each with its inventory's policy.
- * The symlinks are here for the files they point at: a secret name's target is withheld too.
+ * The symlinks are here for what they point at: a secret name's target file (in applyHashes) or dir (here)
+ * is withheld too.
  */
 function targetsOf(machine: Machine): Target[] {
   const targets: Target[] = [];
@@ -140,11 +163,17 @@ function targetsOf(machine: Machine): Target[] {
       for (const { inventory, kind } of lists) {
         if (!inventory.exists) continue;
         const withhold = hashPolicy(kind, includedFiles(install, inventory.root));
+        const listed: Target[] = [];
         for (const entry of inventory.entries) {
           if (entry.type !== 'file' && entry.type !== 'symlink') continue;
           // a workspace inside the state dir is also a part of the state dir's inventory: its .env is as secret there
-          targets.push({ entry, machinePath: absoluteOf(inventory, entry), withhold: withhold(entry.path) });
+          listed.push({ entry, machinePath: absoluteOf(inventory, entry), withhold: withhold(entry.path) });
         }
+        const secretDirs = dirsLinkedAsSecret(machine.root, inventory, listed.filter((target) => target.withhold && target.entry.type === 'symlink'));
+        for (const target of secretDirs.length > 0 ? listed : []) {
+          if (secretDirs.some((dir) => dir === '' || target.entry.path.startsWith(`${dir}/`))) target.withhold = true;
+        }
+        targets.push(...listed);
       }
     }
   }

@@ -68,6 +68,8 @@ beforeAll(async () => {
     { path: '{home}/.resonix/credentials/short-token.json', mode: '0600', content: `{"t":"${TOKEN}"}` },
     { path: '{home}/.resonix/credentials/linked.json', target: '../notes/plain.json' },
     { path: '{home}/.resonix/notes/plain.json', mode: '0600', content: `{"t":"${TOKEN}-via-symlink"}` },
+    { path: '{home}/.resonix/my-tokens', target: 'stash' },
+    { path: '{home}/.resonix/stash/one.json', mode: '0600', content: `{"t":"${TOKEN}-via-linked-dir"}` },
     // the control: a backup of a file that holds no secret is hashed as any file
     { path: '{home}/.resonix/notes/todo.md', mode: '0600', content: 'buy milk\n' },
     { path: '{home}/.resonix/notes/todo.md.bak', mode: '0600', content: 'buy bread\n' },
@@ -103,10 +105,12 @@ describe('no sha256 of a secret under another name', () => {
     }
   });
 
-  it('the file a secret-named symlink points at has no hash', () => {
-    const item = stateFiles(manifest.machine).get('notes/plain.json')!;
-    expect(sha256Of(item)).toBeUndefined();
-    expect(hashSkippedOf(item)).toBe('secret');
+  it('the file a secret-named symlink points at has no hash, nor the files of a dir one points at', () => {
+    for (const name of ['notes/plain.json', 'stash/one.json']) {
+      const item = stateFiles(manifest.machine).get(name)!;
+      expect(sha256Of(item), name).toBeUndefined();
+      expect(hashSkippedOf(item), name).toBe('secret');
+    }
   });
 
   it('backups of the included gateway.json5, the config, .env and credentials have no hash; a backup of a plain file does', () => {
@@ -123,7 +127,7 @@ describe('no sha256 of a secret under another name', () => {
   it('no digest in the manifest is that of a secret-bearing file, and no canary is in it', () => {
     const digests = new Set(allFiles(manifest.machine).flatMap(({ entry: item }) => sha256Of(item) ?? []));
     expect(digests.size).toBeGreaterThan(5);
-    const secretFiles = ['gateway.json5', 'credentials/short-token.json', 'notes/plain.json', ...SECRET_COPIES];
+    const secretFiles = ['gateway.json5', 'credentials/short-token.json', 'notes/plain.json', 'stash/one.json', ...SECRET_COPIES];
     for (const name of secretFiles) expect(digests.has(sha256(path.join(state, name))), name).toBe(false);
     expect(findCanaries(JSON.stringify(manifest), m.canaries)).toEqual([]);
   });
@@ -134,7 +138,7 @@ describe('no sha256 of a secret under another name', () => {
     for (const item of stateFiles(baseline).values()) item.sha256 = '0'.repeat(64);
     const current = await hashForBaseline((await scan()).machine, baseline);
     const files = stateFiles(current);
-    for (const name of ['media/inbound/photo.jpg', 'agents/main/sessions/notes.txt', 'notes/plain.json', ...SECRET_COPIES]) {
+    for (const name of ['media/inbound/photo.jpg', 'agents/main/sessions/notes.txt', 'notes/plain.json', 'stash/one.json', ...SECRET_COPIES]) {
       expect(sha256Of(files.get(name)!), name).toBeUndefined();
     }
     expect(sha256Of(files.get('notes/todo.md')!)).toBe(sha256(path.join(state, 'notes/todo.md')));
