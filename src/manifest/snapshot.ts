@@ -63,29 +63,36 @@ function secretByName(relativePath: string, kind: 'state' | 'workspace', include
  */
 export function hashPolicy(kind: 'state' | 'workspace', includes?: ReadonlySet<string>): (relativePath: string) => boolean {
   const includeStarts = new Set([...(includes ?? [])].map((file) => file.split('/')[0]!));
+  const startsPlace = (name: string): boolean => startsSecretPlace(name) || includeStarts.has(name);
   // dirs repeat across a tree's files: each dir's names (as they are, and without copy marks) are worked out once
-  const dirs = new Map<string, string[][]>();
-  const namesOfDir = (dir: string): string[][] => {
+  const dirs = new Map<string, { variants: string[][]; placeInside: boolean }>();
+  const dirOf = (dir: string): { variants: string[][]; placeInside: boolean } => {
     let known = dirs.get(dir);
     if (!known) {
       const names = dir === '' ? [] : dir.split('/');
       const unmarked = names.map((name) => copyOriginals(name).at(-1) ?? name);
-      known = unmarked.some((name, index) => name !== names[index]) ? [names, unmarked] : [names];
+      const variants = unmarked.some((name, index) => name !== names[index]) ? [names, unmarked] : [names];
+      known = { variants, placeInside: variants.some((list) => list.some((name, index) => index > 0 && startsPlace(name))) };
       dirs.set(dir, known);
     }
     return known;
   };
+  const secretHere = (names: readonly string[]): boolean => {
+    if (secretByName(names.join('/'), kind, includes)) return true;
+    for (let start = 1; start < names.length; start++) {
+      if (startsPlace(names[start]!) && secretByName(names.slice(start).join('/'), kind, includes)) return true;
+    }
+    return false;
+  };
   return (relativePath) => {
     const slash = relativePath.lastIndexOf('/');
     const base = relativePath.slice(slash + 1);
-    for (const dir of namesOfDir(slash < 0 ? '' : relativePath.slice(0, slash))) {
-      for (const name of [base, ...copyOriginals(base)]) {
-        const whole = [...dir, name];
-        if (secretByName(whole.join('/'), kind, includes)) return true;
-        for (let start = 1; start < whole.length; start++) {
-          if ((startsSecretPlace(whole[start]!) || includeStarts.has(whole[start]!)) && secretByName(whole.slice(start).join('/'), kind, includes)) return true;
-        }
-      }
+    const dir = dirOf(slash < 0 ? '' : relativePath.slice(0, slash));
+    const originals = copyOriginals(base);
+    // most files: no mark on the name or its dirs, no secret place below the top
+    if (originals.length === 0 && dir.variants.length === 1 && !dir.placeInside && !(slash >= 0 && startsPlace(base))) return secretByName(relativePath, kind, includes);
+    for (const names of dir.variants) {
+      for (const name of [base, ...originals]) if (secretHere([...names, name])) return true;
     }
     return false;
   };
