@@ -1,5 +1,7 @@
 // `snapshot`: the scanned Machine, masked, plus the sha256 of every regular file of each install's and
-// workspace's inventory that holds no secret, written 0600 without any secret value. See README.md here for the schema and the hash policy.
+// workspace's inventory that holds no secret (by name, by the name it is a copy of, or by inode), each inode
+// read once and at most MAX_TOTAL_HASHED_BYTES in all, written 0600 without any secret value. See README.md
+// here for the schema and the hash policy.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
