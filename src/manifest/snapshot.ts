@@ -218,12 +218,18 @@ type Decision = { outcome: HashOutcome } | { job: HashJob } | { cut: true; bytes
 async function applyHashes(machine: Machine, opts: HashingOptions, purpose: 'snapshot' | 'comparison', wanted?: ReadonlySet<FileEntry>): Promise<ManifestHashing> {
   const skipped = Object.fromEntries(HASH_SKIP_REASONS.map((reason) => [reason, 0])) as Record<HashSkipReason, number>;
   const maxTotalBytes = opts.maxTotalBytes ?? MAX_TOTAL_HASHED_BYTES;
-  const hashing: ManifestHashing = { algorithm: 'sha256', enabled: true, files: 0, bytes: 0, skipped, budget: { maxBytes: maxTotalBytes, cutFiles: 0, cutBytes: 0 } };
+  const budget = { maxBytes: maxTotalBytes, cutFiles: 0, cutBytes: 0 };
+  const hashing: ManifestHashing = { algorithm: 'sha256', enabled: true, files: 0, bytes: 0, skipped, budget };
   const all = targetsOf(machine);
-  const seen = new Map<string, FileNow | undefined>();
-  const now = (machinePath: string): FileNow | undefined => {
-    if (!seen.has(machinePath)) seen.set(machinePath, fileNow(hostPathInRoot(machine.root, machinePath)));
-    return seen.get(machinePath);
+  const seen = new Map<string, { hostPath: string; file: FileNow | undefined }>();
+  const now = (machinePath: string): { hostPath: string; file: FileNow | undefined } => {
+    let known = seen.get(machinePath);
+    if (!known) {
+      const hostPath = hostPathInRoot(machine.root, machinePath);
+      known = { hostPath, file: fileNow(hostPath) };
+      seen.set(machinePath, known);
+    }
+    return known;
   };
 
   // the inodes of every file withheld by name, whichever inventory lists it (or whichever link names it)
@@ -233,7 +239,7 @@ async function applyHashes(machine: Machine, opts: HashingOptions, purpose: 'sna
     if (!target.withhold) continue;
     if (target.entry.type === 'file') {
       secretPaths.add(target.machinePath);
-      const file = now(target.machinePath);
+      const { file } = now(target.machinePath);
       if (file) secretIds.add(file.id);
     } else {
       const file = fileNow(hostPathInRoot(machine.root, target.machinePath, { followLast: true }));
@@ -249,7 +255,7 @@ async function applyHashes(machine: Machine, opts: HashingOptions, purpose: 'sna
   let budgeted = 0;
   let firstCut: string | undefined;
   for (const target of targets) {
-    const file = now(target.machinePath);
+    const { hostPath, file } = now(target.machinePath);
     const key = file?.id ?? `path:${target.machinePath}`;
     keys.set(target, key);
     if (decisions.has(key)) continue;
@@ -264,7 +270,7 @@ async function applyHashes(machine: Machine, opts: HashingOptions, purpose: 'sna
       decision = { cut: true, bytes: size };
     } else {
       budgeted += size;
-      decision = { job: { hostPath: hostPathInRoot(machine.root, target.machinePath), expectedSize: size, ...(file ? { expectedId: file.id } : {}) } };
+      decision = { job: { hostPath, expectedSize: size, ...(file ? { expectedId: file.id } : {}) } };
     }
     decisions.set(key, decision);
   }
@@ -290,17 +296,17 @@ async function applyHashes(machine: Machine, opts: HashingOptions, purpose: 'sna
     // each inode counted once, however many names and inventories it has
     if (counted.has(key)) continue;
     counted.add(key);
-    if (!outcome) {
-      hashing.budget!.cutFiles += 1;
-      hashing.budget!.cutBytes += (decision as { bytes: number }).bytes;
-    } else if ('sha256' in outcome) {
+    if ('cut' in decision) {
+      budget.cutFiles += 1;
+      budget.cutBytes += decision.bytes;
+    } else if (outcome && 'sha256' in outcome) {
       hashing.files += 1;
       hashing.bytes += outcome.bytes;
-    } else {
+    } else if (outcome) {
       skipped[outcome.skipped] += 1;
     }
   }
-  if (firstCut !== undefined) machine.problems.push(budgetProblem(firstCut, hashing.budget!, purpose));
+  if (firstCut !== undefined) machine.problems.push(budgetProblem(firstCut, budget, purpose));
   return hashing;
 }
 
