@@ -7,8 +7,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSkippedOf, sha256Of } from '../../src/knowledge/baseline.js';
-import { readManifest } from '../../src/manifest/read.js';
-import { createManifest, hashForBaseline, writeManifest } from '../../src/manifest/snapshot.js';
+import { runRules } from '../../src/engine.js';
+import { NOT_COPIED, TRANSIENT } from '../../src/knowledge/layout.js';
+import { baselineOf, readManifest } from '../../src/manifest/read.js';
+import { createManifest, hashForBaseline, withholdHash, writeManifest } from '../../src/manifest/snapshot.js';
+import { rule as incomplete } from '../../src/rules/copy/incomplete.js';
+import { builtinRules } from '../../src/rules/index.js';
 import type { Manifest } from '../../src/manifest/types.js';
 import { BUDGET_CODE, type FileEntry, type Machine } from '../../src/model.js';
 import { ProgressCounter } from '../../src/progress.js';
@@ -191,6 +195,43 @@ describe('hashing budgets', () => {
     const read = readManifest(file);
     expect(read.hashing.budget).toEqual(cut.hashing.budget);
     expect(findCanaries(fs.readFileSync(file, 'utf8'), m.canaries)).toEqual([]);
+  });
+
+  it('verify --against a manifest cut by its budget: a file without a hash is unknown content, not a difference; a hashed one that changed still is', async () => {
+    const cut = await createManifest(await scan(), { hash: true, maxTotalBytes: Math.floor((manifest.hashing.bytes - BIG) / 2) });
+    const file = m.path('tmp/verify-cut.manifest.json');
+    await writeManifest(file, cut);
+    const baseline = baselineOf(readManifest(file));
+    const counted = (name: string, item: FileEntry): boolean => item.size > 0 && !NOT_COPIED.test(name) && !TRANSIENT.test(name) && !withholdHash(name, 'state');
+    const entries = [...stateFiles(baseline)].filter(([name, item]) => counted(name, item));
+    const unhashed = entries.find(([, item]) => sha256Of(item) === undefined && hashSkippedOf(item) === undefined)?.[0];
+    const hashed = entries.find(([, item]) => sha256Of(item) !== undefined)?.[0];
+    expect(unhashed).toBeDefined();
+    expect(hashed).toBeDefined();
+    // the same size, the same mtime, other bytes
+    const touched = [unhashed!, hashed!].map((name) => {
+      const at = path.join(state, name);
+      const before = fs.readFileSync(at);
+      const stat = fs.statSync(at);
+      const after = Buffer.from(before);
+      after[0] = after[0]! ^ 0x20;
+      fs.writeFileSync(at, after);
+      fs.utimesSync(at, stat.atime, stat.mtime);
+      return { at, before, stat };
+    });
+    try {
+      const result = await scan();
+      const current = await hashForBaseline(result.machine, baseline);
+      const report = runRules({ phase: 'verify', machine: current, baseline, rules: builtinRules, only: [incomplete.meta.id], secrets: result.secrets });
+      const evidence = report.findings.filter((finding) => finding.ruleId === incomplete.meta.id).flatMap((finding) => finding.evidence ?? []);
+      expect(evidence.some((line) => line.includes(`${hashed}: different content (sha256)`)), evidence.join('\n')).toBe(true);
+      expect(evidence.some((line) => line.includes(`/${unhashed}:`)), evidence.join('\n')).toBe(false);
+    } finally {
+      for (const { at, before, stat } of touched) {
+        fs.writeFileSync(at, before);
+        fs.utimesSync(at, stat.atime, stat.mtime);
+      }
+    }
   });
 
   it('a comparison past its budget says so too', async () => {
