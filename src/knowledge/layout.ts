@@ -100,6 +100,68 @@ export function holdsSecretValue(relativePath: string): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Copies of a file kept beside it (backups, editors' and package managers' leftovers)
+
+/** A mark a copy carries at the end of its name: `~`, `.~1~`, `.bak`, `.bak2`, `.orig`, `.old`, `.swp`, `.dpkg-old`, `.1`, `-2024-05-01`, `.clobbered.<time>`, ` copy`, ` (1)`. */
+const COPY_MARK_AT_END =
+  /(?:~|\.~\d+~|\.(?:bak|backup|bck|bk|orig|old|save|sav|saved|prev|previous|tmp|temp|swp|swo|swx|rej|copy|last-good)\d*|\.(?:dpkg-(?:old|dist|new|bak)|rpm(?:save|new|orig)|ucf-(?:old|dist|new))|\.\d+|[._-](?:bak|backup|orig|old)|[._-]\d{4}-?\d{2}-?\d{2}(?:[T_ -]?\d{2}[:-]?\d{2}(?:[:-]?\d{2})?)?Z?|\.clobbered\..*| copy(?: \d+)?| \(\d+\))$/i;
+/** A mark a copy carries before its extension: `gateway.bak.json5`, `gateway-old.json5`, `gateway copy.json5`, `gateway (1).json5`. */
+const COPY_MARK_BEFORE_EXTENSION = /(?:[._-](?:bak|backup|orig|old|prev|copy)\d*|[._-]\d{4}-?\d{2}-?\d{2}| copy(?: \d+)?| \(\d+\))$/i;
+/** marks taken off one name, at most (a name of a hundred `.bak` says no more than one of eight) */
+const MAX_COPY_MARKS = 8;
+
+/** The names `name` has with one copy mark taken off: at the end, before the extension, an editor's `#name#` or `.name.swp`. */
+function oneMarkOff(name: string): string[] {
+  const found: string[] = [];
+  const end = COPY_MARK_AT_END.exec(name);
+  if (end && end.index > 0) found.push(name.slice(0, end.index));
+  const dot = name.lastIndexOf('.');
+  if (dot > 0) {
+    const before = COPY_MARK_BEFORE_EXTENSION.exec(name.slice(0, dot));
+    if (before && before.index > 0) found.push(name.slice(0, before.index) + name.slice(dot));
+  }
+  const emacs = /^#(.+)#$/.exec(name);
+  if (emacs) found.push(emacs[1]!);
+  const vim = /^\.(.+)\.sw[a-p]$/.exec(name);
+  if (vim) found.push(vim[1]!);
+  return found;
+}
+
+/**
+ * The names a file (or dir) called `name` may be a copy of, by the marks backups and editors leave on a name:
+ * `gateway.json5.bak.1` → `gateway.json5.bak`, `gateway.json5`; `resonix.json~` → `resonix.json`;
+ * `credentials.old` → `credentials`. Empty when the name carries no such mark. One name, no `/`.
+ */
+export function copyOriginals(name: string): string[] {
+  const found = new Set<string>();
+  let layer = [name];
+  for (let depth = 0; depth < MAX_COPY_MARKS && layer.length > 0; depth++) {
+    const next: string[] = [];
+    for (const item of layer) {
+      for (const original of oneMarkOff(item)) {
+        if (found.has(original) || original === name) continue;
+        found.add(original);
+        next.push(original);
+      }
+    }
+    layer = next;
+  }
+  return [...found];
+}
+
+/** The first names of the paths isSecretFile and holdsSecretValue know by their place in the state dir (not by their own name). */
+const SECRET_PLACES: ReadonlySet<string> = new Set(['credentials', 'identity', 'devices', 'gateway', 'agents', 'secrets.json', 'exec-approvals.json', 'config-journal-fingerprint.key', '.env']);
+
+/**
+ * Whether a path that starts with this name can be a secret file of a state dir by its place (`credentials/…`,
+ * `resonix.json…`, `agents/<id>/agent/auth.json`): a copy of the state dir kept inside it (`old/credentials/…`)
+ * holds its secrets below such a name.
+ */
+export function startsSecretPlace(name: string): boolean {
+  return SECRET_PLACES.has(name) || name.startsWith('resonix.json');
+}
+
+// ---------------------------------------------------------------------------------------------
 // The gateway
 
 export const DEFAULT_GATEWAY_PORT = 18789;

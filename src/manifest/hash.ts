@@ -28,6 +28,8 @@ export interface HashFileOptions {
   buffer?: Buffer;
   /** the per-file cap (default MAX_HASHED_BYTES) */
   maxBytes?: number;
+  /** the `dev:ino` the snapshot saw at this path (fileIdOf): another file there now is 'changed', never read */
+  expectedId?: string;
 }
 
 /**
@@ -35,6 +37,18 @@ export interface HashFileOptions {
  * Such a file is recorded by size (`hashSkipped: 'too-big'`).
  */
 export const MAX_HASHED_BYTES = 16 * 1024 ** 3;
+
+/**
+ * No snapshot (nor comparison) hashes more than this many bytes in all: a home can hold many big files, and
+ * hard links make one big file many. Past it the files are recorded by size and a problem (EBUDGET) says so.
+ * `maxTotalBytes` of the hashing options overrides it.
+ */
+export const MAX_TOTAL_HASHED_BYTES = 8 * 1024 ** 3;
+
+/** A file's identity on its machine, `dev:ino` (exact: from BigInt stats, as inode numbers may pass 2^53). */
+export function fileIdOf(stat: fs.BigIntStats): string {
+  return `${stat.dev}:${stat.ino}`;
+}
 
 /** Files from this size on are checked for holes; smaller ones cost little to hash whatever they hold. */
 export const SPARSE_CHECK_FROM = 64 * 1024 * 1024;
@@ -72,11 +86,13 @@ export async function hashFile(hostPath: string, options: HashFileOptions = {}):
     return { skipped: 'unreadable', ...(code ? { code } : {}) };
   }
   try {
-    const stat = fs.fstatSync(fd);
+    const stat = fs.fstatSync(fd, { bigint: true });
     if (!stat.isFile()) return { skipped: 'not-regular' };
-    const size = stat.size;
+    const size = Number(stat.size);
     if (options.expectedSize !== undefined && size !== options.expectedSize) return { skipped: 'changed' };
-    if (looksSparse(stat)) return { skipped: 'sparse' };
+    // swapped since the snapshot looked (another file renamed or hard-linked over it): its digest would go to the wrong inode's names
+    if (options.expectedId !== undefined && fileIdOf(stat) !== options.expectedId) return { skipped: 'changed' };
+    if (looksSparse({ size, blocks: Number(stat.blocks) })) return { skipped: 'sparse' };
     if (size > (options.maxBytes ?? MAX_HASHED_BYTES)) return { skipped: 'too-big' };
     const buffer = options.buffer ?? Buffer.allocUnsafe(CHUNK);
     const hash = createHash('sha256');
@@ -104,6 +120,8 @@ export async function hashFile(hostPath: string, options: HashFileOptions = {}):
 export interface HashJob {
   hostPath: string;
   expectedSize?: number;
+  /** see HashFileOptions.expectedId */
+  expectedId?: string;
 }
 
 /**
@@ -124,7 +142,11 @@ export class BatchHasher {
         const index = next++;
         if (index >= jobs.length) return;
         const job = jobs[index]!;
-        const outcome = await hashFile(job.hostPath, { buffer, ...(job.expectedSize !== undefined ? { expectedSize: job.expectedSize } : {}) });
+        const outcome = await hashFile(job.hostPath, {
+          buffer,
+          ...(job.expectedSize !== undefined ? { expectedSize: job.expectedSize } : {}),
+          ...(job.expectedId !== undefined ? { expectedId: job.expectedId } : {}),
+        });
         results[index] = outcome;
         if (progress && 'sha256' in outcome) progress.fileHashed();
       }

@@ -335,6 +335,8 @@ const hashing = obj<ManifestHashing>({
   bytes: nat,
   // sparse and too-big came later: manifests written before them lack the counts
   skipped: obj<Record<HashSkipReason, number>>({ secret: nat, changed: nat, unreadable: nat, 'not-regular': nat, sparse: opt(nat) as Check<number>, 'too-big': opt(nat) as Check<number> }),
+  // came later still: manifests written before the total budget lack it
+  budget: opt(obj<NonNullable<ManifestHashing['budget']>>({ maxBytes: nat, cutFiles: nat, cutBytes: nat })),
 });
 const manifestCheck = obj<Manifest>({
   manifest: literal(1),

@@ -1,16 +1,19 @@
 // `snapshot`: the scanned Machine, masked, plus the sha256 of every regular file of each install's and
-// workspace's inventory that holds no secret, written 0600 without any secret value. See README.md here for the schema and the hash policy.
+// workspace's inventory that holds no secret (by name, by the name it is a copy of, or by inode), each inode
+// read once and at most MAX_TOTAL_HASHED_BYTES in all, written 0600 without any secret value. See README.md
+// here for the schema and the hash policy.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { hasSecretName, holdsSecretValue } from '../knowledge/layout.js';
-import type { FileEntry, FileInventory, Install, Machine } from '../model.js';
+import { copyOriginals, hasSecretName, holdsSecretValue, startsSecretPlace } from '../knowledge/layout.js';
+import { BUDGET_CODE, type FileEntry, type FileInventory, type Install, type Machine, type ScanProblem } from '../model.js';
 import { whatMustTravel } from '../plan.js';
 import { TOOL } from '../version.js';
 import { hostPathInRoot } from '../scan/links.js';
 import { maskSecrets } from '../knowledge/mask.js';
 import type { ProgressCounter } from '../progress.js';
-import { DEFAULT_CONCURRENCY, type HashJob } from './hash.js';
+import { DEFAULT_CONCURRENCY, fileIdOf, looksSparse, MAX_HASHED_BYTES, MAX_TOTAL_HASHED_BYTES, type HashJob, type HashOutcome } from './hash.js';
+import { formatBytes } from '../archive/budget.js';
 import { hashOnThreads, type HashOnThreadsOptions } from './hash-threads.js';
 import { matchInstalls, matchWorkspaces } from '../knowledge/baseline-match.js';
 import { HASH_SKIP_REASONS, sha256Of, type HashedFileEntry, type HashSkipReason } from '../knowledge/baseline.js';
@@ -26,6 +29,8 @@ export interface HashingOptions {
   workersFrom?: HashOnThreadsOptions['workersFrom'];
   /** ticked once per file hashed (the CLI's progress line) */
   progress?: ProgressCounter;
+  /** bytes read in all, at most (default MAX_TOTAL_HASHED_BYTES, 8 GiB): the files past it are recorded without a hash, and a problem (EBUDGET) says so */
+  maxTotalBytes?: number;
 }
 
 export interface SnapshotOptions extends HashingOptions {
@@ -37,18 +42,67 @@ export interface SnapshotOptions extends HashingOptions {
 
 const DOTENV = /(^|\/)\.env(\.[^/]*)?$/;
 
-/**
- * The hash policy: true when a file must be recorded without its sha256. A digest of a file that holds a
- * secret lets whoever has the manifest test guesses offline (a short password in an `$include`d
- * gateway.json5 falls to a word list), so no secret-bearing file is hashed, whatever its size: configs and
- * their backups, files the config `$include`s (`includes`: paths relative to the inventory root), `.env`
- * files, `secrets.json`, credentials, auth profiles, identity and device files, secret-named files. The
- * comparison falls back to size and mtime for them (README.md here).
- */
-export function withholdHash(relativePath: string, kind: 'state' | 'workspace', includes?: ReadonlySet<string>): boolean {
+/** The policy on one name: a secret-bearing file by its own name or place, or one the config `$include`s. */
+function secretByName(relativePath: string, kind: 'state' | 'workspace', includes?: ReadonlySet<string>): boolean {
   if (DOTENV.test(relativePath) || includes?.has(relativePath)) return true;
   if (kind === 'state') return holdsSecretValue(relativePath);
   return hasSecretName(relativePath);
+}
+
+/**
+ * The hash policy by name, for one inventory: true when a file must be recorded without its sha256. A digest of
+ * a file that holds a secret lets whoever has the manifest test guesses offline (a short password in an
+ * `$include`d gateway.json5 falls to a word list), so no secret-bearing file is hashed, whatever its size:
+ * configs and their backups, files the config `$include`s (`includes`: paths relative to the inventory root),
+ * `.env` files, `secrets.json`, credentials, auth profiles, identity and device files, secret-named files.
+ *
+ * Nor any copy of one that a backup or an editor left under a marked name: the name without its marks
+ * (`gateway.json5.bak.1`, `resonix.json~`, `.gateway.json5.swp`), its dirs without theirs (`credentials.old/…`),
+ * and, for a copy of the state dir kept inside it (`old/credentials/…`, `backup/resonix.json`), the path from
+ * a secret place (or an included file's first dir) on are each held to the same policy. A second name of a
+ * withheld file (a hard link) is withheld by its inode, in applyHashes. The comparison falls back to size and
+ * mtime for them all (README.md here).
+ */
+export function hashPolicy(kind: 'state' | 'workspace', includes?: ReadonlySet<string>): (relativePath: string) => boolean {
+  const includeStarts = new Set([...(includes ?? [])].map((file) => file.split('/')[0]!));
+  const startsPlace = (name: string): boolean => startsSecretPlace(name) || includeStarts.has(name);
+  // dirs repeat across a tree's files: each dir's names (as they are, and without copy marks) are worked out once
+  const dirs = new Map<string, { variants: string[][]; placeInside: boolean }>();
+  const dirOf = (dir: string): { variants: string[][]; placeInside: boolean } => {
+    let known = dirs.get(dir);
+    if (!known) {
+      const names = dir === '' ? [] : dir.split('/');
+      const unmarked = names.map((name) => copyOriginals(name).at(-1) ?? name);
+      const variants = unmarked.some((name, index) => name !== names[index]) ? [names, unmarked] : [names];
+      known = { variants, placeInside: variants.some((list) => list.some((name, index) => index > 0 && startsPlace(name))) };
+      dirs.set(dir, known);
+    }
+    return known;
+  };
+  const secretHere = (names: readonly string[]): boolean => {
+    if (secretByName(names.join('/'), kind, includes)) return true;
+    for (let start = 1; start < names.length; start++) {
+      if (startsPlace(names[start]!) && secretByName(names.slice(start).join('/'), kind, includes)) return true;
+    }
+    return false;
+  };
+  return (relativePath) => {
+    const slash = relativePath.lastIndexOf('/');
+    const base = relativePath.slice(slash + 1);
+    const dir = dirOf(slash < 0 ? '' : relativePath.slice(0, slash));
+    const originals = copyOriginals(base);
+    // most files: no mark on the name or its dirs, no secret place below the top
+    if (originals.length === 0 && dir.variants.length === 1 && !dir.placeInside && !(slash >= 0 && startsPlace(base))) return secretByName(relativePath, kind, includes);
+    for (const names of dir.variants) {
+      for (const name of [base, ...originals]) if (secretHere([...names, name])) return true;
+    }
+    return false;
+  };
+}
+
+/** The hash policy for one path (hashPolicy, for a single question). */
+export function withholdHash(relativePath: string, kind: 'state' | 'workspace', includes?: ReadonlySet<string>): boolean {
+  return hashPolicy(kind, includes)(relativePath);
 }
 
 /** The files an install's config `$include`s, relative to `root` (those outside it are in no inventory). */
@@ -76,11 +130,38 @@ function rootIsDir(root: string): boolean {
 interface Target {
   entry: HashedFileEntry;
   machinePath: string;
+  /** withheld by its name (hashPolicy) */
   withhold: boolean;
 }
 
-/** Every regular file of every install and workspace inventory, each inventory with its policy. */
-function targetsOf(machine: Machine, select?: (target: Target) => boolean): Target[] {
+/**
+ * The dirs of `inventory` (relative paths, '' for its root) that a secret-named symlink of it points at:
+ * with `credentials -> private`, the files under private/ are what Resonix reads as its credentials.
+ */
+function dirsLinkedAsSecret(root: string, inventory: FileInventory, links: readonly Target[]): string[] {
+  if (links.length === 0) return [];
+  const realRoot = hostPathInRoot(root, inventory.root, { followLast: true });
+  const dirs: string[] = [];
+  for (const link of links) {
+    const target = hostPathInRoot(root, link.machinePath, { followLast: true });
+    let isDir = false;
+    try {
+      isDir = fs.statSync(target).isDirectory();
+    } catch {
+      isDir = false;
+    }
+    const relative = path.relative(realRoot, target);
+    if (isDir && !relative.startsWith('..') && !path.isAbsolute(relative)) dirs.push(relative.split(path.sep).join('/'));
+  }
+  return dirs;
+}
+
+/**
+ * Every regular file and symlink of every install and workspace inventory, each with its inventory's policy.
+ * The symlinks are here for what they point at: a secret name's target file (in applyHashes) or dir (here)
+ * is withheld too.
+ */
+function targetsOf(machine: Machine): Target[] {
   const targets: Target[] = [];
   for (const home of machine.homes) {
     for (const install of home.installs) {
@@ -90,54 +171,152 @@ function targetsOf(machine: Machine, select?: (target: Target) => boolean): Targ
       ];
       for (const { inventory, kind } of lists) {
         if (!inventory.exists) continue;
-        const includes = includedFiles(install, inventory.root);
+        const withhold = hashPolicy(kind, includedFiles(install, inventory.root));
+        const listed: Target[] = [];
         for (const entry of inventory.entries) {
-          if (entry.type !== 'file') continue;
+          if (entry.type !== 'file' && entry.type !== 'symlink') continue;
           // a workspace inside the state dir is also a part of the state dir's inventory: its .env is as secret there
-          const target = { entry, machinePath: absoluteOf(inventory, entry), withhold: withholdHash(entry.path, kind, includes) };
-          if (!select || select(target)) targets.push(target);
+          listed.push({ entry, machinePath: absoluteOf(inventory, entry), withhold: withhold(entry.path) });
         }
+        const secretDirs = dirsLinkedAsSecret(machine.root, inventory, listed.filter((target) => target.withhold && target.entry.type === 'symlink'));
+        for (const target of secretDirs.length > 0 ? listed : []) {
+          if (secretDirs.some((dir) => dir === '' || target.entry.path.startsWith(`${dir}/`))) target.withhold = true;
+        }
+        targets.push(...listed);
       }
     }
   }
   return targets;
 }
 
-async function applyHashes(machine: Machine, targets: Target[], opts: HashingOptions): Promise<ManifestHashing> {
-  const skipped = Object.fromEntries(HASH_SKIP_REASONS.map((reason) => [reason, 0])) as Record<HashSkipReason, number>;
-  const hashing: ManifestHashing = { algorithm: 'sha256', enabled: true, files: 0, bytes: 0, skipped };
-  // one read per host file, however many inventories list it
-  const withheld = new Set(targets.filter((target) => target.withhold).map((target) => target.machinePath));
-  const jobs = new Map<string, HashJob>();
-  for (const target of targets) {
-    if (withheld.has(target.machinePath) || jobs.has(target.machinePath)) continue;
-    jobs.set(target.machinePath, { hostPath: hostPathInRoot(machine.root, target.machinePath), expectedSize: target.entry.size });
+/** What lstat says of a regular file now (undefined: gone, unreadable, or no regular file any more). */
+interface FileNow {
+  id: string;
+  size: number;
+  blocks: number;
+}
+
+function fileNow(hostPath: string): FileNow | undefined {
+  try {
+    const stat = fs.lstatSync(hostPath, { bigint: true, throwIfNoEntry: false });
+    return stat?.isFile() ? { id: fileIdOf(stat), size: Number(stat.size), blocks: Number(stat.blocks) } : undefined;
+  } catch {
+    return undefined;
   }
-  const keys = [...jobs.keys()];
-  const { outcomes } = await hashOnThreads([...jobs.values()], {
+}
+
+/** How a regular file is recorded: an outcome known without reading it, the job that reads it, or past the budget. */
+type Decision = { outcome: HashOutcome } | { job: HashJob } | { cut: true; bytes: number };
+
+/**
+ * Hashes the regular files of `machine`'s inventories (those `wanted` says, when given), each inode once:
+ * its other names take the same digest. Nothing is read of a file withheld by name (hashPolicy), of a second
+ * name of one (a hard link, any name) or of the file a secret-named symlink points at, nor past
+ * `maxTotalBytes` in all (the rest go without a hash, and a problem says so). One lstat per file, no read,
+ * decides all of this; the hasher then reads only the inode lstat saw.
+ */
+async function applyHashes(machine: Machine, opts: HashingOptions, purpose: 'snapshot' | 'comparison', wanted?: ReadonlySet<FileEntry>): Promise<ManifestHashing> {
+  const skipped = Object.fromEntries(HASH_SKIP_REASONS.map((reason) => [reason, 0])) as Record<HashSkipReason, number>;
+  const maxTotalBytes = opts.maxTotalBytes ?? MAX_TOTAL_HASHED_BYTES;
+  const budget = { maxBytes: maxTotalBytes, cutFiles: 0, cutBytes: 0 };
+  const hashing: ManifestHashing = { algorithm: 'sha256', enabled: true, files: 0, bytes: 0, skipped, budget };
+  const all = targetsOf(machine);
+  const seen = new Map<string, { hostPath: string; file: FileNow | undefined }>();
+  const now = (machinePath: string): { hostPath: string; file: FileNow | undefined } => {
+    let known = seen.get(machinePath);
+    if (!known) {
+      const hostPath = hostPathInRoot(machine.root, machinePath);
+      known = { hostPath, file: fileNow(hostPath) };
+      seen.set(machinePath, known);
+    }
+    return known;
+  };
+
+  // the inodes of every file withheld by name, whichever inventory lists it (or whichever link names it)
+  const secretPaths = new Set<string>();
+  const secretIds = new Set<string>();
+  for (const target of all) {
+    if (!target.withhold) continue;
+    if (target.entry.type === 'file') {
+      secretPaths.add(target.machinePath);
+      const { file } = now(target.machinePath);
+      if (file) secretIds.add(file.id);
+    } else {
+      const file = fileNow(hostPathInRoot(machine.root, target.machinePath, { followLast: true }));
+      if (file) secretIds.add(file.id);
+    }
+  }
+
+  // one decision per inode (per path when lstat found no regular file: the hasher says why), in inventory order
+  const perFileCap = Math.min(MAX_HASHED_BYTES, maxTotalBytes);
+  const targets = all.filter((target) => target.entry.type === 'file' && (!wanted || wanted.has(target.entry)));
+  const keys = new Map<Target, string>();
+  const decisions = new Map<string, Decision>();
+  let budgeted = 0;
+  let firstCut: string | undefined;
+  for (const target of targets) {
+    const { hostPath, file } = now(target.machinePath);
+    const key = file?.id ?? `path:${target.machinePath}`;
+    keys.set(target, key);
+    if (decisions.has(key)) continue;
+    const size = target.entry.size;
+    let decision: Decision;
+    if (secretPaths.has(target.machinePath) || secretIds.has(key)) decision = { outcome: { skipped: 'secret' } };
+    else if (file && file.size !== size) decision = { outcome: { skipped: 'changed' } };
+    else if (file && looksSparse(file)) decision = { outcome: { skipped: 'sparse' } };
+    else if (size > perFileCap) decision = { outcome: { skipped: 'too-big' } };
+    else if (firstCut !== undefined || budgeted + size > maxTotalBytes) {
+      firstCut ??= target.machinePath;
+      decision = { cut: true, bytes: size };
+    } else {
+      budgeted += size;
+      decision = { job: { hostPath, expectedSize: size, ...(file ? { expectedId: file.id } : {}) } };
+    }
+    decisions.set(key, decision);
+  }
+
+  const jobs = [...decisions.values()].flatMap((decision) => ('job' in decision ? [decision.job] : []));
+  const { outcomes } = await hashOnThreads(jobs, {
     concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
     ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
     ...(opts.workersFrom ? { workersFrom: opts.workersFrom } : {}),
     ...(opts.progress ? { progress: opts.progress } : {}),
   });
-  const byPath = new Map(keys.map((key, index) => [key, outcomes[index]!]));
+  const hashed = new Map(jobs.map((job, index) => [job, outcomes[index]!]));
+
   const counted = new Set<string>();
   for (const target of targets) {
-    const outcome = withheld.has(target.machinePath) ? ({ skipped: 'secret' } as const) : byPath.get(target.machinePath)!;
+    const key = keys.get(target)!;
+    const decision = decisions.get(key)!;
+    const outcome = 'outcome' in decision ? decision.outcome : 'job' in decision ? hashed.get(decision.job)! : undefined;
     delete target.entry.sha256;
     delete target.entry.hashSkipped;
-    if ('sha256' in outcome) target.entry.sha256 = outcome.sha256;
-    else target.entry.hashSkipped = outcome.skipped;
-    if (counted.has(target.machinePath)) continue;
-    counted.add(target.machinePath);
-    if ('sha256' in outcome) {
+    if (outcome && 'sha256' in outcome) target.entry.sha256 = outcome.sha256;
+    else if (outcome) target.entry.hashSkipped = outcome.skipped;
+    // each inode counted once, however many names and inventories it has
+    if (counted.has(key)) continue;
+    counted.add(key);
+    if ('cut' in decision) {
+      budget.cutFiles += 1;
+      budget.cutBytes += decision.bytes;
+    } else if (outcome && 'sha256' in outcome) {
       hashing.files += 1;
       hashing.bytes += outcome.bytes;
-    } else {
+    } else if (outcome) {
       skipped[outcome.skipped] += 1;
     }
   }
+  if (firstCut !== undefined) machine.problems.push(budgetProblem(firstCut, budget, purpose));
   return hashing;
+}
+
+function budgetProblem(firstCut: string, budget: NonNullable<ManifestHashing['budget']>, purpose: 'snapshot' | 'comparison'): ScanProblem {
+  const files = `${budget.cutFiles} file${budget.cutFiles === 1 ? '' : 's'} (${formatBytes(budget.cutBytes)})`;
+  const message =
+    purpose === 'snapshot'
+      ? `hashing stopped at ${firstCut}: the snapshot's hashing budget (${formatBytes(budget.maxBytes)} in all) was spent; ${files} from there on are recorded by size, without a sha256, and verify --against compares them by size`
+      : `hashing stopped at ${firstCut}: the comparison's hashing budget (${formatBytes(budget.maxBytes)} in all) was spent; ${files} from there on were compared with the baseline by size only`;
+  return { path: firstCut, code: BUDGET_CODE, message };
 }
 
 function isFileEntry(item: object): boolean {
@@ -228,7 +407,7 @@ export async function createManifest(scan: { machine: Machine; secrets?: Iterabl
   const unmasked = structuredClone(scan.machine);
   const skipped = Object.fromEntries(HASH_SKIP_REASONS.map((reason) => [reason, 0])) as Record<HashSkipReason, number>;
   let hashing: ManifestHashing = { algorithm: 'sha256', enabled: false, files: 0, bytes: 0, skipped };
-  if (opts.hash && rootIsDir(unmasked.root)) hashing = await applyHashes(unmasked, targetsOf(unmasked), opts);
+  if (opts.hash && rootIsDir(unmasked.root)) hashing = await applyHashes(unmasked, opts, 'snapshot');
   const machine = scrub(unmasked, secrets);
   return {
     manifest: MANIFEST_VERSION,
@@ -262,8 +441,7 @@ export async function hashForBaseline(current: Machine, baseline: Machine, opts:
     want(match.baseline.inventory, match.current.inventory);
     for (const pair of matchWorkspaces(match.baseline, match.current, match.homeMap)) if (pair.current) want(pair.baseline.inventory, pair.current.inventory);
   }
-  const targets = targetsOf(copy, (target) => wanted.has(target.entry));
-  if (targets.length > 0) await applyHashes(copy, targets, opts);
+  if (wanted.size > 0) await applyHashes(copy, opts, 'comparison', wanted);
   return copy;
 }
 

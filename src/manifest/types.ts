@@ -15,6 +15,11 @@ export interface ManifestHashing {
   bytes: number;
   /** regular files left without a hash, by reason */
   skipped: Record<HashSkipReason, number>;
+  /**
+   * the bytes hashing may read in all (maxBytes), and the regular files left without a hash past it (each
+   * inode once, with their bytes): they carry neither sha256 nor hashSkipped. Absent in manifests written before it.
+   */
+  budget?: { maxBytes: number; cutFiles: number; cutBytes: number };
 }
 
 export interface Manifest {

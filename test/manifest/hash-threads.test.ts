@@ -45,6 +45,10 @@ beforeAll(async () => {
     { path: '{home}/.resonix/agents/main/sessions/empty.jsonl', mode: '0600', content: '' },
   );
   m = await materialise(scenario, { live: true });
+  // a second name of a session file (hashed once, on whichever thread) and of a credential (withheld)
+  const sessions = path.join(m.home, '.resonix/agents/main/sessions');
+  fs.linkSync(path.join(sessions, 's-0.jsonl'), path.join(sessions, 'z-same-as-s-0.jsonl'));
+  fs.linkSync(path.join(m.home, '.resonix/credentials/telegram-token.json'), path.join(sessions, 'z-token.jsonl'));
 });
 
 afterAll(async () => {
@@ -68,6 +72,8 @@ describe.skipIf(!built)('hashing on worker threads (needs npm run build)', () =>
     // FIFOs and symlinks too: the hasher refuses them the same way on every thread
     const jobs = files.sort().map((file) => ({ hostPath: file, expectedSize: fs.lstatSync(file).size }));
     jobs.push({ hostPath: path.join(root, 'gone.jsonl'), expectedSize: 3 }, { hostPath: jobs[0]!.hostPath, expectedSize: jobs[0]!.expectedSize + 1 });
+    // not the inode the snapshot saw: changed, on a worker too
+    jobs.push({ hostPath: jobs[1]!.hostPath, expectedSize: jobs[1]!.expectedSize, expectedId: '0:0' } as (typeof jobs)[number]);
     const one = await hash.hashFiles(jobs);
     const counter = new ProgressCounter();
     const many = await threads.hashOnThreads(jobs, { threads: 2, workersFrom: EVERYWHERE, progress: counter });
@@ -89,6 +95,9 @@ describe.skipIf(!built)('hashing on worker threads (needs npm run build)', () =>
     expect(single.hashing.skipped.secret).toBeGreaterThan(0);
     expect(JSON.stringify(double)).toBe(JSON.stringify(single));
     expect(counter.filesHashed).toBe(single.hashing.files);
+    const sessions = new Map(single.machine.homes[0]!.installs[0]!.inventory.entries.map((item) => [item.path, item]));
+    expect(sessions.get('agents/main/sessions/z-same-as-s-0.jsonl')!.sha256).toBe(sessions.get('agents/main/sessions/s-0.jsonl')!.sha256);
+    expect(sessions.get('agents/main/sessions/z-token.jsonl')!.hashSkipped).toBe('secret');
     // and so does hashForBaseline, which verify --against uses
     const here = await snapshot.hashForBaseline(scanned.machine, single.machine, { threads: 1 });
     const hereOnTwo = await snapshot.hashForBaseline(scanned.machine, single.machine, { threads: 2, workersFrom: EVERYWHERE });

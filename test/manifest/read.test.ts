@@ -69,6 +69,17 @@ describe('readManifest', () => {
     expect(errorOf(write('version-string.json', '{"manifest":"1"}')).message).toMatch(/"manifest" must be a format version number, not "1"/);
   });
 
+  it('keeps hashing.budget (the total hashing budget and the files past it); a manifest written before it still reads (#10)', async () => {
+    const manifest = await good();
+    const older = write('no-budget.json', JSON.stringify(manifest));
+    expect(readManifest(older).hashing.budget).toBeUndefined();
+    const budget = { maxBytes: 8 * 1024 ** 3, cutFiles: 3, cutBytes: 12345 };
+    const withBudget = write('budget.json', JSON.stringify({ ...manifest, hashing: { ...manifest.hashing, enabled: true, budget } }));
+    expect(readManifest(withBudget).hashing.budget).toEqual(budget);
+    const wrong = write('bad-budget.json', JSON.stringify({ ...manifest, hashing: { ...manifest.hashing, budget: { ...budget, cutFiles: -1 } } }));
+    expect(errorOf(wrong).message).toMatch(/manifest\.hashing\.budget\.cutFiles must be a whole number ≥ 0/);
+  });
+
   it('names the field with the wrong type', async () => {
     const manifest = await good();
     const wrong = JSON.parse(JSON.stringify(manifest));

@@ -207,6 +207,18 @@ describe('hashFile', () => {
     expect(await hashFile(path.join(dir, 'link'))).toMatchObject({ skipped: 'not-regular', code: 'ELOOP' });
   });
 
+  it('says changed when another file stands at the path than the one the snapshot saw (its dev:ino)', async () => {
+    const file = path.join(dir, 'swapped');
+    fs.writeFileSync(file, 'first\n');
+    const seen = fs.lstatSync(file, { bigint: true });
+    const id = `${seen.dev}:${seen.ino}`;
+    expect(await hashFile(file, { expectedId: id })).toMatchObject({ bytes: 6 });
+    // same size, another inode renamed over it (or a hard link to a secret)
+    fs.writeFileSync(`${file}.new`, 'other\n');
+    fs.renameSync(`${file}.new`, file);
+    expect(await hashFile(file, { expectedId: id, expectedSize: 6 })).toEqual({ skipped: 'changed' });
+  });
+
   it('says changed when the size differs from the scan, unreadable when missing; keeps job order', async () => {
     const file = path.join(dir, 'f');
     fs.writeFileSync(file, 'hello\n');
@@ -236,6 +248,25 @@ describe('the hash policy', () => {
     expect(withholdHash('state/resonix.sqlite', 'state')).toBe(false);
     expect(withholdHash('AGENTS.md', 'workspace')).toBe(false);
     expect(withholdHash('api-key.txt', 'workspace')).toBe(true);
+  });
+
+  it('withholds the copies a backup, an editor or a package manager leaves of one, by name and by dir (#10)', () => {
+    const includes = new Set(['gateway.json5', 'conf/tokens.json5']);
+    const copies = [
+      'gateway.json5.bak', 'gateway.json5.orig', 'gateway.json5~', 'gateway.json5.bak.1', 'gateway.json5.~1~', 'gateway.json5.bak-20240501',
+      '#gateway.json5#', '.gateway.json5.swp', 'gateway copy.json5', 'gateway (1).json5', 'gateway.old.json5', 'old/gateway.json5',
+      'conf/tokens.json5.bak', 'conf.old/tokens.json5', 'resonix.json.orig', 'resonix.json~', 'resonix-backup.json', 'resonix.json.tmp',
+      'backup-2024/resonix.json', '.env~', 'secrets.json.bak', 'exec-approvals.json.dpkg-old', 'credentials.bak/x.json', 'credentials~/x.json',
+      'identity.old/device.json', 'old/credentials/x.json', 'agents/main/agent.bak/auth-profiles.json', 'agents/main/agent/auth-profiles.json.bak', 'tls.key.bak',
+    ];
+    for (const name of copies) expect(withholdHash(name, 'state', includes), name).toBe(true);
+    const plain = ['notes.md.bak', 'agents/main/sessions/a.jsonl.bak', 'state/resonix.sqlite.bak', 'media/old/photo.jpg', 'agents/main/sessions/s-2024-05-01.jsonl'];
+    for (const name of plain) expect(withholdHash(name, 'state', includes), name).toBe(false);
+    // without the include, a backup of gateway.json5 is a plain file
+    expect(withholdHash('gateway.json5.bak', 'state')).toBe(false);
+    expect(withholdHash('keys/server.pem.bak', 'workspace')).toBe(true);
+    expect(withholdHash('notes/.env.local~', 'workspace')).toBe(true);
+    expect(withholdHash('notes.md~', 'workspace')).toBe(false);
   });
 });
 
