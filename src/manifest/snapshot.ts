@@ -194,12 +194,13 @@ interface FileNow {
   id: string;
   size: number;
   blocks: number;
+  nlink: number;
 }
 
 function fileNow(hostPath: string): FileNow | undefined {
   try {
     const stat = fs.lstatSync(hostPath, { bigint: true, throwIfNoEntry: false });
-    return stat?.isFile() ? { id: fileIdOf(stat), size: Number(stat.size), blocks: Number(stat.blocks) } : undefined;
+    return stat?.isFile() ? { id: fileIdOf(stat), size: Number(stat.size), blocks: Number(stat.blocks), nlink: Number(stat.nlink) } : undefined;
   } catch {
     return undefined;
   }
@@ -254,6 +255,17 @@ async function applyHashes(machine: Machine, opts: HashingOptions, purpose: 'sna
   const decisions = new Map<string, Decision>();
   let budgeted = 0;
   let firstCut: string | undefined;
+  // a file with more hard links than the names the scan saw has a name elsewhere, which may be a secret
+  // (~/.ssh/id_ed25519 linked into a workspace as notes.txt): its digest is withheld like a secret's
+  const namesSeen = new Map<string, Set<string>>();
+  for (const target of targets) {
+    const { file } = now(target.machinePath);
+    if (!file || file.nlink < 2) continue;
+    const names = namesSeen.get(file.id) ?? new Set<string>();
+    names.add(target.machinePath);
+    namesSeen.set(file.id, names);
+  }
+  const linkedElsewhere = (file: FileNow | undefined): boolean => file !== undefined && file.nlink > (namesSeen.get(file.id)?.size ?? 1);
   for (const target of targets) {
     const { hostPath, file } = now(target.machinePath);
     const key = file?.id ?? `path:${target.machinePath}`;
@@ -261,7 +273,7 @@ async function applyHashes(machine: Machine, opts: HashingOptions, purpose: 'sna
     if (decisions.has(key)) continue;
     const size = target.entry.size;
     let decision: Decision;
-    if (secretPaths.has(target.machinePath) || secretIds.has(key)) decision = { outcome: { skipped: 'secret' } };
+    if (secretPaths.has(target.machinePath) || secretIds.has(key) || linkedElsewhere(file)) decision = { outcome: { skipped: 'secret' } };
     else if (file && file.size !== size) decision = { outcome: { skipped: 'changed' } };
     else if (file && looksSparse(file)) decision = { outcome: { skipped: 'sparse' } };
     else if (size > perFileCap) decision = { outcome: { skipped: 'too-big' } };

@@ -86,6 +86,10 @@ beforeAll(async () => {
   fs.mkdirSync(path.join(state, 'media/inbound'), { recursive: true });
   fs.linkSync(path.join(state, 'credentials/short-token.json'), path.join(state, 'media/inbound/photo.jpg'));
   fs.linkSync(path.join(state, 'gateway.json5'), path.join(state, 'agents/main/sessions/notes.txt'));
+  // a second name of a file outside every tree the scan lists (an ssh key beside the home)
+  const outside = m.path('outside-key');
+  fs.writeFileSync(outside, `-----BEGIN OPENSSH PRIVATE KEY----- ${TOKEN}-outside\n`, { mode: 0o600 });
+  fs.linkSync(outside, path.join(state, 'notes/id-copy.txt'));
   // one big file with three names
   const big = path.join(state, 'media/inbound/big.bin');
   fs.writeFileSync(big, Buffer.alloc(BIG, 7));
@@ -107,6 +111,13 @@ describe('no sha256 of a secret under another name', () => {
       expect(sha256Of(item!), name).toBeUndefined();
       expect(hashSkippedOf(item!), name).toBe('secret');
     }
+  });
+
+  it('a file with a hard link the scan never saw (a key outside every tree) has no hash; one whose names were all seen does', () => {
+    const files = stateFiles(manifest.machine);
+    expect(sha256Of(files.get('notes/id-copy.txt')!)).toBeUndefined();
+    expect(hashSkippedOf(files.get('notes/id-copy.txt')!)).toBe('secret');
+    expect(sha256Of(files.get('media/inbound/big-2.bin')!)).toBeDefined();
   });
 
   it('the file a secret-named symlink points at has no hash, nor the files of a dir one points at', () => {
