@@ -40,7 +40,7 @@ export interface CollectContext {
   progress?: ProgressCounter;
   /** live mounts, to tell tmpfs/ramfs */
   mounts?: { point: string; type: string }[];
-  /** the bytes of sessions.json the scan may still parse, shared by every install of one scan (session-refs.ts) */
+  /** what of sessions.json the scan may still read and judge, shared by every install of one scan (session-refs.ts) */
   sessionsBudget?: SessionsBudget;
 }
 
