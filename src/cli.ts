@@ -306,7 +306,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
     const message = error instanceof Error ? error.message : String(error);
     io.stderr(`resonix-migrate: internal error: ${printable(maskSecrets(message.split('\n')[0] ?? ''))}\n`);
-    if (io.env.RESONIX_MIGRATE_DEBUG && error instanceof Error) io.stderr(`${error.stack}\n`);
+    // the stack holds the message and paths the scanned machine named: masked and escaped line by line, like every string that leaves
+    if (io.env.RESONIX_MIGRATE_DEBUG && error instanceof Error) io.stderr(`${(error.stack ?? '').split('\n').map((line) => printable(maskSecrets(line))).join('\n')}\n`);
     return EXIT.failure;
   }
 }

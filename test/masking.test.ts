@@ -1,6 +1,10 @@
 // Masking is one central step: findings from every rule, built over a Machine whose every string field
 // carries a canary secret, must not let one survive in any format.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { main, type CliIo } from '../src/cli.js';
 import { runRules } from '../src/engine.js';
 import type { Machine, Phase } from '../src/model.js';
 import { PHASES } from '../src/model.js';
@@ -13,7 +17,7 @@ import { formatPretty } from '../src/reporters/pretty.js';
 import { formatSarif } from '../src/reporters/sarif.js';
 import { builtinRules } from '../src/rules/index.js';
 import { config, entries, home, install, machine, service } from './helpers/machine.js';
-import { CANARIES, findCanaries } from './helpers/scenario.js';
+import { CANARIES, CANARY, findCanaries } from './helpers/scenario.js';
 
 const canary = CANARIES[0]!;
 const token = CANARIES[1]!;
@@ -116,5 +120,35 @@ describe('credentials the scan did not know, masked by where they stand', () => 
       // they were there to leak: the masks stand where they were
       expect(formatJson(report)).toMatch(/#token=\[masked\]|--pass \[masked\]/);
     }
+  });
+});
+
+describe('the CLI\'s debug output (RESONIX_MIGRATE_DEBUG)', () => {
+  it('an internal error\'s stack passes the masker and the escaper: no canary, no raw ESC or BEL', async () => {
+    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'rxm-debug-'));
+    const stderr: string[] = [];
+    const io: CliIo = {
+      // an internal error whose message and frames carry what a scanned machine could have put there
+      stdout: () => {
+        const error = new Error(`cannot write ${canary}\u001b[2J`);
+        error.stack = `${error.stack}\n    at evil (/home/alice/${CANARY.telegram}/\u001b]0;pwned\u0007.js:1:1)`;
+        throw error;
+      },
+      stderr: (text) => void stderr.push(text),
+      env: { RESONIX_MIGRATE_DEBUG: '1' },
+      cwd,
+      stdoutIsTTY: false,
+    };
+    try {
+      expect(await main(['rules'], io)).toBe(2);
+    } finally {
+      fs.rmSync(cwd, { recursive: true, force: true });
+    }
+    const text = stderr.join('');
+    // the stack is printed (so this can fail), frame per line
+    expect(text).toMatch(/\n {4}at evil \(/);
+    expect(findCanaries(text)).toEqual([]);
+    expect(text).not.toMatch(/[\u001b\u0007]/);
+    expect(text).toContain('\\e]0;pwned\\x07');
   });
 });

@@ -12,7 +12,11 @@ export const MAX_KEY_POSITIONS = 10_000;
 
 interface Frame {
   kind: 'object' | 'array';
-  path: string;
+  /**
+   * the container's dotted key; undefined when it has none (a value after a member key that was not read).
+   * Never a sentinel string: any string, "\u0000" too, is a key a config may hold.
+   */
+  path: string | undefined;
   depth: number;
   index: number;
   /** object: the member key just read, waiting for ':' and its value */
@@ -111,13 +115,14 @@ export function locateConfigKeys(text: string, wanted: ReadonlySet<string>): Map
       return '';
     }
     if (top.kind === 'array') {
+      if (top.path === undefined) return undefined;
       const path = `${top.path}[${top.index}]`;
       if (top.depth < MAX_KEY_DEPTH) record(path, start, end);
       return path;
     }
     const key = top.pendingKey;
     top.pendingKey = undefined;
-    return key === undefined ? undefined : childPath(top.path, key);
+    return key === undefined || top.path === undefined ? undefined : childPath(top.path, key);
   };
 
   while (i < text.length) {
@@ -141,7 +146,7 @@ export function locateConfigKeys(text: string, wanted: ReadonlySet<string>): Map
     if (char === '{' || char === '[') {
       const path = valueStarts(i, i + 1);
       const depth = top ? top.depth + 1 : 0;
-      stack.push({ kind: char === '{' ? 'object' : 'array', path: path ?? '\u0000', depth, index: 0 });
+      stack.push({ kind: char === '{' ? 'object' : 'array', path, depth, index: 0 });
       advance(i + 1);
       continue;
     }
@@ -182,7 +187,7 @@ export function locateConfigKeys(text: string, wanted: ReadonlySet<string>): Map
       const raw = text.slice(rawStart, rawEnd);
       const key = raw.includes('\\') ? decode(raw) : raw;
       top.pendingKey = key;
-      if (top.depth < MAX_KEY_DEPTH && top.path !== '\u0000') record(childPath(top.path, key), i, end);
+      if (top.depth < MAX_KEY_DEPTH && top.path !== undefined) record(childPath(top.path, key), i, end);
     } else if (top || !rootSeen) {
       valueStarts(i, end);
     }

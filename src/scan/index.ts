@@ -10,13 +10,14 @@ import { collectInstall, type CollectContext } from './install.js';
 import { dotenvSecretValues, parseDotenv } from './dotenv.js';
 import { forgetResolvedPaths, hostPathInRoot, readMounts } from './links.js';
 import { detectOldHomes, markArrivedWorkspaces } from './moved-home.js';
-import { inspectPathRuntime, inspectServiceRuntime, probeLoopbackPorts } from './runtime.js';
+import { forgetRuntimeProbes, inspectPathRuntime, inspectServiceRuntime, probeLoopbackPorts, runtimeProbeProblems } from './runtime.js';
 import { MAX_PASSWD_BYTES, assembleHome, assembleMachine, gatewayUserOf, usersOf } from './machine.js';
 import { readTextCapped } from './read.js';
 import { resolveResonix, type Env } from './resolve.js';
 import { maskSecrets } from '../knowledge/mask.js';
 import { splitEnvForReport } from './secrets.js';
 import { discoverServiceUnits, type RawServiceUnit } from './services.js';
+import { sessionsBudget } from './session-refs.js';
 import { DEFAULT_MAX_ENTRIES } from './walk.js';
 import type { ProgressCounter } from '../progress.js';
 
@@ -381,6 +382,7 @@ async function machineRuntime(options: ScanOptions, units: RawServiceUnit[], hom
 
 export async function scanMachine(options: ScanOptions): Promise<ScanResult> {
   forgetResolvedPaths();
+  forgetRuntimeProbes();
   const secrets = new Set<string>();
   const problems: ScanProblem[] = [];
   const { users, groups } = readUsers(options.root);
@@ -400,12 +402,14 @@ export async function scanMachine(options: ScanOptions): Promise<ScanResult> {
   const homes: Home[] = [];
   const mounts = options.mode === 'live' ? readMounts() : undefined;
   const entryBudget = { remaining: options.maxEntries ?? DEFAULT_MAX_ENTRIES };
+  const sessions = sessionsBudget();
   for (const target of targets) {
     const context: CollectContext = {
       root: options.root,
       home: target.path,
       ...(options.cwd ? { cwd: options.cwd } : {}),
       entryBudget,
+      sessionsBudget: sessions,
       ...(options.maxEntries !== undefined ? { maxEntries: options.maxEntries } : {}),
       secrets,
       problems,
@@ -483,6 +487,7 @@ export async function scanMachine(options: ScanOptions): Promise<ScanResult> {
   }
 
   const runtime = await machineRuntime(options, discovered.units, homes);
+  problems.push(...runtimeProbeProblems());
   const machine = assembleMachine({
     mode: options.mode,
     root: options.mode === 'live' ? '/' : options.root,

@@ -10,7 +10,7 @@ import { dotenvSecretValues, parseDotenv } from './dotenv.js';
 import { summariseEnvVarKeys } from './config-env.js';
 import { scanWorkspaceGit } from './git.js';
 import { checkIncludes } from './includes.js';
-import { readSessionRefs } from './session-refs.js';
+import { readSessionRefs, type SessionsBudget } from './session-refs.js';
 import { fsTypeOf, hostPathInRoot, resolveLink } from './links.js';
 import { readHead, readTail, readTextCapped } from './read.js';
 import { profileOfStateDir } from './resolve.js';
@@ -40,6 +40,8 @@ export interface CollectContext {
   progress?: ProgressCounter;
   /** live mounts, to tell tmpfs/ramfs */
   mounts?: { point: string; type: string }[];
+  /** what of sessions.json the scan may still read and judge, shared by every install of one scan (session-refs.ts) */
+  sessionsBudget?: SessionsBudget;
 }
 
 /** Walks a tree within what is left of the scan's entry budget, and charges it. */
@@ -267,7 +269,7 @@ const SESSIONS_JSON = /^agents\/[^/]+\/sessions\/sessions\.json$/;
 /** The paths sessions.json files record; the lookup set of every inventory path is built only when there is one. */
 function sessionRefsOf(context: CollectContext, stateDir: string, inventory: FileInventory): Install['sessionRefs'] {
   if (!inventory.entries.some((entry) => entry.path.endsWith('sessions.json') && SESSIONS_JSON.test(entry.path))) return [];
-  return readSessionRefs(context.root, stateDir, new Set(inventory.entries.map((entry) => entry.path)), context.home);
+  return readSessionRefs(context.root, stateDir, new Set(inventory.entries.map((entry) => entry.path)), context.home, { ...(context.sessionsBudget ? { budget: context.sessionsBudget } : {}), problems: context.problems });
 }
 
 export function collectInstall(

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { calverCompare, extractResonixVersion, nodeVersionFromPath, parseResonixVersion } from '../knowledge/versions.js';
-import { ENCRYPTION_TOOLS, type Runtime } from '../model.js';
+import { BUDGET_CODE, ENCRYPTION_TOOLS, type Runtime, type ScanProblem } from '../model.js';
 import { hostPathInRoot, resolveLink } from './links.js';
 import { readTextCapped } from './read.js';
 import { runAsOwner, whichOnPath } from './run-as-owner.js';
@@ -289,11 +289,61 @@ export function nodeVersionFromBinary(hostFile: string): string | undefined {
 
 const NODE_VERSION_OUTPUT = /^v(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)$/;
 
-/** `<binary> --version`, run as the binary's owner (runAsOwner), when its output is a Node.js version. */
+/**
+ * Distinct node binaries one scan may ask for `--version` (issue 10): each ask may take EXEC_TIMEOUT_MS, and a home
+ * can name a different binary in each of its units. A real machine has one or two (the unit's, the PATH's).
+ */
+export const MAX_ASKED_BINARIES = 8;
+
+interface Probes {
+  /** what `--version` said, per binary as it is on disk (host path, dev:ino, size, mtime, ctime); null: nothing usable */
+  said: Map<string, string | null>;
+  /** binaries that ran (a refused one costs nothing and does not count) */
+  ran: number;
+  /** binaries not asked: MAX_ASKED_BINARIES had run */
+  skipped: Set<string>;
+}
+
+let probes: Probes = { said: new Map(), ran: 0, skipped: new Set() };
+
+/**
+ * Starts a scan's probes afresh: within a scan each distinct node binary is asked once, however many units
+ * name it, and at most MAX_ASKED_BINARIES run. The scan calls it when it starts (scan/index.ts).
+ */
+export function forgetRuntimeProbes(): void {
+  probes = { said: new Map(), ran: 0, skipped: new Set() };
+}
+
+/** The EBUDGET problem of the binaries this scan did not ask, if any. */
+export function runtimeProbeProblems(): ScanProblem[] {
+  const [first] = probes.skipped;
+  if (first === undefined) return [];
+  const count = probes.skipped.size;
+  const why = `the scan runs at most ${MAX_ASKED_BINARIES} distinct node binaries (each may take ${EXEC_TIMEOUT_MS / 1000} s)`;
+  const message = count === 1 ? `${first} was not asked for its Node.js version: ${why}` : `${count} node binaries were not asked for their Node.js version (${first} the first): ${why}`;
+  return [{ path: first, code: BUDGET_CODE, message }];
+}
+
+/** `<binary> --version`, asked once per scan and binary (probes), as the binary's owner (runAsOwner). */
 function runNodeVersion(binary: string): string | undefined {
+  let key: string;
+  try {
+    const stat = fs.statSync(binary);
+    key = `${binary}\0${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}`;
+  } catch {
+    return undefined;
+  }
+  const said = probes.said.get(key);
+  if (said !== undefined) return said ?? undefined;
+  if (probes.ran >= MAX_ASKED_BINARIES) {
+    probes.skipped.add(binary);
+    return undefined;
+  }
   const result = runAsOwner({ binary, args: ['--version'], scanMode: 'live', timeoutMs: EXEC_TIMEOUT_MS, maxOutputBytes: 64 * 1024 });
-  if (!result.ran || result.status !== 0 || result.truncated) return undefined;
-  return NODE_VERSION_OUTPUT.exec(result.stdout.toString('utf8').trim())?.[1];
+  if (result.ran) probes.ran += 1;
+  const version = result.ran && result.status === 0 && !result.truncated ? NODE_VERSION_OUTPUT.exec(result.stdout.toString('utf8').trim())?.[1] : undefined;
+  probes.said.set(key, version ?? null);
+  return version;
 }
 
 /**

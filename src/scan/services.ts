@@ -3,7 +3,7 @@
 import { constants, type Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { ScanProblem, ServiceUnit } from '../model.js';
+import { BUDGET_CODE, type ScanProblem, type ServiceUnit } from '../model.js';
 import { dotenvSecretValues, parseDotenv, parseDotenvKeys } from './dotenv.js';
 import { hostPathInRoot } from './links.js';
 import { SAFE_ENV_KEYS } from '../knowledge/mask.js';
@@ -11,6 +11,23 @@ import { secretArgValues, splitEnvForReport } from './secrets.js';
 import { parseSystemdUnitFiles, type ParsedUnit, type UnitFileText } from './systemd.js';
 
 export const MAX_UNIT_BYTES = 1024 * 1024;
+
+// Budgets for what a home can plant (issue 10). A real machine has a gateway unit or two, each with a drop-in or
+// two and an environment file; every unit read also costs a runtime inspection (runtime.ts), which may ask its node
+// for `--version`. Past a budget the rest is skipped, in name order (so the cut is the same on every run), and an
+// EBUDGET problem says what was not read.
+/** unit files and launchd plists read per scan: every home and /etc/systemd/system together (shared fairly: fairShares) */
+export const MAX_UNITS = 64;
+/** `<unit>.d/*.conf` drop-ins read per unit: the first in name order, the order systemd applies them in */
+export const MAX_DROP_INS = 32;
+/** EnvironmentFile= entries read per unit */
+export const MAX_ENVIRONMENT_FILES = 16;
+/** lines read per environment file (systemd reads it line by line; what follows the cut is not known) */
+export const MAX_ENV_FILE_LINES = 1000;
+/** WantedBy= targets per unit whose `.wants` dir is looked into (each is an lstat) */
+export const MAX_WANTED_BY = 16;
+/** bytes of every unit file, drop-in and environment file of one scan together (each is at most MAX_UNIT_BYTES) */
+export const MAX_SERVICE_BYTES = 64 * 1024 * 1024;
 
 export interface RawServiceUnit {
   kind: ServiceUnit['kind'];
@@ -46,6 +63,17 @@ export interface DiscoverServiceOptions {
 interface Context {
   root: string;
   problems: ScanProblem[];
+  /** of MAX_SERVICE_BYTES */
+  bytesLeft: number;
+  /** the byte budget ran out and a problem says so (said once per scan) */
+  bytesReported?: boolean;
+}
+
+/** Where gateway units may be: a home's systemd user dir or LaunchAgents, or the system unit dir. */
+interface UnitSource {
+  kind: ServiceUnit['kind'];
+  dir: string;
+  home?: string;
 }
 
 const SYSTEMD_UNIT = /^resonix-gateway.*\.service$/;
@@ -55,27 +83,55 @@ const SYSTEM_UNIT_DIR = '/etc/systemd/system';
 export async function discoverServiceUnits(
   opts: DiscoverServiceOptions,
 ): Promise<{ units: RawServiceUnit[]; problems: ScanProblem[] }> {
-  const context: Context = { root: opts.root, problems: [] };
-  const units: RawServiceUnit[] = [];
+  const context: Context = { root: opts.root, problems: [], bytesLeft: MAX_SERVICE_BYTES };
+  const sources: UnitSource[] = [];
   for (const home of new Set(opts.homes.map((entry) => entry.path))) {
-    const userDir = path.posix.join(home, '.config/systemd/user');
-    for (const name of await listDir(context, userDir, SYSTEMD_UNIT)) {
-      const unit = await readSystemdUnit(context, 'systemd-user', userDir, name, home);
-      if (unit) units.push(unit);
-    }
-    const agentDir = path.posix.join(home, 'Library/LaunchAgents');
-    for (const name of await listDir(context, agentDir, LAUNCHD_AGENT)) {
-      const unit = await readLaunchAgent(context, agentDir, name, home);
-      if (unit) units.push(unit);
-    }
+    sources.push({ kind: 'systemd-user', dir: path.posix.join(home, '.config/systemd/user'), home });
+    sources.push({ kind: 'launchd', dir: path.posix.join(home, 'Library/LaunchAgents'), home });
   }
-  if (opts.readSystemUnits) {
-    for (const name of await listDir(context, SYSTEM_UNIT_DIR, SYSTEMD_UNIT)) {
-      const unit = await readSystemdUnit(context, 'systemd-system', SYSTEM_UNIT_DIR, name);
+  if (opts.readSystemUnits) sources.push({ kind: 'systemd-system', dir: SYSTEM_UNIT_DIR });
+  const listings = [];
+  for (const source of sources) listings.push(await listDir(context, source.dir, source.kind === 'launchd' ? LAUNCHD_AGENT : SYSTEMD_UNIT, MAX_UNITS));
+  // listed first, read after: a home that plants a thousand units cannot crowd out the system's or another home's
+  const shares = fairShares(listings.map((listing) => listing.total), MAX_UNITS);
+  const units: RawServiceUnit[] = [];
+  for (const [index, source] of sources.entries()) {
+    const { names, total } = listings[index]!;
+    const share = shares[index]!;
+    for (const name of names.slice(0, share)) {
+      const unit = source.kind === 'launchd' ? await readLaunchAgent(context, source.dir, name, source.home!) : await readSystemdUnit(context, source.kind, source.dir, name, source.home);
       if (unit) units.push(unit);
+    }
+    if (total > share) {
+      const what = source.kind === 'launchd' ? 'launch agents' : 'gateway units';
+      cut(context, source.dir, `${source.dir} holds ${total} ${what}: only the first ${share} were read (the scan's unit limit, ${MAX_UNITS} for every home and ${SYSTEM_UNIT_DIR} together); the other ${total - share} were not checked`);
     }
   }
   return { units, problems: context.problems };
+}
+
+/**
+ * `budget` split over sources that hold `totals` items: evenly, none given more than it holds, what one leaves
+ * going to the others (max-min fair), an uneven remainder to the earlier ones. Pure and deterministic.
+ */
+export function fairShares(totals: readonly number[], budget: number): number[] {
+  const shares = totals.map(() => 0);
+  let left = Math.max(0, budget);
+  let open = totals.flatMap((total, index) => (total > 0 ? [index] : []));
+  while (left > 0 && open.length > 0) {
+    const each = Math.max(1, Math.floor(left / open.length));
+    for (const index of open) {
+      const take = Math.min(each, totals[index]! - shares[index]!, left);
+      shares[index]! += take;
+      left -= take;
+    }
+    open = open.filter((index) => shares[index]! < totals[index]!);
+  }
+  return shares;
+}
+
+function cut(context: Context, machinePath: string, message: string): void {
+  context.problems.push({ path: machinePath, code: BUDGET_CODE, message });
 }
 
 async function readSystemdUnit(
@@ -92,8 +148,12 @@ async function readSystemdUnit(
   const dropIns = await readDropIns(context, `${unitPath}.d`);
   const files: UnitFileText[] = [{ text }, ...dropIns.map((dropIn) => ({ text: dropIn.text, name: dropIn.path }))];
   const parsed = parseSystemdUnitFiles(files, { specifiers: specifiersFor(name, homePath) });
-  const wantsTargets = new Set([...(kind === 'systemd-system' ? ['multi-user.target'] : []), 'default.target', ...parsed.wantedBy]);
-  const environmentFiles = await readEnvironmentFiles(context, parsed);
+  const wantedBy = [...new Set(parsed.wantedBy)];
+  if (wantedBy.length > MAX_WANTED_BY) {
+    cut(context, unitPath, `${unitPath} names ${wantedBy.length} WantedBy= targets: only the first ${MAX_WANTED_BY} were looked into to tell whether it is enabled (the scan's limit per unit)`);
+  }
+  const wantsTargets = new Set([...(kind === 'systemd-system' ? ['multi-user.target'] : []), 'default.target', ...wantedBy.slice(0, MAX_WANTED_BY)]);
+  const environmentFiles = await readEnvironmentFiles(context, unitPath, parsed);
   return {
     kind,
     path: unitPath,
@@ -132,10 +192,14 @@ function specifiersFor(name: string, homePath: string | undefined): Record<strin
 
 async function readDropIns(context: Context, dir: string): Promise<{ path: string; text: string }[]> {
   const dropIns: { path: string; text: string }[] = [];
-  for (const name of await listDir(context, dir, /\.conf$/)) {
+  const { names, total } = await listDir(context, dir, /\.conf$/, MAX_DROP_INS);
+  for (const name of names) {
     const file = path.posix.join(dir, name);
     const text = await readCapped(context, file);
     if (text !== undefined) dropIns.push({ path: file, text });
+  }
+  if (total > names.length) {
+    cut(context, dir, `${dir} holds ${total} drop-ins: only the first ${names.length} were read (the scan's limit per unit); the other ${total - names.length} were not applied`);
   }
   return dropIns;
 }
@@ -148,9 +212,13 @@ interface EnvironmentFileRead {
   secretValues: string[];
 }
 
-async function readEnvironmentFiles(context: Context, parsed: ParsedUnit): Promise<EnvironmentFileRead[]> {
+async function readEnvironmentFiles(context: Context, unitPath: string, parsed: ParsedUnit): Promise<EnvironmentFileRead[]> {
   const reads: EnvironmentFileRead[] = [];
-  for (const { path: file } of parsed.environmentFiles) {
+  const named = parsed.environmentFiles.length;
+  if (named > MAX_ENVIRONMENT_FILES) {
+    cut(context, unitPath, `${unitPath} names ${named} environment files: only the first ${MAX_ENVIRONMENT_FILES} were read (the scan's limit per unit); the other ${named - MAX_ENVIRONMENT_FILES} were not checked`);
+  }
+  for (const { path: file } of parsed.environmentFiles.slice(0, MAX_ENVIRONMENT_FILES)) {
     const read: EnvironmentFileRead = { path: file, exists: false, keys: [], safeValues: {}, secretValues: [] };
     reads.push(read);
     if (!file.startsWith('/')) {
@@ -161,8 +229,12 @@ async function readEnvironmentFiles(context: Context, parsed: ParsedUnit): Promi
     const host = hostPathInRoot(context.root, file, { followLast: true });
     read.exists = (await lstatOrUndefined(host)) !== undefined;
     if (!read.exists) continue;
-    const text = await readCapped(context, file, host);
-    if (text === undefined) continue;
+    const whole = await readCapped(context, file, host);
+    if (whole === undefined) continue;
+    const text = firstLines(whole, MAX_ENV_FILE_LINES);
+    if (text.length < whole.length) {
+      cut(context, file, `${file} has more than ${MAX_ENV_FILE_LINES} lines: only the first ${MAX_ENV_FILE_LINES} were read (the scan's limit per environment file); the rest was not checked`);
+    }
     const values = parseDotenv(text);
     const split = splitEnvForReport(values);
     read.keys = parseDotenvKeys(text);
@@ -205,17 +277,51 @@ async function anyEntryExists(context: Context, machinePaths: string[]): Promise
   return false;
 }
 
-async function listDir(context: Context, machineDir: string, pattern: RegExp): Promise<string[]> {
+/** `text` up to the end of its `max`th line (all of it when it has no more). */
+function firstLines(text: string, max: number): string {
+  let end = -1;
+  for (let line = 0; line < max; line++) {
+    end = text.indexOf('\n', end + 1);
+    if (end < 0) return text;
+  }
+  return text.slice(0, end + 1);
+}
+
+/**
+ * The first `limit` names in a dir that match, sorted, and how many match in all. Only `limit` names are ever
+ * kept, however many a dir holds.
+ */
+async function listDir(context: Context, machineDir: string, pattern: RegExp, limit: number): Promise<{ names: string[]; total: number }> {
+  const names: string[] = [];
+  let total = 0;
   try {
-    const names = await fs.readdir(hostPathInRoot(context.root, machineDir));
-    return names.filter((name) => pattern.test(name)).sort();
+    for await (const entry of await fs.opendir(hostPathInRoot(context.root, machineDir))) {
+      if (!pattern.test(entry.name)) continue;
+      total += 1;
+      keepFirst(names, entry.name, limit);
+    }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT' && code !== 'ENOTDIR') {
       context.problems.push({ path: machineDir, code: 'unreadable-dir', message: `cannot list: ${code ?? String(error)}` });
     }
-    return [];
+    return { names: [], total: 0 };
   }
+  return { names, total };
+}
+
+/** Inserts `name` into the sorted `names` (the order Array.prototype.sort gives), keeping the first `limit`. */
+function keepFirst(names: string[], name: string, limit: number): void {
+  if (names.length >= limit && !(name < names[names.length - 1]!)) return;
+  let low = 0;
+  let high = names.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (names[middle]! < name) low = middle + 1;
+    else high = middle;
+  }
+  names.splice(low, 0, name);
+  if (names.length > limit) names.pop();
 }
 
 async function readCapped(context: Context, machinePath: string, host?: string): Promise<string | undefined> {
@@ -240,12 +346,21 @@ async function readCappedBytes(context: Context, machinePath: string, knownHost?
     const opened = await handle.stat();
     if (!opened.isFile()) return problem('not-regular-file', 'changed to a non-regular file during the scan');
     if (opened.size > MAX_UNIT_BYTES) return problem('too-large', `${opened.size} bytes, limit ${MAX_UNIT_BYTES}`);
+    // once one file did not fit, none after it is read: the cut is one place in the scan's order
+    if (context.bytesReported || opened.size > context.bytesLeft) {
+      if (!context.bytesReported) {
+        context.bytesReported = true;
+        cut(context, machinePath, `stopped reading service files at ${machinePath}: the scan's budget (${MAX_SERVICE_BYTES / 1024 / 1024} MiB for every unit file, drop-in and environment file) was spent; files past it were not read`);
+      }
+      return undefined;
+    }
     const buffer = Buffer.alloc(MAX_UNIT_BYTES + 1);
     let length = 0;
     for (let read = -1; read !== 0 && length < buffer.length; length += read) {
       read = (await handle.read(buffer, length, buffer.length - length, length)).bytesRead;
     }
     if (length > MAX_UNIT_BYTES) return problem('too-large', `grew past ${MAX_UNIT_BYTES} bytes while reading`);
+    context.bytesLeft -= length;
     return buffer.subarray(0, length);
   } catch (error) {
     return problem('unreadable-file', `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);

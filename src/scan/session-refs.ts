@@ -2,13 +2,22 @@
 // session and paths cached in `skillsSnapshot`. Both break when the state dir or workspace moves.
 import fs from 'node:fs';
 import path from 'node:path';
+import { formatBytes } from '../archive/budget.js';
 import { isInside, isStrictlyInside } from '../knowledge/paths.js';
-import type { SessionPathRefs } from '../model.js';
+import { BUDGET_CODE, type ScanProblem, type SessionPathRefs } from '../model.js';
 import { hostPathInRoot } from './links.js';
 import { readTextCapped } from './read.js';
 import { scanSessionEntries, type SessionEntryFields } from './sessions-scan.js';
 
 export const MAX_SESSIONS_JSON_BYTES = 64 * 1024 * 1024;
+/** every sessions.json of one scan together (issue 10): each may be 64 MiB, and a home may hold thousands */
+export const MAX_SCAN_SESSIONS_JSON_BYTES = 256 * 1024 * 1024;
+/**
+ * sessions.json entries one scan judges (issue 10): each costs a few µs, one naming a transcript outside the state
+ * dir a lookup on disk (~15 µs), and a hard-linked file is judged again at each link. A large real install has tens
+ * of thousands.
+ */
+export const MAX_SCAN_SESSION_ENTRIES = 200_000;
 /** at most this many paths of each kind per sessions.json */
 export const MAX_SESSION_REFS = 500;
 
@@ -93,6 +102,57 @@ export function relocatedTo(context: Pick<Context, 'stateDir' | 'home' | 'invent
   return undefined;
 }
 
+/** What a sessions.json holds that this file reads, wherever it lies: its entries' two names, its skill paths. */
+type ParsedSessions = { entries: { sessionFile?: string; sessionId?: string }[]; skillPaths: string[] } | { parseError: string };
+
+/** What one scan shares between its sessions.json reads. */
+export interface SessionsBudget {
+  /** the budget at the start (MAX_SCAN_SESSIONS_JSON_BYTES, MAX_SCAN_SESSION_ENTRIES) */
+  limits: { bytes: number; entries: number };
+  /** of MAX_SCAN_SESSIONS_JSON_BYTES: what is left to read */
+  bytesLeft: number;
+  /** of MAX_SCAN_SESSION_ENTRIES: what is left to judge */
+  entriesLeft: number;
+  /**
+   * `dev:ino:size:mtime` → what a hard-linked file holds: the same inode (under other agents or installs, 50
+   * links or 5,000) is read, parsed and charged once. The oldest are forgotten past MAX_SESSIONS_JSON_BYTES
+   * of files; one read again is charged again.
+   */
+  parsed: Map<string, { holds: ParsedSessions; size: number }>;
+  parsedBytes: number;
+  /** the bytes, the entries ran out and a problem says so (each said once per scan) */
+  reported: { bytes?: boolean; entries?: boolean };
+}
+
+export function sessionsBudget(bytes = MAX_SCAN_SESSIONS_JSON_BYTES, entries = MAX_SCAN_SESSION_ENTRIES): SessionsBudget {
+  return { limits: { bytes, entries }, bytesLeft: bytes, entriesLeft: entries, parsed: new Map(), parsedBytes: 0, reported: {} };
+}
+
+function remember(budget: SessionsBudget, key: string, holds: ParsedSessions, size: number): void {
+  for (const [oldKey, old] of budget.parsed) {
+    if (budget.parsedBytes + size <= MAX_SESSIONS_JSON_BYTES) break;
+    budget.parsed.delete(oldKey);
+    budget.parsedBytes -= old.size;
+  }
+  budget.parsed.set(key, { holds, size });
+  budget.parsedBytes += size;
+}
+
+/** The entries' names and the skill paths of a sessions.json text. */
+function parseSessions(text: string): ParsedSessions {
+  const entries = sessionEntries(text);
+  if (!Array.isArray(entries)) return entries;
+  const skillPaths = new Set<string>();
+  const names: { sessionFile?: string; sessionId?: string }[] = [];
+  for (const entry of entries) {
+    if (!entry.object) continue;
+    const { sessionFile, sessionId, skillsSnapshot } = entry;
+    names.push({ ...(typeof sessionFile === 'string' && sessionFile !== '' ? { sessionFile } : {}), ...(typeof sessionId === 'string' ? { sessionId } : {}) });
+    if (skillsSnapshot !== undefined) collectPaths(skillsSnapshot, skillPaths);
+  }
+  return { entries: names, skillPaths: [...skillPaths] };
+}
+
 /**
  * The entries of a sessions.json text, as JSON.parse + Object.values give them, reduced to the fields read
  * here: through the fast scanner (sessions-scan.ts) when it is sure, else JSON.parse of the whole text.
@@ -115,22 +175,72 @@ function sessionEntries(text: string): SessionEntryFields[] | { parseError: stri
   });
 }
 
-function readOne(root: string, stateDir: string, inventoryPaths: ReadonlySet<string>, file: string, home?: string): SessionPathRefs {
+interface ScanShare {
+  budget: SessionsBudget;
+  problems: ScanProblem[];
+}
+
+/** What the file holds: from an earlier read of the same inode, else read within the budget (undefined: cut). */
+function holdsOf(root: string, machinePath: string, scan: ScanShare): ParsedSessions | undefined {
+  const host = hostPathInRoot(root, machinePath);
+  let stat: fs.Stats | undefined;
+  try {
+    stat = fs.lstatSync(host);
+  } catch {
+    stat = undefined;
+  }
+  // what is no regular file, or too large to read at all, readTextCapped refuses without reading: no budget spent
+  const readable = stat?.isFile() === true && stat.size <= MAX_SESSIONS_JSON_BYTES;
+  const key = readable ? `${stat!.dev}:${stat!.ino}:${stat!.size}:${stat!.mtimeMs}` : undefined;
+  const known = key !== undefined ? scan.budget.parsed.get(key) : undefined;
+  if (known) return known.holds;
+  const { budget } = scan;
+  if (readable && (budget.reported.bytes || stat!.size > budget.bytesLeft)) {
+    if (!budget.reported.bytes) {
+      budget.reported.bytes = true;
+      scan.problems.push({
+        path: machinePath,
+        code: BUDGET_CODE,
+        message: `stopped reading sessions.json files at ${machinePath}: the scan's budget (${formatBytes(budget.limits.bytes)} for every sessions.json) was spent; the ones past it were not checked for moved paths or missing transcripts`,
+      });
+    }
+    return undefined;
+  }
+  const read = readTextCapped(host, MAX_SESSIONS_JSON_BYTES);
+  if (!read.ok) return { parseError: read.reason.startsWith('too large') ? 'too large' : read.reason };
+  budget.bytesLeft -= read.size;
+  const holds = parseSessions(read.text);
+  // only a file with other links can be met again: nothing else is kept
+  if (key !== undefined && stat!.nlink > 1) remember(budget, key, holds, read.size);
+  return holds;
+}
+
+function readOne(root: string, stateDir: string, inventoryPaths: ReadonlySet<string>, file: string, home: string | undefined, scan: ScanShare): SessionPathRefs {
   const refs: SessionPathRefs = { file, sessionFiles: [], skillPaths: [], missingTranscripts: [] };
-  const read = readTextCapped(hostPathInRoot(root, path.posix.join(stateDir, file)), MAX_SESSIONS_JSON_BYTES);
-  if (!read.ok) return { ...refs, parseError: read.reason.startsWith('too large') ? 'too large' : read.reason };
-  const entries = sessionEntries(read.text);
-  if (!Array.isArray(entries)) return { ...refs, ...entries };
+  const holds = holdsOf(root, path.posix.join(stateDir, file), scan);
+  if (holds === undefined) return { ...refs, parseError: "not read: the scan's sessions.json budget was spent" };
+  if ('parseError' in holds) return { ...refs, parseError: holds.parseError };
   const context: Context = { root, stateDir, inventoryPaths, sessionsDir: path.posix.dirname(file), ...(home ? { home } : {}) };
   const transcriptPrefix = `${context.sessionsDir}/`;
   const sessionFiles = new Set<string>();
-  const skillPaths = new Set<string>();
   const missing = new Set<string>();
   const relocated = new Map<string, { from: string; to: string }>();
-  for (const entry of entries) {
-    if (!entry.object) continue;
-    const { sessionFile, sessionId, skillsSnapshot } = entry;
-    if (typeof sessionFile === 'string' && sessionFile !== '') {
+  const { budget } = scan;
+  for (const [index, { sessionFile, sessionId }] of holds.entries.entries()) {
+    if (budget.entriesLeft <= 0) {
+      if (!budget.reported.entries) {
+        budget.reported.entries = true;
+        const machinePath = path.posix.join(stateDir, file);
+        scan.problems.push({
+          path: machinePath,
+          code: BUDGET_CODE,
+          message: `stopped judging sessions.json entries at ${machinePath} (entry ${index + 1} of ${holds.entries.length}): the scan's budget (${budget.limits.entries.toLocaleString('en-US')} entries for every sessions.json) was spent; the ones past it were not checked for moved paths or missing transcripts`,
+        });
+      }
+      break;
+    }
+    budget.entriesLeft -= 1;
+    if (sessionFile !== undefined) {
       if (ABSOLUTE.test(sessionFile)) add(sessionFiles, sessionFile);
       const absent = missing.size < MAX_SESSION_REFS ? missingTranscript(context, sessionFile) : undefined;
       if (absent !== undefined) add(missing, absent);
@@ -138,19 +248,18 @@ function readOne(root: string, stateDir: string, inventoryPaths: ReadonlySet<str
         const moved = relocatedTo(context, path.posix.normalize(sessionFile));
         if (moved) relocated.set(sessionFile, { from: moved.from, to: moved.to });
       }
-    } else if (typeof sessionId === 'string' && SAFE_SESSION_ID.test(sessionId) && sessionId !== '.' && sessionId !== '..') {
+    } else if (sessionId !== undefined && SAFE_SESSION_ID.test(sessionId) && sessionId !== '.' && sessionId !== '..') {
       // once `missing` is full nothing more can be added: skip building the path and the lookup
       if (missing.size < MAX_SESSION_REFS) {
         const transcript = `${transcriptPrefix}${sessionId}.jsonl`;
         if (!inventoryPaths.has(transcript)) add(missing, transcript);
       }
     }
-    if (skillsSnapshot !== undefined) collectPaths(skillsSnapshot, skillPaths);
   }
   return {
     ...refs,
     sessionFiles: [...sessionFiles],
-    skillPaths: [...skillPaths],
+    skillPaths: [...holds.skillPaths],
     missingTranscripts: [...missing],
     ...(relocated.size > 0 ? { relocated: [...relocated.values()] } : {}),
   };
@@ -159,15 +268,23 @@ function readOne(root: string, stateDir: string, inventoryPaths: ReadonlySet<str
 /**
  * Reads every `agents/<id>/sessions/sessions.json` of an install. `inventoryPaths` are the state dir's inventory
  * paths (relative); a transcript counts as missing when its path is not among them (inside the state dir) or,
- * outside the state dir, when it is not on disk. Never throws.
+ * outside the state dir, when it is not on disk. Within `scan.budget`, shared by every install of a scan (a
+ * fresh one when none is given); a cut is an EBUDGET problem in `scan.problems`. Never throws.
  */
-export function readSessionRefs(root: string, stateDir: string, inventoryPaths: ReadonlySet<string>, home?: string): SessionPathRefs[] {
+export function readSessionRefs(
+  root: string,
+  stateDir: string,
+  inventoryPaths: ReadonlySet<string>,
+  home?: string,
+  scan: { budget?: SessionsBudget; problems?: ScanProblem[] } = {},
+): SessionPathRefs[] {
+  const share: ScanShare = { budget: scan.budget ?? sessionsBudget(), problems: scan.problems ?? [] };
   const files: string[] = [];
   for (const file of inventoryPaths) if (file.endsWith('sessions.json') && SESSIONS_JSON.test(file)) files.push(file);
   files.sort();
   return files.map((file) => {
     try {
-      return readOne(root, stateDir, inventoryPaths, file, home);
+      return readOne(root, stateDir, inventoryPaths, file, home, share);
     } catch (error) {
       return { file, sessionFiles: [], skillPaths: [], missingTranscripts: [], parseError: (error as NodeJS.ErrnoException).code ?? 'cannot read' };
     }

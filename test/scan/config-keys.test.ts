@@ -69,6 +69,15 @@ describe('locateConfigKeys', () => {
     expect(found.size).toBe(MAX_KEY_POSITIONS);
   });
 
+  it('a key named "\\u0000" is a key like any other: the empty key under it is found (fast-check seed -694293520)', () => {
+    // the counterexample [{"\u0000":{"":{}}},false]: JSON.stringify with tabs
+    const text = JSON.stringify({ '\u0000': { '': {} } }, null, '\t');
+    expect(at(text, '\u0000', '\u0000.')).toEqual({
+      '\u0000': { line: 2, column: 2, endLine: 2, endColumn: 10 },
+      '\u0000.': { line: 3, column: 3, endLine: 3, endColumn: 5 },
+    });
+  });
+
   it('property: on any object, written as JSON or JSON5, every member key is found where its text starts', () => {
     const keys = (value: unknown, prefix: string, out: Map<string, string>): Map<string, string> => {
       if (Array.isArray(value)) value.forEach((item, index) => keys(item, `${prefix}[${index}]`, out));

@@ -8,7 +8,8 @@ import { buildBinary } from 'plist';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDotenv, parseDotenvKeys } from '../../src/scan/dotenv.js';
 import { hostPathInRoot } from '../../src/scan/links.js';
-import { discoverServiceUnits, MAX_UNIT_BYTES, type RawServiceUnit } from '../../src/scan/services.js';
+import { BUDGET_CODE } from '../../src/model.js';
+import { discoverServiceUnits, fairShares, MAX_DROP_INS, MAX_ENV_FILE_LINES, MAX_ENVIRONMENT_FILES, MAX_SERVICE_BYTES, MAX_UNIT_BYTES, MAX_UNITS, MAX_WANTED_BY, type RawServiceUnit } from '../../src/scan/services.js';
 import { distForOtherUsers, releaseStaged } from '../helpers/unprivileged.js';
 
 const TOKEN = '3f9a1c0b7e2d4f6a8b1c3e5d7f9a0b2c4d6e8f0a1b3c5d7e';
@@ -307,4 +308,102 @@ describe('hostPathInRoot in an image', () => {
       await fsp.rm(base, { recursive: true, force: true });
     }
   });
+});
+
+describe('budgets for what a home can plant (issue 10)', () => {
+  let planted: string;
+  const put = (machinePath: string, content: string): void => {
+    const host = path.join(planted, machinePath);
+    fs.mkdirSync(path.dirname(host), { recursive: true });
+    fs.writeFileSync(host, content);
+  };
+  const USER_DIR = '/home/mallory/.config/systemd/user';
+  const pad = (index: number): string => String(index).padStart(3, '0');
+  beforeAll(() => {
+    planted = fs.mkdtempSync(path.join(os.tmpdir(), 'resonix-planted-'));
+    // written in reverse: the cut must follow the names, not the order the dir lists them in
+    for (let index = 199; index >= 0; index--) put(`${USER_DIR}/resonix-gateway-${pad(index)}.service`, `[Service]\nExecStart=/usr/bin/node /opt/${index}/index.js\n`);
+    put('/home/mallory/Library/LaunchAgents/ai.resonix.gateway.plist', AGENT_PLIST);
+    put('/etc/systemd/system/resonix-gateway.service', SYSTEM_UNIT);
+    put('/home/bob/.config/systemd/user/resonix-gateway.service', WORK_UNIT);
+  });
+  afterAll(() => fs.rmSync(planted, { recursive: true, force: true }));
+  const budgetCuts = (problems: { code: string; path: string; message: string }[]) => problems.filter((problem) => problem.code === BUDGET_CODE);
+
+  it('fairShares: even shares, none above what a source holds, the rest to the others, the remainder to the first', () => {
+    expect(fairShares([200, 1, 1], 64)).toEqual([62, 1, 1]);
+    expect(fairShares([200, 200], 64)).toEqual([32, 32]);
+    expect(fairShares([5, 200, 0, 3], 64)).toEqual([5, 56, 0, 3]);
+    expect(fairShares([10, 10, 10], 4)).toEqual([2, 1, 1]);
+    expect(fairShares([3, 2], 64)).toEqual([3, 2]);
+    expect(fairShares([], 64)).toEqual([]);
+  });
+
+  it(`200 planted units: ${MAX_UNITS} read in all, the first by name, the system's and another home's kept, one EBUDGET problem`, async () => {
+    const { units, problems } = await discoverServiceUnits({ root: planted, homes: [{ path: '/home/mallory' }, { path: '/home/bob' }], readSystemUnits: true });
+    expect(units).toHaveLength(MAX_UNITS);
+    const mallory = units.filter((unit) => unit.kind === 'systemd-user' && unit.homePath === '/home/mallory').map((unit) => unit.name);
+    expect(mallory).toEqual(Array.from({ length: MAX_UNITS - 3 }, (_, index) => `resonix-gateway-${pad(index)}.service`));
+    expect(units.filter((unit) => unit.kind !== 'systemd-user' || unit.homePath !== '/home/mallory').map((unit) => unit.path)).toEqual([
+      '/home/mallory/Library/LaunchAgents/ai.resonix.gateway.plist',
+      '/home/bob/.config/systemd/user/resonix-gateway.service',
+      '/etc/systemd/system/resonix-gateway.service',
+    ]);
+    expect(budgetCuts(problems)).toEqual([
+      {
+        path: USER_DIR,
+        code: BUDGET_CODE,
+        message: `${USER_DIR} holds 200 gateway units: only the first ${MAX_UNITS - 3} were read (the scan's unit limit, ${MAX_UNITS} for every home and /etc/systemd/system together); the other ${200 - MAX_UNITS + 3} were not checked`,
+      },
+    ]);
+  });
+
+  it(`drop-ins past ${MAX_DROP_INS}, environment files past ${MAX_ENVIRONMENT_FILES}, lines past ${MAX_ENV_FILE_LINES} and WantedBy= past ${MAX_WANTED_BY} are not read, and each cut is said`, async () => {
+    const dir = '/home/eve/.config/systemd/user';
+    const unitPath = `${dir}/resonix-gateway.service`;
+    const files = Array.from({ length: MAX_ENVIRONMENT_FILES + 4 }, (_, index) => `/home/eve/env/${pad(index)}.env`);
+    const targets = Array.from({ length: MAX_WANTED_BY + 4 }, (_, index) => `t${pad(index)}.target`);
+    put(unitPath, `[Service]\nExecStart=/usr/bin/node /opt/index.js\n${files.map((file) => `EnvironmentFile=${file}\n`).join('')}[Install]\nWantedBy=${targets.join(' ')}\n`);
+    for (const file of files) put(file, `KEY_${path.basename(file, '.env')}=1\n`);
+    // the long file is the first: the other lines of it would set RESONIX_STATE_DIR
+    put(files[0]!, `${Array.from({ length: MAX_ENV_FILE_LINES + 500 }, (_, index) => `LINE_${index}=x`).join('\n')}\nRESONIX_STATE_DIR=/planted\n`);
+    for (let index = 0; index < MAX_DROP_INS + 8; index++) put(`${unitPath}.d/${pad(index)}.conf`, `[Service]\nEnvironment=DROP_IN=${index}\n`);
+    // enabled only through a target past the cut: not seen, and said
+    fs.mkdirSync(path.join(planted, dir, `${targets.at(-1)}.wants`), { recursive: true });
+    fs.symlinkSync(unitPath, path.join(planted, dir, `${targets.at(-1)}.wants`, 'resonix-gateway.service'));
+
+    const { units, problems } = await discoverServiceUnits({ root: planted, homes: [{ path: '/home/eve' }], readSystemUnits: false });
+    const [unit] = units;
+    expect(unit!.dropIns).toHaveLength(MAX_DROP_INS);
+    expect(unit!.parsed.environment.DROP_IN).toBe(String(MAX_DROP_INS - 1));
+    expect(unit!.environmentFiles.map((file) => file.path)).toEqual(files.slice(0, MAX_ENVIRONMENT_FILES));
+    expect(unit!.environmentFiles[0]!.keys).toHaveLength(MAX_ENV_FILE_LINES);
+    expect(unit!.resolutionEnv.RESONIX_STATE_DIR).toBeUndefined();
+    expect(unit!.enabled).toBe(false);
+    expect(budgetCuts(problems).map((problem) => [problem.path, problem.message])).toEqual([
+      [`${unitPath}.d`, `${unitPath}.d holds ${MAX_DROP_INS + 8} drop-ins: only the first ${MAX_DROP_INS} were read (the scan's limit per unit); the other 8 were not applied`],
+      [unitPath, `${unitPath} names ${MAX_WANTED_BY + 4} WantedBy= targets: only the first ${MAX_WANTED_BY} were looked into to tell whether it is enabled (the scan's limit per unit)`],
+      [unitPath, `${unitPath} names ${MAX_ENVIRONMENT_FILES + 4} environment files: only the first ${MAX_ENVIRONMENT_FILES} were read (the scan's limit per unit); the other 4 were not checked`],
+      [files[0], `${files[0]} has more than ${MAX_ENV_FILE_LINES} lines: only the first ${MAX_ENV_FILE_LINES} were read (the scan's limit per environment file); the rest was not checked`],
+    ]);
+  });
+
+  it(`stops reading unit files, drop-ins and environment files past ${MAX_SERVICE_BYTES / 1024 / 1024} MiB for the scan, and says where once`, async () => {
+    const dir = '/home/trudy/.config/systemd/user';
+    const big = `[Service]\n#${'x'.repeat(MAX_UNIT_BYTES - 64)}\n`;
+    const perUnit = 1 + MAX_DROP_INS;
+    const unitCount = Math.ceil(MAX_SERVICE_BYTES / big.length / perUnit) + 1;
+    for (let index = 0; index < unitCount; index++) {
+      const unitPath = `${dir}/resonix-gateway-${pad(index)}.service`;
+      put(unitPath, `${big}ExecStart=/usr/bin/node /opt/${index}.js\n`);
+      for (let dropIn = 0; dropIn < MAX_DROP_INS; dropIn++) put(`${unitPath}.d/${pad(dropIn)}.conf`, big);
+    }
+    const { units, problems } = await discoverServiceUnits({ root: planted, homes: [{ path: '/home/trudy' }], readSystemUnits: false });
+    const read = units.reduce((sum, unit) => sum + (unit.size ?? 0) + unit.dropIns.length * big.length, 0);
+    expect(read).toBeLessThanOrEqual(MAX_SERVICE_BYTES);
+    expect(read).toBeGreaterThan(MAX_SERVICE_BYTES - 2 * big.length);
+    const cuts = budgetCuts(problems);
+    expect(cuts).toHaveLength(1);
+    expect(cuts[0]!.message).toMatch(/^stopped reading service files at \/home\/trudy\/.+: the scan's budget \(64 MiB for every unit file, drop-in and environment file\) was spent; files past it were not read$/);
+  }, 60_000);
 });

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { MAX_SESSIONS_JSON_BYTES, MAX_SESSION_REFS, readSessionRefs, relocatedTo } from '../../src/scan/session-refs.js';
+import { BUDGET_CODE, type ScanProblem } from '../../src/model.js';
+import { MAX_SCAN_SESSION_ENTRIES, MAX_SCAN_SESSIONS_JSON_BYTES, MAX_SESSIONS_JSON_BYTES, MAX_SESSION_REFS, readSessionRefs, relocatedTo, sessionsBudget } from '../../src/scan/session-refs.js';
 
 let root: string;
 const STATE = '/home/alice/.resonix';
@@ -143,5 +144,88 @@ describe('readSessionRefs', () => {
     } finally {
       readSync.mockRestore();
     }
+  });
+});
+
+describe('the scan\'s sessions.json budget (issue 10)', () => {
+  /** readSync calls on the file with this inode, while `run` runs */
+  const readsOf = <T>(ino: number, run: () => T): { result: T; reads: number } => {
+    const real = fs.readSync;
+    let reads = 0;
+    const spy = vi.spyOn(fs, 'readSync').mockImplementation(((fd: number, ...rest: unknown[]) => {
+      if (fs.fstatSync(fd).ino === ino) reads += 1;
+      return (real as (...args: unknown[]) => number)(fd, ...rest);
+    }) as typeof fs.readSync);
+    try {
+      return { result: run(), reads };
+    } finally {
+      spy.mockRestore();
+    }
+  };
+
+  it('a sessions.json hard-linked under 50 agents is read and parsed once; each link is judged where it lies', () => {
+    const first = `${STATE}/agents/linked0/sessions/sessions.json`;
+    write(first, JSON.stringify({ a: { sessionId: 'gone' }, b: { sessionFile: '/Users/alice/.resonix/agents/main/sessions/a1.jsonl' } }));
+    const files = ['agents/linked0/sessions/sessions.json'];
+    for (let index = 1; index <= 50; index++) {
+      const file = `agents/linked${index}/sessions/sessions.json`;
+      fs.mkdirSync(path.dirname(path.join(root, STATE, file)), { recursive: true });
+      fs.linkSync(path.join(root, first), path.join(root, STATE, file));
+      files.push(file);
+    }
+    const problems: ScanProblem[] = [];
+    const { result, reads } = readsOf(fs.statSync(path.join(root, first)).ino, () => readSessionRefs(root, STATE, new Set(files), undefined, { budget: sessionsBudget(), problems }));
+    expect(reads).toBe(1);
+    expect(result).toHaveLength(51);
+    for (const refs of result) {
+      expect(refs).toEqual({
+        file: refs.file,
+        sessionFiles: ['/Users/alice/.resonix/agents/main/sessions/a1.jsonl'],
+        skillPaths: [],
+        // the transcript named by id lies beside this link, not beside the first one
+        missingTranscripts: [`${path.posix.dirname(refs.file)}/gone.jsonl`, '/Users/alice/.resonix/agents/main/sessions/a1.jsonl'],
+      });
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it(`past the scan's byte budget (${MAX_SCAN_SESSIONS_JSON_BYTES / 1024 / 1024} MiB by default) a sessions.json is not read, and one EBUDGET problem says where it stopped`, () => {
+    const files = ['a', 'b', 'c', 'd'].map((id) => `agents/budget-${id}/sessions/sessions.json`);
+    for (const file of files) write(`${STATE}/${file}`, JSON.stringify({ k: { sessionId: 'x'.repeat(80) } }));
+    const size = fs.statSync(path.join(root, STATE, files[0]!)).size;
+    const budget = sessionsBudget(2 * size + 1);
+    const problems: ScanProblem[] = [];
+    const refs = readSessionRefs(root, STATE, new Set(files), undefined, { budget, problems });
+    expect(refs.map((item) => item.parseError)).toEqual([undefined, undefined, "not read: the scan's sessions.json budget was spent", "not read: the scan's sessions.json budget was spent"]);
+    expect(problems).toEqual([
+      {
+        path: `${STATE}/${files[2]}`,
+        code: BUDGET_CODE,
+        message: `stopped reading sessions.json files at ${STATE}/${files[2]}: the scan's budget (${2 * size + 1} bytes for every sessions.json) was spent; the ones past it were not checked for moved paths or missing transcripts`,
+      },
+    ]);
+    // shared by the scan's next install: still spent, and said once
+    expect(readSessionRefs(root, STATE, new Set([files[0]!]), undefined, { budget, problems })[0]!.parseError).toBe("not read: the scan's sessions.json budget was spent");
+    expect(problems).toHaveLength(1);
+  });
+
+  it(`past the scan's entry budget (${MAX_SCAN_SESSION_ENTRIES.toLocaleString('en-US')} by default, counted again at each hard link) the rest is not judged, and one EBUDGET problem says where`, () => {
+    const first = `${STATE}/agents/entries0/sessions/sessions.json`;
+    write(first, JSON.stringify(Object.fromEntries(Array.from({ length: 10 }, (_, index) => [`k${index}`, { sessionId: `gone${index}` }]))));
+    const files = ['agents/entries0/sessions/sessions.json', 'agents/entries1/sessions/sessions.json', 'agents/entries2/sessions/sessions.json'];
+    for (const file of files.slice(1)) {
+      fs.mkdirSync(path.dirname(path.join(root, STATE, file)), { recursive: true });
+      fs.linkSync(path.join(root, first), path.join(root, STATE, file));
+    }
+    const problems: ScanProblem[] = [];
+    const refs = readSessionRefs(root, STATE, new Set(files), undefined, { budget: sessionsBudget(MAX_SCAN_SESSIONS_JSON_BYTES, 15), problems });
+    expect(refs.map((item) => item.missingTranscripts.length)).toEqual([10, 5, 0]);
+    expect(problems).toEqual([
+      {
+        path: `${STATE}/${files[1]}`,
+        code: BUDGET_CODE,
+        message: `stopped judging sessions.json entries at ${STATE}/${files[1]} (entry 6 of 10): the scan's budget (15 entries for every sessions.json) was spent; the ones past it were not checked for moved paths or missing transcripts`,
+      },
+    ]);
   });
 });

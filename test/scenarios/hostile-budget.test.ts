@@ -1,11 +1,13 @@
 // Budgets for everything the scanned machine can make big (issue 10, point 5): archives planted in a shared
-// temp dir, a gzip bomb and hard links to it, a 1 TB sparse file for `snapshot`, 40,000 agents in a config.
+// temp dir, a gzip bomb and hard links to it, a 1 TB sparse file for `snapshot`, 40,000 agents in a config,
+// 200 service units each naming a node to ask, a sessions.json hard-linked 50 times across two installs.
 // Each must finish in bounded time and say what it cut, never exit 2. No wall-time target here beyond
 // generous bounds that only an unbounded run would miss (speed targets live in bench/).
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { applySuppressions } from '../../src/gate.js';
 import { BUDGET_CODE, type Finding, type Report } from '../../src/model.js';
 import { formatGithub } from '../../src/reporters/github.js';
@@ -16,6 +18,8 @@ import { formatPretty } from '../../src/reporters/pretty.js';
 import { formatSarif } from '../../src/reporters/sarif.js';
 import { MAX_AGENTS } from '../../src/scan/config-summary.js';
 import { scanMachine } from '../../src/scan/index.js';
+import { MAX_ASKED_BINARIES } from '../../src/scan/runtime.js';
+import { MAX_UNITS } from '../../src/scan/services.js';
 import { canChown, entry } from '../helpers/scenario.js';
 import { report as reportOf, RULES, STATEDIR } from '../reporters/fixture.js';
 import { cleanupMachines, liveScenario, machineFrom, type Machine } from './run.js';
@@ -110,6 +114,82 @@ describe.skipIf(!canChown)('archives planted in a shared temp dir', () => {
     expect(found.map((archive) => archive.path).sort()).toEqual([...planted].sort());
     for (const archive of found) expect(archive, archive.path).toMatchObject({ format: 'tar.gz', membersTruncated: true, holdsResonixState: true });
   });
+});
+
+describe.skipIf(!canChown)('200 service units planted in the home (needs root: the nodes they name run as their owner)', () => {
+  it(`only ${MAX_UNITS} are read, each distinct node runs at most once and at most ${MAX_ASKED_BINARIES} run, and both cuts are said`, async () => {
+    const marks = fs.mkdtempSync(path.join(os.tmpdir(), 'rxm-budget-marks-'));
+    try {
+      // whoever a fake node runs as must be able to say so
+      fs.chmodSync(marks, 0o1777);
+      const fake = (mark: string): string => `#!/bin/sh\necho "${mark} $(id -u)" >> ${marks}/ran\necho v22.19.0\n`;
+      const scenario = await liveScenario('healthy-file-2026.5');
+      scenario.entries.push({ path: '{home}/bin/', mode: '0755' }, { path: '{home}/bin/node', mode: '0755', content: fake('shared') });
+      // even units share one node; each odd one names a node of its own
+      for (let index = 0; index < 200; index++) {
+        const own = index % 2 === 1;
+        if (own) scenario.entries.push({ path: `{home}/bin/n${index}/`, mode: '0755' }, { path: `{home}/bin/n${index}/node`, mode: '0755', content: fake(`n${index}`) });
+        scenario.entries.push({
+          path: `{home}/.config/systemd/user/resonix-gateway-${String(index).padStart(3, '0')}.service`,
+          content: `[Service]\nExecStart={homeAbs}/bin/${own ? `n${index}/` : ''}node {root}/usr/lib/node_modules/resonix/dist/index.js gateway\n`,
+        });
+      }
+      const machine = await machineFrom(scenario);
+      const { machine: scanned } = await scanMachine({ mode: 'live', root: '/', env: { ...machine.env, TMPDIR: machine.path('tmp') }, home: machine.home });
+
+      const services = scanned.homes[0]!.services;
+      expect(services).toHaveLength(MAX_UNITS);
+      expect(services.map((unit) => unit.name)).toEqual(Array.from({ length: MAX_UNITS }, (_, index) => `resonix-gateway-${String(index).padStart(3, '0')}.service`));
+      const ran = fs.readFileSync(path.join(marks, 'ran'), 'utf8').trim().split('\n');
+      const names = ran.map((line) => line.split(' ')[0]!);
+      // asked once however many units name it; every run as alice; none past the unit cut
+      expect(names.filter((name) => name === 'shared')).toEqual(['shared']);
+      expect(new Set(names).size).toBe(names.length);
+      expect(names.length).toBeLessThanOrEqual(MAX_ASKED_BINARIES);
+      expect(names.every((name) => name === 'shared' || Number(name.slice(1)) < MAX_UNITS)).toBe(true);
+      expect(new Set(ran.map((line) => line.split(' ')[1]))).toEqual(new Set(['1000']));
+      // the ones asked carry the version they said
+      expect(services.find((unit) => unit.name === 'resonix-gateway-000.service')!.nodeVersion).toBe('22.19.0');
+
+      const budget = scanned.problems.filter((problem) => problem.code === BUDGET_CODE);
+      expect(budget.map((problem) => problem.message)).toEqual([
+        `${machine.home}/.config/systemd/user holds 201 gateway units: only the first ${MAX_UNITS} were read (the scan's unit limit, ${MAX_UNITS} for every home and /etc/systemd/system together); the other ${201 - MAX_UNITS} were not checked`,
+        expect.stringMatching(new RegExp(`^${MAX_UNITS / 2 - (MAX_ASKED_BINARIES - 1)} node binaries were not asked for their Node\\.js version \\(.+/bin/n${2 * MAX_ASKED_BINARIES - 1}/node the first\\): the scan runs at most ${MAX_ASKED_BINARIES} distinct node binaries`)),
+      ]);
+    } finally {
+      fs.rmSync(marks, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe.skipIf(!canChown)('a sessions.json hard-linked 50 times, in two installs (needs root to chown)', () => {
+  it('is read once for the whole scan, and every link is judged', async () => {
+    const machine = await machineFrom('healthy-file-2026.5');
+    const source = machine.path('~/.resonix/agents/main/sessions/sessions.json');
+    const { uid, gid, ino } = fs.statSync(source);
+    const links: string[] = [];
+    for (let index = 0; index < 50; index++) {
+      // half in the install itself, half in a copy beside it (`~/.resonix-work`, found by its name)
+      const stateDir = index % 2 === 0 ? '~/.resonix' : '~/.resonix-work';
+      const dir = machine.path(`${stateDir}/agents/linked${index}/sessions`);
+      fs.mkdirSync(dir, { recursive: true });
+      for (let up = dir; up !== machine.home; up = path.dirname(up)) fs.chownSync(up, uid, gid);
+      fs.linkSync(source, path.join(dir, 'sessions.json'));
+      links.push(`agents/linked${index}/sessions/sessions.json`);
+    }
+    const real = fs.readSync;
+    let reads = 0;
+    const spy = vi.spyOn(fs, 'readSync').mockImplementation(((fd: number, ...rest: unknown[]) => {
+      if (fs.fstatSync(fd).ino === ino) reads += 1;
+      return (real as (...args: unknown[]) => number)(fd, ...rest);
+    }) as typeof fs.readSync);
+    const scanned = await scanMachine({ mode: 'live', root: '/', env: { ...machine.env, TMPDIR: machine.path('tmp') }, home: machine.home }).finally(() => spy.mockRestore());
+    expect(reads).toBe(1);
+    const judged = scanned.machine.homes[0]!.installs.flatMap((install) => (install.sessionRefs ?? []).filter((refs) => links.includes(refs.file)));
+    expect(judged).toHaveLength(50);
+    for (const refs of judged) expect(refs).not.toHaveProperty('parseError');
+    expect(scanned.machine.problems.filter((problem) => problem.code === BUDGET_CODE)).toEqual([]);
+  }, 60_000);
 });
 
 describe('a 1 TB sparse file in the state dir', () => {
