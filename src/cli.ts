@@ -14,7 +14,7 @@ import { FORMATS } from './reporters/index.js';
 import { explainRule, formatRuleList } from './reporters/rules.js';
 import { builtinRules } from './rules/index.js';
 import { DOCTOR_MAX_TIMEOUT_MS, DOCTOR_TIMEOUT_MS, UnknownUserError, loadConfigAndRules, prepareRun, snapshot, type MachineOptions } from './run.js';
-import { PROFILE_NAME } from './scan/resolve.js';
+import { PROFILE_NAME } from './knowledge/layout.js';
 import { colorWanted, destinations, writePrivate, writeReports } from './write-reports.js';
 import { maskSecrets } from './knowledge/mask.js';
 import { TOOL } from './version.js';

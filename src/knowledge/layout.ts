@@ -8,6 +8,11 @@ import type { Home, Install, ServiceUnit } from '../model.js';
 // What a copy must carry
 
 /** Dirs Resonix rebuilds and leaves out of its own backups (reference §3). */
+/** A profile name Resonix accepts (`--profile`, `~/.resonix-<profile>`). */
+export const PROFILE_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+/** `.resonix` and `.resonix-<profile>`: the state dir names in a home. */
+export const STATE_DIR_NAME = new RegExp(`^\\.resonix(-${PROFILE_NAME.source.slice(1, -1)})?$`);
+
 export const REBUILDABLE_DIR = /^(cache|plugin-skills|npm|tmp|tools)(\/|$)|^extensions\/[^/]+\/node_modules(\/|$)/;
 
 /**

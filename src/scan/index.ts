@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DEFAULT_GATEWAY_PORT, GATEWAY_LOCK_NAME, SQLITE_GATEWAY_LOCK, WORKSPACE_MARKERS } from '../knowledge/layout.js';
+import { DEFAULT_GATEWAY_PORT, GATEWAY_LOCK_NAME, SQLITE_GATEWAY_LOCK, STATE_DIR_NAME, WORKSPACE_MARKERS } from '../knowledge/layout.js';
 import type { GatewayLock, GatewayUser, GroupEntry, Home, Install, Machine, PasswdEntry, Runtime, ScanProblem, ServiceUnit, StrayWorkspace } from '../model.js';
 import { findBackupArchives } from './archives.js';
 import { decompressionBudget } from '../archive/budget.js';
@@ -191,7 +191,7 @@ function stateDirsInHome(root: string, home: string): string[] {
     return [];
   }
   return names
-    .filter((name) => /^\.resonix(-[a-z0-9][a-z0-9_-]{0,63})?$/.test(name))
+    .filter((name) => STATE_DIR_NAME.test(name))
     .filter((name) => lstatOrUndefined(hostPathInRoot(root, path.posix.join(home, name)))?.isDirectory())
     .sort()
     .map((name) => path.posix.join(home, name));

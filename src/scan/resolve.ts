@@ -4,7 +4,7 @@ import type { Resolution } from '../model.js';
 
 export type Env = Record<string, string | undefined>;
 
-export const PROFILE_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+import { PROFILE_NAME } from '../knowledge/layout.js';
 
 export interface ResolveInput {
   env: Env;
