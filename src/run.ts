@@ -17,7 +17,7 @@ import { UsageError, checkRuleIds, loadToolConfig, type ToolConfig } from './con
 import { CauseDeclarationError, validateCauses } from './diagnose.js';
 import { doctorFindings } from './doctor-merge.js';
 import { runRulesWithActions, type EngineOptions, type RawActions, type ReportContext } from './engine.js';
-import { FixError, applyFixes, confinePlan, planFixes, type AppliedFix, type PlannedFix, type RefusedFix } from './fix/index.js';
+import { applyFixes, confinePlan, planFixes, type AppliedFix, type PlannedFix, type RefusedFix } from './fix/index.js';
 import { BaselineError, applyBaseline, applySuppressions, failsGate, parseBaseline, type BaselineFile } from './gate.js';
 import type { InspectedArchive } from './archive/inspect.js';
 import type { LoadedBaseline } from './manifest/baseline.js';
@@ -249,6 +249,14 @@ export async function prepareRun(options: RunOptions): Promise<PreparedRun> {
   const check = async (plan = options.fix !== undefined): Promise<RunResult> => {
     const scanned = archive !== undefined ? await openArchive(archive, options.progress) : await scanMachine(scanOptions);
     secrets = loaded?.kind === 'archive' ? new Set([...scanned.secrets, ...loaded.secrets]) : scanned.secrets;
+    try {
+      return await judge(scanned, plan);
+    } catch (error) {
+      throw maskedError(error, secrets);
+    }
+  };
+
+  const judge = async (scanned: Awaited<ReturnType<typeof scanMachine>> | InspectedArchive, plan: boolean): Promise<RunResult> => {
     // the live files a baseline comparison needs are hashed only against a manifest that has hashes
     const hashed = loaded?.kind === 'manifest' && loaded.manifest.hashing.enabled && archive === undefined;
     const current = hashed ? await (await import('./manifest/snapshot.js')).hashForBaseline(scanned.machine, loaded.machine, options.progress ? { progress: options.progress } : {}) : scanned.machine;
@@ -284,10 +292,21 @@ export async function prepareRun(options: RunOptions): Promise<PreparedRun> {
     try {
       return applyFixes(result.machine, result.plan?.planned ?? []);
     } catch (error) {
-      throw error instanceof FixError ? new FixError(maskSecrets(error.message, secrets)) : error;
+      throw maskedError(error, secrets);
     }
   };
   return { setup, check, apply };
+}
+
+/**
+ * An error raised once the machine was read may quote what it holds (a path, a value): its message and stack
+ * are masked with the values that scan saw, which the CLI's last-resort masker does not know.
+ */
+export function maskedError(error: unknown, secrets: ReadonlySet<string>): unknown {
+  if (!(error instanceof Error) || secrets.size === 0) return error;
+  error.message = maskSecrets(error.message, secrets);
+  if (error.stack) error.stack = error.stack.split('\n').map((line) => maskSecrets(line, secrets)).join('\n');
+  return error;
 }
 
 function required(value: string | undefined, why: string): string {

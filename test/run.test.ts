@@ -61,3 +61,16 @@ describe('run()', () => {
     await expect(run(optionsFor(machine, { baseline: path.join(machine.root, 'no-baseline.json') }))).rejects.toThrow(/cannot read baseline .*: ENOENT/);
   });
 });
+
+describe('an error raised after the scan', () => {
+  it('leaves with the values that scan saw masked, in its message and its stack, and keeps its class', async () => {
+    const { maskedError } = await import('../src/run.js');
+    const { FixError } = await import('../src/fix/index.js');
+    const secret = 'repetitive-gateway-token-aaaaaaaaaaaa';
+    const error = maskedError(new FixError(`chmod failed on /home/alice/${secret}/x`), new Set([secret])) as Error;
+    expect(error).toBeInstanceOf(FixError);
+    expect(error.message).not.toContain(secret);
+    expect(error.stack).not.toContain(secret);
+    expect(error.message).toContain('/home/alice/');
+  });
+});
