@@ -175,7 +175,8 @@ export function formatSarif(report: Report, rules: readonly Rule[], options: Sar
 
   /** a directory's URI ends with '/', so a reader sees that the location is a directory, not a file */
   const artifactLocation = (target: string, directory = false): Sarif.ArtifactLocation => {
-    const located = locate(target, roots);
+    // the archive `inspect` reads is ROOTFS, but a finding about the archive file itself is about a real file here
+    const located = report.archive && target === report.archive.path ? { uri: fileUri(target) } : locate(target, roots);
     if (directory && !located.uri.endsWith('/')) located.uri = located.uri === '.' ? './' : `${located.uri}/`;
     if (located.uriBaseId) usedRoots.add(located.uriBaseId);
     return located.uriBaseId ? { uri: located.uri, uriBaseId: located.uriBaseId } : { uri: located.uri };

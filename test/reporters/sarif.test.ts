@@ -256,3 +256,17 @@ describe('regions (what the SARIF Multitool asks for, SARIF2017)', () => {
     expect(located({ path: STATEDIR, target: { type: 'dir' } }).artifactLocation).toEqual({ uri: './', uriBaseId: 'STATEDIR' });
   });
 });
+
+describe('inspect: a finding about the archive file itself', () => {
+  it('is located by its own file URI, not as "." of the archive as ROOTFS', () => {
+    const archivePath = '/tmp/backups/resonix state.tgz';
+    const onArchive: Finding = { ruleId: 'copy/config-only', severity: 'error', message: 'plain backup', path: archivePath };
+    const inside: Finding = { ruleId: 'copy/config-only', severity: 'error', message: 'inside', path: `${archivePath}/.resonix/resonix.json` };
+    const log = JSON.parse(
+      formatSarif(report([onArchive, inside], { archive: { path: archivePath, format: 'tar.gz', encrypted: false }, roots: { ROOTFS: `${archivePath}/` } }), RULES),
+    ) as { runs: { results: { locations: { physicalLocation: { artifactLocation: { uri: string; uriBaseId?: string } } }[] }[] }[] };
+    const [first, second] = log.runs[0]!.results.map((result) => result.locations[0]!.physicalLocation.artifactLocation);
+    expect(first).toEqual({ uri: 'file:///tmp/backups/resonix%20state.tgz' });
+    expect(second).toEqual({ uri: '.resonix/resonix.json', uriBaseId: 'ROOTFS' });
+  });
+});
