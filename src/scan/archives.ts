@@ -16,11 +16,13 @@ import { budgetSpent, decompressionBudget, formatBytes, type DecompressionBudget
 import type { ArchiveInspection } from '../archive/list.js';
 import { hostPathInRoot } from './links.js';
 import type { ProgressCounter } from '../progress.js';
-import { readHead } from './read.js';
+import { dirEntries, readHead } from './read.js';
 
 const NEAR_HOME = ['', 'Desktop', 'Downloads', 'Documents', 'backup', 'backups', 'Backups'];
 const SYSTEM_DIRS = ['/var/backups'];
 const MAX_CANDIDATES = 5000;
+/** names looked at in one dir searched for backups (`/tmp` may hold millions): past it, the rest are not */
+const MAX_NAMES_PER_DIR = 200_000;
 
 export interface FindArchivesOptions {
   root: string;
@@ -68,16 +70,17 @@ function filesIn(dir: string): string[] | undefined {
     return [];
   }
   if (!stat.isDirectory()) return undefined;
+  // a shared temp dir anyone can fill: read one entry at a time, keep only files, look at a bounded number
   let entries: fs.Dirent[];
   try {
-    entries = fs.readdirSync(dir, { withFileTypes: true });
+    entries = dirEntries(dir, (entry) => entry.isFile() || entry.name === '*', MAX_NAMES_PER_DIR).kept;
   } catch {
     return [];
   }
   const files: string[] = [];
   for (const entry of entries) {
     if (entry.isFile()) files.push(entry.name);
-    else if (entry.name === '*' && isDirectory(path.join(dir, entry.name))) return undefined;
+    else if (isDirectory(path.join(dir, entry.name))) return undefined;
   }
   return files;
 }

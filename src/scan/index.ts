@@ -12,7 +12,7 @@ import { forgetResolvedPaths, hostPathInRoot, readMounts } from './links.js';
 import { detectOldHomes, markArrivedWorkspaces } from './moved-home.js';
 import { forgetRuntimeProbes, inspectPathRuntime, inspectServiceRuntime, probeLoopbackPorts, runtimeProbeProblems } from './runtime.js';
 import { MAX_PASSWD_BYTES, assembleHome, assembleMachine, gatewayUserOf, usersOf } from './machine.js';
-import { readTextCapped } from './read.js';
+import { dirEntries, readTextCapped } from './read.js';
 import { resolveResonix, type Env } from './resolve.js';
 import { maskSecrets } from '../knowledge/mask.js';
 import { splitEnvForReport } from './secrets.js';
@@ -186,18 +186,21 @@ function gatewayEnvFile(root: string, home: string, secrets: Set<string>): { gat
 function stateDirsInHome(root: string, home: string): string[] {
   let names: string[];
   try {
-    names = fs.readdirSync(hostPathInRoot(root, home));
+    names = dirEntries(hostPathInRoot(root, home), (entry) => STATE_DIR_NAME.test(entry.name), MAX_NAMES_LOOKED).kept.map((entry) => entry.name);
   } catch {
     return [];
   }
   return names
-    .filter((name) => STATE_DIR_NAME.test(name))
     .filter((name) => lstatOrUndefined(hostPathInRoot(root, path.posix.join(home, name)))?.isDirectory())
     .sort()
     .map((name) => path.posix.join(home, name));
 }
 
 const MAX_WORKSPACE_PROBE_DIRS = 2000;
+/** names looked at in one dir the scan only glances into (a home's top, a lock dir): past it, the rest are not */
+const MAX_NAMES_LOOKED = 200_000;
+/** gateway lock files read from one lock dir (a gateway holds one per config) */
+const MAX_LOCKS = 64;
 
 /** Visible dirs up to two levels below the home that look like agent workspaces. */
 function findWorkspaceDirs(root: string, home: string): StrayWorkspace[] {
@@ -207,7 +210,7 @@ function findWorkspaceDirs(root: string, home: string): StrayWorkspace[] {
     if (probed++ > MAX_WORKSPACE_PROBE_DIRS) return;
     let names: fs.Dirent[];
     try {
-      names = fs.readdirSync(hostPathInRoot(root, dir), { withFileTypes: true });
+      names = dirEntries(hostPathInRoot(root, dir), (entry) => (entry.isFile() && WORKSPACE_MARKERS.has(entry.name)) || entry.isDirectory(), MAX_NAMES_LOOKED).kept;
     } catch {
       return;
     }
@@ -233,11 +236,11 @@ function readLocks(options: ScanOptions, env: Env, uid: number, installs: Instal
   const lockDir = path.posix.join(tmp, `resonix-${uid}`);
   let names: string[] = [];
   try {
-    names = fs.readdirSync(hostPathInRoot(options.root, lockDir));
+    names = dirEntries(hostPathInRoot(options.root, lockDir), (entry) => GATEWAY_LOCK_NAME.test(entry.name), MAX_NAMES_LOOKED).kept.map((entry) => entry.name);
   } catch {
     names = [];
   }
-  for (const name of names.filter((candidate) => GATEWAY_LOCK_NAME.test(candidate))) {
+  for (const name of names.sort().slice(0, MAX_LOCKS)) {
     const lockPath = path.posix.join(lockDir, name);
     const read = readTextCapped(hostPathInRoot(options.root, lockPath), 64 * 1024);
     let pid: number | undefined;

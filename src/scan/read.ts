@@ -93,3 +93,23 @@ export function readTextCapped(hostPath: string, maxBytes: number, options: Open
     fs.closeSync(fd);
   }
 }
+
+/**
+ * The entries of a dir that `keep` accepts, read one at a time (never the whole listing at once: a dir that
+ * someone filled with millions of names costs time, not memory), looking at no more than `maxLooked` of them.
+ * Throws what opendir throws (ENOENT, EACCES, ENOTDIR).
+ */
+export function dirEntries(hostDir: string, keep: (entry: fs.Dirent) => boolean, maxLooked: number): { kept: fs.Dirent[]; cut: boolean } {
+  const dir = fs.opendirSync(hostDir, { bufferSize: 256 });
+  const kept: fs.Dirent[] = [];
+  let looked = 0;
+  try {
+    for (let entry = dir.readSync(); entry !== null; entry = dir.readSync()) {
+      if (++looked > maxLooked) return { kept, cut: true };
+      if (keep(entry)) kept.push(entry);
+    }
+    return { kept, cut: false };
+  } finally {
+    dir.closeSync();
+  }
+}

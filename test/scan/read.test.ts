@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readTextCapped } from '../../src/scan/read.js';
+import { dirEntries, readTextCapped } from '../../src/scan/read.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rxm-read-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -36,5 +36,24 @@ describe('readTextCapped', () => {
     expect(readTextCapped(fifo, 1024)).toMatchObject({ ok: false, reason: 'not a regular file (FIFO)' });
     fs.symlinkSync('big', path.join(dir, 'link'));
     expect(readTextCapped(path.join(dir, 'link'), 1024)).toMatchObject({ ok: false, reason: 'not a regular file (symlink)' });
+  });
+});
+
+describe('dirEntries', () => {
+  it('keeps what it is asked to, looks at no more than its budget, and says when it stopped', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rxm-direntries-'));
+    try {
+      for (let index = 0; index < 50; index++) fs.writeFileSync(path.join(dir, `f${index}`), '');
+      fs.mkdirSync(path.join(dir, '.resonix'));
+      const all = dirEntries(dir, (entry) => entry.isDirectory(), 1000);
+      expect(all).toMatchObject({ cut: false });
+      expect(all.kept.map((entry) => entry.name)).toEqual(['.resonix']);
+      const cut = dirEntries(dir, () => true, 10);
+      expect(cut.cut).toBe(true);
+      expect(cut.kept).toHaveLength(10);
+      expect(() => dirEntries(path.join(dir, 'missing'), () => true, 10)).toThrow(/ENOENT/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
