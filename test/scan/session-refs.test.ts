@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BUDGET_CODE, type ScanProblem } from '../../src/model.js';
 import { MAX_SCAN_SESSION_ENTRIES, MAX_SCAN_SESSIONS_JSON_BYTES, MAX_SESSIONS_JSON_BYTES, MAX_SESSION_REFS, readSessionRefs, relocatedTo, sessionsBudget } from '../../src/scan/session-refs.js';
+import { spyOnReadsOf } from '../helpers/read-spy.js';
 
 let root: string;
 const STATE = '/home/alice/.resonix';
@@ -150,16 +151,12 @@ describe('readSessionRefs', () => {
 describe('the scan\'s sessions.json budget (issue 10)', () => {
   /** readSync calls on the file with this inode, while `run` runs */
   const readsOf = <T>(ino: number, run: () => T): { result: T; reads: number } => {
-    const real = fs.readSync;
-    let reads = 0;
-    const spy = vi.spyOn(fs, 'readSync').mockImplementation(((fd: number, ...rest: unknown[]) => {
-      if (fs.fstatSync(fd).ino === ino) reads += 1;
-      return (real as (...args: unknown[]) => number)(fd, ...rest);
-    }) as typeof fs.readSync);
+    const spy = spyOnReadsOf(ino);
     try {
-      return { result: run(), reads };
+      const result = run();
+      return { result, reads: spy.reads() };
     } finally {
-      spy.mockRestore();
+      spy.restore();
     }
   };
 

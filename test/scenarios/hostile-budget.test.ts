@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { applySuppressions } from '../../src/gate.js';
 import { BUDGET_CODE, type Finding, type Report } from '../../src/model.js';
 import { formatGithub } from '../../src/reporters/github.js';
@@ -23,6 +23,7 @@ import { MAX_UNITS } from '../../src/scan/services.js';
 import { canChown, entry } from '../helpers/scenario.js';
 import { report as reportOf, RULES, STATEDIR } from '../reporters/fixture.js';
 import { cleanupMachines, liveScenario, machineFrom, type Machine } from './run.js';
+import { spyOnReadsOf } from '../helpers/read-spy.js';
 
 afterAll(cleanupMachines);
 
@@ -177,14 +178,9 @@ describe.skipIf(!canChown)('a sessions.json hard-linked 50 times, in two install
       fs.linkSync(source, path.join(dir, 'sessions.json'));
       links.push(`agents/linked${index}/sessions/sessions.json`);
     }
-    const real = fs.readSync;
-    let reads = 0;
-    const spy = vi.spyOn(fs, 'readSync').mockImplementation(((fd: number, ...rest: unknown[]) => {
-      if (fs.fstatSync(fd).ino === ino) reads += 1;
-      return (real as (...args: unknown[]) => number)(fd, ...rest);
-    }) as typeof fs.readSync);
-    const scanned = await scanMachine({ mode: 'live', root: '/', env: { ...machine.env, TMPDIR: machine.path('tmp') }, home: machine.home }).finally(() => spy.mockRestore());
-    expect(reads).toBe(1);
+    const spy = spyOnReadsOf(ino);
+    const scanned = await scanMachine({ mode: 'live', root: '/', env: { ...machine.env, TMPDIR: machine.path('tmp') }, home: machine.home }).finally(() => spy.restore());
+    expect(spy.reads()).toBe(1);
     const judged = scanned.machine.homes[0]!.installs.flatMap((install) => (install.sessionRefs ?? []).filter((refs) => links.includes(refs.file)));
     expect(judged).toHaveLength(50);
     for (const refs of judged) expect(refs).not.toHaveProperty('parseError');
