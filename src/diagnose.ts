@@ -2,7 +2,6 @@
 // other rules' findings its findings may follow from (`causedBy`, a closed set of relations). Here a finding
 // that follows from another is folded under it, chains resolve to the ultimate root cause, and the summary,
 // the two verdicts and "what was checked" are counted from root findings only. Pure: no IO.
-import path from 'node:path';
 import { isInside } from './knowledge/paths.js';
 import {
   AREAS,

@@ -4,7 +4,6 @@ import type { Resolution } from '../model.js';
 
 export type Env = Record<string, string | undefined>;
 
-import { PROFILE_NAME } from '../knowledge/layout.js';
 
 export interface ResolveInput {
   env: Env;

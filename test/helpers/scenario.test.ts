@@ -19,7 +19,6 @@ import {
   materialise,
   removeEntries,
   runCli,
-  sqliteBytes,
   treeDigest,
   treeSnapshot,
   type Materialised,

@@ -1,7 +1,7 @@
 // GitHub workflow commands: exactly the commands we mean, within GitHub's annotation limits, and no
 // untrusted text that can start a command of its own.
 import { describe, expect, it } from 'vitest';
-import type { Finding, Report, Rule, RuleMeta, Severity } from '../../src/model.js';
+import type { Finding, Severity } from '../../src/model.js';
 import { ANNOTATIONS_PER_TYPE, escapeData, escapeProperty, formatGithub } from '../../src/reporters/github.js';
 import { formatMarkdown } from '../../src/reporters/markdown.js';
 import { STATEDIR, RULES, report, CHMOD, fullReport, hostileReport, cleanReport } from './fixture.js';

@@ -1,8 +1,8 @@
 // JUnit output: well-formed XML 1.0 whatever the strings, one testcase per rule, counts that add up.
 import { describe, expect, it } from 'vitest';
-import type { Finding, Report, Rule, RuleMeta, Severity } from '../../src/model.js';
+import type { Report } from '../../src/model.js';
 import { formatJunit } from '../../src/reporters/junit.js';
-import { HOME, STATEDIR, rule, RULES, report, CHMOD, fullReport, hostileReport, cleanReport } from './fixture.js';
+import { HOME, STATEDIR, RULES, report, CHMOD, fullReport, hostileReport, cleanReport } from './fixture.js';
 
 // ---- end of fixture ----
 

@@ -1,7 +1,7 @@
 // Markdown output: the structure a reader expects, and untrusted text that can neither add markup
 // nor inject HTML.
 import { describe, expect, it } from 'vitest';
-import type { Finding, Report, Rule, RuleMeta, Severity } from '../../src/model.js';
+import type { Finding, Report } from '../../src/model.js';
 import { formatMarkdown, mdCode, mdCodeBlock, mdText } from '../../src/reporters/markdown.js';
 import { STATEDIR, HOSTILE, RULES, report, CHMOD, fullReport, hostileReport, cleanReport } from './fixture.js';
 

@@ -2,19 +2,16 @@
 // to the same roots as the fingerprints, and hostile strings kept inert.
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type * as Sarif from 'sarif';
 import { describe, expect, it } from 'vitest';
 import { normalisePath } from '../../src/knowledge/fingerprint.js';
-import type { Finding, Report, Rule, RuleMeta, Severity } from '../../src/model.js';
+import type { Finding, Report } from '../../src/model.js';
 import { formatSarif } from '../../src/reporters/sarif.js';
-import { HOME, STATEDIR, ROOTFS, rule, RULES, report, CHMOD, fullReport, hostileReport, cleanReport } from './fixture.js';
+import { HOME, STATEDIR, ROOTFS, RULES, report, CHMOD, fullReport, hostileReport, cleanReport } from './fixture.js';
 import { SARIF_SCHEMA } from '../helpers/shared.js';
 
 // ---- end of fixture ----
 
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SCHEMA_PATH = SARIF_SCHEMA;
 const HAS_SCHEMA = fs.existsSync(SCHEMA_PATH);
 

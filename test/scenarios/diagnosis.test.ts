@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Finding, Report } from '../../src/model.js';
-import { CLI_PATH, canChown, type Scenario } from '../helpers/scenario.js';
+import { canChown, type Scenario } from '../helpers/scenario.js';
 import { releaseStaged, stageForOtherUsers } from '../helpers/unprivileged.js';
 
 // the checkout may sit in a private (0700) dir: another user runs a world-readable staged copy of the CLI

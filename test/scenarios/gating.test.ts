@@ -6,7 +6,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/model.js';
-import { REPO_ROOT, entry, runCli } from '../helpers/scenario.js';
+import { entry, runCli } from '../helpers/scenario.js';
 import { cleanupMachines, expectNoLeak, liveScenario, machineFrom, type Machine } from './run.js';
 import { SARIF_SCHEMA } from '../helpers/shared.js';
 

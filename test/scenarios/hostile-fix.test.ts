@@ -9,7 +9,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { applyFixes, confinePlan, setFdWalk, type PlannedFix } from '../../src/fix/index.js';
 import type { FixAction } from '../../src/model.js';
 import { scanMachine } from '../../src/scan/index.js';
-import { CLI_PATH, canChown, entry, treeDigest, type Scenario } from '../helpers/scenario.js';
+import { canChown, entry, treeDigest, type Scenario } from '../helpers/scenario.js';
 import { releaseStaged, stageForOtherUsers } from '../helpers/unprivileged.js';
 
 // the checkout may sit in a private (0700) dir: another user runs a world-readable staged copy of the CLI
