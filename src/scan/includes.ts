@@ -7,7 +7,7 @@ import { isInside } from '../knowledge/paths.js';
 import JSON5 from 'json5';
 import type { IncludeCheck } from '../model.js';
 import { hostPathInRoot } from './links.js';
-import { readTextCapped } from './read.js';
+import { readTextCapped, type Reader } from './read.js';
 import { summariseConfig } from './config-summary.js';
 
 /** Resonix's own nesting limit. */
@@ -96,8 +96,8 @@ function collectIncludes(value: unknown, out: string[], depth = 0): void {
  * `$include` values of one included file; none when it cannot be read or parsed. Its secret values (the
  * same keys as in the config itself, and the whole text of a file that is no JSON5) go to `secrets`.
  */
-function includesOf(root: string, realPath: string, secrets: Set<string> | undefined): string[] {
-  const read = readTextCapped(hostPathInRoot(root, realPath), MAX_INCLUDE_BYTES);
+function includesOf(root: string, realPath: string, secrets: Set<string> | undefined, reader?: Reader): string[] {
+  const read = readTextCapped(hostPathInRoot(root, realPath), MAX_INCLUDE_BYTES, reader ? { reader } : {});
   if (!read.ok) return [];
   let parsed: unknown;
   try {
@@ -113,7 +113,7 @@ function includesOf(root: string, realPath: string, secrets: Set<string> | undef
 }
 
 /** Follows the includes; `secrets` (when given) receives the secret values of every included file. */
-export function checkIncludes(root: string, configPath: string, includes: string[], home: string, secrets?: Set<string>): IncludeCheck[] {
+export function checkIncludes(root: string, configPath: string, includes: string[], home: string, secrets?: Set<string>, reader?: Reader): IncludeCheck[] {
   const checks: IncludeCheck[] = [];
   try {
     const configDir = path.posix.dirname(configPath);
@@ -139,7 +139,7 @@ export function checkIncludes(root: string, configPath: string, includes: string
         if (depth > MAX_INCLUDE_DEPTH) check.tooDeep = true;
         checks.push(check);
         if (!real.ok || check.cycle || check.tooDeep) continue;
-        const nested = includesOf(root, real.path, secrets);
+        const nested = includesOf(root, real.path, secrets, reader);
         if (nested.length > 0) visit(resolved, nested, depth + 1, [...stack, real.path]);
       }
     };

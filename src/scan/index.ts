@@ -12,7 +12,7 @@ import { forgetResolvedPaths, hostPathInRoot, readMounts } from './links.js';
 import { detectOldHomes, markArrivedWorkspaces } from './moved-home.js';
 import { forgetRuntimeProbes, inspectPathRuntime, inspectServiceRuntime, probeLoopbackPorts, runtimeProbeProblems } from './runtime.js';
 import { MAX_PASSWD_BYTES, assembleHome, assembleMachine, gatewayUserOf, usersOf } from './machine.js';
-import { dirEntries, readTextCapped } from './read.js';
+import { dirEntries, readTextCapped, type Reader } from './read.js';
 import { resolveResonix, type Env } from './resolve.js';
 import { maskSecrets } from '../knowledge/mask.js';
 import { splitEnvForReport } from './secrets.js';
@@ -125,6 +125,18 @@ function unitMaySwitchUser(root: string, raw: RawServiceUnit): boolean {
   if (raw.kind !== 'systemd-system' || raw.parsed.user === undefined) return false;
   const files = [raw.path, path.posix.dirname(raw.path), ...raw.dropIns, ...(raw.dropIns.length > 0 ? [`${raw.path}.d`] : [])];
   return files.every((file) => trustedOwner(lstatOrUndefined(hostPathInRoot(root, file))));
+}
+
+/** The gateway user as whom files outside the home are read (read.ts Reader). */
+function readerFor(root: string, home: string, user: GatewayUser): Reader {
+  const host = hostPathInRoot(root, home);
+  let homeHost = host;
+  try {
+    homeHost = fs.realpathSync(host);
+  } catch {
+    // no home here: nothing lies inside it
+  }
+  return { uid: user.uid, gid: user.gid, groups: user.groups, homeHost };
 }
 
 function toServiceUnit(raw: RawServiceUnit, fallbackHome: string, users: PasswdEntry[], secrets: Set<string>, options: ScanOptions): ServiceUnit {
@@ -440,6 +452,10 @@ export async function scanMachine(options: ScanOptions): Promise<ScanResult> {
     }
     for (const unit of services) if (!stateDirs.has(unit.resolution.stateDir)) stateDirs.set(unit.resolution.stateDir, 'service');
 
+    const homeStat = lstatOrUndefined(hostPathInRoot(options.root, target.path));
+    const gatewayUser = gatewayUserFor(options, users, groups, homeStat, services, target.sudoUser);
+    context.reader = readerFor(options.root, target.path, gatewayUser);
+
     const installs: Install[] = [];
     for (const [stateDir, foundBy] of stateDirs) {
       const active = stateDir === resolution.stateDir;
@@ -449,8 +465,6 @@ export async function scanMachine(options: ScanOptions): Promise<ScanResult> {
       install.servedBy = services.filter((unit) => unit.resolution.stateDir === stateDir).map((unit) => unit.path);
       installs.push(install);
     }
-    const homeStat = lstatOrUndefined(hostPathInRoot(options.root, target.path));
-    const gatewayUser = gatewayUserFor(options, users, groups, homeStat, services, target.sudoUser);
     const owner = homeStat ? users.find((user) => user.uid === homeStat.uid) : undefined;
     const oldHomes = detectOldHomes(options.root, target.path, [...new Set([target.path, resolution.home])], installs, services);
     const home = assembleHome({

@@ -12,7 +12,7 @@ import { scanWorkspaceGit } from './git.js';
 import { checkIncludes } from './includes.js';
 import { readSessionRefs, type SessionsBudget } from './session-refs.js';
 import { fsTypeOf, hostPathInRoot, resolveLink } from './links.js';
-import { readHead, readTail, readTextCapped } from './read.js';
+import { readHead, readTail, readTextCapped, type Reader } from './read.js';
 import { profileOfStateDir } from './resolve.js';
 import { SQLITE_HEADER_BYTES, isSqliteDatabasePath, parseSqliteHeader } from './sqlite-header.js';
 import { readWalFacts } from './sqlite-wal.js';
@@ -40,6 +40,8 @@ export interface CollectContext {
   progress?: ProgressCounter;
   /** live mounts, to tell tmpfs/ramfs */
   mounts?: { point: string; type: string }[];
+  /** the gateway user: a file outside the home (a linked config or .env, an include) is read only if they could */
+  reader?: Reader;
   /** what of sessions.json the scan may still read and judge, shared by every install of one scan (session-refs.ts) */
   sessionsBudget?: SessionsBudget;
 }
@@ -118,7 +120,7 @@ export function parseConfigText(text: string, configPath: string, secrets: Set<s
 }
 
 export function readConfig(context: CollectContext, configPath: string): ConfigSummary {
-  const read = readTextCapped(hostPathInRoot(context.root, configPath), MAX_CONFIG_BYTES, { followSymlinks: context.followSymlinks ?? false });
+  const read = readTextCapped(hostPathInRoot(context.root, configPath), MAX_CONFIG_BYTES, { followSymlinks: context.followSymlinks ?? false, ...(context.reader ? { reader: context.reader } : {}) });
   if (!read.ok) {
     if (read.reason === 'ENOENT' || read.reason === 'ENOTDIR') return emptyConfigSummary(configPath, false);
     return { ...emptyConfigSummary(configPath, true), parseError: { message: `cannot read: ${read.reason}` } };
@@ -131,7 +133,7 @@ export function readConfig(context: CollectContext, configPath: string): ConfigS
     context.problems.push({ path: configPath, code: BUDGET_CODE, message: `${configPath} names ${total} agents: only the first ${maxAgents} were looked at (${why}); the other ${summary.agentsOmitted} were not checked` });
   }
   if (summary.parseError || summary.includes.length === 0) return summary;
-  return { ...summary, includeChecks: checkIncludes(context.root, configPath, summary.includes, context.home, context.secrets) };
+  return { ...summary, includeChecks: checkIncludes(context.root, configPath, summary.includes, context.home, context.secrets, context.reader) };
 }
 
 export function generationOf(entries: FileEntry[]): LayoutGeneration {
@@ -179,7 +181,7 @@ function readSqliteHeaders(context: CollectContext, stateDir: string, entries: F
 }
 
 function readDotenvKeys(context: CollectContext, stateDir: string): string[] {
-  const read = readTextCapped(hostPathInRoot(context.root, path.posix.join(stateDir, '.env')), MAX_DOTENV_BYTES, { followSymlinks: context.followSymlinks ?? false });
+  const read = readTextCapped(hostPathInRoot(context.root, path.posix.join(stateDir, '.env')), MAX_DOTENV_BYTES, { followSymlinks: context.followSymlinks ?? false, ...(context.reader ? { reader: context.reader } : {}) });
   if (!read.ok) return [];
   const values = parseDotenv(read.text);
   for (const value of dotenvSecretValues(values)) context.secrets.add(value);

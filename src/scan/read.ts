@@ -2,6 +2,8 @@
 // file (a FIFO would block, a device could be endless), never follows a symlink.
 import { isAscii } from 'node:buffer';
 import fs from 'node:fs';
+import path from 'node:path';
+import { isInside } from '../knowledge/paths.js';
 
 const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
 
@@ -11,7 +13,69 @@ export class NotRegularFileError extends Error {
   }
 }
 
+/**
+ * Whose rights a read outside the home stands for: the gateway user's. Resonix, running as that user, can
+ * read only what they can; the tool, often root, must not read more for them (a `resonix.json` linked to a
+ * root-only file, `$include: "/root/…"`, `EnvironmentFile=/etc/…` in a user unit).
+ */
+export interface Reader {
+  uid: number;
+  gid: number;
+  groups: readonly number[];
+  /** host path of the reader's home: what lies inside it is judged by the rules (a root-owned copy), not refused */
+  homeHost: string;
+}
+
+export class NotReadableByOwnerError extends Error {
+  constructor(readonly uid: number) {
+    super(`the gateway user (uid ${uid}) cannot read it`);
+  }
+}
+
+function readerMay(stat: fs.Stats, reader: Reader, bit: 4 | 1): boolean {
+  if (stat.uid === reader.uid) return (stat.mode & (bit << 6)) !== 0;
+  if (stat.gid === reader.gid || reader.groups.includes(stat.gid)) return (stat.mode & (bit << 3)) !== 0;
+  return (stat.mode & bit) !== 0;
+}
+
+/** Whether `reader` could open the file open as `fd` by the path it lies at now (its dirs searchable, it readable). */
+function readerReaches(fd: number, hostPath: string, reader: Reader): boolean {
+  if (reader.uid === 0 || reader.uid === (process.getuid?.() ?? 0)) return true;
+  const opened = fs.fstatSync(fd);
+  let real: string;
+  try {
+    real = fs.realpathSync(hostPath);
+    const now = fs.statSync(real);
+    if (now.ino !== opened.ino || now.dev !== opened.dev) return false;
+  } catch {
+    return false;
+  }
+  return reachable(real, opened, reader);
+}
+
+function reachable(real: string, file: fs.Stats, reader: Reader): boolean {
+  if (isInside(real, reader.homeHost)) return true;
+  if (!readerMay(file, reader, 4)) return false;
+  for (let dir = path.dirname(real); ; dir = path.dirname(dir)) {
+    if (!readerMay(fs.statSync(dir), reader, 1)) return false;
+    if (dir === path.dirname(dir)) return true;
+  }
+}
+
+/** Whether `reader` could read the file at `hostPath` (links resolved), judged by its modes and its dirs'. */
+export function readerMayRead(hostPath: string, reader: Reader): boolean {
+  if (reader.uid === 0 || reader.uid === (process.getuid?.() ?? 0)) return true;
+  try {
+    const real = fs.realpathSync(hostPath);
+    return reachable(real, fs.statSync(real), reader);
+  } catch {
+    return false;
+  }
+}
+
 export interface OpenOptions {
+  /** read only what this user could read, outside their home */
+  reader?: Reader;
   /**
    * follow a symlink to a regular file (live scans of a config kept in a dotfiles repo); never in image
    * mode, where an absolute link would point into the host
@@ -32,6 +96,10 @@ function openRegular(hostPath: string, options: OpenOptions = {}): number {
   if (!fs.fstatSync(fd).isFile()) {
     fs.closeSync(fd);
     throw new NotRegularFileError(hostPath, 'changed during the scan');
+  }
+  if (options.reader && !readerReaches(fd, hostPath, options.reader)) {
+    fs.closeSync(fd);
+    throw new NotReadableByOwnerError(options.reader.uid);
   }
   return fd;
 }
@@ -70,7 +138,7 @@ export function readTextCapped(hostPath: string, maxBytes: number, options: Open
   try {
     fd = openRegular(hostPath, options);
   } catch (error) {
-    if (error instanceof NotRegularFileError) return { ok: false, reason: error.message };
+    if (error instanceof NotRegularFileError || error instanceof NotReadableByOwnerError) return { ok: false, reason: error.message };
     return { ok: false, reason: (error as NodeJS.ErrnoException).code ?? 'cannot read' };
   }
   try {

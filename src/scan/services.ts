@@ -9,6 +9,7 @@ import { hostPathInRoot } from './links.js';
 import { SAFE_ENV_KEYS } from '../knowledge/mask.js';
 import { secretArgValues, splitEnvForReport } from './secrets.js';
 import { parseSystemdUnitFiles, type ParsedUnit, type UnitFileText } from './systemd.js';
+import { NotReadableByOwnerError, readerMayRead, type Reader } from './read.js';
 
 export const MAX_UNIT_BYTES = 1024 * 1024;
 
@@ -153,7 +154,8 @@ async function readSystemdUnit(
     cut(context, unitPath, `${unitPath} names ${wantedBy.length} WantedBy= targets: only the first ${MAX_WANTED_BY} were looked into to tell whether it is enabled (the scan's limit per unit)`);
   }
   const wantsTargets = new Set([...(kind === 'systemd-system' ? ['multi-user.target'] : []), 'default.target', ...wantedBy.slice(0, MAX_WANTED_BY)]);
-  const environmentFiles = await readEnvironmentFiles(context, unitPath, parsed);
+  const reader = kind === 'systemd-user' && homePath !== undefined ? await homeOwnerOf(context.root, homePath) : undefined;
+  const environmentFiles = await readEnvironmentFiles(context, unitPath, parsed, reader);
   return {
     kind,
     path: unitPath,
@@ -212,7 +214,18 @@ interface EnvironmentFileRead {
   secretValues: string[];
 }
 
-async function readEnvironmentFiles(context: Context, unitPath: string, parsed: ParsedUnit): Promise<EnvironmentFileRead[]> {
+/** The owner of a home, as whom its user manager reads environment files (supplementary groups not known here). */
+async function homeOwnerOf(root: string, home: string): Promise<Reader | undefined> {
+  const host = hostPathInRoot(root, home);
+  try {
+    const stat = await fs.stat(host);
+    return { uid: stat.uid, gid: stat.gid, groups: [], homeHost: await fs.realpath(host) };
+  } catch {
+    return undefined;
+  }
+}
+
+async function readEnvironmentFiles(context: Context, unitPath: string, parsed: ParsedUnit, reader?: Reader): Promise<EnvironmentFileRead[]> {
   const reads: EnvironmentFileRead[] = [];
   const named = parsed.environmentFiles.length;
   if (named > MAX_ENVIRONMENT_FILES) {
@@ -229,6 +242,11 @@ async function readEnvironmentFiles(context: Context, unitPath: string, parsed: 
     const host = hostPathInRoot(context.root, file, { followLast: true });
     read.exists = (await lstatOrUndefined(host)) !== undefined;
     if (!read.exists) continue;
+    // a user manager reads its units' environment files as that user: the tool, often root, reads no more
+    if (reader && !readerMayRead(host, reader)) {
+      context.problems.push({ path: file, code: 'EACCES', message: `${file} is not read: ${new NotReadableByOwnerError(reader.uid).message}` });
+      continue;
+    }
     const whole = await readCapped(context, file, host);
     if (whole === undefined) continue;
     const text = firstLines(whole, MAX_ENV_FILE_LINES);
