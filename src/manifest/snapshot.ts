@@ -10,6 +10,7 @@ import { BUDGET_CODE, type FileEntry, type FileInventory, type Install, type Mac
 import { whatMustTravel } from '../plan.js';
 import { TOOL } from '../version.js';
 import { hostPathInRoot } from '../scan/links.js';
+import { identityOf } from '../scan/walk.js';
 import { maskSecrets } from '../knowledge/mask.js';
 import type { ProgressCounter } from '../progress.js';
 import { DEFAULT_CONCURRENCY, fileIdOf, looksSparse, MAX_HASHED_BYTES, MAX_TOTAL_HASHED_BYTES, type HashJob, type HashOutcome } from './hash.js';
@@ -189,7 +190,7 @@ function targetsOf(machine: Machine): Target[] {
   return targets;
 }
 
-/** What lstat says of a regular file now (undefined: gone, unreadable, or no regular file any more). */
+/** What lstat says (or what the walk's lstat said) of a regular file (undefined: gone, unreadable, or no regular file). */
 interface FileNow {
   id: string;
   size: number;
@@ -209,28 +210,36 @@ function fileNow(hostPath: string): FileNow | undefined {
 /** How a regular file is recorded: an outcome known without reading it, the job that reads it, or past the budget. */
 type Decision = { outcome: HashOutcome } | { job: HashJob } | { cut: true; bytes: number };
 
+/** What hashing gives one file entry: its digest, or why it has none (neither: past the budget). */
+export type EntryHash = { sha256: string } | { hashSkipped: HashSkipReason };
+
+interface AppliedHashes {
+  hashing: ManifestHashing;
+  /** the entries that got a digest or a reason (the Machine itself is left as it is) */
+  hashes: Map<FileEntry, EntryHash>;
+  /** EBUDGET: where hashing stopped, when the budget was spent */
+  problem?: ScanProblem;
+}
+
 /**
  * Hashes the regular files of `machine`'s inventories (those `wanted` says, when given), each inode once:
  * its other names take the same digest. Nothing is read of a file withheld by name (hashPolicy), of a second
  * name of one (a hard link, any name) or of the file a secret-named symlink points at, nor past
- * `maxTotalBytes` in all (the rest go without a hash, and a problem says so). One lstat per file, no read,
- * decides all of this; the hasher then reads only the inode lstat saw.
+ * `maxTotalBytes` in all (the rest go without a hash, and a problem says so). What the walk's lstat saw
+ * (identityOf) decides all of this, with no second lstat (entries no walk made are lstat'ed once here); the
+ * hasher then reads only the inode the scan saw.
  */
-async function applyHashes(machine: Machine, opts: HashingOptions, purpose: 'snapshot' | 'comparison', wanted?: ReadonlySet<FileEntry>): Promise<ManifestHashing> {
+async function applyHashes(machine: Machine, opts: HashingOptions, purpose: 'snapshot' | 'comparison', wanted?: ReadonlySet<FileEntry>): Promise<AppliedHashes> {
   const skipped = Object.fromEntries(HASH_SKIP_REASONS.map((reason) => [reason, 0])) as Record<HashSkipReason, number>;
   const maxTotalBytes = opts.maxTotalBytes ?? MAX_TOTAL_HASHED_BYTES;
   const budget = { maxBytes: maxTotalBytes, cutFiles: 0, cutBytes: 0 };
   const hashing: ManifestHashing = { algorithm: 'sha256', enabled: true, files: 0, bytes: 0, skipped, budget };
   const all = targetsOf(machine);
-  const seen = new Map<string, { hostPath: string; file: FileNow | undefined }>();
-  const now = (machinePath: string): { hostPath: string; file: FileNow | undefined } => {
-    let known = seen.get(machinePath);
-    if (!known) {
-      const hostPath = hostPathInRoot(machine.root, machinePath);
-      known = { hostPath, file: fileNow(hostPath) };
-      seen.set(machinePath, known);
-    }
-    return known;
+  const now = (target: Target): { hostPath: string; file: FileNow | undefined } => {
+    const hostPath = hostPathInRoot(machine.root, target.machinePath);
+    const seen = identityOf(target.entry);
+    if (seen?.id !== undefined) return { hostPath, file: { id: seen.id, size: target.entry.size, blocks: seen.blocks, nlink: seen.nlink } };
+    return { hostPath, file: fileNow(hostPath) };
   };
 
   // the inodes of every file withheld by name, whichever inventory lists it (or whichever link names it)
@@ -240,7 +249,7 @@ async function applyHashes(machine: Machine, opts: HashingOptions, purpose: 'sna
     if (!target.withhold) continue;
     if (target.entry.type === 'file') {
       secretPaths.add(target.machinePath);
-      const { file } = now(target.machinePath);
+      const { file } = now(target);
       if (file) secretIds.add(file.id);
     } else {
       const file = fileNow(hostPathInRoot(machine.root, target.machinePath, { followLast: true }));
@@ -251,6 +260,8 @@ async function applyHashes(machine: Machine, opts: HashingOptions, purpose: 'sna
   // one decision per inode (per path when lstat found no regular file: the hasher says why), in inventory order
   const perFileCap = Math.min(MAX_HASHED_BYTES, maxTotalBytes);
   const targets = all.filter((target) => target.entry.type === 'file' && (!wanted || wanted.has(target.entry)));
+  const known = new Map<Target, { hostPath: string; file: FileNow | undefined }>();
+  for (const target of targets) known.set(target, now(target));
   const keys = new Map<Target, string>();
   const decisions = new Map<string, Decision>();
   let budgeted = 0;
@@ -259,7 +270,7 @@ async function applyHashes(machine: Machine, opts: HashingOptions, purpose: 'sna
   // (~/.ssh/id_ed25519 linked into a workspace as notes.txt): its digest is withheld like a secret's
   const namesSeen = new Map<string, Set<string>>();
   for (const target of targets) {
-    const { file } = now(target.machinePath);
+    const { file } = known.get(target)!;
     if (!file || file.nlink < 2) continue;
     const names = namesSeen.get(file.id) ?? new Set<string>();
     names.add(target.machinePath);
@@ -267,7 +278,7 @@ async function applyHashes(machine: Machine, opts: HashingOptions, purpose: 'sna
   }
   const linkedElsewhere = (file: FileNow | undefined): boolean => file !== undefined && file.nlink > (namesSeen.get(file.id)?.size ?? 1);
   for (const target of targets) {
-    const { hostPath, file } = now(target.machinePath);
+    const { hostPath, file } = known.get(target)!;
     const key = file?.id ?? `path:${target.machinePath}`;
     keys.set(target, key);
     if (decisions.has(key)) continue;
@@ -286,6 +297,7 @@ async function applyHashes(machine: Machine, opts: HashingOptions, purpose: 'sna
     }
     decisions.set(key, decision);
   }
+  known.clear();
 
   const jobs = [...decisions.values()].flatMap((decision) => ('job' in decision ? [decision.job] : []));
   const { outcomes } = await hashOnThreads(jobs, {
@@ -296,15 +308,14 @@ async function applyHashes(machine: Machine, opts: HashingOptions, purpose: 'sna
   });
   const hashed = new Map(jobs.map((job, index) => [job, outcomes[index]!]));
 
+  const hashes = new Map<FileEntry, EntryHash>();
   const counted = new Set<string>();
   for (const target of targets) {
     const key = keys.get(target)!;
     const decision = decisions.get(key)!;
     const outcome = 'outcome' in decision ? decision.outcome : 'job' in decision ? hashed.get(decision.job)! : undefined;
-    delete target.entry.sha256;
-    delete target.entry.hashSkipped;
-    if (outcome && 'sha256' in outcome) target.entry.sha256 = outcome.sha256;
-    else if (outcome) target.entry.hashSkipped = outcome.skipped;
+    if (outcome && 'sha256' in outcome) hashes.set(target.entry, { sha256: outcome.sha256 });
+    else if (outcome) hashes.set(target.entry, { hashSkipped: outcome.skipped });
     // each inode counted once, however many names and inventories it has
     if (counted.has(key)) continue;
     counted.add(key);
@@ -318,8 +329,7 @@ async function applyHashes(machine: Machine, opts: HashingOptions, purpose: 'sna
       skipped[outcome.skipped] += 1;
     }
   }
-  if (firstCut !== undefined) machine.problems.push(budgetProblem(firstCut, budget, purpose));
-  return hashing;
+  return { hashing, hashes, ...(firstCut !== undefined ? { problem: budgetProblem(firstCut, budget, purpose) } : {}) };
 }
 
 function budgetProblem(firstCut: string, budget: NonNullable<ManifestHashing['budget']>, purpose: 'snapshot' | 'comparison'): ScanProblem {
@@ -349,7 +359,7 @@ export function maskEntryPath(relativePath: string, secrets: readonly string[] =
  * patterns, URL credentials, secret flags. File names, link targets, ExecStart words and parse errors are
  * written by whoever controls the scanned home, so they get no exemption.
  */
-function scrub<T>(value: T, secrets: string[]): T {
+function scrub<T>(value: T, secrets: string[], hashes?: ReadonlyMap<FileEntry, EntryHash>): T {
   const clean = (text: string): string => maskSecrets(text, secrets);
   const walk = (item: unknown): unknown => {
     if (typeof item === 'string') return clean(item);
@@ -362,6 +372,8 @@ function scrub<T>(value: T, secrets: string[]): T {
         if (key === 'path' && typeof inner === 'string' && isFileEntry(item)) return [key, maskEntryPath(inner, secrets)];
         return [clean(key), walk(inner)];
       });
+      const hash = hashes?.get(item as FileEntry);
+      if (hash) entries.push(...Object.entries(hash));
       return Object.fromEntries(entries);
     }
     return item;
@@ -415,12 +427,13 @@ function ownersOf(machine: Machine): Manifest['owners'] {
  */
 export async function createManifest(scan: { machine: Machine; secrets?: Iterable<string> }, opts: SnapshotOptions): Promise<Manifest> {
   const secrets = [...new Set(scan.secrets ?? [])].filter((value) => value.length >= 6).sort((a, b) => b.length - a.length);
-  // hashed first (the files are found by their real names), masked after
-  const unmasked = structuredClone(scan.machine);
+  // hashed first (the files are found by their real names), masked after, into a copy: the scanned Machine is left as it is
   const skipped = Object.fromEntries(HASH_SKIP_REASONS.map((reason) => [reason, 0])) as Record<HashSkipReason, number>;
   let hashing: ManifestHashing = { algorithm: 'sha256', enabled: false, files: 0, bytes: 0, skipped };
-  if (opts.hash && rootIsDir(unmasked.root)) hashing = await applyHashes(unmasked, opts, 'snapshot');
-  const machine = scrub(unmasked, secrets);
+  let hashes: Map<FileEntry, EntryHash> | undefined;
+  let problem: ScanProblem | undefined;
+  if (opts.hash && rootIsDir(scan.machine.root)) ({ hashing, hashes, problem } = await applyHashes(scan.machine, opts, 'snapshot'));
+  const machine = scrub(problem ? { ...scan.machine, problems: [...scan.machine.problems, problem] } : scan.machine, secrets, hashes);
   return {
     manifest: MANIFEST_VERSION,
     tool: { name: TOOL.name, version: TOOL.version },
@@ -438,23 +451,50 @@ export async function createManifest(scan: { machine: Machine; secrets?: Iterabl
  * `current`; its other entries are left without a hash. The same policy withholds the same files.
  */
 export async function hashForBaseline(current: Machine, baseline: Machine, opts: HashingOptions = {}): Promise<Machine> {
-  const copy = structuredClone(current);
-  if (!rootIsDir(copy.root)) return copy;
+  if (!rootIsDir(current.root)) return current;
   const wanted = new Set<FileEntry>();
   const want = (base: FileInventory, here: FileInventory): void => {
-    const baseByPath = new Map(base.entries.map((entry) => [entry.path, entry]));
+    const baseByPath = new Map<string, FileEntry>();
+    for (const entry of base.entries) if (entry.type === 'file' && sha256Of(entry) !== undefined) baseByPath.set(entry.path, entry);
+    if (baseByPath.size === 0) return;
     for (const entry of here.entries) {
+      if (entry.type !== 'file') continue;
       const old = baseByPath.get(entry.path);
-      if (entry.type === 'file' && old?.type === 'file' && old.size === entry.size && sha256Of(old) !== undefined) wanted.add(entry);
+      if (old !== undefined && old.size === entry.size) wanted.add(entry);
     }
   };
-  for (const match of matchInstalls(baseline, copy)) {
+  for (const match of matchInstalls(baseline, current)) {
     if (!match.current) continue;
     want(match.baseline.inventory, match.current.inventory);
     for (const pair of matchWorkspaces(match.baseline, match.current, match.homeMap)) if (pair.current) want(pair.baseline.inventory, pair.current.inventory);
   }
-  if (wanted.size > 0) await applyHashes(copy, opts, 'comparison', wanted);
-  return copy;
+  if (wanted.size === 0) return current;
+  const { hashes, problem } = await applyHashes(current, opts, 'comparison', wanted);
+  return withHashes(current, hashes, problem);
+}
+
+/**
+ * A copy of `machine` whose hashed entries carry their sha256 / hashSkipped, sharing everything else with it
+ * (a deep copy of 100,000 entries costs more than the hashing of many of them).
+ */
+function withHashes(machine: Machine, hashes: ReadonlyMap<FileEntry, EntryHash>, problem: ScanProblem | undefined): Machine {
+  const withHash = (entry: FileEntry): FileEntry => {
+    const hash = hashes.get(entry);
+    return hash ? { ...entry, ...hash } : entry;
+  };
+  const inventory = (list: FileInventory): FileInventory => ({ ...list, entries: list.entries.map(withHash) });
+  return {
+    ...machine,
+    problems: problem ? [...machine.problems, problem] : machine.problems,
+    homes: machine.homes.map((home) => ({
+      ...home,
+      installs: home.installs.map((install) => ({
+        ...install,
+        inventory: inventory(install.inventory),
+        workspaces: install.workspaces.map((workspace) => ({ ...workspace, inventory: inventory(workspace.inventory) })),
+      })),
+    })),
+  };
 }
 
 /** Writes the manifest 0600 through a temp file in the same dir and a rename: never a half-written manifest. */

@@ -61,6 +61,25 @@ export function displayName(raw: Buffer): string {
   return out;
 }
 
+/**
+ * What the walk's lstat said of a regular file that the model does not keep: the hasher needs its inode (to
+ * read only the file the scan saw), its link count (a second name elsewhere) and its allocated blocks (holes),
+ * and would otherwise lstat every file a second time. `id` is `dev:ino`, undefined when a number is past
+ * 2^53 (then the hasher asks with BigInt stats).
+ */
+export interface FileIdentity {
+  id: string | undefined;
+  nlink: number;
+  blocks: number;
+}
+
+const identities = new WeakMap<FileEntry, FileIdentity>();
+
+/** The identity the walk saw of a regular file's entry; undefined for entries no walk made (tests, archives). */
+export function identityOf(entry: FileEntry): FileIdentity | undefined {
+  return identities.get(entry);
+}
+
 function entryFromStat(relativePath: string, stat: fs.Stats, hostPath: string | Buffer): FileEntry {
   const type = typeOf(stat.mode);
   const entry: FileEntry = {
@@ -72,7 +91,10 @@ function entryFromStat(relativePath: string, stat: fs.Stats, hostPath: string | 
     size: stat.size,
     mtimeMs: Math.trunc(stat.mtimeMs),
   };
-  if (type === 'symlink') {
+  if (type === 'file') {
+    const exact = Number.isSafeInteger(stat.dev) && Number.isSafeInteger(stat.ino);
+    identities.set(entry, { id: exact ? `${stat.dev}:${stat.ino}` : undefined, nlink: stat.nlink, blocks: stat.blocks });
+  } else if (type === 'symlink') {
     try {
       entry.linkTarget = displayName(fs.readlinkSync(hostPath, { encoding: 'buffer' }));
     } catch {
