@@ -214,11 +214,11 @@ async function runSnapshot(options: SharedOptions, io: CliIo): Promise<number> {
   refuseFlagsOf('snapshot', options);
   const progress = progressOf(options, io);
   try {
-    const { manifest, file, stateDirs, entries } = await snapshot({ ...machineOptions(options, progress.io, progress.line), out: options.out!, hash: options.hash !== false });
+    const { hashing, file, stateDirs, entries } = await snapshot({ ...machineOptions(options, progress.io, progress.line), out: options.out!, hash: options.hash !== false });
     progress.line.stop();
-    const { sparse, 'too-big': tooBig } = manifest.hashing.skipped;
+    const { sparse, 'too-big': tooBig } = hashing.skipped;
     const bySize = sparse + tooBig > 0 ? `, ${sparse} sparse and ${tooBig} too big to hash: recorded by size` : '';
-    if (!options.quiet) progress.io.stderr(`Snapshot of ${stateDirs} state dir${stateDirs === 1 ? '' : 's'} (${entries} entries, ${manifest.hashing.files} hashed${bySize}) written to ${printable(file)}\n`);
+    if (!options.quiet) progress.io.stderr(`Snapshot of ${stateDirs} state dir${stateDirs === 1 ? '' : 's'} (${entries} entries, ${hashing.files} hashed${bySize}) written to ${printable(file)}\n`);
     return EXIT.ok;
   } finally {
     progress.line.stop();

@@ -21,7 +21,7 @@ import { applyFixes, confinePlan, planFixes, type AppliedFix, type PlannedFix, t
 import { BaselineError, applyBaseline, applySuppressions, failsGate, parseBaseline, type BaselineFile } from './gate.js';
 import type { InspectedArchive } from './archive/inspect.js';
 import type { LoadedBaseline } from './manifest/baseline.js';
-import type { Manifest } from './manifest/types.js';
+import type { ManifestHashing } from './manifest/types.js';
 import { ManifestError } from './manifest/types.js';
 import type { Machine, Phase, Report, Rule, Severity, SeveritySetting } from './model.js';
 import type { ProgressCounter } from './progress.js';
@@ -262,8 +262,8 @@ export async function prepareRun(options: RunOptions): Promise<PreparedRun> {
     const current = hashed ? await (await import('./manifest/snapshot.js')).hashForBaseline(scanned.machine, loaded.machine, options.progress ? { progress: options.progress } : {}) : scanned.machine;
     if (options.snapshot) {
       const out = path.resolve(cwd, options.snapshot);
-      const { createManifest, writeManifest } = await import('./manifest/snapshot.js');
-      await writeManifest(out, await createManifest(scanned, { hash: true, ...(options.progress ? { progress: options.progress } : {}) }));
+      const { manifestText, writeManifest } = await import('./manifest/snapshot.js');
+      await writeManifest(out, await manifestText(scanned, { hash: true, ...(options.progress ? { progress: options.progress } : {}) }));
       options.notify?.(`Snapshot manifest written to ${printable(out)}\n`);
     }
     // --with-doctor: doctor's lint, as the gateway user; its failure is one line of the report, never our exit code
@@ -327,7 +327,8 @@ export async function run(options: RunOptions): Promise<RunResult> {
 }
 
 export interface SnapshotResult {
-  manifest: Manifest;
+  /** what the manifest says of its hashing: files hashed, skipped by reason, the budget */
+  hashing: ManifestHashing;
   /** where it was written */
   file: string;
   /** the state dirs found, and the files and dirs listed in them */
@@ -339,10 +340,10 @@ export interface SnapshotResult {
 export async function snapshot(options: MachineOptions & { out: string; hash?: boolean }): Promise<SnapshotResult> {
   const cwd = options.cwd ?? process.cwd();
   const scanned = await scanMachine(scanOptionsOf(options, cwd, options.env ?? process.env));
-  const { createManifest, writeManifest } = await import('./manifest/snapshot.js');
-  const manifest = await createManifest(scanned, { hash: options.hash !== false, ...(options.progress ? { progress: options.progress } : {}) });
+  const { manifestText, writeManifest } = await import('./manifest/snapshot.js');
+  const text = await manifestText(scanned, { hash: options.hash !== false, ...(options.progress ? { progress: options.progress } : {}) });
   const file = path.resolve(cwd, options.out);
-  await writeManifest(file, manifest);
-  const installs = manifest.machine.homes.flatMap((home) => home.installs).filter((install) => install.inventory.exists);
-  return { manifest, file, stateDirs: installs.length, entries: installs.reduce((sum, install) => sum + install.inventory.entries.length, 0) };
+  await writeManifest(file, text);
+  const installs = scanned.machine.homes.flatMap((home) => home.installs).filter((install) => install.inventory.exists);
+  return { hashing: text.hashing, file, stateDirs: installs.length, entries: installs.reduce((sum, install) => sum + install.inventory.entries.length, 0) };
 }

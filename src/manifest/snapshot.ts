@@ -117,7 +117,8 @@ function includedFiles(install: Install, root: string): Set<string> {
 }
 
 function absoluteOf(inventory: FileInventory, entry: FileEntry): string {
-  return entry.path === '' ? inventory.root : path.posix.join(inventory.root, entry.path);
+  if (entry.path === '') return inventory.root;
+  return inventory.root.endsWith('/') ? inventory.root + entry.path : `${inventory.root}/${entry.path}`;
 }
 
 function rootIsDir(root: string): boolean {
@@ -207,11 +208,13 @@ function fileNow(hostPath: string): FileNow | undefined {
   }
 }
 
-/** How a regular file is recorded: an outcome known without reading it, the job that reads it, or past the budget. */
-type Decision = { outcome: HashOutcome } | { job: HashJob } | { cut: true; bytes: number };
+/** What hashing gives one file entry: its digest, or why it has none (no entry: past the budget). */
+export type EntryHash = HashOutcome;
 
-/** What hashing gives one file entry: its digest, or why it has none (neither: past the budget). */
-export type EntryHash = { sha256: string } | { hashSkipped: HashSkipReason };
+/** The fields a hashed entry carries: its sha256, or why it has none. */
+function recordOf(hash: EntryHash): { sha256: string } | { hashSkipped: HashSkipReason } {
+  return 'sha256' in hash ? { sha256: hash.sha256 } : { hashSkipped: hash.skipped };
+}
 
 interface AppliedHashes {
   hashing: ManifestHashing;
@@ -219,6 +222,18 @@ interface AppliedHashes {
   hashes: Map<FileEntry, EntryHash>;
   /** EBUDGET: where hashing stopped, when the budget was spent */
   problem?: ScanProblem;
+}
+
+/** One regular file to decide on: where it is, what the scan saw of it, and (once decided) its outcome or job. */
+interface Candidate {
+  target: Target;
+  hostPath: string;
+  file: FileNow | undefined;
+  /** a decision known without reading, or the index of the job that reads it; undefined: past the budget */
+  outcome?: HashOutcome;
+  job?: number;
+  /** the candidate that holds the decision for this inode (another name of it came first) */
+  same?: Candidate;
 }
 
 /**
@@ -233,101 +248,98 @@ async function applyHashes(machine: Machine, opts: HashingOptions, purpose: 'sna
   const skipped = Object.fromEntries(HASH_SKIP_REASONS.map((reason) => [reason, 0])) as Record<HashSkipReason, number>;
   const maxTotalBytes = opts.maxTotalBytes ?? MAX_TOTAL_HASHED_BYTES;
   const budget = { maxBytes: maxTotalBytes, cutFiles: 0, cutBytes: 0 };
-  const hashing: ManifestHashing = { algorithm: 'sha256', enabled: true, files: 0, bytes: 0, skipped, budget };
+  const hashing: ManifestHashing = { algorithm: 'sha256', enabled: true, files: 0, bytes: 0, skipped };
+  hashing.budget = budget;
   const all = targetsOf(machine);
-  const now = (target: Target): { hostPath: string; file: FileNow | undefined } => {
-    const hostPath = hostPathInRoot(machine.root, target.machinePath);
+  const live = path.resolve(machine.root) === '/';
+  const hostOf = (machinePath: string): string => (live ? machinePath : hostPathInRoot(machine.root, machinePath));
+  const now = (target: Target): Candidate => {
+    const hostPath = hostOf(target.machinePath);
     const seen = identityOf(target.entry);
-    if (seen?.id !== undefined) return { hostPath, file: { id: seen.id, size: target.entry.size, blocks: seen.blocks, nlink: seen.nlink } };
-    return { hostPath, file: fileNow(hostPath) };
+    const file = seen?.id !== undefined ? (seen as FileNow) : fileNow(hostPath);
+    return { target, hostPath, file };
   };
 
   // the inodes of every file withheld by name, whichever inventory lists it (or whichever link names it)
   const secretPaths = new Set<string>();
   const secretIds = new Set<string>();
+  const candidates: Candidate[] = [];
   for (const target of all) {
-    if (!target.withhold) continue;
-    if (target.entry.type === 'file') {
+    if (target.entry.type === 'file' && (!wanted || wanted.has(target.entry) || target.withhold)) {
+      const candidate = now(target);
+      if (!wanted || wanted.has(target.entry)) candidates.push(candidate);
+      if (!target.withhold) continue;
       secretPaths.add(target.machinePath);
-      const { file } = now(target);
-      if (file) secretIds.add(file.id);
-    } else {
+      if (candidate.file) secretIds.add(candidate.file.id);
+    } else if (target.withhold && target.entry.type === 'symlink') {
       const file = fileNow(hostPathInRoot(machine.root, target.machinePath, { followLast: true }));
       if (file) secretIds.add(file.id);
     }
   }
 
-  // one decision per inode (per path when lstat found no regular file: the hasher says why), in inventory order
-  const perFileCap = Math.min(MAX_HASHED_BYTES, maxTotalBytes);
-  const targets = all.filter((target) => target.entry.type === 'file' && (!wanted || wanted.has(target.entry)));
-  const known = new Map<Target, { hostPath: string; file: FileNow | undefined }>();
-  for (const target of targets) known.set(target, now(target));
-  const keys = new Map<Target, string>();
-  const decisions = new Map<string, Decision>();
-  let budgeted = 0;
-  let firstCut: string | undefined;
   // a file with more hard links than the names the scan saw has a name elsewhere, which may be a secret
-  // (~/.ssh/id_ed25519 linked into a workspace as notes.txt): its digest is withheld like a secret's
+  // (~/.ssh/id_ed25519 linked into a workspace as notes.txt): its digest is withheld like a secret's.
   const namesSeen = new Map<string, Set<string>>();
-  for (const target of targets) {
-    const { file } = known.get(target)!;
+  for (const { file, target } of candidates) {
     if (!file || file.nlink < 2) continue;
     const names = namesSeen.get(file.id) ?? new Set<string>();
     names.add(target.machinePath);
     namesSeen.set(file.id, names);
   }
-  const linkedElsewhere = (file: FileNow | undefined): boolean => file !== undefined && file.nlink > (namesSeen.get(file.id)?.size ?? 1);
-  for (const target of targets) {
-    const { hostPath, file } = known.get(target)!;
+  const firstOf = new Map<string, Candidate>();
+
+  // one decision per inode (per path when lstat found no regular file: the hasher says why), in inventory order
+  const perFileCap = Math.min(MAX_HASHED_BYTES, maxTotalBytes);
+  const jobs: HashJob[] = [];
+  let budgeted = 0;
+  let firstCut: string | undefined;
+  for (const candidate of candidates) {
+    const { target, hostPath, file } = candidate;
+    // one inode may have two names, or one name in two inventories (a workspace inside the state dir)
     const key = file?.id ?? `path:${target.machinePath}`;
-    keys.set(target, key);
-    if (decisions.has(key)) continue;
+    const first = firstOf.get(key);
+    if (first) {
+      candidate.same = first;
+      continue;
+    }
+    firstOf.set(key, candidate);
     const size = target.entry.size;
-    let decision: Decision;
-    if (secretPaths.has(target.machinePath) || secretIds.has(key) || linkedElsewhere(file)) decision = { outcome: { skipped: 'secret' } };
-    else if (file && file.size !== size) decision = { outcome: { skipped: 'changed' } };
-    else if (file && looksSparse(file)) decision = { outcome: { skipped: 'sparse' } };
-    else if (size > perFileCap) decision = { outcome: { skipped: 'too-big' } };
+    const linkedElsewhere = file !== undefined && file.nlink > (namesSeen.get(file.id)?.size ?? 1);
+    if (secretPaths.has(target.machinePath) || (file && secretIds.has(file.id)) || linkedElsewhere) candidate.outcome = { skipped: 'secret' };
+    else if (file && file.size !== size) candidate.outcome = { skipped: 'changed' };
+    else if (file && looksSparse(file)) candidate.outcome = { skipped: 'sparse' };
+    else if (size > perFileCap) candidate.outcome = { skipped: 'too-big' };
     else if (firstCut !== undefined || budgeted + size > maxTotalBytes) {
       firstCut ??= target.machinePath;
-      decision = { cut: true, bytes: size };
+      budget.cutFiles += 1;
+      budget.cutBytes += size;
     } else {
       budgeted += size;
-      decision = { job: { hostPath, expectedSize: size, ...(file ? { expectedId: file.id } : {}) } };
+      candidate.job = jobs.length;
+      jobs.push({ hostPath, expectedSize: size, ...(file ? { expectedId: file.id } : {}) });
     }
-    decisions.set(key, decision);
   }
-  known.clear();
+  firstOf.clear();
+  namesSeen.clear();
 
-  const jobs = [...decisions.values()].flatMap((decision) => ('job' in decision ? [decision.job] : []));
   const { outcomes } = await hashOnThreads(jobs, {
     concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
     ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
     ...(opts.workersFrom ? { workersFrom: opts.workersFrom } : {}),
     ...(opts.progress ? { progress: opts.progress } : {}),
   });
-  const hashed = new Map(jobs.map((job, index) => [job, outcomes[index]!]));
 
   const hashes = new Map<FileEntry, EntryHash>();
-  const counted = new Set<string>();
-  for (const target of targets) {
-    const key = keys.get(target)!;
-    const decision = decisions.get(key)!;
-    const outcome = 'outcome' in decision ? decision.outcome : 'job' in decision ? hashed.get(decision.job)! : undefined;
-    if (outcome && 'sha256' in outcome) hashes.set(target.entry, { sha256: outcome.sha256 });
-    else if (outcome) hashes.set(target.entry, { hashSkipped: outcome.skipped });
-    // each inode counted once, however many names and inventories it has
-    if (counted.has(key)) continue;
-    counted.add(key);
-    if ('cut' in decision) {
-      budget.cutFiles += 1;
-      budget.cutBytes += decision.bytes;
-    } else if (outcome && 'sha256' in outcome) {
+  for (const candidate of candidates) {
+    const decided = candidate.same ?? candidate;
+    const outcome = decided.job !== undefined ? outcomes[decided.job] : decided.outcome;
+    if (outcome) hashes.set(candidate.target.entry, outcome);
+    // each inode counted once, however many names and inventories it has (the cut ones were counted above)
+    if (candidate.same || !outcome) continue;
+    if ('sha256' in outcome) {
       hashing.files += 1;
       hashing.bytes += outcome.bytes;
-    } else if (outcome) {
-      skipped[outcome.skipped] += 1;
-    }
+    } else skipped[outcome.skipped] += 1;
   }
   return { hashing, hashes, ...(firstCut !== undefined ? { problem: budgetProblem(firstCut, budget, purpose) } : {}) };
 }
@@ -354,31 +366,103 @@ export function maskEntryPath(relativePath: string, secrets: readonly string[] =
   return maskSecrets(relativePath, secrets, { randomLooking: false });
 }
 
+/** Pieces of JSON text are handed on from about this size: the writer streams them, nothing holds a masked copy of the Machine. */
+const PIECE_CHARS = 256 * 1024;
+
 /**
- * Every string of `value` (keys too) through the one masker the reports use: known values, provider
- * patterns, URL credentials, secret flags. File names, link targets, ExecStart words and parse errors are
- * written by whoever controls the scanned home, so they get no exemption.
+ * The manifest's JSON text, in pieces, exactly as JSON.stringify would write the masked document: every string
+ * of the Machine (keys too) through the one masker the reports use (known values, provider patterns, URL
+ * credentials, secret flags; file names, link targets, ExecStart words and parse errors are written by whoever
+ * controls the scanned home, so they get no exemption), and each hashed file entry followed by its
+ * sha256/hashSkipped. The masked document is never built as objects: on 100,000 entries that copy cost more
+ * memory than the scan itself.
  */
-function scrub<T>(value: T, secrets: string[], hashes?: ReadonlyMap<FileEntry, EntryHash>): T {
-  const clean = (text: string): string => maskSecrets(text, secrets);
-  const walk = (item: unknown): unknown => {
-    if (typeof item === 'string') return clean(item);
-    if (Array.isArray(item)) return item.map(walk);
-    if (item && typeof item === 'object') {
-      const entries = Object.entries(item).map(([key, inner]): [string, unknown] => {
-        // a sha256 is the manifest's own digest (and looks random): the masker would take it for a token
-        if (key === 'sha256') return [key, inner];
-        // an inventory entry's path is what the comparison joins on: see maskEntryPath
-        if (key === 'path' && typeof inner === 'string' && isFileEntry(item)) return [key, maskEntryPath(inner, secrets)];
-        return [clean(key), walk(inner)];
-      });
-      const hash = hashes?.get(item as FileEntry);
-      if (hash) entries.push(...Object.entries(hash));
-      return Object.fromEntries(entries);
-    }
-    return item;
+function manifestPieces(head: Pick<Manifest, 'manifest' | 'tool' | 'createdAt' | 'hashing'>, machine: Machine, tail: Pick<Manifest, 'owners' | 'move'>, secrets: string[], hashes?: ReadonlyMap<FileEntry, EntryHash>): string[] {
+  const pieces: string[] = [];
+  // small strings gathered and joined into one flat string per piece: `+=` would build ropes of millions of nodes
+  let parts: string[] = [];
+  let chars = 0;
+  const emit = (text: string): void => {
+    parts.push(text);
+    chars += text.length;
   };
-  return walk(value) as T;
+  // keys and short values repeat on every entry ("path", "mode", "file"): each is masked once
+  const seen = new Map<string, string>();
+  const clean = (text: string): string => {
+    if (text.length > 24) return maskSecrets(text, secrets);
+    let masked = seen.get(text);
+    if (masked === undefined) {
+      masked = maskSecrets(text, secrets);
+      seen.set(text, masked);
+    }
+    return masked;
+  };
+  const keys = new Map<string, string>();
+  const keyText = (name: string): string => {
+    let text = keys.get(name);
+    if (text === undefined) {
+      text = `${JSON.stringify(clean(name))}:`;
+      keys.set(name, text);
+    }
+    return text;
+  };
+  const flush = (): void => {
+    if (chars < PIECE_CHARS) return;
+    pieces.push(parts.join(''));
+    parts = [];
+    chars = 0;
+  };
+  const write = (item: unknown, key?: string, owner?: object): void => {
+    if (typeof item === 'string') {
+      // an inventory entry's path is what the comparison joins on: see maskEntryPath
+      emit(JSON.stringify(key === 'path' && owner !== undefined && isFileEntry(owner) ? maskEntryPath(item, secrets) : clean(item)));
+    } else if (typeof item === 'number') emit(JSON.stringify(item));
+    else if (typeof item === 'boolean' || item === null) emit(String(item));
+    else if (Array.isArray(item)) {
+      emit('[');
+      for (let i = 0; i < item.length; i++) {
+        if (i > 0) emit(',');
+        const inner: unknown = item[i];
+        if (inner === undefined || typeof inner === 'function') emit('null');
+        else write(inner);
+        flush();
+      }
+      emit(']');
+    } else if (typeof item === 'object') {
+      emit('{');
+      let first = true;
+      const field = (name: string, inner: unknown): void => {
+        if (inner === undefined || typeof inner === 'function') return;
+        emit(first ? keyText(name) : `,${keyText(name)}`);
+        first = false;
+        write(inner, name, item);
+      };
+      const fields = (from: object): void => {
+        for (const [name, inner] of Object.entries(from)) {
+          // a sha256 is the manifest's own digest (and looks random): the masker would take it for a token
+          if (name === 'sha256' && typeof inner === 'string') {
+            emit(`${first ? '' : ','}"sha256":${JSON.stringify(inner)}`);
+            first = false;
+          } else field(name, inner);
+        }
+      };
+      fields(item);
+      const hash = hashes?.get(item as FileEntry);
+      if (hash) fields(recordOf(hash));
+      emit('}');
+    } else throw new TypeError(`a manifest holds no ${typeof item}`);
+  };
+  emit(JSON.stringify(head).slice(0, -1));
+  emit(',"machine":');
+  write(machine);
+  emit(`,"owners":${JSON.stringify(tail.owners)}`);
+  if (tail.move !== undefined) {
+    emit(',"move":');
+    write(tail.move);
+  }
+  emit('}');
+  pieces.push(parts.join(''));
+  return pieces;
 }
 
 /** Names of every uid and gid on the inventories and of the gateway users. */
@@ -420,29 +504,37 @@ function ownersOf(machine: Machine): Manifest['owners'] {
   return { users, groups };
 }
 
+/** A manifest as the JSON text it is written as (in pieces), and what its hashing did. */
+export interface ManifestText {
+  pieces: string[];
+  hashing: ManifestHashing;
+}
+
 /**
- * The manifest of a scan: the Machine (deep-copied), sha256 of every regular file of each install and
- * workspace inventory that holds no secret (streamed, `concurrency` at a time on each of `threads`), owner names. Never holds
- * file contents, secret values or a digest of a secret file; every string passes the reports' masker.
+ * The manifest of a scan as JSON text: the Machine masked, the sha256 of every regular file of each install
+ * and workspace inventory that holds no secret (streamed, `concurrency` at a time on each of `threads`), owner
+ * names, what must travel. Never holds file contents, secret values or a digest of a secret file; every
+ * string of the Machine passes the reports' masker. The scanned Machine is left as it is.
  */
-export async function createManifest(scan: { machine: Machine; secrets?: Iterable<string> }, opts: SnapshotOptions): Promise<Manifest> {
+export async function manifestText(scan: { machine: Machine; secrets?: Iterable<string> }, opts: SnapshotOptions): Promise<ManifestText> {
   const secrets = [...new Set(scan.secrets ?? [])].filter((value) => value.length >= 6).sort((a, b) => b.length - a.length);
-  // hashed first (the files are found by their real names), masked after, into a copy: the scanned Machine is left as it is
+  // hashed first (the files are found by their real names), masked as the text is written
   const skipped = Object.fromEntries(HASH_SKIP_REASONS.map((reason) => [reason, 0])) as Record<HashSkipReason, number>;
   let hashing: ManifestHashing = { algorithm: 'sha256', enabled: false, files: 0, bytes: 0, skipped };
   let hashes: Map<FileEntry, EntryHash> | undefined;
   let problem: ScanProblem | undefined;
   if (opts.hash && rootIsDir(scan.machine.root)) ({ hashing, hashes, problem } = await applyHashes(scan.machine, opts, 'snapshot'));
-  const machine = scrub(problem ? { ...scan.machine, problems: [...scan.machine.problems, problem] } : scan.machine, secrets, hashes);
-  return {
-    manifest: MANIFEST_VERSION,
-    tool: { name: TOOL.name, version: TOOL.version },
-    createdAt: (opts.now ?? new Date()).toISOString(),
-    machine,
-    owners: ownersOf(machine),
-    hashing,
-    move: whatMustTravel(machine),
-  };
+  const machine = problem ? { ...scan.machine, problems: [...scan.machine.problems, problem] } : scan.machine;
+  const owners = ownersOf(machine);
+  for (const names of [owners.users, owners.groups]) for (const [id, name] of Object.entries(names)) names[id] = maskSecrets(name, secrets);
+  const head: Pick<Manifest, 'manifest' | 'tool' | 'createdAt' | 'hashing'> = { manifest: MANIFEST_VERSION, tool: { name: TOOL.name, version: TOOL.version }, createdAt: (opts.now ?? new Date()).toISOString(), hashing };
+  const pieces = manifestPieces(head, machine, { owners, move: whatMustTravel(machine) }, secrets, hashes);
+  return { pieces, hashing };
+}
+
+/** The manifest of a scan as an object (manifestText, read back): what `verify --against` would read of it. */
+export async function createManifest(scan: { machine: Machine; secrets?: Iterable<string> }, opts: SnapshotOptions): Promise<Manifest> {
+  return JSON.parse((await manifestText(scan, opts)).pieces.join('')) as Manifest;
 }
 
 /**
@@ -454,13 +546,20 @@ export async function hashForBaseline(current: Machine, baseline: Machine, opts:
   if (!rootIsDir(current.root)) return current;
   const wanted = new Set<FileEntry>();
   const want = (base: FileInventory, here: FileInventory): void => {
-    const baseByPath = new Map<string, FileEntry>();
-    for (const entry of base.entries) if (entry.type === 'file' && sha256Of(entry) !== undefined) baseByPath.set(entry.path, entry);
-    if (baseByPath.size === 0) return;
+    // both inventories come from the same walk, in the same order: a faithful copy lines up entry by entry,
+    // and the map of the baseline's paths is built only at the first entry that does not
+    let indexOf: Map<string, number> | undefined;
+    let next = 0;
     for (const entry of here.entries) {
-      if (entry.type !== 'file') continue;
-      const old = baseByPath.get(entry.path);
-      if (old !== undefined && old.size === entry.size) wanted.add(entry);
+      let old = base.entries[next];
+      if (old !== undefined && old.path === entry.path) next += 1;
+      else {
+        indexOf ??= new Map(base.entries.map((item, index) => [item.path, index]));
+        const at = indexOf.get(entry.path);
+        old = at === undefined ? undefined : base.entries[at];
+        if (at !== undefined) next = at + 1; // in line again from here
+      }
+      if (entry.type === 'file' && old?.type === 'file' && old.size === entry.size && sha256Of(old) !== undefined) wanted.add(entry);
     }
   };
   for (const match of matchInstalls(baseline, current)) {
@@ -480,7 +579,7 @@ export async function hashForBaseline(current: Machine, baseline: Machine, opts:
 function withHashes(machine: Machine, hashes: ReadonlyMap<FileEntry, EntryHash>, problem: ScanProblem | undefined): Machine {
   const withHash = (entry: FileEntry): FileEntry => {
     const hash = hashes.get(entry);
-    return hash ? { ...entry, ...hash } : entry;
+    return hash ? { ...entry, ...recordOf(hash) } : entry;
   };
   const inventory = (list: FileInventory): FileInventory => ({ ...list, entries: list.entries.map(withHash) });
   return {
@@ -498,11 +597,11 @@ function withHashes(machine: Machine, hashes: ReadonlyMap<FileEntry, EntryHash>,
 }
 
 /** Writes the manifest 0600 through a temp file in the same dir and a rename: never a half-written manifest. */
-export async function writeManifest(file: string, manifest: Manifest): Promise<void> {
+export async function writeManifest(file: string, manifest: Manifest | ManifestText): Promise<void> {
   const target = path.resolve(file);
   const dir = path.dirname(target);
   const temp = path.join(dir, `.${path.basename(target)}.${process.pid}.${Date.now().toString(36)}.tmp`);
-  const text = `${JSON.stringify(manifest)}\n`; // compact: large installs make large manifests (jq . to read one)
+  const text = `${'pieces' in manifest ? manifest.pieces.join('') : JSON.stringify(manifest)}\n`; // compact: large installs make large manifests (jq . to read one)
   const handle = await fs.promises.open(temp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW ?? 0), 0o600);
   try {
     await handle.chmod(0o600); // whatever the umask

@@ -69,6 +69,7 @@ export function displayName(raw: Buffer): string {
  */
 export interface FileIdentity {
   id: string | undefined;
+  size: number;
   nlink: number;
   blocks: number;
 }
@@ -93,7 +94,7 @@ function entryFromStat(relativePath: string, stat: fs.Stats, hostPath: string | 
   };
   if (type === 'file') {
     const exact = Number.isSafeInteger(stat.dev) && Number.isSafeInteger(stat.ino);
-    identities.set(entry, { id: exact ? `${stat.dev}:${stat.ino}` : undefined, nlink: stat.nlink, blocks: stat.blocks });
+    identities.set(entry, { id: exact ? `${stat.dev}:${stat.ino}` : undefined, size: stat.size, nlink: stat.nlink, blocks: stat.blocks });
   } else if (type === 'symlink') {
     try {
       entry.linkTarget = displayName(fs.readlinkSync(hostPath, { encoding: 'buffer' }));

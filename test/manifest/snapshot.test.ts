@@ -171,6 +171,19 @@ describe('createManifest on a materialised file-based install', () => {
     // the scan's own Machine is left as it was
     expect(filesOf(scan.machine).some(({ entry }) => sha256Of(entry) !== undefined)).toBe(false);
   });
+
+  it('hashForBaseline finds each file however the inventory here is ordered: one file less, the rest in reverse', async () => {
+    const scan = await scanLive(m);
+    const inventory = scan.machine.homes.flatMap((home) => home.installs).find((install) => install.inventory.entries.length > 3)!.inventory;
+    const baselineHashed = filesOf(manifest.machine).filter(({ entry }) => sha256Of(entry) !== undefined);
+    const dropped = inventory.entries.find((entry) => baselineHashed.some((item) => item.entry.path === entry.path && item.absolute.startsWith(inventory.root)))!;
+    inventory.entries = inventory.entries.filter((entry) => entry !== dropped).reverse();
+    const current = await hashForBaseline(scan.machine, manifest.machine);
+    const hashed = filesOf(current).filter(({ entry }) => sha256Of(entry) !== undefined);
+    expect(hashed.length).toBe(baselineHashed.length - 1);
+    const expected = new Map(baselineHashed.map(({ absolute, entry }) => [absolute, sha256Of(entry)]));
+    for (const { absolute, entry } of hashed) expect(sha256Of(entry)).toBe(expected.get(absolute));
+  });
 });
 
 describe('createManifest of an image (ROOTFS) machine', () => {
