@@ -14,6 +14,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import { generate } from './generate.mjs';
 import { benchDir, findTimeBinary, median, outDirOf, parseOptions, prepareTree, repo, timed } from './lib.mjs';
@@ -116,7 +117,9 @@ function main() {
   // warm-up, untimed: also makes the manifest verify --against reads, and checks what verify saw
   run('snapshot');
   fs.copyFileSync(scratch, manifest);
-  const warmSnapshot = JSON.parse(fs.readFileSync(manifest, 'utf8'));
+  const written = fs.readFileSync(manifest);
+  // snapshot writes gzip'd JSON; a build from before that wrote it plain (--bin)
+  const warmSnapshot = JSON.parse((written[0] === 0x1f && written[1] === 0x8b ? zlib.gunzipSync(written) : written).toString('utf8'));
   const hashedBySnapshot = warmSnapshot.hashing?.files ?? null;
   const hashedBySha256sum = run('sha256sum', true).stdout.split('\n').filter(Boolean).length;
   run('find');

@@ -1,10 +1,10 @@
 // `--against FILE`: a snapshot manifest or a backup archive, read into the Machine the rules take as
-// their baseline. A manifest is told from an archive by its first byte ('{'); anything else goes to the
-// archive reader, which classifies by content.
+// their baseline. A manifest is told from an archive by its first byte ('{'), or, gzip'd as snapshot writes
+// it, by the first byte it decompresses to; anything else goes to the archive reader, which classifies by content.
 import fs from 'node:fs';
 import { inspectArchive } from '../archive/inspect.js';
 import type { Machine } from '../model.js';
-import { baselineOf, readManifest, statRegularFile } from './read.js';
+import { baselineOf, gunzipStart, isGzip, readManifest, statRegularFile } from './read.js';
 import { ManifestError, type Manifest } from './types.js';
 
 export type LoadedBaseline =
@@ -19,7 +19,14 @@ function firstByte(file: string): number | undefined {
     if (!fs.fstatSync(fd).isFile()) return undefined;
     const buffer = Buffer.alloc(4096);
     const read = fs.readSync(fd, buffer, 0, buffer.length, 0);
-    const text = buffer.subarray(0, read).toString('latin1').replace(/^\uFEFF|^\xEF\xBB\xBF/, '');
+    let head: Buffer = buffer.subarray(0, read);
+    if (isGzip(head)) {
+      // a manifest as snapshot writes it, or a .tgz: what it holds says which (a tar names a member first)
+      const inner = gunzipStart(head);
+      if (!inner || (inner.length >= 262 && inner.toString('latin1', 257, 262) === 'ustar')) return undefined;
+      head = inner.subarray(0, 4096);
+    }
+    const text = head.toString('latin1').replace(/^\uFEFF|^\xEF\xBB\xBF/, '');
     const at = text.search(/\S/);
     return at < 0 ? undefined : text.charCodeAt(at);
   } catch {

@@ -3,6 +3,7 @@
 // the validator does not check), each field is type-checked, unknown fields are dropped. Every failure is
 // a ManifestError with one line that says where and what; nothing here throws anything else.
 import fs from 'node:fs';
+import zlib from 'node:zlib';
 import type {
   AgentConfig,
   ArchiveFormat,
@@ -414,18 +415,51 @@ export function statRegularFile(file: string): fs.Stats {
   return stat;
 }
 
-/** Reads, parses and validates a manifest file; every failure is a one-line ManifestError. */
-export function readManifest(file: string): Manifest {
+/** The two bytes every gzip member starts with. */
+export function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+/**
+ * The first bytes of what a gzip file holds (at most a few MiB, from its first 4 KiB): enough to tell a
+ * gzip'd manifest (`{`) from a gzip'd tar, without decompressing the rest.
+ */
+export function gunzipStart(head: Uint8Array): Buffer | undefined {
+  try {
+    return zlib.gunzipSync(head, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+  } catch {
+    return undefined;
+  }
+}
+
+/** A manifest's text: the file's bytes, or what they decompress to when gzip'd (at most MAX_MANIFEST_BYTES). */
+function manifestTextOf(bytes: Buffer, file: string, maxBytes: number): string {
+  if (!isGzip(bytes)) return bytes.toString('utf8');
+  try {
+    return zlib.gunzipSync(bytes, { maxOutputLength: maxBytes }).toString('utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ERR_BUFFER_TOO_LARGE' || error instanceof RangeError) throw new ManifestError(`${file} decompresses to more than ${maxBytes} bytes, more than a manifest may be: not a manifest?`);
+    if (code === 'Z_BUF_ERROR') throw new ManifestError(`${file} is gzip-compressed but ends early: truncated?`);
+    throw new ManifestError(`${file} is gzip-compressed but damaged (${code ?? 'error'}): not a manifest?`);
+  }
+}
+
+/**
+ * Reads, parses and validates a manifest file (JSON, or JSON gzip'd as snapshot writes it); every failure is a
+ * one-line ManifestError. `maxBytes` caps the file and what it decompresses to (tests lower it).
+ */
+export function readManifest(file: string, maxBytes = MAX_MANIFEST_BYTES): Manifest {
   const stat = statRegularFile(file);
-  if (stat.size > MAX_MANIFEST_BYTES) throw new ManifestError(`${file} is ${stat.size} bytes, more than a manifest may be (${MAX_MANIFEST_BYTES}): not a manifest?`);
+  if (stat.size > maxBytes) throw new ManifestError(`${file} is ${stat.size} bytes, more than a manifest may be (${maxBytes}): not a manifest?`);
   let text: string;
   try {
     const fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
     try {
       const confirmed = fs.fstatSync(fd);
       if (!confirmed.isFile()) throw new ManifestError(`${file} is not a regular file`);
-      if (confirmed.size > MAX_MANIFEST_BYTES) throw new ManifestError(`${file} is more than ${MAX_MANIFEST_BYTES} bytes: not a manifest?`);
-      text = fs.readFileSync(fd).toString('utf8');
+      if (confirmed.size > maxBytes) throw new ManifestError(`${file} is more than ${maxBytes} bytes: not a manifest?`);
+      text = manifestTextOf(fs.readFileSync(fd), file, maxBytes);
     } finally {
       fs.closeSync(fd);
     }

@@ -2,9 +2,11 @@
 // workspace's inventory that holds no secret (by name, by the name it is a copy of, or by inode), each inode
 // read once and at most MAX_TOTAL_HASHED_BYTES in all, written 0600 without any secret value. See README.md
 // here for the schema and the hash policy.
+import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { copyOriginals, hasSecretName, holdsSecretValue, startsSecretPlace } from '../knowledge/layout.js';
 import { BUDGET_CODE, type FileEntry, type FileInventory, type Install, type Machine, type ScanProblem } from '../model.js';
 import { whatMustTravel } from '../plan.js';
@@ -596,16 +598,41 @@ function withHashes(machine: Machine, hashes: ReadonlyMap<FileEntry, EntryHash>,
   };
 }
 
-/** Writes the manifest 0600 through a temp file in the same dir and a rename: never a half-written manifest. */
+/** gzip level 1: 23.5 MB of JSON (100,000 entries) become 6.5 MB in ~0.2 s on the thread pool; level 6 gained 3 % for 1.5 × the time. */
+const GZIP_LEVEL = 1;
+
+/**
+ * Writes the manifest gzip-compressed, 0600, through a temp file in the same dir and a rename: never a
+ * half-written manifest. The text goes through zlib's stream (compressed on libuv's thread pool) as it is
+ * handed over, so no compressed copy of the whole is held. `zcat m.json | jq .` reads one.
+ */
 export async function writeManifest(file: string, manifest: Manifest | ManifestText): Promise<void> {
   const target = path.resolve(file);
   const dir = path.dirname(target);
   const temp = path.join(dir, `.${path.basename(target)}.${process.pid}.${Date.now().toString(36)}.tmp`);
-  const text = `${'pieces' in manifest ? manifest.pieces.join('') : JSON.stringify(manifest)}\n`; // compact: large installs make large manifests (jq . to read one)
+  const pieces = 'pieces' in manifest ? manifest.pieces : [JSON.stringify(manifest)];
   const handle = await fs.promises.open(temp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW ?? 0), 0o600);
   try {
     await handle.chmod(0o600); // whatever the umask
-    await handle.writeFile(text, 'utf8');
+    const gzip = zlib.createGzip({ level: GZIP_LEVEL });
+    const written = (async () => {
+      try {
+        for await (const chunk of gzip) await handle.write(chunk as Buffer);
+      } catch (error) {
+        gzip.destroy(error as Error); // a failed write (ENOSPC) must not leave the text waiting for 'drain'
+        throw error;
+      }
+    })();
+    written.catch(() => undefined); // awaited below; until then its failure is no unhandled rejection
+    try {
+      for (const piece of pieces) if (!gzip.write(piece)) await once(gzip, 'drain');
+      gzip.end('\n');
+    } catch (error) {
+      gzip.destroy();
+      throw error;
+    } finally {
+      await written;
+    }
     await handle.sync();
   } catch (error) {
     await handle.close().catch(() => undefined);

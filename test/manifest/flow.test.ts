@@ -17,6 +17,7 @@ import { rule as freshOnboarding } from '../../src/rules/state/fresh-onboarding.
 import { scanMachine } from '../../src/scan/index.js';
 import { entry, findCanaries, materialise, removeEntries, type Materialised, type Scenario } from '../helpers/scenario.js';
 import { liveScenario as loadScenario } from '../scenarios/run.js';
+import { manifestFileText } from '../helpers/manifest-file.js';
 
 const RULES = [...builtinRules.filter((rule) => rule.meta.id !== incomplete.meta.id && rule.meta.id !== freshOnboarding.meta.id), incomplete, freshOnboarding];
 const FILE = 'healthy-file-2026.5';
@@ -44,7 +45,7 @@ async function snapshotOf(scenario: Scenario, name: string): Promise<Machine> {
   const manifest = await createManifest(result, { hash: true });
   const file = path.join(work, `${name}.manifest.json`);
   await writeManifest(file, manifest);
-  expect(findCanaries(fs.readFileSync(file, 'utf8'), old.canaries)).toEqual([]);
+  expect(findCanaries(manifestFileText(file), old.canaries)).toEqual([]);
   await old.cleanup();
   made.splice(made.indexOf(old), 1);
   return baselineOf(readManifest(file));

@@ -3,9 +3,10 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { baselineOf, MAX_MANIFEST_BYTES, parseManifest, readManifest, validateManifest } from '../../src/manifest/read.js';
-import { createManifest } from '../../src/manifest/snapshot.js';
+import { createManifest, writeManifest } from '../../src/manifest/snapshot.js';
 import { ManifestError, type Manifest } from '../../src/manifest/types.js';
 import { entries, home, install, machine } from '../helpers/machine.js';
 
@@ -43,6 +44,41 @@ describe('readManifest', () => {
     const manifest = await good();
     const file = write('good.json', JSON.stringify({ ...manifest, extra: 'ignored', machine: { ...manifest.machine, futureField: 1 } }));
     expect(readManifest(file)).toEqual(manifest);
+  });
+
+  it('reads a manifest as snapshot writes it (gzip), and the same manifest written as plain JSON before gzip (#13)', async () => {
+    const manifest = await good();
+    const file = path.join(dir, 'written.json');
+    await writeManifest(file, manifest);
+    const bytes = fs.readFileSync(file);
+    expect([bytes[0], bytes[1]]).toEqual([0x1f, 0x8b]);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(readManifest(file)).toEqual(manifest);
+    expect(readManifest(write('plain.json', zlib.gunzipSync(bytes)))).toEqual(manifest);
+  });
+
+  it('refuses a gzip that decompresses past the cap (a bomb), without decompressing all of it (#13)', () => {
+    // 64 MiB of '{' and spaces compress to ~64 KiB; the cap here is 1 MiB
+    const bomb = zlib.gzipSync(Buffer.concat([Buffer.from('{'), Buffer.alloc(64 * 1024 * 1024, 0x20)]), { level: 9 });
+    const file = write('bomb.json', bomb);
+    const before = process.memoryUsage().rss;
+    let message = '';
+    try {
+      readManifest(file, 1024 * 1024);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ManifestError);
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/bomb\.json decompresses to more than 1048576 bytes, more than a manifest may be: not a manifest\?$/);
+    expect(process.memoryUsage().rss - before).toBeLessThan(48 * 1024 * 1024);
+  });
+
+  it('refuses a truncated or damaged gzip in one line (#13)', async () => {
+    const whole = zlib.gzipSync(JSON.stringify(await good()));
+    expect(errorOf(write('cut.json', whole.subarray(0, Math.floor(whole.length / 2)))).message).toMatch(/cut\.json is gzip-compressed but ends early: truncated\?$/);
+    const damaged = Buffer.from(whole);
+    damaged.fill(0xff, 10, 40);
+    expect(errorOf(write('damaged.json', damaged)).message).toMatch(/damaged\.json is gzip-compressed but damaged \(Z_DATA_ERROR\): not a manifest\?$/);
   });
 
   it('refuses garbage bytes', () => {

@@ -14,6 +14,7 @@ import type { Manifest } from '../../src/manifest/types.js';
 import type { FileEntry, FileInventory, Machine } from '../../src/model.js';
 import { scanMachine } from '../../src/scan/index.js';
 import { findCanaries, loadScenario, materialise, type Materialised, type Scenario } from '../helpers/scenario.js';
+import { manifestFileText } from '../helpers/manifest-file.js';
 
 const run = promisify(execFile);
 const made: Materialised[] = [];
@@ -138,7 +139,7 @@ describe('createManifest on a materialised file-based install', () => {
     }
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     expect(fs.readdirSync(dir)).toEqual(['manifest.json']);
-    expect(findCanaries(fs.readFileSync(file, 'utf8'), m.canaries)).toEqual([]);
+    expect(findCanaries(manifestFileText(file), m.canaries)).toEqual([]);
     const read = readManifest(file);
     expect(read).toEqual(JSON.parse(text));
     expect(validateManifest(JSON.parse(text))).toEqual(read);

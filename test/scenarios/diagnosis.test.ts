@@ -15,6 +15,7 @@ function cliForTheUser(): string {
   return staged.cli;
 }
 import { cleanupMachines, expectNoLeak, liveScenario, machineFrom, type Machine } from './run.js';
+import { manifestFileText } from '../helpers/manifest-file.js';
 
 afterAll(cleanupMachines);
 
@@ -251,7 +252,7 @@ describe('verify --against a snapshot: which step of the move was skipped', () =
     const manifest = path.join(old.path('tmp'), 'manifest.json');
     const snapshot = await old.cli(['snapshot', '--home', old.home, '--out', manifest]);
     expect(snapshot.code, snapshot.stderr).toBe(0);
-    const recorded = JSON.parse(fs.readFileSync(manifest, 'utf8')) as { move: { kind: string; path: string }[] };
+    const recorded = JSON.parse(manifestFileText(manifest)) as { move: { kind: string; path: string }[] };
     expect(recorded.move.map((item) => [item.kind, path.relative(old.home, item.path)])).toEqual(expect.arrayContaining([['state-dir', '.resonix'], ['workspace', 'work/agent-research'], ['unit', '.config/systemd/user/resonix-gateway.service']]));
     // the new machine at the same path: only ~/.resonix was copied (cp -a keeps owners and modes)
     const saved = `${old.root}.old`;

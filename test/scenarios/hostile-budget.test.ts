@@ -24,6 +24,7 @@ import { canChown, entry } from '../helpers/scenario.js';
 import { report as reportOf, RULES, STATEDIR } from '../reporters/fixture.js';
 import { cleanupMachines, liveScenario, machineFrom, type Machine } from './run.js';
 import { spyOnReadsOf } from '../helpers/read-spy.js';
+import { manifestFileText } from '../helpers/manifest-file.js';
 
 afterAll(cleanupMachines);
 
@@ -202,7 +203,7 @@ describe('a 1 TB sparse file in the state dir', () => {
     expect(Date.now() - started).toBeLessThan(30_000);
     expect(snapshot.code, snapshot.stderr).toBe(0);
     expect(snapshot.stderr).toMatch(/1 sparse and 0 too big to hash: recorded by size/);
-    const manifest = JSON.parse(fs.readFileSync(out, 'utf8')) as { machine: { homes: { installs: { inventory: { entries: Record<string, unknown>[] } }[] }[] }; hashing: { skipped: Record<string, number> } };
+    const manifest = JSON.parse(manifestFileText(out)) as { machine: { homes: { installs: { inventory: { entries: Record<string, unknown>[] } }[] }[] }; hashing: { skipped: Record<string, number> } };
     const recorded = manifest.machine.homes[0]!.installs[0]!.inventory.entries.find((item) => item.path === 'huge.bin')!;
     expect(recorded).toMatchObject({ size: 1024 ** 4, hashSkipped: 'sparse' });
     expect(recorded.sha256).toBeUndefined();

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { entry, findCanaries } from '../helpers/scenario.js';
 import { cleanupMachines, expectNoLeak, liveScenario, machineFrom, type Machine } from './run.js';
+import { manifestFileText } from '../helpers/manifest-file.js';
 
 afterAll(cleanupMachines);
 
@@ -125,7 +126,7 @@ describe('secrets planted where the tool prints and records', () => {
       const digests = secretDigests(machine);
       expect(digests.length).toBeGreaterThan(8);
       for (const file of manifests) {
-        const manifest = fs.readFileSync(file, 'utf8');
+        const manifest = manifestFileText(file);
         expectNoLeak(manifest, machine);
         expect(findCanaries(manifest, [...PLANTED, ...PIECES])).toEqual([]);
         // what was recorded: masked names, link targets, ExecStart words, the unit that does not parse

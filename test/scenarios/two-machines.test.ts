@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/model.js';
 import { canChown, entry } from '../helpers/scenario.js';
 import { cleanupMachines, expectNoLeak, liveScenario, machineFrom, ruleIds, type Machine } from './run.js';
+import { manifestFileText } from '../helpers/manifest-file.js';
 
 afterAll(cleanupMachines);
 
@@ -38,7 +39,7 @@ async function move(name: string, configure?: (scenario: Awaited<ReturnType<type
   const manifest = path.join(aside, 'manifest.json');
   const snapshot = await machine.cli(['snapshot', '--home', machine.home, '--out', manifest]);
   expect(snapshot.code, snapshot.stderr).toBe(0);
-  expectNoLeak(fs.readFileSync(manifest, 'utf8'), machine);
+  expectNoLeak(manifestFileText(manifest), machine);
   const old = path.join(aside, 'old');
   fs.renameSync(machine.root, old);
   fs.mkdirSync(machine.home, { recursive: true, mode: 0o755 });
