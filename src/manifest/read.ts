@@ -85,19 +85,45 @@ function opt<T>(check: Check<T>): Optional<T> {
   return wrapped;
 }
 
+/**
+ * Whether checks name where they are (`manifest.machine.homes[0]…`). A first pass checks without names (no string
+ * per field of 100,000 entries); only when it fails does a second pass run with them, for the message.
+ */
+let naming = true;
+
 function arr<T>(check: Check<T>): Check<T[]> {
   return (value, where) => {
     if (!Array.isArray(value)) fail(where, `must be an array, not ${describe(value)}`);
-    return value.map((item, index) => check(item, `${where}[${index}]`));
+    // the array itself when every item checks out as it is (nothing dropped): no copy of 100,000 entries
+    let out: T[] | undefined;
+    for (let index = 0; index < value.length; index++) {
+      const item: unknown = value[index];
+      const checked = check(item, naming ? `${where}[${index}]` : where);
+      if (out) out.push(checked);
+      else if (checked !== item) out = [...(value.slice(0, index) as T[]), checked];
+    }
+    return out ?? (value as T[]);
   };
 }
 
 function record<T>(check: Check<T>): Check<Record<string, T>> {
   return (value, where) => {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(where, `must be an object, not ${describe(value)}`);
-    const out: Record<string, T> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = check(item, `${where}.${key}`);
-    return out;
+    const source = value as Record<string, unknown>;
+    let out: Record<string, T> | undefined;
+    for (const [key, item] of Object.entries(source)) {
+      const checked = check(item, naming ? `${where}.${key}` : where);
+      if (out) out[key] = checked;
+      else if (checked !== item) {
+        out = {};
+        for (const [earlier, kept] of Object.entries(source)) {
+          if (earlier === key) break;
+          out[earlier] = kept as T;
+        }
+        out[key] = checked;
+      }
+    }
+    return out ?? (source as Record<string, T>);
   };
 }
 
@@ -106,20 +132,41 @@ type Shape<T> = { [K in keyof T]-?: {} extends Pick<T, K> ? Optional<Exclude<T[K
 
 function obj<T>(shape: Shape<T>): Check<T> {
   const keys = Object.keys(shape) as (keyof T & string)[];
+  /** the known fields of `source` as they are: the fields before the first one a check changed */
+  const known = (source: Record<string, unknown>, until?: string): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    for (const key of keys) {
+      if (key === until) break;
+      if (source[key] !== undefined) out[key] = source[key];
+    }
+    return out;
+  };
   return (value, where) => {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(where, `must be an object, not ${describe(value)}`);
     const source = value as Record<string, unknown>;
-    const out: Record<string, unknown> = {};
+    // the object itself when it has no unknown field and every field checks out as it is; a copy otherwise,
+    // made without checking anything twice
+    let out: Record<string, unknown> | undefined;
+    let present = 0;
     for (const key of keys) {
       const check = shape[key] as Check<unknown> & { optional?: true };
       const item = source[key];
       if (item === undefined) {
         if (check.optional) continue;
-        fail(`${where}.${key}`, 'is missing');
+        fail(naming ? `${where}.${key}` : where, 'is missing');
       }
-      out[key] = check(item, `${where}.${key}`);
+      present += 1;
+      const checked = check(item, naming ? `${where}.${key}` : where);
+      if (out) out[key] = checked;
+      else if (checked !== item) {
+        out = known(source, key);
+        out[key] = checked;
+      }
     }
-    return out as T;
+    if (out) return out as T;
+    let fields = 0;
+    for (const key in source) if (Object.hasOwn(source, key)) fields += 1;
+    return (fields === present ? source : known(source)) as T;
   };
 }
 
@@ -365,6 +412,19 @@ const manifestCheck = obj<Manifest>({
 // Reading
 
 /** Validates a parsed manifest; `name` is how the user called the file. */
+/** The manifest checked in a pass without names, and, when that fails, again with them: the error says where. */
+function checkNaming(value: unknown): Manifest {
+  naming = false;
+  try {
+    return manifestCheck(value, 'manifest');
+  } catch (error) {
+    if (!(error instanceof Invalid)) throw error;
+  } finally {
+    naming = true;
+  }
+  return manifestCheck(value, 'manifest');
+}
+
 export function validateManifest(value: unknown, name = 'manifest'): Manifest {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ManifestError(`${name} is not a resonix-migrate manifest: it holds ${describe(value)}, not an object`);
@@ -380,7 +440,7 @@ export function validateManifest(value: unknown, name = 'manifest'): Manifest {
     throw new ManifestError(`${name} was written by a newer resonix-migrate (manifest format ${version}; this build reads up to ${MANIFEST_VERSION}): upgrade resonix-migrate`);
   }
   try {
-    return manifestCheck(value, 'manifest');
+    return checkNaming(value);
   } catch (error) {
     if (error instanceof Invalid) throw new ManifestError(`${name} is not a valid manifest: ${error.message}`);
     throw new ManifestError(`${name} is not a valid manifest: ${error instanceof Error ? error.message : String(error)}`);

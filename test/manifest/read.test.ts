@@ -81,6 +81,20 @@ describe('readManifest', () => {
     expect(errorOf(write('damaged.json', damaged)).message).toMatch(/damaged\.json is gzip-compressed but damaged \(Z_DATA_ERROR\): not a manifest\?$/);
   });
 
+  it('validates without copying what needs no change, and copies (never mutates) what has a field to drop (#13)', async () => {
+    const manifest = JSON.parse(JSON.stringify(await good())) as Manifest;
+    const checked = validateManifest(manifest);
+    const entriesOf = (value: Manifest) => value.machine.homes[0]!.installs[0]!.inventory.entries;
+    expect(entriesOf(checked)).toBe(entriesOf(manifest));
+    const withExtra = JSON.parse(JSON.stringify(manifest)) as Manifest;
+    (entriesOf(withExtra)[1] as unknown as Record<string, unknown>).future = 1;
+    const before = JSON.stringify(withExtra);
+    const dropped = validateManifest(withExtra);
+    expect(JSON.stringify(withExtra)).toBe(before);
+    expect(dropped).toEqual(manifest);
+    expect(entriesOf(dropped)[0]).toBe(entriesOf(withExtra)[0]);
+  });
+
   it('refuses garbage bytes', () => {
     expect(errorOf(write('garbage.bin', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 0xff]))).message).toMatch(/garbage\.bin is not JSON: /);
   });
