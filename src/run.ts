@@ -231,6 +231,8 @@ export async function prepareRun(options: RunOptions): Promise<PreparedRun> {
     ...scanOptionsOf(options, cwd, env, rootfs),
     ...(options.resonixVersion ? { resonixVersion: options.resonixVersion } : {}),
     archivePatterns: toolConfig.archives,
+    // hashing follows the scan (a snapshot, a comparison with a manifest): it reuses what the walk saw of each file
+    ...(options.snapshot || options.against ? { fileIdentities: true } : {}),
   };
   const only = options.only ?? [];
   const skip = options.skip ?? [];
@@ -339,7 +341,7 @@ export interface SnapshotResult {
 /** `snapshot`: scans this machine and writes its manifest (no secret values), mode 0600. */
 export async function snapshot(options: MachineOptions & { out: string; hash?: boolean }): Promise<SnapshotResult> {
   const cwd = options.cwd ?? process.cwd();
-  const scanned = await scanMachine(scanOptionsOf(options, cwd, options.env ?? process.env));
+  const scanned = await scanMachine({ ...scanOptionsOf(options, cwd, options.env ?? process.env), fileIdentities: options.hash !== false });
   const { manifestText, writeManifest } = await import('./manifest/snapshot.js');
   const text = await manifestText(scanned, { hash: options.hash !== false, ...(options.progress ? { progress: options.progress } : {}) });
   const file = path.resolve(cwd, options.out);

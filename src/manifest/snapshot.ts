@@ -1,7 +1,7 @@
 // `snapshot`: the scanned Machine, masked, plus the sha256 of every regular file of each install's and
 // workspace's inventory that holds no secret (by name, by the name it is a copy of, or by inode), each inode
-// read once and at most MAX_TOTAL_HASHED_BYTES in all, written 0600 without any secret value. See README.md
-// here for the schema and the hash policy.
+// read once and at most MAX_TOTAL_HASHED_BYTES in all, written as gzip'd JSON, 0600, without any secret value.
+// See README.md here for the schema, the hash policy and why gzip.
 import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -133,6 +133,7 @@ function rootIsDir(root: string): boolean {
 
 interface Target {
   entry: HashedFileEntry;
+  inventory: FileInventory;
   machinePath: string;
   /** withheld by its name (hashPolicy) */
   withhold: boolean;
@@ -180,7 +181,7 @@ function targetsOf(machine: Machine): Target[] {
         for (const entry of inventory.entries) {
           if (entry.type !== 'file' && entry.type !== 'symlink') continue;
           // a workspace inside the state dir is also a part of the state dir's inventory: its .env is as secret there
-          listed.push({ entry, machinePath: absoluteOf(inventory, entry), withhold: withhold(entry.path) });
+          listed.push({ entry, inventory, machinePath: absoluteOf(inventory, entry), withhold: withhold(entry.path) });
         }
         const secretDirs = dirsLinkedAsSecret(machine.root, inventory, listed.filter((target) => target.withhold && target.entry.type === 'symlink'));
         for (const target of secretDirs.length > 0 ? listed : []) {
@@ -257,7 +258,7 @@ async function applyHashes(machine: Machine, opts: HashingOptions, purpose: 'sna
   const hostOf = (machinePath: string): string => (live ? machinePath : hostPathInRoot(machine.root, machinePath));
   const now = (target: Target): Candidate => {
     const hostPath = hostOf(target.machinePath);
-    const seen = identityOf(target.entry);
+    const seen = identityOf(target.inventory, target.entry);
     const file = seen?.id !== undefined ? (seen as FileNow) : fileNow(hostPath);
     return { target, hostPath, file };
   };

@@ -43,6 +43,8 @@ export interface ScanOptions {
   maxEntries?: number;
   /** ticked as the scan goes (entries walked, bytes of nearby backups read); the CLI draws a progress line from it */
   progress?: ProgressCounter;
+  /** keep what the walk's lstat said of each regular file (inode, links, blocks), for hashing that follows the scan */
+  fileIdentities?: boolean;
   /** the decompression budget for all archives of the scan (default SCAN_DECOMPRESS_BYTES / SCAN_DECOMPRESS_MS) */
   archiveBudget?: { bytes: number; ms: number };
 }
@@ -431,6 +433,7 @@ export async function scanMachine(options: ScanOptions): Promise<ScanResult> {
       followSymlinks: options.mode === 'live',
       ...(mounts ? { mounts } : {}),
       ...(options.progress ? { progress: options.progress } : {}),
+      ...(options.fileIdentities ? { fileIdentities: true } : {}),
     };
     const resolution = resolveResonix({
       env: target.env,

@@ -38,6 +38,8 @@ export interface CollectContext {
   followSymlinks?: boolean;
   /** ticked by the inventory walks (the CLI's progress line) */
   progress?: ProgressCounter;
+  /** the walks keep each regular file's inode, links and blocks for the hasher (walk.ts identityOf) */
+  fileIdentities?: boolean;
   /** live mounts, to tell tmpfs/ramfs */
   mounts?: { point: string; type: string }[];
   /** the gateway user: a file outside the home (a linked config or .env, an include) is read only if they could */
@@ -48,7 +50,7 @@ export interface CollectContext {
 
 /** Walks a tree within what is left of the scan's entry budget, and charges it. */
 function walkWithin(context: CollectContext, hostRoot: string, machineRoot: string): WalkResult {
-  const walked = walkTree(hostRoot, machineRoot, { maxEntries: context.entryBudget.remaining, ...(context.progress ? { progress: context.progress } : {}) });
+  const walked = walkTree(hostRoot, machineRoot, { maxEntries: context.entryBudget.remaining, ...(context.progress ? { progress: context.progress } : {}), ...(context.fileIdentities ? { identities: true } : {}) });
   context.entryBudget.remaining = Math.max(0, context.entryBudget.remaining - walked.inventory.entries.length);
   markUnseen(walked.inventory);
   return walked;

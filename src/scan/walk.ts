@@ -18,6 +18,8 @@ export interface WalkOptions {
   prune?: (relativePath: string, entry: FileEntry) => boolean;
   /** ticked once per entry listed (the CLI's progress line) */
   progress?: ProgressCounter;
+  /** keep what lstat said of each regular file for the hasher (identityOf) */
+  identities?: boolean;
 }
 
 export interface WalkResult {
@@ -64,21 +66,34 @@ export function displayName(raw: Buffer): string {
 /**
  * What the walk's lstat said of a regular file that the model does not keep: the hasher needs its inode (to
  * read only the file the scan saw), its link count (a second name elsewhere) and its allocated blocks (holes),
- * and would otherwise lstat every file a second time. `id` is `dev:ino`, undefined when a number is past
- * 2^53 (then the hasher asks with BigInt stats).
+ * and would otherwise lstat every file a second time. Kept only when asked (`identities`: a snapshot, or a
+ * comparison that hashes), so a plain verify pays nothing for it.
  */
 export interface FileIdentity {
+  /** `dev:ino`; undefined when a number is past 2^53 (then the hasher asks with BigInt stats) */
   id: string | undefined;
   size: number;
   nlink: number;
   blocks: number;
 }
 
-const identities = new WeakMap<FileEntry, FileIdentity>();
+interface SeenFile {
+  dev: number;
+  ino: number;
+  size: number;
+  nlink: number;
+  blocks: number;
+}
 
-/** The identity the walk saw of a regular file's entry; undefined for entries no walk made (tests, archives). */
-export function identityOf(entry: FileEntry): FileIdentity | undefined {
-  return identities.get(entry);
+// one strong map per walk, reached through its entries array: a WeakMap of 100,000 entries would cost every GC
+const identities = new WeakMap<FileEntry[], Map<FileEntry, SeenFile>>();
+
+/** The identity the walk saw of a regular file of `inventory`; undefined for entries no walk made (tests, archives, copies). */
+export function identityOf(inventory: FileInventory, entry: FileEntry): FileIdentity | undefined {
+  const seen = identities.get(inventory.entries)?.get(entry);
+  if (!seen) return undefined;
+  const exact = Number.isSafeInteger(seen.dev) && Number.isSafeInteger(seen.ino);
+  return { id: exact ? `${seen.dev}:${seen.ino}` : undefined, size: seen.size, nlink: seen.nlink, blocks: seen.blocks };
 }
 
 function entryFromStat(relativePath: string, stat: fs.Stats, hostPath: string | Buffer): FileEntry {
@@ -92,10 +107,7 @@ function entryFromStat(relativePath: string, stat: fs.Stats, hostPath: string | 
     size: stat.size,
     mtimeMs: Math.trunc(stat.mtimeMs),
   };
-  if (type === 'file') {
-    const exact = Number.isSafeInteger(stat.dev) && Number.isSafeInteger(stat.ino);
-    identities.set(entry, { id: exact ? `${stat.dev}:${stat.ino}` : undefined, size: stat.size, nlink: stat.nlink, blocks: stat.blocks });
-  } else if (type === 'symlink') {
+  if (type === 'symlink') {
     try {
       entry.linkTarget = displayName(fs.readlinkSync(hostPath, { encoding: 'buffer' }));
     } catch {
@@ -161,6 +173,8 @@ export function walkTree(hostRoot: string, machineRoot: string, options: WalkOpt
   if (rootEntry.type !== 'dir') return { inventory: { root: machineRoot, exists: true, entries }, problems };
 
   let truncated = false;
+  const seen = options.identities ? new Map<FileEntry, SeenFile>() : undefined;
+  if (seen) identities.set(entries, seen);
   const stack: PendingDir[] = [{ hostPath: hostRoot, relativePath: '', entry: rootEntry }];
   while (stack.length > 0) {
     const dir = stack.pop()!;
@@ -199,6 +213,7 @@ export function walkTree(hostRoot: string, machineRoot: string, options: WalkOpt
       const entry = entryFromStat(relativePath, stat, hostPath);
       if (raw) entry.nonUtf8 = true;
       entries.push(entry);
+      if (seen && entry.type === 'file') seen.set(entry, { dev: stat.dev, ino: stat.ino, size: stat.size, nlink: stat.nlink, blocks: stat.blocks });
       progress?.entryWalked();
       if (entry.type === 'dir' && !(options.prune?.(relativePath, entry) ?? false)) {
         stack.push({ hostPath, relativePath, entry });

@@ -173,6 +173,23 @@ describe('createManifest on a materialised file-based install', () => {
     expect(filesOf(scan.machine).some(({ entry }) => sha256Of(entry) !== undefined)).toBe(false);
   });
 
+  it('hashes only the inode the walk saw: a file renamed over one after the scan, of the same size, is "changed" (#13)', async () => {
+    const scan = await scanMachine({ mode: 'live', root: '/', env: { ...m.env, TMPDIR: m.path('tmp') }, home: m.home, cwd: m.root, fileIdentities: true });
+    const target = m.path('~/.resonix/update-check.json');
+    const before = fs.readFileSync(target);
+    const swapped = `${target}.swap`;
+    fs.writeFileSync(swapped, Buffer.alloc(before.length, 0x7b));
+    fs.renameSync(swapped, target);
+    try {
+      const after = await createManifest(scan, { hash: true });
+      const entry = filesOf(after.machine).find(({ absolute }) => absolute === target)!.entry;
+      expect(sha256Of(entry)).toBeUndefined();
+      expect(hashSkippedOf(entry)).toBe('changed');
+    } finally {
+      fs.writeFileSync(target, before);
+    }
+  });
+
   it('hashForBaseline finds each file however the inventory here is ordered: one file less, the rest in reverse', async () => {
     const scan = await scanLive(m);
     const inventory = scan.machine.homes.flatMap((home) => home.installs).find((install) => install.inventory.entries.length > 3)!.inventory;
