@@ -128,18 +128,38 @@ interface PendingDir {
 }
 
 /**
- * A directory's names, sorted by UTF-16 code unit. `raws` is set only when some name is not valid
- * UTF-8 (then readdir runs a second time for the bytes): `raws[i]` holds the bytes of `names[i]`, or
- * undefined for a name that is valid UTF-8. The common case is a plain string array with the
- * built-in sort: no object per name, no comparator calls.
+ * At most `limit` names of a directory, read one at a time (a dir of millions of names is never held whole:
+ * the scan's entry budget bounds it), and whether there were more.
  */
-function readNames(hostPath: string | Buffer): { names: string[]; raws?: (Buffer | undefined)[] } {
-  const names = fs.readdirSync(hostPath, { encoding: 'utf8' });
-  if (!names.some((name) => name.includes('\uFFFD'))) return { names: names.sort() };
-  const raws = fs.readdirSync(hostPath, { encoding: 'buffer' });
-  const listed = raws.map((raw) => (isUtf8(raw) ? { name: raw.toString('utf8'), raw: undefined } : { name: displayName(raw), raw }));
-  listed.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { names: listed.map((item) => item.name), raws: listed.map((item) => item.raw) };
+function namesOf(hostPath: string | Buffer, limit: number, encoding: 'utf8' | 'buffer'): { names: (string | Buffer)[]; cut: boolean } {
+  const dir = fs.opendirSync(hostPath as string, { bufferSize: 256, encoding: encoding as 'utf8' });
+  const names: (string | Buffer)[] = [];
+  try {
+    for (let entry = dir.readSync(); entry !== null; entry = dir.readSync()) {
+      if (names.length >= limit) return { names, cut: true };
+      names.push(entry.name);
+    }
+    return { names, cut: false };
+  } finally {
+    dir.closeSync();
+  }
+}
+
+/**
+ * A directory's names (at most `limit`; `cut` when it holds more), sorted by UTF-16 code unit. `raws` is set
+ * only when some name is not valid UTF-8 (then the dir is read a second time for the bytes): `raws[i]` holds
+ * the bytes of `names[i]`, or undefined for a name that is valid UTF-8. The common case is a plain string
+ * array with the built-in sort: no object per name, no comparator calls. Past the limit, which names are kept
+ * is the order the filesystem gives; the walk then says the tree was cut short.
+ */
+export function readNames(hostPath: string | Buffer, limit = Infinity): { names: string[]; raws?: (Buffer | undefined)[]; cut: boolean } {
+  const listed = namesOf(hostPath, limit, 'utf8');
+  const names = listed.names as string[];
+  if (!names.some((name) => name.includes('\uFFFD'))) return { names: names.sort(), cut: listed.cut };
+  const raw = namesOf(hostPath, limit, 'buffer');
+  const decoded = (raw.names as Buffer[]).map((bytes) => (isUtf8(bytes) ? { name: bytes.toString('utf8'), raw: undefined } : { name: displayName(bytes), raw: bytes }));
+  decoded.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+  return { names: decoded.map((item) => item.name), raws: decoded.map((item) => item.raw), cut: raw.cut };
 }
 
 function childHostPath(parent: string | Buffer, name: string, raw?: Buffer): string | Buffer {
@@ -178,9 +198,10 @@ export function walkTree(hostRoot: string, machineRoot: string, options: WalkOpt
   const stack: PendingDir[] = [{ hostPath: hostRoot, relativePath: '', entry: rootEntry }];
   while (stack.length > 0) {
     const dir = stack.pop()!;
-    let listing: { names: string[]; raws?: (Buffer | undefined)[] };
+    let listing: { names: string[]; raws?: (Buffer | undefined)[]; cut: boolean };
     try {
-      listing = readNames(dir.hostPath);
+      // one name more than the budget left: enough to know the tree goes on past it
+      listing = readNames(dir.hostPath, maxEntries - entries.length + 1);
     } catch (error) {
       const code = errorCode(error);
       dir.entry.unreadable = code;
@@ -219,7 +240,10 @@ export function walkTree(hostRoot: string, machineRoot: string, options: WalkOpt
         stack.push({ hostPath, relativePath, entry });
       }
     }
-    if (truncated) break;
+    if (truncated || listing.cut) {
+      truncated = true;
+      break;
+    }
   }
   if (truncated) {
     problems.push({ path: machineRoot, code: ENTRY_LIMIT_CODE, message: `stopped listing ${machineRoot} after ${entries.length} entries: the scan's entry limit was reached (--max-entries)` });

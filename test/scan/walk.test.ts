@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProgressCounter } from '../../src/progress.js';
-import { walkTree } from '../../src/scan/walk.js';
+import { readNames, walkTree } from '../../src/scan/walk.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -124,6 +124,27 @@ describe('walkTree', () => {
     const walked = walkTree(path.join(tree, 'agents'), '/x', { maxEntries: 50 });
     expect(walked.inventory.truncated).toBe(true);
     expect(walked.inventory.entries).toHaveLength(50);
+  });
+
+  it('never holds more names of a dir than the entry budget left, plus one: a dir of 1,000 names under a budget of 20 (#10, #13)', () => {
+    const big = path.join(base, 'many-names');
+    fs.mkdirSync(big);
+    for (let i = 0; i < 1000; i++) fs.writeFileSync(path.join(big, `n-${i}`), '');
+    const listed = readNames(big, 21);
+    expect(listed.names).toHaveLength(21);
+    expect(listed.cut).toBe(true);
+    expect(readNames(big, 1000).cut).toBe(false);
+    expect(readNames(big).names).toHaveLength(1000);
+    const walked = walkTree(big, '/x', { maxEntries: 20 });
+    expect(walked.inventory.truncated).toBe(true);
+    expect(walked.inventory.entries).toHaveLength(20);
+    expect(walked.problems.map((problem) => problem.code)).toContain('ETOOMANY');
+    // non-UTF-8 names are read by the same bounded reader
+    fs.writeFileSync(Buffer.concat([Buffer.from(`${big}/`), raw('odd-\xff')]), '');
+    const odd = readNames(big, 2000);
+    expect(odd.names).toHaveLength(1001);
+    expect(odd.raws?.filter((bytes) => bytes !== undefined)).toHaveLength(1);
+    fs.rmSync(big, { recursive: true, force: true });
   });
 
   it('ticks the progress counter once per entry it lists, the root included', () => {
