@@ -599,6 +599,15 @@ function withHashes(machine: Machine, hashes: ReadonlyMap<FileEntry, EntryHash>,
   };
 }
 
+/** Writes all of `bytes`: after a short write (a disk filling up) the rest, never a silently cut file. */
+async function writeAll(handle: fs.promises.FileHandle, bytes: Buffer): Promise<void> {
+  for (let at = 0; at < bytes.length; ) {
+    const { bytesWritten } = await handle.write(bytes, at, bytes.length - at);
+    if (bytesWritten === 0) throw new Error('the manifest could not be written: the write made no progress (disk full?)');
+    at += bytesWritten;
+  }
+}
+
 /** gzip level 1: 23.5 MB of JSON (100,000 entries) become 6.5 MB in ~0.2 s on the thread pool; level 6 gained 3 % for 1.5 × the time. */
 const GZIP_LEVEL = 1;
 
@@ -618,7 +627,7 @@ export async function writeManifest(file: string, manifest: Manifest | ManifestT
     const gzip = zlib.createGzip({ level: GZIP_LEVEL });
     const written = (async () => {
       try {
-        for await (const chunk of gzip) await handle.write(chunk as Buffer);
+        for await (const chunk of gzip) await writeAll(handle, chunk as Buffer);
       } catch (error) {
         gzip.destroy(error as Error); // a failed write (ENOSPC) must not leave the text waiting for 'drain'
         throw error;
