@@ -212,7 +212,7 @@ function fileNow(hostPath: string): FileNow | undefined {
 }
 
 /** What hashing gives one file entry: its digest, or why it has none (no entry: past the budget). */
-export type EntryHash = HashOutcome;
+type EntryHash = HashOutcome;
 
 /** The fields a hashed entry carries: its sha256, or why it has none. */
 function recordOf(hash: EntryHash): { sha256: string } | { hashSkipped: HashSkipReason } {
