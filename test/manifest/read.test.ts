@@ -6,7 +6,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { baselineOf, MAX_MANIFEST_BYTES, parseManifest, readManifest, validateManifest } from '../../src/manifest/read.js';
-import { createManifest, writeManifest } from '../../src/manifest/snapshot.js';
+import { createManifest, manifestText, writeManifest } from '../../src/manifest/snapshot.js';
 import { ManifestError, type Manifest } from '../../src/manifest/types.js';
 import { entries, home, install, machine } from '../helpers/machine.js';
 
@@ -55,6 +55,21 @@ describe('readManifest', () => {
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     expect(readManifest(file)).toEqual(manifest);
     expect(readManifest(write('plain.json', zlib.gunzipSync(bytes)))).toEqual(manifest);
+  });
+
+  it('reads a big manifest, written as several gzip members compressed side by side; gzip and zcat read it as one (#13)', async () => {
+    const big = machine();
+    const inventory = big.homes[0]!.installs[0]!.inventory;
+    for (let i = 0; i < 30_000; i++) inventory.entries.push({ path: `agents/main/sessions/s-${i}.jsonl`, type: 'file', mode: 0o600, uid: 1000, gid: 1000, size: i, mtimeMs: 1_700_000_000_000 + i });
+    const now = new Date('2026-12-03T00:00:00.000Z');
+    const expected = await createManifest({ machine: big }, { hash: false, now });
+    const text = JSON.stringify(expected);
+    expect(text.length).toBeGreaterThan(3 * 1024 * 1024); // more than three members of 1 MiB of text
+    const file = path.join(dir, 'members.json');
+    await writeManifest(file, await manifestText({ machine: big }, { hash: false, now }));
+    expect(readManifest(file)).toEqual(expected);
+    execFileSync('gzip', ['-t', file]);
+    expect(JSON.parse(execFileSync('zcat', [file], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }))).toEqual(expected);
   });
 
   it('refuses a gzip that decompresses past the cap (a bomb), without decompressing all of it (#13)', () => {
