@@ -231,8 +231,6 @@ export async function prepareRun(options: RunOptions): Promise<PreparedRun> {
     ...scanOptionsOf(options, cwd, env, rootfs),
     ...(options.resonixVersion ? { resonixVersion: options.resonixVersion } : {}),
     archivePatterns: toolConfig.archives,
-    // hashing follows the scan (a snapshot, a comparison with a manifest): it reuses what the walk saw of each file
-    ...(options.snapshot || options.against ? { fileIdentities: true } : {}),
   };
   const only = options.only ?? [];
   const skip = options.skip ?? [];
@@ -241,6 +239,10 @@ export async function prepareRun(options: RunOptions): Promise<PreparedRun> {
   const knownFindings = options.baseline ? readKnownFindings(options.baseline, cwd) : undefined;
   const loaded = options.against ? await againstFrom(path.resolve(cwd, options.against)) : undefined;
   const baseline = loaded?.machine;
+  // the live files a baseline comparison needs are hashed only against a manifest that has hashes
+  const hashesAgainst = loaded?.kind === 'manifest' && loaded.manifest.hashing.enabled && archive === undefined;
+  // hashing follows the scan: the walk keeps what it saw of each file (inode, links, blocks) for it
+  if (options.snapshot || hashesAgainst) scanOptions.fileIdentities = true;
   const gate = (report: Report, context: ReportContext): Report => {
     const suppressed = applySuppressions(report, toolConfig.suppressions, new Date().toISOString().slice(0, 10), context);
     return knownFindings && options.baseline ? applyBaseline(suppressed, knownFindings, options.baseline, context) : suppressed;
@@ -259,9 +261,7 @@ export async function prepareRun(options: RunOptions): Promise<PreparedRun> {
   };
 
   const judge = async (scanned: Awaited<ReturnType<typeof scanMachine>> | InspectedArchive, plan: boolean): Promise<RunResult> => {
-    // the live files a baseline comparison needs are hashed only against a manifest that has hashes
-    const hashed = loaded?.kind === 'manifest' && loaded.manifest.hashing.enabled && archive === undefined;
-    const current = hashed ? await (await import('./manifest/snapshot.js')).hashForBaseline(scanned.machine, loaded.machine, options.progress ? { progress: options.progress } : {}) : scanned.machine;
+    const current = hashesAgainst ? await (await import('./manifest/snapshot.js')).hashForBaseline(scanned.machine, loaded.machine, options.progress ? { progress: options.progress } : {}) : scanned.machine;
     if (options.snapshot) {
       const out = path.resolve(cwd, options.snapshot);
       const { manifestText, writeManifest } = await import('./manifest/snapshot.js');

@@ -411,7 +411,6 @@ const manifestCheck = obj<Manifest>({
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-/** Validates a parsed manifest; `name` is how the user called the file. */
 /** The manifest checked in a pass without names, and, when that fails, again with them: the error says where. */
 function checkNaming(value: unknown): Manifest {
   naming = false;
@@ -425,6 +424,7 @@ function checkNaming(value: unknown): Manifest {
   return manifestCheck(value, 'manifest');
 }
 
+/** Validates a parsed manifest; `name` is how the user called the file. */
 export function validateManifest(value: unknown, name = 'manifest'): Manifest {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ManifestError(`${name} is not a resonix-migrate manifest: it holds ${describe(value)}, not an object`);

@@ -12,7 +12,7 @@ import { BUDGET_CODE, type FileEntry, type FileInventory, type Install, type Mac
 import { whatMustTravel } from '../plan.js';
 import { TOOL } from '../version.js';
 import { hostPathInRoot } from '../scan/links.js';
-import { identityOf } from '../scan/walk.js';
+import { identityOf, type FileIdentity } from '../scan/walk.js';
 import { maskSecrets } from '../knowledge/mask.js';
 import type { ProgressCounter } from '../progress.js';
 import { DEFAULT_CONCURRENCY, fileIdOf, looksSparse, MAX_HASHED_BYTES, MAX_TOTAL_HASHED_BYTES, type HashJob, type HashOutcome } from './hash.js';
@@ -195,11 +195,11 @@ function targetsOf(machine: Machine): Target[] {
 }
 
 /** What lstat says (or what the walk's lstat said) of a regular file (undefined: gone, unreadable, or no regular file). */
-interface FileNow {
-  id: string;
-  size: number;
-  blocks: number;
-  nlink: number;
+type FileNow = FileIdentity & { id: string };
+
+/** What the walk saw, when it could name the inode exactly. */
+function isKnown(seen: FileIdentity | undefined): seen is FileNow {
+  return seen?.id !== undefined;
 }
 
 function fileNow(hostPath: string): FileNow | undefined {
@@ -251,16 +251,12 @@ async function applyHashes(machine: Machine, opts: HashingOptions, purpose: 'sna
   const skipped = Object.fromEntries(HASH_SKIP_REASONS.map((reason) => [reason, 0])) as Record<HashSkipReason, number>;
   const maxTotalBytes = opts.maxTotalBytes ?? MAX_TOTAL_HASHED_BYTES;
   const budget = { maxBytes: maxTotalBytes, cutFiles: 0, cutBytes: 0 };
-  const hashing: ManifestHashing = { algorithm: 'sha256', enabled: true, files: 0, bytes: 0, skipped };
-  hashing.budget = budget;
+  const hashing: ManifestHashing = { algorithm: 'sha256', enabled: true, files: 0, bytes: 0, skipped, budget };
   const all = targetsOf(machine);
-  const live = path.resolve(machine.root) === '/';
-  const hostOf = (machinePath: string): string => (live ? machinePath : hostPathInRoot(machine.root, machinePath));
   const now = (target: Target): Candidate => {
-    const hostPath = hostOf(target.machinePath);
+    const hostPath = hostPathInRoot(machine.root, target.machinePath);
     const seen = identityOf(target.inventory, target.entry);
-    const file = seen?.id !== undefined ? (seen as FileNow) : fileNow(hostPath);
-    return { target, hostPath, file };
+    return { target, hostPath, file: isKnown(seen) ? seen : fileNow(hostPath) };
   };
 
   // the inodes of every file withheld by name, whichever inventory lists it (or whichever link names it)

@@ -87,7 +87,7 @@ function hostOf(root: string, resolution: LinkResolution, machinePath: string, t
  * that cannot be searched, to a path where the caller meets that EACCES.
  */
 export function hostPathInRoot(root: string, machinePath: string, options: { followLast?: boolean } = {}): string {
-  if (path.resolve(root) === '/') {
+  if (root === '/' || path.resolve(root) === '/') {
     if (!options.followLast) return machinePath;
     try {
       return fs.realpathSync(machinePath);

@@ -38,9 +38,14 @@ function readerMay(stat: fs.Stats, reader: Reader, bit: 4 | 1): boolean {
   return (stat.mode & bit) !== 0;
 }
 
+/** Root, or the tool's own user: it reads nothing the reader could not. */
+function readsAsMuch(reader: Reader): boolean {
+  return reader.uid === 0 || reader.uid === (process.getuid?.() ?? 0);
+}
+
 /** Whether `reader` could open the file open as `fd` by the path it lies at now (its dirs searchable, it readable). */
 function readerReaches(fd: number, hostPath: string, reader: Reader): boolean {
-  if (reader.uid === 0 || reader.uid === (process.getuid?.() ?? 0)) return true;
+  if (readsAsMuch(reader)) return true;
   const opened = fs.fstatSync(fd);
   let real: string;
   try {
@@ -64,7 +69,7 @@ function reachable(real: string, file: fs.Stats, reader: Reader): boolean {
 
 /** Whether `reader` could read the file at `hostPath` (links resolved), judged by its modes and its dirs'. */
 export function readerMayRead(hostPath: string, reader: Reader): boolean {
-  if (reader.uid === 0 || reader.uid === (process.getuid?.() ?? 0)) return true;
+  if (readsAsMuch(reader)) return true;
   try {
     const real = fs.realpathSync(hostPath);
     return reachable(real, fs.statSync(real), reader);
@@ -165,10 +170,11 @@ export function readTextCapped(hostPath: string, maxBytes: number, options: Open
 /**
  * The entries of a dir that `keep` accepts, read one at a time (never the whole listing at once: a dir that
  * someone filled with millions of names costs time, not memory), looking at no more than `maxLooked` of them.
- * Throws what opendir throws (ENOENT, EACCES, ENOTDIR).
+ * With `encoding: 'buffer'` the names are the raw bytes (a Buffer, whatever the type says). Throws what
+ * opendir throws (ENOENT, EACCES, ENOTDIR).
  */
-export function dirEntries(hostDir: string, keep: (entry: fs.Dirent) => boolean, maxLooked: number): { kept: fs.Dirent[]; cut: boolean } {
-  const dir = fs.opendirSync(hostDir, { bufferSize: 256 });
+export function dirEntries(hostDir: string | Buffer, keep: (entry: fs.Dirent) => boolean, maxLooked: number, encoding: 'utf8' | 'buffer' = 'utf8'): { kept: fs.Dirent[]; cut: boolean } {
+  const dir = fs.opendirSync(hostDir, { bufferSize: 256, encoding: encoding as BufferEncoding });
   const kept: fs.Dirent[] = [];
   let looked = 0;
   try {

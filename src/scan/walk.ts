@@ -7,6 +7,7 @@ import path from 'node:path';
 import { isUtf8 } from 'node:buffer';
 import { ENTRY_LIMIT_CODE, type FileEntry, type FileInventory, type FileType, type ScanProblem } from '../model.js';
 import type { ProgressCounter } from '../progress.js';
+import { dirEntries } from './read.js';
 
 /** The scan's default entry limit across all the trees it walks (`--max-entries`): it bounds memory. */
 export const DEFAULT_MAX_ENTRIES = 2_000_000;
@@ -128,24 +129,6 @@ interface PendingDir {
 }
 
 /**
- * At most `limit` names of a directory, read one at a time (a dir of millions of names is never held whole:
- * the scan's entry budget bounds it), and whether there were more.
- */
-function namesOf(hostPath: string | Buffer, limit: number, encoding: 'utf8' | 'buffer'): { names: (string | Buffer)[]; cut: boolean } {
-  const dir = fs.opendirSync(hostPath as string, { bufferSize: 256, encoding: encoding as 'utf8' });
-  const names: (string | Buffer)[] = [];
-  try {
-    for (let entry = dir.readSync(); entry !== null; entry = dir.readSync()) {
-      if (names.length >= limit) return { names, cut: true };
-      names.push(entry.name);
-    }
-    return { names, cut: false };
-  } finally {
-    dir.closeSync();
-  }
-}
-
-/**
  * A directory's names (at most `limit`; `cut` when it holds more), sorted by UTF-16 code unit. `raws` is set
  * only when some name is not valid UTF-8 (then the dir is read a second time for the bytes): `raws[i]` holds
  * the bytes of `names[i]`, or undefined for a name that is valid UTF-8. The common case is a plain string
@@ -153,11 +136,12 @@ function namesOf(hostPath: string | Buffer, limit: number, encoding: 'utf8' | 'b
  * is the order the filesystem gives; the walk then says the tree was cut short.
  */
 export function readNames(hostPath: string | Buffer, limit = Infinity): { names: string[]; raws?: (Buffer | undefined)[]; cut: boolean } {
-  const listed = namesOf(hostPath, limit, 'utf8');
-  const names = listed.names as string[];
+  // read one at a time, never more than `limit`: a dir of millions of names is never held whole
+  const listed = dirEntries(hostPath, () => true, limit);
+  const names = listed.kept.map((entry) => entry.name);
   if (!names.some((name) => name.includes('\uFFFD'))) return { names: names.sort(), cut: listed.cut };
-  const raw = namesOf(hostPath, limit, 'buffer');
-  const decoded = (raw.names as Buffer[]).map((bytes) => (isUtf8(bytes) ? { name: bytes.toString('utf8'), raw: undefined } : { name: displayName(bytes), raw: bytes }));
+  const raw = dirEntries(hostPath, () => true, limit, 'buffer');
+  const decoded = raw.kept.map((entry) => entry.name as unknown as Buffer).map((bytes) => (isUtf8(bytes) ? { name: bytes.toString('utf8'), raw: undefined } : { name: displayName(bytes), raw: bytes }));
   decoded.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
   return { names: decoded.map((item) => item.name), raws: decoded.map((item) => item.raw), cut: raw.cut };
 }
