@@ -147,6 +147,23 @@ describe('walkTree', () => {
     fs.rmSync(big, { recursive: true, force: true });
   });
 
+  it("keeps lstat's numbers exactly, past 2^31 too (the entries store them as small integers where they fit: #13)", () => {
+    const big = path.join(base, 'big-ids');
+    fs.mkdirSync(big);
+    fs.writeFileSync(path.join(big, 'owned'), 'x');
+    if (isRoot) fs.chownSync(path.join(big, 'owned'), 4294967294, 2147483648);
+    const sparse = fs.openSync(path.join(big, 'huge'), 'w');
+    fs.ftruncateSync(sparse, 2 ** 31 + 3);
+    fs.closeSync(sparse);
+    const walked = walkTree(big, '/b');
+    for (const entry of walked.inventory.entries) {
+      const stat = fs.lstatSync(path.join(big, entry.path));
+      expect([entry.mode, entry.uid, entry.gid, entry.size]).toEqual([stat.mode & 0o7777, stat.uid, stat.gid, stat.size]);
+    }
+    expect(walked.inventory.entries.find((entry) => entry.path === 'huge')?.size).toBe(2 ** 31 + 3);
+    if (isRoot) expect(walked.inventory.entries.find((entry) => entry.path === 'owned')).toMatchObject({ uid: 4294967294, gid: 2147483648 });
+  });
+
   it('ticks the progress counter once per entry it lists, the root included', () => {
     const progress = new ProgressCounter({ delayMs: 0, intervalMs: 0, checkEvery: 1 });
     const walked = walkTree(tree, '/s', { progress });

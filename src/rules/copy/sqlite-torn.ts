@@ -91,7 +91,6 @@ function wholeFramesForSomePageSize(size: number): boolean {
  * only sizes are known, a size that is no whole number of frames.
  */
 function tornWals(install: Install): string[] {
-  const files = filesOf(install.inventory);
   const headers = new Map(install.sqlite.map((header) => [header.path, header]));
   if (install.sqliteWals === undefined) {
     return install.inventory.entries
@@ -99,9 +98,11 @@ function tornWals(install: Install): string[] {
       .map((entry) => `${entry.path}: ${entry.size} bytes, not a whole number of WAL frames`);
   }
   const torn: string[] = [];
+  // most installs have no -wal at all: the map of every file (a million on a big one) only when one is there
+  const files = install.sqliteWals.length > 0 ? filesOf(install.inventory) : undefined;
   for (const wal of install.sqliteWals) {
     const databasePath = wal.path.slice(0, -4);
-    const database = files.get(databasePath);
+    const database = files?.get(databasePath);
     const header = headers.get(databasePath);
     const reasons = walTornReasons(wal, { present: database !== undefined && database.size > 0, ...(header?.valid && header.pageSize ? { pageSize: header.pageSize } : {}) });
     if (reasons.length > 0) torn.push(`${wal.path}: ${reasons.join('; ')}`);
