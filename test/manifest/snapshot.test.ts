@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { hashFile, hashFiles } from '../../src/manifest/hash.js';
+import { CHUNK, SMALL_FILE, hashFile, hashFiles } from '../../src/manifest/hash.js';
 import { readManifest, validateManifest } from '../../src/manifest/read.js';
 import { createManifest, hashForBaseline, withholdHash, writeManifest } from '../../src/manifest/snapshot.js';
 import { hashSkippedOf, sha256Of } from '../../src/knowledge/baseline.js';
@@ -258,6 +258,20 @@ describe('hashFile', () => {
     expect(results[0]).toMatchObject({ skipped: 'unreadable', code: 'ENOENT' });
     expect(results[1]).toEqual({ sha256: '5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03', bytes: 6 });
     expect(results[2]).toEqual({ skipped: 'not-regular' });
+  });
+
+  it('gives the sha256 that sha256sum gives at every size edge: empty, one read, the small-file limit, a chunk, past it, a buffer smaller than the file (#13)', async () => {
+    const sizes = [0, 1, SMALL_FILE - 1, SMALL_FILE, SMALL_FILE + 1, CHUNK, CHUNK + 7];
+    const jobs = sizes.map((size, index) => {
+      const file = path.join(dir, `edge-${index}`);
+      fs.writeFileSync(file, Buffer.alloc(size, index + 1));
+      return { hostPath: file, expectedSize: size };
+    });
+    const want = sizes.map((_, index) => execFileSync('sha256sum', [jobs[index]!.hostPath], { encoding: 'utf8' }).split(' ')[0]);
+    const outcomes = await hashFiles(jobs, 3);
+    expect(outcomes).toEqual(sizes.map((size, index) => ({ sha256: want[index], bytes: size })));
+    // hashed through a buffer smaller than the file: streamed in chunks, the same digest
+    expect(await hashFile(jobs[3]!.hostPath, { buffer: Buffer.alloc(1000) })).toEqual({ sha256: want[3], bytes: SMALL_FILE });
   });
 });
 
