@@ -86,7 +86,8 @@ export function stageForOtherUsers(): Staged | string {
     cleanup();
     return (staged = `the temp dir ${path.dirname(root)} is not reachable by other users (${closed} is not searchable): set TMPDIR to one that is`);
   }
-  for (const item of ['bin', 'dist', 'docs', 'package.json']) fs.cpSync(path.join(REPO_ROOT, item), path.join(root, item), { recursive: true, dereference: true });
+  // dist-cli: the bundle bin/ runs (it falls back to dist/ without one)
+  for (const item of ['bin', 'dist', 'dist-cli', 'docs', 'package.json'].filter((name) => fs.existsSync(path.join(REPO_ROOT, name)))) fs.cpSync(path.join(REPO_ROOT, item), path.join(root, item), { recursive: true, dereference: true });
   for (const dir of runtimePackages()) fs.cpSync(path.join(REPO_ROOT, dir), path.join(root, dir), { recursive: true, dereference: true });
   openUp(root);
   return (staged = { root, cli: path.join(root, 'bin', 'resonix-migrate.js'), dist: path.join(root, 'dist'), cleanup });
