@@ -344,7 +344,7 @@ export async function snapshot(options: MachineOptions & { out: string; hash?: b
   const scanned = await scanMachine({ ...scanOptionsOf(options, cwd, options.env ?? process.env), fileIdentities: options.hash !== false });
   const { writeSnapshot } = await import('./manifest/snapshot.js');
   const file = path.resolve(cwd, options.out);
-  const hashing = await writeSnapshot(file, scanned, { hash: options.hash !== false, ...(options.progress ? { progress: options.progress } : {}) });
+  const { hashing } = await writeSnapshot(file, scanned, { hash: options.hash !== false, ...(options.progress ? { progress: options.progress } : {}) });
   const installs = scanned.machine.homes.flatMap((home) => home.installs).filter((install) => install.inventory.exists);
   return { hashing, file, stateDirs: installs.length, entries: installs.reduce((sum, install) => sum + install.inventory.entries.length, 0) };
 }

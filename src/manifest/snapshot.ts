@@ -623,6 +623,13 @@ export interface WriteOptions {
   gzipWorker?: URL | null;
 }
 
+/** Which thread compressed a manifest: the worker, or this one (a small text, no worker to hand, or it died). */
+export type CompressedBy = 'worker' | 'main thread';
+
+export interface WrittenManifest {
+  compressedBy: CompressedBy;
+}
+
 // Compiled beside this module; when running from the TypeScript sources (vitest) there is none, and the text
 // is compressed on this thread.
 const GZIP_WORKER = new URL('./gzip-worker.js', import.meta.url);
@@ -653,7 +660,7 @@ function endOf(worker: Worker): Promise<WorkerEnd> {
  * to hand (none compiled, it would not start), is compressed here. When the worker dies before it is done,
  * what it wrote is dropped and the text produced again and compressed here: the same bytes, only later.
  */
-async function writeCompressed(fd: number, produce: TextProducer, workerFile: URL | undefined): Promise<void> {
+async function writeCompressed(fd: number, produce: TextProducer, workerFile: URL | undefined): Promise<CompressedBy> {
   let here: GzipMembers | undefined;
   let worker: Worker | undefined;
   let end: Promise<WorkerEnd> | undefined;
@@ -693,12 +700,12 @@ async function writeCompressed(fd: number, produce: TextProducer, workerFile: UR
     if (first) for (const piece of first) local().add(piece);
     if (!worker || !end) {
       local().end();
-      return;
+      return 'main thread';
     }
     post(null);
     const outcome = await end;
     if ('failed' in outcome) throw errorOf(outcome.failed);
-    if ('done' in outcome) return;
+    if ('done' in outcome) return 'worker';
   } finally {
     // stopped before the file is closed: no write of the worker's can land after
     await worker?.terminate().catch(() => undefined);
@@ -708,21 +715,23 @@ async function writeCompressed(fd: number, produce: TextProducer, workerFile: UR
   const again = new GzipMembers(fd);
   text((piece) => again.add(piece));
   again.end();
+  return 'main thread';
 }
 
 /**
  * Writes a manifest gzip-compressed, 0600, through a temp file in the same dir and a rename: never a
  * half-written manifest, and on any error no temp file left. `zcat m.json | jq .` reads one.
  */
-async function writeText(file: string, produce: TextProducer, options: WriteOptions): Promise<void> {
+async function writeText(file: string, produce: TextProducer, options: WriteOptions): Promise<WrittenManifest> {
   const target = path.resolve(file);
   const dir = path.dirname(target);
   const temp = path.join(dir, `.${path.basename(target)}.${process.pid}.${Date.now().toString(36)}.tmp`);
   const workerFile = options.gzipWorker === null ? undefined : (options.gzipWorker ?? GZIP_WORKER);
+  let compressedBy: CompressedBy;
   const handle = await fs.promises.open(temp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW ?? 0), 0o600);
   try {
     await handle.chmod(0o600); // whatever the umask
-    await writeCompressed(handle.fd, produce, workerFile && isFile(workerFile) ? workerFile : undefined);
+    compressedBy = await writeCompressed(handle.fd, produce, workerFile && isFile(workerFile) ? workerFile : undefined);
     await handle.sync();
   } catch (error) {
     await handle.close().catch(() => undefined);
@@ -736,20 +745,20 @@ async function writeText(file: string, produce: TextProducer, options: WriteOpti
     await fs.promises.rm(temp, { force: true });
     throw error;
   }
+  return { compressedBy };
 }
 
 /** Writes a manifest, or a manifest's text, as `snapshot` does (writeText). */
-export async function writeManifest(file: string, manifest: Manifest | ManifestText, options: WriteOptions = {}): Promise<void> {
+export async function writeManifest(file: string, manifest: Manifest | ManifestText, options: WriteOptions = {}): Promise<WrittenManifest> {
   const produce: TextProducer = 'pieces' in manifest ? (sink) => manifest.pieces.forEach((piece) => sink(piece)) : (sink) => sink(JSON.stringify(manifest));
-  await writeText(file, produce, options);
+  return writeText(file, produce, options);
 }
 
 /**
  * `snapshot`: hashes the scan's files and writes its manifest (writeText) while its text is produced, never
- * all of the text at once. What the manifest says of its hashing.
+ * all of the text at once. What the manifest says of its hashing, and where it was compressed.
  */
-export async function writeSnapshot(file: string, scan: { machine: Machine; secrets?: Iterable<string> }, opts: SnapshotOptions & WriteOptions): Promise<ManifestHashing> {
+export async function writeSnapshot(file: string, scan: { machine: Machine; secrets?: Iterable<string> }, opts: SnapshotOptions & WriteOptions): Promise<WrittenManifest & { hashing: ManifestHashing }> {
   const { hashing, produce } = await manifestSource(scan, opts);
-  await writeText(file, produce, opts);
-  return hashing;
+  return { hashing, ...(await writeText(file, produce, opts)) };
 }
