@@ -45,9 +45,21 @@ export function writeAllAt(fd: number, bytes: Uint8Array, position: number): voi
   }
 }
 
-/** Gathers the text's pieces into members and writes each, from the start of `fd`, as soon as it is full. */
+/** A piece is taken in slices of at most this many characters (one more to keep a surrogate pair whole). */
+const SLICE_CHARS = 64 * 1024;
+/** UTF-8 takes at most 3 bytes per UTF-16 unit (a surrogate pair: 4 for 2). */
+const MAX_BYTES_PER_UNIT = 3;
+
+const isHighSurrogate = (unit: number): boolean => unit >= 0xd800 && unit <= 0xdbff;
+
+/**
+ * Gathers the text's pieces into members and writes each, from the start of `fd`, as soon as it is full. The
+ * text is gathered as UTF-8 in one buffer, reused for every member, not joined into a string of 1 MiB (a
+ * string over 128 KiB lives in V8's large-object space until a full GC: ~15 MB more RSS on a 23 MB text).
+ */
 export class GzipMembers {
-  private parts: string[] = [];
+  private readonly text = Buffer.allocUnsafe(MAX_BYTES_PER_UNIT * (MEMBER_CHARS + SLICE_CHARS + 1));
+  private used = 0;
   private chars = 0;
   private bytes = 0;
   private members = 0;
@@ -55,20 +67,29 @@ export class GzipMembers {
   constructor(private readonly fd: number) {}
 
   add(piece: string): void {
-    this.parts.push(piece);
-    this.chars += piece.length;
-    if (this.chars >= MEMBER_CHARS) this.flush();
+    for (let at = 0; at < piece.length; ) {
+      let end = Math.min(piece.length, at + SLICE_CHARS);
+      // never between the halves of a surrogate pair: each alone would be written as U+FFFD
+      if (end < piece.length && isHighSurrogate(piece.charCodeAt(end - 1))) end += 1;
+      const slice = at === 0 && end === piece.length ? piece : piece.slice(at, end);
+      // always room (fewer than MEMBER_CHARS units gathered, at most SLICE_CHARS + 1 more): write would cut silently
+      if (this.used + MAX_BYTES_PER_UNIT * slice.length > this.text.length) throw new Error('GzipMembers: no room for a slice');
+      this.used += this.text.write(slice, this.used);
+      this.chars += slice.length;
+      if (this.chars >= MEMBER_CHARS) this.flush();
+      at = end;
+    }
   }
 
   /** Writes the last member (a gzip file holds at least one, even of no text); the bytes written in all. */
   end(): number {
-    if (this.parts.length > 0 || this.members === 0) this.flush();
+    if (this.used > 0 || this.members === 0) this.flush();
     return this.bytes;
   }
 
   private flush(): void {
-    const member = zlib.gzipSync(this.parts.join(''), { level: GZIP_LEVEL });
-    this.parts = [];
+    const member = zlib.gzipSync(this.text.subarray(0, this.used), { level: GZIP_LEVEL });
+    this.used = 0;
     this.chars = 0;
     writeAllAt(this.fd, member, this.bytes);
     this.bytes += member.length;

@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
+import { GzipMembers, MEMBER_CHARS } from '../../src/manifest/gzip-members.js';
 import { readManifest } from '../../src/manifest/read.js';
 import { manifestText, writeManifest, writeSnapshot, type WriteOptions } from '../../src/manifest/snapshot.js';
 import type { FileEntry, Machine } from '../../src/model.js';
@@ -66,6 +67,37 @@ describe('the manifest text, in pieces (#13)', () => {
     expect(pieces.length).toBeGreaterThan(50);
     expect(Math.max(...pieces.map((piece) => piece.length))).toBeLessThan(64 * 1024);
     expect(JSON.parse(pieces.join(''))).toMatchObject({ manifest: 1, createdAt: now.toISOString() });
+  });
+});
+
+describe('GzipMembers: the text gathered as UTF-8, in members (#13)', () => {
+  it('keeps a surrogate pair whole where it cuts a long piece, and every character as it was', () => {
+    const file = path.join(freshDir(), 'members.gz');
+    const fd = fs.openSync(file, 'w');
+    // a piece cut at 64K units, with an emoji's two halves on either side of the first cut, and 3 members long
+    const piece = `${'a'.repeat(64 * 1024 - 1)}😀é${'€ü😀x'.repeat(MEMBER_CHARS / 2)}`;
+    try {
+      const members = new GzipMembers(fd);
+      members.add(piece);
+      members.add('');
+      members.add('\n');
+      expect(members.end()).toBe(fs.fstatSync(fd).size);
+    } finally {
+      fs.closeSync(fd);
+    }
+    expect(gunzipped(file)).toBe(`${piece}\n`);
+  });
+
+  it('writes one member of no text for no text', () => {
+    const file = path.join(freshDir(), 'empty.gz');
+    const fd = fs.openSync(file, 'w');
+    try {
+      new GzipMembers(fd).end();
+    } finally {
+      fs.closeSync(fd);
+    }
+    expect(gunzipped(file)).toBe('');
+    expect(fs.statSync(file).size).toBeGreaterThan(0);
   });
 });
 
