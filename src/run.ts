@@ -342,10 +342,9 @@ export interface SnapshotResult {
 export async function snapshot(options: MachineOptions & { out: string; hash?: boolean }): Promise<SnapshotResult> {
   const cwd = options.cwd ?? process.cwd();
   const scanned = await scanMachine({ ...scanOptionsOf(options, cwd, options.env ?? process.env), fileIdentities: options.hash !== false });
-  const { manifestText, writeManifest } = await import('./manifest/snapshot.js');
-  const text = await manifestText(scanned, { hash: options.hash !== false, ...(options.progress ? { progress: options.progress } : {}) });
+  const { writeSnapshot } = await import('./manifest/snapshot.js');
   const file = path.resolve(cwd, options.out);
-  await writeManifest(file, text);
+  const { hashing } = await writeSnapshot(file, scanned, { hash: options.hash !== false, ...(options.progress ? { progress: options.progress } : {}) });
   const installs = scanned.machine.homes.flatMap((home) => home.installs).filter((install) => install.inventory.exists);
-  return { hashing: text.hashing, file, stateDirs: installs.length, entries: installs.reduce((sum, install) => sum + install.inventory.entries.length, 0) };
+  return { hashing, file, stateDirs: installs.length, entries: installs.reduce((sum, install) => sum + install.inventory.entries.length, 0) };
 }

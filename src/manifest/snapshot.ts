@@ -5,8 +5,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import zlib from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { copyOriginals, hasSecretName, holdsSecretValue, startsSecretPlace } from '../knowledge/layout.js';
 import { BUDGET_CODE, type FileEntry, type FileInventory, type Install, type Machine, type ScanProblem } from '../model.js';
 import { whatMustTravel } from '../plan.js';
@@ -21,6 +21,7 @@ import { hashOnThreads, type HashOnThreadsOptions } from './hash-threads.js';
 import { matchInstalls, matchWorkspaces } from '../knowledge/baseline-match.js';
 import { HASH_SKIP_REASONS, sha256Of, type HashedFileEntry, type HashSkipReason } from '../knowledge/baseline.js';
 import { MANIFEST_VERSION, type Manifest, type ManifestHashing } from './types.js';
+import { errorOf, GzipMembers, MEMBER_CHARS, type GzipWorkerData, type GzipWorkerMessage, type GzipWorkerReply } from './gzip-members.js';
 
 /** How the files are hashed: on how many threads, how many at once, and what to tick. */
 export interface HashingOptions {
@@ -365,19 +366,22 @@ export function maskEntryPath(relativePath: string, secrets: readonly string[] =
   return maskSecrets(relativePath, secrets, { randomLooking: false });
 }
 
-/** Pieces of JSON text are handed on from about this size: the writer streams them, nothing holds a masked copy of the Machine. */
-const PIECE_CHARS = 256 * 1024;
+/**
+ * Pieces of JSON text are handed on from this size: each piece (a few hundred characters more at most) stays
+ * under 64K characters, a young-generation string that the next scavenge frees once the sink is done with it
+ * (a string over 128 KiB goes to the large-object space, freed only by a full GC).
+ */
+const PIECE_CHARS = 60 * 1024;
 
 /**
- * The manifest's JSON text, in pieces, exactly as JSON.stringify would write the masked document: every string
- * of the Machine (keys too) through the one masker the reports use (known values, provider patterns, URL
- * credentials, secret flags; file names, link targets, ExecStart words and parse errors are written by whoever
- * controls the scanned home, so they get no exemption), and each hashed file entry followed by its
- * sha256/hashSkipped. The masked document is never built as objects: on 100,000 entries that copy cost more
- * memory than the scan itself.
+ * The manifest's JSON text, handed to `sink` piece by piece as it is produced, exactly as JSON.stringify would
+ * write the masked document: every string of the Machine (keys too) through the one masker the reports use
+ * (known values, provider patterns, URL credentials, secret flags; file names, link targets, ExecStart words
+ * and parse errors are written by whoever controls the scanned home, so they get no exemption), and each
+ * hashed file entry followed by its sha256/hashSkipped. Neither the masked document as objects nor its whole
+ * text is ever held: on 100,000 entries either cost more memory than the scan itself.
  */
-function manifestPieces(head: Pick<Manifest, 'manifest' | 'tool' | 'createdAt' | 'hashing'>, machine: Machine, tail: Pick<Manifest, 'owners' | 'move'>, secrets: string[], hashes?: ReadonlyMap<FileEntry, EntryHash>): string[] {
-  const pieces: string[] = [];
+function manifestPieces(head: Pick<Manifest, 'manifest' | 'tool' | 'createdAt' | 'hashing'>, machine: Machine, tail: Pick<Manifest, 'owners' | 'move'>, secrets: string[], hashes: ReadonlyMap<FileEntry, EntryHash> | undefined, sink: (piece: string) => void): void {
   // small strings gathered and joined into one flat string per piece: `+=` would build ropes of millions of nodes
   let parts: string[] = [];
   let chars = 0;
@@ -407,7 +411,7 @@ function manifestPieces(head: Pick<Manifest, 'manifest' | 'tool' | 'createdAt' |
   };
   const flush = (): void => {
     if (chars < PIECE_CHARS) return;
-    pieces.push(parts.join(''));
+    sink(parts.join(''));
     parts = [];
     chars = 0;
   };
@@ -463,8 +467,7 @@ function manifestPieces(head: Pick<Manifest, 'manifest' | 'tool' | 'createdAt' |
     write(tail.move);
   }
   emit('}');
-  pieces.push(parts.join(''));
-  return pieces;
+  sink(parts.join(''));
 }
 
 /** Names of every uid and gid on the inventories and of the gateway users. */
@@ -512,13 +515,22 @@ export interface ManifestText {
   hashing: ManifestHashing;
 }
 
+/** Hands a manifest's text to `sink`, piece by piece; the same text each time it is called. */
+type TextProducer = (sink: (piece: string) => void) => void;
+
+/** A manifest whose files are hashed, ready to be produced as text (as often as asked). */
+interface ManifestSource {
+  hashing: ManifestHashing;
+  produce: TextProducer;
+}
+
 /**
- * The manifest of a scan as JSON text: the Machine masked, the sha256 of every regular file of each install
- * and workspace inventory that holds no secret (streamed, `concurrency` at a time on each of `threads`), owner
- * names, what must travel. Never holds file contents, secret values or a digest of a secret file; every
- * string of the Machine passes the reports' masker. The scanned Machine is left as it is.
+ * The manifest of a scan, to be produced as JSON text: the Machine masked, the sha256 of every regular file of
+ * each install and workspace inventory that holds no secret (streamed, `concurrency` at a time on each of
+ * `threads`), owner names, what must travel. Never holds file contents, secret values or a digest of a secret
+ * file; every string of the Machine passes the reports' masker. The scanned Machine is left as it is.
  */
-export async function manifestText(scan: { machine: Machine; secrets?: Iterable<string> }, opts: SnapshotOptions): Promise<ManifestText> {
+async function manifestSource(scan: { machine: Machine; secrets?: Iterable<string> }, opts: SnapshotOptions): Promise<ManifestSource> {
   const secrets = [...new Set(scan.secrets ?? [])].filter((value) => value.length >= 6).sort((a, b) => b.length - a.length);
   // hashed first (the files are found by their real names), masked as the text is written
   const skipped = Object.fromEntries(HASH_SKIP_REASONS.map((reason) => [reason, 0])) as Record<HashSkipReason, number>;
@@ -530,7 +542,15 @@ export async function manifestText(scan: { machine: Machine; secrets?: Iterable<
   const owners = ownersOf(machine);
   for (const names of [owners.users, owners.groups]) for (const [id, name] of Object.entries(names)) names[id] = maskSecrets(name, secrets);
   const head: Pick<Manifest, 'manifest' | 'tool' | 'createdAt' | 'hashing'> = { manifest: MANIFEST_VERSION, tool: { name: TOOL.name, version: TOOL.version }, createdAt: (opts.now ?? new Date()).toISOString(), hashing };
-  const pieces = manifestPieces(head, machine, { owners, move: whatMustTravel(machine) }, secrets, hashes);
+  const tail = { owners, move: whatMustTravel(machine) };
+  return { hashing, produce: (sink) => manifestPieces(head, machine, tail, secrets, hashes, sink) };
+}
+
+/** The manifest of a scan (manifestSource) as JSON text, in pieces, all held: for callers that want the text. */
+export async function manifestText(scan: { machine: Machine; secrets?: Iterable<string> }, opts: SnapshotOptions): Promise<ManifestText> {
+  const { hashing, produce } = await manifestSource(scan, opts);
+  const pieces: string[] = [];
+  produce((piece) => pieces.push(piece));
   return { pieces, hashing };
 }
 
@@ -598,63 +618,120 @@ function withHashes(machine: Machine, hashes: ReadonlyMap<FileEntry, EntryHash>,
   };
 }
 
-/** Writes all of `bytes`: after a short write (a disk filling up) the rest, never a silently cut file. */
-async function writeAll(handle: fs.promises.FileHandle, bytes: Buffer): Promise<void> {
-  for (let at = 0; at < bytes.length; ) {
-    const { bytesWritten } = await handle.write(bytes, at, bytes.length - at);
-    if (bytesWritten === 0) throw new Error('the manifest could not be written: the write made no progress (disk full?)');
-    at += bytesWritten;
+export interface WriteOptions {
+  /** the compressing worker's module (tests: one that fails); null: compress on this thread; default the compiled gzip-worker.js beside this module */
+  gzipWorker?: URL | null;
+}
+
+/** Which thread compressed a manifest: the worker, or this one (a small text, no worker to hand, or it died). */
+export type CompressedBy = 'worker' | 'main thread';
+
+export interface WrittenManifest {
+  compressedBy: CompressedBy;
+}
+
+// Compiled beside this module; when running from the TypeScript sources (vitest) there is none, and the text
+// is compressed on this thread.
+const GZIP_WORKER = new URL('./gzip-worker.js', import.meta.url);
+
+function isFile(url: URL): boolean {
+  try {
+    return fs.statSync(fileURLToPath(url)).isFile();
+  } catch {
+    return false;
   }
 }
 
-/** gzip level 1: 23.5 MB of JSON (100,000 entries) become 6.5 MB; level 6 gained 3 % for 1.5 × the time. */
-const GZIP_LEVEL = 1;
-/** The text is compressed in gzip members of about this many characters, a few at a time on libuv's thread pool. */
-const MEMBER_CHARS = 1024 * 1024;
-const MEMBERS_IN_FLIGHT = Math.max(2, Math.min(4, os.availableParallelism()));
+/** How the worker's run ended: its reply, or its death (it could not start, it crashed) before one. */
+type WorkerEnd = GzipWorkerReply | { died: true };
 
-const gzipMember = promisify(zlib.gzip);
+function endOf(worker: Worker): Promise<WorkerEnd> {
+  return new Promise((resolve) => {
+    worker.on('message', (reply: GzipWorkerReply) => resolve(reply));
+    worker.on('error', () => undefined); // an exit follows
+    worker.on('exit', () => resolve({ died: true }));
+  });
+}
 
 /**
- * Writes `pieces` as a series of gzip members (a gzip file may hold many, one after another, and every gunzip
- * reads them as one stream): the members are compressed in parallel on the thread pool (both cores of a
- * 2-core machine instead of one) and written in order, at most MEMBERS_IN_FLIGHT held at once.
+ * Writes the text `produce` hands its sink to `fd` as gzip members (gzip-members.ts). Once the text passes
+ * one member, a worker thread compresses and writes it while this thread goes on producing it: both cores
+ * busy, and no more of the text held than the worker has yet to take. A smaller text, or one with no worker
+ * to hand (none compiled, it would not start), is compressed here. When the worker dies before it is done,
+ * what it wrote is dropped and the text produced again and compressed here: the same bytes, only later.
  */
-async function writeGzipMembers(handle: fs.promises.FileHandle, pieces: Iterable<string>): Promise<void> {
-  const inFlight: Promise<Buffer>[] = [];
-  let batch: string[] = [];
+async function writeCompressed(fd: number, produce: TextProducer, workerFile: URL | undefined): Promise<CompressedBy> {
+  let here: GzipMembers | undefined;
+  let worker: Worker | undefined;
+  let end: Promise<WorkerEnd> | undefined;
+  // the first member's pieces, held until it is clear the text is worth a worker
+  let first: string[] | undefined = workerFile ? [] : undefined;
   let chars = 0;
-  const send = (): void => {
-    const member = gzipMember(batch.join(''), { level: GZIP_LEVEL });
-    member.catch(() => undefined); // awaited in order below; a later one's failure is no unhandled rejection meanwhile
-    inFlight.push(member);
-    batch = [];
-    chars = 0;
+  const local = (): GzipMembers => (here ??= new GzipMembers(fd));
+  const post = (message: GzipWorkerMessage): void => worker!.postMessage(message);
+  const start = (held: string[]): void => {
+    try {
+      const data: GzipWorkerData = { fd };
+      worker = new Worker(workerFile!, { workerData: data });
+    } catch {
+      for (const piece of held) local().add(piece);
+      return;
+    }
+    end = endOf(worker);
+    for (const piece of held) post(piece);
   };
-  for (const piece of pieces) {
-    batch.push(piece);
-    chars += piece.length;
-    if (chars < MEMBER_CHARS) continue;
-    send();
-    if (inFlight.length >= MEMBERS_IN_FLIGHT) await writeAll(handle, await inFlight.shift()!);
+  const sink = (piece: string): void => {
+    if (worker) post(piece);
+    else if (first) {
+      first.push(piece);
+      chars += piece.length;
+      if (chars < MEMBER_CHARS) return;
+      const held = first;
+      first = undefined;
+      start(held);
+    } else local().add(piece);
+  };
+  const text: TextProducer = (into) => {
+    produce(into);
+    into('\n');
+  };
+  try {
+    text(sink);
+    if (first) for (const piece of first) local().add(piece);
+    if (!worker || !end) {
+      local().end();
+      return 'main thread';
+    }
+    post(null);
+    const outcome = await end;
+    if ('failed' in outcome) throw errorOf(outcome.failed);
+    if ('done' in outcome) return 'worker';
+  } finally {
+    // stopped before the file is closed: no write of the worker's can land after
+    await worker?.terminate().catch(() => undefined);
   }
-  if (batch.length > 0 || inFlight.length === 0) send();
-  while (inFlight.length > 0) await writeAll(handle, await inFlight.shift()!);
+  // the worker died: start again, here
+  fs.ftruncateSync(fd, 0);
+  const again = new GzipMembers(fd);
+  text((piece) => again.add(piece));
+  again.end();
+  return 'main thread';
 }
 
 /**
- * Writes the manifest gzip-compressed, 0600, through a temp file in the same dir and a rename: never a
- * half-written manifest. `zcat m.json | jq .` reads one.
+ * Writes a manifest gzip-compressed, 0600, through a temp file in the same dir and a rename: never a
+ * half-written manifest, and on any error no temp file left. `zcat m.json | jq .` reads one.
  */
-export async function writeManifest(file: string, manifest: Manifest | ManifestText): Promise<void> {
+async function writeText(file: string, produce: TextProducer, options: WriteOptions): Promise<WrittenManifest> {
   const target = path.resolve(file);
   const dir = path.dirname(target);
   const temp = path.join(dir, `.${path.basename(target)}.${process.pid}.${Date.now().toString(36)}.tmp`);
-  const pieces = 'pieces' in manifest ? [...manifest.pieces, '\n'] : [`${JSON.stringify(manifest)}\n`];
+  const workerFile = options.gzipWorker === null ? undefined : (options.gzipWorker ?? GZIP_WORKER);
+  let compressedBy: CompressedBy;
   const handle = await fs.promises.open(temp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW ?? 0), 0o600);
   try {
     await handle.chmod(0o600); // whatever the umask
-    await writeGzipMembers(handle, pieces);
+    compressedBy = await writeCompressed(handle.fd, produce, workerFile && isFile(workerFile) ? workerFile : undefined);
     await handle.sync();
   } catch (error) {
     await handle.close().catch(() => undefined);
@@ -668,4 +745,20 @@ export async function writeManifest(file: string, manifest: Manifest | ManifestT
     await fs.promises.rm(temp, { force: true });
     throw error;
   }
+  return { compressedBy };
+}
+
+/** Writes a manifest, or a manifest's text, as `snapshot` does (writeText). */
+export async function writeManifest(file: string, manifest: Manifest | ManifestText, options: WriteOptions = {}): Promise<WrittenManifest> {
+  const produce: TextProducer = 'pieces' in manifest ? (sink) => manifest.pieces.forEach((piece) => sink(piece)) : (sink) => sink(JSON.stringify(manifest));
+  return writeText(file, produce, options);
+}
+
+/**
+ * `snapshot`: hashes the scan's files and writes its manifest (writeText) while its text is produced, never
+ * all of the text at once. What the manifest says of its hashing, and where it was compressed.
+ */
+export async function writeSnapshot(file: string, scan: { machine: Machine; secrets?: Iterable<string> }, opts: SnapshotOptions & WriteOptions): Promise<WrittenManifest & { hashing: ManifestHashing }> {
+  const { hashing, produce } = await manifestSource(scan, opts);
+  return { hashing, ...(await writeText(file, produce, opts)) };
 }
