@@ -264,8 +264,8 @@ export async function prepareRun(options: RunOptions): Promise<PreparedRun> {
     const current = hashesAgainst ? await (await import('./manifest/snapshot.js')).hashForBaseline(scanned.machine, loaded.machine, options.progress ? { progress: options.progress } : {}) : scanned.machine;
     if (options.snapshot) {
       const out = path.resolve(cwd, options.snapshot);
-      const { manifestText, writeManifest } = await import('./manifest/snapshot.js');
-      await writeManifest(out, await manifestText(scanned, { hash: true, ...(options.progress ? { progress: options.progress } : {}) }));
+      const { writeSnapshot } = await import('./manifest/snapshot.js');
+      await writeSnapshot(out, scanned, { hash: true, ...(options.progress ? { progress: options.progress } : {}) });
       options.notify?.(`Snapshot manifest written to ${printable(out)}\n`);
     }
     // --with-doctor: doctor's lint, as the gateway user; its failure is one line of the report, never our exit code
