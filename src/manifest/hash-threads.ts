@@ -63,39 +63,75 @@ function isFile(url: URL): boolean {
   }
 }
 
+/**
+ * Jobs by index: an array of them, or a list that makes each job when it is sent (100,000 jobs held at once
+ * cost ~20 MB of paths and ids; made per batch they live no longer than the batch).
+ */
+export interface JobList {
+  readonly length: number;
+  /** the size the scan saw of job `index` (what the batches and the worker threshold weigh) */
+  sizeAt(index: number): number | undefined;
+  slice(start: number, end: number): HashJob[];
+}
+
+function jobListOf(jobs: readonly HashJob[] | JobList): JobList {
+  if (!Array.isArray(jobs)) return jobs as JobList;
+  const list = jobs as readonly HashJob[];
+  return { length: list.length, sizeAt: (index) => list[index]?.expectedSize, slice: (start, end) => list.slice(start, end) };
+}
+
 /** How many worker threads the jobs are worth: 0 below the threshold, never more than batches to share. */
-export function workersFor(jobs: readonly HashJob[], options: Pick<HashOnThreadsOptions, 'threads' | 'workersFrom'> = {}): number {
+export function workersFor(jobs: readonly HashJob[] | JobList, options: Pick<HashOnThreadsOptions, 'threads' | 'workersFrom'> = {}): number {
+  const list = jobListOf(jobs);
   const threads = Math.max(1, Math.floor(options.threads ?? os.availableParallelism()));
-  if (threads === 1 || jobs.length < 2) return 0;
+  if (threads === 1 || list.length < 2) return 0;
   const from = options.workersFrom ?? WORKERS_FROM;
   let bytes = 0;
-  for (const job of jobs) bytes += job.expectedSize ?? 0;
+  for (let index = 0; index < list.length; index++) bytes += list.sizeAt(index) ?? 0;
   const share = (value: number, limit: number): number => (limit <= 0 ? Infinity : value / limit);
-  if (share(jobs.length, from.files) + share(bytes, from.bytes) < 1) return 0;
-  return Math.min(threads - 1, jobs.length - 1);
+  if (share(list.length, from.files) + share(bytes, from.bytes) < 1) return 0;
+  return Math.min(threads - 1, list.length - 1);
 }
 
 /** The outcome of every job (in job order), and how many threads hashed them. */
-export async function hashOnThreads(jobs: readonly HashJob[], options: HashOnThreadsOptions = {}): Promise<{ outcomes: HashOutcome[]; threads: number }> {
+export async function hashOnThreads(jobs: readonly HashJob[] | JobList, options: HashOnThreadsOptions = {}): Promise<{ outcomes: HashOutcome[]; threads: number }> {
+  const outcomes = new Array<HashOutcome>(jobs.length);
+  const { threads } = await hashEachOnThreads(jobs, (index, outcome) => (outcomes[index] = outcome), options);
+  return { outcomes, threads };
+}
+
+/**
+ * Hashes every job, handing each outcome to `onOutcome` (job index, outcome) as it comes, in no set order: a
+ * caller that keeps the results its own compact way holds no array of 100,000 outcome objects. Resolves with
+ * how many threads hashed them.
+ */
+export async function hashEachOnThreads(jobs: readonly HashJob[] | JobList, onOutcome: (index: number, outcome: HashOutcome) => void, options: HashOnThreadsOptions = {}): Promise<{ threads: number }> {
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const progress = options.progress;
   const local = new BatchHasher(concurrency);
   const workerFile = options.workerFile ?? WORKER_FILE;
-  const wanted = workersFor(jobs, options);
-  if (wanted === 0 || !isFile(workerFile)) return { outcomes: await local.hash(jobs, progress), threads: 1 };
+  const list = jobListOf(jobs);
+  const wanted = workersFor(list, options);
+  if (wanted === 0 || !isFile(workerFile)) {
+    // in batches, so the jobs of a list are made a batch at a time here too
+    for (let start = 0; start < list.length; start += BATCH_FILES) {
+      const results = await local.hash(list.slice(start, Math.min(list.length, start + BATCH_FILES)), progress);
+      for (let i = 0; i < results.length; i++) onOutcome(start + i, results[i]!);
+    }
+    return { threads: 1 };
+  }
 
-  const outcomes = new Array<HashOutcome>(jobs.length);
   // the queue: batches not yet taken, from `next` on, and batches a failed worker handed back
   let next = 0;
   const handedBack: [number, number][] = [];
   const take = (): [number, number] | undefined => {
     const back = handedBack.pop();
     if (back) return back;
-    if (next >= jobs.length) return undefined;
+    if (next >= list.length) return undefined;
     const start = next;
-    let bytes = jobs[start]!.expectedSize ?? 0;
+    let bytes = list.sizeAt(start) ?? 0;
     let end = start + 1;
-    while (end < jobs.length && end - start < BATCH_FILES && bytes + (jobs[end]!.expectedSize ?? 0) <= BATCH_BYTES) bytes += jobs[end++]!.expectedSize ?? 0;
+    while (end < list.length && end - start < BATCH_FILES && bytes + (list.sizeAt(end) ?? 0) <= BATCH_BYTES) bytes += list.sizeAt(end++) ?? 0;
     next = end;
     return [start, end];
   };
@@ -103,7 +139,7 @@ export async function hashOnThreads(jobs: readonly HashJob[], options: HashOnThr
     let hashed = 0;
     for (let i = 0; i < results.length; i++) {
       const outcome = results[i]!;
-      outcomes[start + i] = outcome;
+      onOutcome(start + i, outcome);
       if ('sha256' in outcome) hashed += 1;
     }
     if (hashed > 0) progress?.fileHashed(hashed);
@@ -134,7 +170,7 @@ export async function hashOnThreads(jobs: readonly HashJob[], options: HashOnThr
         const id = batch[0];
         out.set(id, batch);
         pending += 1;
-        const request: HashBatchRequest = { id, jobs: jobs.slice(batch[0], batch[1]) };
+        const request: HashBatchRequest = { id, jobs: list.slice(batch[0], batch[1]) };
         worker.postMessage(request);
       }
     };
@@ -168,7 +204,7 @@ export async function hashOnThreads(jobs: readonly HashJob[], options: HashOnThr
     for (;;) {
       const batch = take();
       if (batch) {
-        store(batch[0], await local.hash(jobs.slice(batch[0], batch[1])));
+        store(batch[0], await local.hash(list.slice(batch[0], batch[1])));
         // small files are read synchronously: let the workers' replies (and the progress timer) in
         await new Promise<void>((resolve) => setImmediate(resolve));
         continue;
@@ -179,5 +215,5 @@ export async function hashOnThreads(jobs: readonly HashJob[], options: HashOnThr
   } finally {
     await Promise.all(workers.map((worker) => worker.terminate().catch(() => undefined)));
   }
-  return { outcomes, threads };
+  return { threads };
 }

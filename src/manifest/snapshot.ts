@@ -12,12 +12,12 @@ import { BUDGET_CODE, type FileEntry, type FileInventory, type Install, type Mac
 import { whatMustTravel } from '../plan.js';
 import { TOOL } from '../version.js';
 import { hostPathInRoot } from '../scan/links.js';
-import { identityOf, type FileIdentity } from '../scan/walk.js';
+import { walkIdentityOf } from '../scan/walk.js';
 import { maskSecrets } from '../knowledge/mask.js';
 import type { ProgressCounter } from '../progress.js';
 import { DEFAULT_CONCURRENCY, fileIdOf, looksSparse, MAX_HASHED_BYTES, MAX_TOTAL_HASHED_BYTES, type HashJob, type HashOutcome } from './hash.js';
 import { formatBytes } from '../archive/budget.js';
-import { hashOnThreads, type HashOnThreadsOptions } from './hash-threads.js';
+import { hashEachOnThreads, type HashOnThreadsOptions, type JobList } from './hash-threads.js';
 import { matchInstalls, matchWorkspaces } from '../knowledge/baseline-match.js';
 import { HASH_SKIP_REASONS, sha256Of, type HashedFileEntry, type HashSkipReason } from '../knowledge/baseline.js';
 import { MANIFEST_VERSION, type Manifest, type ManifestHashing } from './types.js';
@@ -162,82 +162,143 @@ function dirsLinkedAsSecret(root: string, inventory: FileInventory, links: reado
   return dirs;
 }
 
+/** One inventory whose files are hashed, with its policy. */
+interface HashedList {
+  inventory: FileInventory;
+  /** true for a file withheld by its name or place (hashPolicy, and the dirs a secret-named symlink points at) */
+  withhold: (entry: FileEntry) => boolean;
+  /** this inventory's root is inside another's, or another's inside it: one path can be listed twice */
+  overlaps: boolean;
+}
+
+function isInsideOrSame(dir: string, root: string): boolean {
+  return dir === root || dir.startsWith(root.endsWith('/') ? root : `${root}/`);
+}
+
 /**
- * Every regular file and symlink of every install and workspace inventory, each with its inventory's policy.
- * The symlinks are here for what they point at: a secret name's target file (in applyHashes) or dir (here)
- * is withheld too.
+ * Every install and workspace inventory with its hash policy. The symlinks count for what they point at: the
+ * files under a dir a secret-named symlink points at are withheld too (`credentials -> private`), and the
+ * files those symlinks point at are collected in `secretLinks` (applyHashes withholds their inodes).
  */
-function targetsOf(machine: Machine): Target[] {
-  const targets: Target[] = [];
+function hashedLists(machine: Machine): { lists: HashedList[]; secretLinks: Target[] } {
+  const lists: HashedList[] = [];
+  const secretLinks: Target[] = [];
   for (const home of machine.homes) {
     for (const install of home.installs) {
-      const lists: { inventory: FileInventory; kind: 'state' | 'workspace' }[] = [
+      const trees: { inventory: FileInventory; kind: 'state' | 'workspace' }[] = [
         { inventory: install.inventory, kind: 'state' },
         ...install.workspaces.map((workspace) => ({ inventory: workspace.inventory, kind: 'workspace' as const })),
       ];
-      for (const { inventory, kind } of lists) {
+      for (const { inventory, kind } of trees) {
         if (!inventory.exists) continue;
-        const withhold = hashPolicy(kind, includedFiles(install, inventory.root));
-        const listed: Target[] = [];
+        const byName = hashPolicy(kind, includedFiles(install, inventory.root));
+        const links: Target[] = [];
         for (const entry of inventory.entries) {
-          if (entry.type !== 'file' && entry.type !== 'symlink') continue;
-          // a workspace inside the state dir is also a part of the state dir's inventory: its .env is as secret there
-          listed.push({ entry, inventory, machinePath: absoluteOf(inventory, entry), withhold: withhold(entry.path) });
+          if (entry.type === 'symlink' && byName(entry.path)) links.push({ entry, inventory, machinePath: absoluteOf(inventory, entry), withhold: true });
         }
-        const secretDirs = dirsLinkedAsSecret(machine.root, inventory, listed.filter((target) => target.withhold && target.entry.type === 'symlink'));
-        for (const target of secretDirs.length > 0 ? listed : []) {
-          if (secretDirs.some((dir) => dir === '' || target.entry.path.startsWith(`${dir}/`))) target.withhold = true;
+        const secretDirs = dirsLinkedAsSecret(machine.root, inventory, links);
+        const underSecretDir = (relativePath: string): boolean => secretDirs.some((dir) => dir === '' || relativePath.startsWith(`${dir}/`));
+        secretLinks.push(...links);
+        // a symlink in such a dir is as secret as a file there: what it points at is withheld too
+        for (const entry of secretDirs.length > 0 ? inventory.entries : []) {
+          if (entry.type === 'symlink' && !byName(entry.path) && underSecretDir(entry.path)) secretLinks.push({ entry, inventory, machinePath: absoluteOf(inventory, entry), withhold: true });
         }
-        targets.push(...listed);
+        lists.push({ inventory, overlaps: false, withhold: secretDirs.length === 0 ? (entry) => byName(entry.path) : (entry) => byName(entry.path) || underSecretDir(entry.path) });
       }
     }
   }
-  return targets;
+  for (const list of lists) {
+    list.overlaps = lists.some((other) => other !== list && (isInsideOrSame(list.inventory.root, other.inventory.root) || isInsideOrSame(other.inventory.root, list.inventory.root)));
+  }
+  return { lists, secretLinks };
 }
 
-/** What lstat says (or what the walk's lstat said) of a regular file (undefined: gone, unreadable, or no regular file). */
-type FileNow = FileIdentity & { id: string };
-
-/** What the walk saw, when it could name the inode exactly. */
-function isKnown(seen: FileIdentity | undefined): seen is FileNow {
-  return seen?.id !== undefined;
-}
-
-function fileNow(hostPath: string): FileNow | undefined {
+/** What lstat says of a file now, when the walk did not say it exactly (undefined: gone, unreadable, or no regular file). */
+function fileNow(hostPath: string): Inode | undefined {
   try {
     const stat = fs.lstatSync(hostPath, { bigint: true, throwIfNoEntry: false });
-    return stat?.isFile() ? { id: fileIdOf(stat), size: Number(stat.size), blocks: Number(stat.blocks), nlink: Number(stat.nlink) } : undefined;
+    return stat?.isFile() ? { key: inodeKey(stat.dev, stat.ino), id: fileIdOf(stat), size: Number(stat.size), blocks: Number(stat.blocks), nlink: Number(stat.nlink) } : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** What hashing gives one file entry: its digest, or why it has none (no entry: past the budget). */
-type EntryHash = HashOutcome;
+/** A file's inode as the hashing needs it: `key` to tell inodes apart in maps, `id` (dev:ino) for the hasher's check. */
+interface Inode {
+  key: number | string;
+  id: string;
+  size: number;
+  nlink: number;
+  blocks: number;
+}
 
-/** The fields a hashed entry carries: its sha256, or why it has none. */
-function recordOf(hash: EntryHash): { sha256: string } | { hashSkipped: HashSkipReason } {
-  return 'sha256' in hash ? { sha256: hash.sha256 } : { hashSkipped: hash.skipped };
+/** One number for a dev:ino when it fits exactly (a map of numbers is cheaper than one of strings), else the `dev:ino` text. */
+function inodeKey(dev: number | bigint, ino: number | bigint): number | string {
+  return dev < 0x100000 && ino < 0x100000000 ? Number(dev) * 0x100000000 + Number(ino) : `${dev}:${ino}`;
+}
+
+/** What the walk's lstat said of the file, when its numbers are exact; else undefined (lstat it again, with BigInt). */
+function walkedInode(inventory: FileInventory, entry: FileEntry): Inode | undefined {
+  const seen = walkIdentityOf(inventory, entry);
+  if (!seen || !Number.isSafeInteger(seen.dev) || !Number.isSafeInteger(seen.ino)) return undefined;
+  return { key: inodeKey(seen.dev, seen.ino), id: `${seen.dev}:${seen.ino}`, size: seen.size, nlink: seen.nlink, blocks: seen.blocks };
+}
+
+/** The record a hashed entry carries: its sha256, or why it has none. */
+export type HashRecord = { sha256: string } | { hashSkipped: HashSkipReason };
+
+/**
+ * What hashing gave each entry it decided on, kept compactly: the digests side by side in one buffer, reasons as
+ * small numbers; the record of an entry is made when it is asked for (100,000 outcome objects and digest
+ * strings held at once cost ~20 MB).
+ */
+export class EntryHashes {
+  private readonly decided = new Map<FileEntry, number>();
+  private digests: Buffer;
+  private readonly reasons: Uint8Array;
+
+  constructor(jobs: number) {
+    this.digests = Buffer.alloc(jobs * 32);
+    this.reasons = new Uint8Array(jobs);
+  }
+
+  get size(): number {
+    return this.decided.size;
+  }
+
+  /** an entry decided without reading (`reason`), or by the outcome of job `job` */
+  set(entry: FileEntry, decision: Decision): void {
+    this.decided.set(entry, decision);
+  }
+
+  /** job `job`'s outcome: its digest or its reason */
+  setOutcome(job: number, outcome: HashOutcome): void {
+    if ('sha256' in outcome) this.digests.write(outcome.sha256, job * 32, 32, 'hex');
+    else this.reasons[job] = 1 + HASH_SKIP_REASONS.indexOf(outcome.skipped);
+  }
+
+  recordOf(entry: FileEntry): HashRecord | undefined {
+    const decision = this.decided.get(entry);
+    if (decision === undefined) return undefined;
+    if (decision < 0) return { hashSkipped: HASH_SKIP_REASONS[-1 - decision]! };
+    const reason = this.reasons[decision]!;
+    return reason === 0 ? { sha256: this.digests.toString('hex', decision * 32, decision * 32 + 32) } : { hashSkipped: HASH_SKIP_REASONS[reason - 1]! };
+  }
+}
+
+/** A job's index (≥ 0), or a reason decided without reading: -1 - its index in HASH_SKIP_REASONS. */
+type Decision = number;
+
+function skippedFor(reason: HashSkipReason): Decision {
+  return -1 - HASH_SKIP_REASONS.indexOf(reason);
 }
 
 interface AppliedHashes {
   hashing: ManifestHashing;
   /** the entries that got a digest or a reason (the Machine itself is left as it is) */
-  hashes: Map<FileEntry, EntryHash>;
+  hashes: EntryHashes;
   /** EBUDGET: where hashing stopped, when the budget was spent */
   problem?: ScanProblem;
-}
-
-/** One regular file to decide on: where it is, what the scan saw of it, and (once decided) its outcome or job. */
-interface Candidate {
-  target: Target;
-  hostPath: string;
-  file: FileNow | undefined;
-  /** a decision known without reading, or the index of the job that reads it; undefined: past the budget */
-  outcome?: HashOutcome;
-  job?: number;
-  /** the candidate that holds the decision for this inode (another name of it came first) */
-  same?: Candidate;
 }
 
 /**
@@ -245,101 +306,141 @@ interface Candidate {
  * its other names take the same digest. Nothing is read of a file withheld by name (hashPolicy), of a second
  * name of one (a hard link, any name) or of the file a secret-named symlink points at, nor past
  * `maxTotalBytes` in all (the rest go without a hash, and a problem says so). What the walk's lstat saw
- * (identityOf) decides all of this, with no second lstat (entries no walk made are lstat'ed once here); the
+ * (walkIdentityOf) decides all of this, with no second lstat (entries no walk made are lstat'ed once here); the
  * hasher then reads only the inode the scan saw.
+ *
+ * Kept per file: the entry, its list, its inode (the walk's, or one lstat) and one decision, in parallel
+ * arrays; paths are built only where a decision needs them and for each job as it is sent. On 100,000 files
+ * the objects per file this replaced held ~60 MB at once.
  */
 async function applyHashes(machine: Machine, opts: HashingOptions, purpose: 'snapshot' | 'comparison', wanted?: ReadonlySet<FileEntry>): Promise<AppliedHashes> {
   const skipped = Object.fromEntries(HASH_SKIP_REASONS.map((reason) => [reason, 0])) as Record<HashSkipReason, number>;
   const maxTotalBytes = opts.maxTotalBytes ?? MAX_TOTAL_HASHED_BYTES;
   const budget = { maxBytes: maxTotalBytes, cutFiles: 0, cutBytes: 0 };
   const hashing: ManifestHashing = { algorithm: 'sha256', enabled: true, files: 0, bytes: 0, skipped, budget };
-  const all = targetsOf(machine);
-  const now = (target: Target): Candidate => {
-    const hostPath = hostPathInRoot(machine.root, target.machinePath);
-    const seen = identityOf(target.inventory, target.entry);
-    return { target, hostPath, file: isKnown(seen) ? seen : fileNow(hostPath) };
-  };
+  const { lists, secretLinks } = hashedLists(machine);
+  const hostPathOf = (list: HashedList, entry: FileEntry): string => hostPathInRoot(machine.root, absoluteOf(list.inventory, entry));
 
-  // the inodes of every file withheld by name, whichever inventory lists it (or whichever link names it)
+  // the candidates, side by side: entry, list, inode, withheld by name
+  const entries: FileEntry[] = [];
+  const listOf: HashedList[] = [];
+  const inodes: (Inode | undefined)[] = [];
+  const withheld: boolean[] = [];
+  // the inodes of every file withheld by name, whichever inventory lists it (or whichever link names it), and,
+  // where one path can be in two inventories, the paths themselves
+  const secretKeys = new Set<number | string>();
   const secretPaths = new Set<string>();
-  const secretIds = new Set<string>();
-  const candidates: Candidate[] = [];
-  for (const target of all) {
-    if (target.entry.type === 'file' && (!wanted || wanted.has(target.entry) || target.withhold)) {
-      const candidate = now(target);
-      if (!wanted || wanted.has(target.entry)) candidates.push(candidate);
-      if (!target.withhold) continue;
-      secretPaths.add(target.machinePath);
-      if (candidate.file) secretIds.add(candidate.file.id);
-    } else if (target.withhold && target.entry.type === 'symlink') {
-      const file = fileNow(hostPathInRoot(machine.root, target.machinePath, { followLast: true }));
-      if (file) secretIds.add(file.id);
+  for (const list of lists) {
+    for (const entry of list.inventory.entries) {
+      if (entry.type !== 'file') continue;
+      const want = !wanted || wanted.has(entry);
+      const withhold = list.withhold(entry);
+      if (!want && !withhold) continue;
+      const inode = walkedInode(list.inventory, entry) ?? fileNow(hostPathOf(list, entry));
+      if (want) {
+        entries.push(entry);
+        listOf.push(list);
+        inodes.push(inode);
+        withheld.push(withhold);
+      }
+      if (!withhold) continue;
+      if (inode) secretKeys.add(inode.key);
+      if (list.overlaps) secretPaths.add(absoluteOf(list.inventory, entry));
     }
+  }
+  for (const link of secretLinks) {
+    const file = fileNow(hostPathInRoot(machine.root, link.machinePath, { followLast: true }));
+    if (file) secretKeys.add(file.key);
   }
 
   // a file with more hard links than the names the scan saw has a name elsewhere, which may be a secret
   // (~/.ssh/id_ed25519 linked into a workspace as notes.txt): its digest is withheld like a secret's.
-  const namesSeen = new Map<string, Set<string>>();
-  for (const { file, target } of candidates) {
-    if (!file || file.nlink < 2) continue;
-    const names = namesSeen.get(file.id) ?? new Set<string>();
-    names.add(target.machinePath);
-    namesSeen.set(file.id, names);
+  const namesSeen = new Map<number | string, Set<string>>();
+  for (let c = 0; c < entries.length; c++) {
+    const inode = inodes[c];
+    if (!inode || inode.nlink < 2) continue;
+    const names = namesSeen.get(inode.key) ?? new Set<string>();
+    names.add(absoluteOf(listOf[c]!.inventory, entries[c]!));
+    namesSeen.set(inode.key, names);
   }
-  const firstOf = new Map<string, Candidate>();
 
-  // one decision per inode (per path when lstat found no regular file: the hasher says why), in inventory order
+  // one decision per inode (per path when lstat found no regular file: the hasher says why), in inventory order:
+  // an inode can have two names, or be reached twice (a bind mount); a path, only when two inventories list it
+  const firstOf = new Map<number | string, Decision | undefined>();
   const perFileCap = Math.min(MAX_HASHED_BYTES, maxTotalBytes);
-  const jobs: HashJob[] = [];
+  const jobOf: number[] = []; // job → candidate
+  const decisions: (Decision | undefined)[] = new Array(entries.length);
   let budgeted = 0;
   let firstCut: string | undefined;
-  for (const candidate of candidates) {
-    const { target, hostPath, file } = candidate;
-    // one inode may have two names, or one name in two inventories (a workspace inside the state dir)
-    const key = file?.id ?? `path:${target.machinePath}`;
-    const first = firstOf.get(key);
-    if (first) {
-      candidate.same = first;
-      continue;
+  for (let c = 0; c < entries.length; c++) {
+    const entry = entries[c]!;
+    const list = listOf[c]!;
+    const inode = inodes[c];
+    const key = inode ? inode.key : list.overlaps ? `path:${absoluteOf(list.inventory, entry)}` : undefined;
+    if (key !== undefined) {
+      if (firstOf.has(key)) {
+        decisions[c] = firstOf.get(key);
+        continue;
+      }
     }
-    firstOf.set(key, candidate);
-    const size = target.entry.size;
-    const linkedElsewhere = file !== undefined && file.nlink > (namesSeen.get(file.id)?.size ?? 1);
-    if (secretPaths.has(target.machinePath) || (file && secretIds.has(file.id)) || linkedElsewhere) candidate.outcome = { skipped: 'secret' };
-    else if (file && file.size !== size) candidate.outcome = { skipped: 'changed' };
-    else if (file && looksSparse(file)) candidate.outcome = { skipped: 'sparse' };
-    else if (size > perFileCap) candidate.outcome = { skipped: 'too-big' };
+    const size = entry.size;
+    const linkedElsewhere = inode !== undefined && inode.nlink > (namesSeen.get(inode.key)?.size ?? 1);
+    const secret = withheld[c]! || (list.overlaps && secretPaths.has(absoluteOf(list.inventory, entry))) || (inode !== undefined && secretKeys.has(inode.key));
+    let decision: Decision | undefined;
+    if (secret || linkedElsewhere) decision = skippedFor('secret');
+    else if (inode && inode.size !== size) decision = skippedFor('changed');
+    else if (inode && looksSparse(inode)) decision = skippedFor('sparse');
+    else if (size > perFileCap) decision = skippedFor('too-big');
     else if (firstCut !== undefined || budgeted + size > maxTotalBytes) {
-      firstCut ??= target.machinePath;
+      firstCut ??= absoluteOf(list.inventory, entry);
       budget.cutFiles += 1;
       budget.cutBytes += size;
     } else {
       budgeted += size;
-      candidate.job = jobs.length;
-      jobs.push({ hostPath, expectedSize: size, ...(file ? { expectedId: file.id } : {}) });
+      decision = jobOf.length;
+      jobOf.push(c);
     }
+    decisions[c] = decision;
+    if (key !== undefined) firstOf.set(key, decision);
+    // each inode counted once, however many names and inventories it has (the cut ones are counted above, the jobs as they come)
+    if (decision !== undefined && decision < 0) skipped[HASH_SKIP_REASONS[-1 - decision]!] += 1;
   }
   firstOf.clear();
   namesSeen.clear();
 
-  const { outcomes } = await hashOnThreads(jobs, {
-    concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
-    ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
-    ...(opts.workersFrom ? { workersFrom: opts.workersFrom } : {}),
-    ...(opts.progress ? { progress: opts.progress } : {}),
-  });
-
-  const hashes = new Map<FileEntry, EntryHash>();
-  for (const candidate of candidates) {
-    const decided = candidate.same ?? candidate;
-    const outcome = decided.job !== undefined ? outcomes[decided.job] : decided.outcome;
-    if (outcome) hashes.set(candidate.target.entry, outcome);
-    // each inode counted once, however many names and inventories it has (the cut ones were counted above)
-    if (candidate.same || !outcome) continue;
-    if ('sha256' in outcome) {
-      hashing.files += 1;
-      hashing.bytes += outcome.bytes;
-    } else skipped[outcome.skipped] += 1;
+  const hashes = new EntryHashes(jobOf.length);
+  const jobs: JobList = {
+    length: jobOf.length,
+    sizeAt: (job) => entries[jobOf[job]!]!.size,
+    slice: (start, end) => {
+      const made: HashJob[] = [];
+      for (let job = start; job < end; job++) {
+        const c = jobOf[job]!;
+        const inode = inodes[c];
+        made.push({ hostPath: hostPathOf(listOf[c]!, entries[c]!), expectedSize: entries[c]!.size, ...(inode ? { expectedId: inode.id } : {}) });
+      }
+      return made;
+    },
+  };
+  await hashEachOnThreads(
+    jobs,
+    (job, outcome) => {
+      hashes.setOutcome(job, outcome);
+      if ('sha256' in outcome) {
+        hashing.files += 1;
+        hashing.bytes += outcome.bytes;
+      } else skipped[outcome.skipped] += 1;
+    },
+    {
+      concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
+      ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+      ...(opts.workersFrom ? { workersFrom: opts.workersFrom } : {}),
+      ...(opts.progress ? { progress: opts.progress } : {}),
+    },
+  );
+  for (let c = 0; c < entries.length; c++) {
+    const decision = decisions[c];
+    if (decision !== undefined) hashes.set(entries[c]!, decision);
   }
   return { hashing, hashes, ...(firstCut !== undefined ? { problem: budgetProblem(firstCut, budget, purpose) } : {}) };
 }
@@ -381,7 +482,7 @@ const PIECE_CHARS = 60 * 1024;
  * hashed file entry followed by its sha256/hashSkipped. Neither the masked document as objects nor its whole
  * text is ever held: on 100,000 entries either cost more memory than the scan itself.
  */
-function manifestPieces(head: Pick<Manifest, 'manifest' | 'tool' | 'createdAt' | 'hashing'>, machine: Machine, tail: Pick<Manifest, 'owners' | 'move'>, secrets: string[], hashes: ReadonlyMap<FileEntry, EntryHash> | undefined, sink: (piece: string) => void): void {
+function manifestPieces(head: Pick<Manifest, 'manifest' | 'tool' | 'createdAt' | 'hashing'>, machine: Machine, tail: Pick<Manifest, 'owners' | 'move'>, secrets: string[], hashes: EntryHashes | undefined, sink: (piece: string) => void): void {
   // small strings gathered and joined into one flat string per piece: `+=` would build ropes of millions of nodes
   let parts: string[] = [];
   let chars = 0;
@@ -453,8 +554,8 @@ function manifestPieces(head: Pick<Manifest, 'manifest' | 'tool' | 'createdAt' |
         }
       };
       fields(item);
-      const hash = hashes?.get(item as FileEntry);
-      if (hash) fields(recordOf(hash));
+      const record = hashes?.recordOf(item as FileEntry);
+      if (record) fields(record);
       emit('}');
     } else throw new TypeError(`a manifest holds no ${typeof item}`);
   };
@@ -535,7 +636,7 @@ async function manifestSource(scan: { machine: Machine; secrets?: Iterable<strin
   // hashed first (the files are found by their real names), masked as the text is written
   const skipped = Object.fromEntries(HASH_SKIP_REASONS.map((reason) => [reason, 0])) as Record<HashSkipReason, number>;
   let hashing: ManifestHashing = { algorithm: 'sha256', enabled: false, files: 0, bytes: 0, skipped };
-  let hashes: Map<FileEntry, EntryHash> | undefined;
+  let hashes: EntryHashes | undefined;
   let problem: ScanProblem | undefined;
   if (opts.hash && rootIsDir(scan.machine.root)) ({ hashing, hashes, problem } = await applyHashes(scan.machine, opts, 'snapshot'));
   const machine = problem ? { ...scan.machine, problems: [...scan.machine.problems, problem] } : scan.machine;
@@ -598,10 +699,10 @@ export async function hashForBaseline(current: Machine, baseline: Machine, opts:
  * A copy of `machine` whose hashed entries carry their sha256 / hashSkipped, sharing everything else with it
  * (a deep copy of 100,000 entries costs more than the hashing of many of them).
  */
-function withHashes(machine: Machine, hashes: ReadonlyMap<FileEntry, EntryHash>, problem: ScanProblem | undefined): Machine {
+function withHashes(machine: Machine, hashes: EntryHashes, problem: ScanProblem | undefined): Machine {
   const withHash = (entry: FileEntry): FileEntry => {
-    const hash = hashes.get(entry);
-    return hash ? { ...entry, ...recordOf(hash) } : entry;
+    const record = hashes.recordOf(entry);
+    return record ? { ...entry, ...record } : entry;
   };
   const inventory = (list: FileInventory): FileInventory => ({ ...list, entries: list.entries.map(withHash) });
   return {

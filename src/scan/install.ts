@@ -38,7 +38,7 @@ export interface CollectContext {
   followSymlinks?: boolean;
   /** ticked by the inventory walks (the CLI's progress line) */
   progress?: ProgressCounter;
-  /** the walks keep each regular file's inode, links and blocks for the hasher (walk.ts identityOf) */
+  /** the walks keep each regular file's inode, links and blocks for the hasher (walk.ts walkIdentityOf) */
   fileIdentities?: boolean;
   /** live mounts, to tell tmpfs/ramfs */
   mounts?: { point: string; type: string }[];

@@ -19,7 +19,7 @@ export interface WalkOptions {
   prune?: (relativePath: string, entry: FileEntry) => boolean;
   /** ticked once per entry listed (the CLI's progress line) */
   progress?: ProgressCounter;
-  /** keep what lstat said of each regular file for the hasher (identityOf) */
+  /** keep what lstat said of each regular file for the hasher (walkIdentityOf) */
   identities?: boolean;
 }
 
@@ -71,14 +71,7 @@ export function displayName(raw: Buffer): string {
  * comparison that hashes), so a plain verify pays nothing for it.
  */
 export interface FileIdentity {
-  /** `dev:ino`; undefined when a number is past 2^53 (then the hasher asks with BigInt stats) */
-  id: string | undefined;
-  size: number;
-  nlink: number;
-  blocks: number;
-}
-
-interface SeenFile {
+  /** as lstat gave them: past 2^53 they are not exact (then the hasher asks with BigInt stats) */
   dev: number;
   ino: number;
   size: number;
@@ -87,14 +80,11 @@ interface SeenFile {
 }
 
 // one strong map per walk, reached through its entries array: a WeakMap of 100,000 entries would cost every GC
-const identities = new WeakMap<FileEntry[], Map<FileEntry, SeenFile>>();
+const identities = new WeakMap<FileEntry[], Map<FileEntry, FileIdentity>>();
 
-/** The identity the walk saw of a regular file of `inventory`; undefined for entries no walk made (tests, archives, copies). */
-export function identityOf(inventory: FileInventory, entry: FileEntry): FileIdentity | undefined {
-  const seen = identities.get(inventory.entries)?.get(entry);
-  if (!seen) return undefined;
-  const exact = Number.isSafeInteger(seen.dev) && Number.isSafeInteger(seen.ino);
-  return { id: exact ? `${seen.dev}:${seen.ino}` : undefined, size: seen.size, nlink: seen.nlink, blocks: seen.blocks };
+/** What the walk saw of a regular file of `inventory` (the walk's own record: read it, never change it); undefined for entries no walk made (tests, archives, copies). */
+export function walkIdentityOf(inventory: FileInventory, entry: FileEntry): Readonly<FileIdentity> | undefined {
+  return identities.get(inventory.entries)?.get(entry);
 }
 
 /**
@@ -185,7 +175,7 @@ export function walkTree(hostRoot: string, machineRoot: string, options: WalkOpt
   if (rootEntry.type !== 'dir') return { inventory: { root: machineRoot, exists: true, entries }, problems };
 
   let truncated = false;
-  const seen = options.identities ? new Map<FileEntry, SeenFile>() : undefined;
+  const seen = options.identities ? new Map<FileEntry, FileIdentity>() : undefined;
   if (seen) identities.set(entries, seen);
   const stack: PendingDir[] = [{ hostPath: hostRoot, relativePath: '', entry: rootEntry }];
   while (stack.length > 0) {

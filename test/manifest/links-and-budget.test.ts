@@ -75,6 +75,9 @@ beforeAll(async () => {
     { path: '{home}/.resonix/notes/plain.json', mode: '0600', content: `{"t":"${TOKEN}-via-symlink"}` },
     { path: '{home}/.resonix/my-tokens', target: 'stash' },
     { path: '{home}/.resonix/stash/one.json', mode: '0600', content: `{"t":"${TOKEN}-via-linked-dir"}` },
+    // a symlink inside that dir: the file it points at is read as a secret too, whatever its own name
+    { path: '{home}/.resonix/stash/alias.json', target: '../notes/forwarded.json' },
+    { path: '{home}/.resonix/notes/forwarded.json', mode: '0600', content: `{"t":"${TOKEN}-via-link-in-linked-dir"}` },
     // the control: a backup of a file that holds no secret is hashed as any file
     { path: '{home}/.resonix/notes/todo.md', mode: '0600', content: 'buy milk\n' },
     { path: '{home}/.resonix/notes/todo.md.bak', mode: '0600', content: 'buy bread\n' },
@@ -121,8 +124,8 @@ describe('no sha256 of a secret under another name', () => {
     expect(sha256Of(files.get('media/inbound/big-2.bin')!)).toBeDefined();
   });
 
-  it('the file a secret-named symlink points at has no hash, nor the files of a dir one points at', () => {
-    for (const name of ['notes/plain.json', 'stash/one.json']) {
+  it('the file a secret-named symlink points at has no hash, nor the files of a dir one points at, nor the file a symlink in that dir points at', () => {
+    for (const name of ['notes/plain.json', 'stash/one.json', 'notes/forwarded.json']) {
       const item = stateFiles(manifest.machine).get(name)!;
       expect(sha256Of(item), name).toBeUndefined();
       expect(hashSkippedOf(item), name).toBe('secret');
