@@ -313,7 +313,7 @@ interface AppliedHashes {
  * arrays; paths are built only where a decision needs them and for each job as it is sent. On 100,000 files
  * the objects per file this replaced held ~60 MB at once.
  */
-async function applyHashes(machine: Machine, opts: HashingOptions, purpose: 'snapshot' | 'comparison', wanted?: ReadonlySet<FileEntry>): Promise<AppliedHashes> {
+async function applyHashes(machine: Machine, opts: HashingOptions, purpose: 'snapshot' | 'comparison', wanted?: { has(entry: FileEntry): boolean }): Promise<AppliedHashes> {
   const skipped = Object.fromEntries(HASH_SKIP_REASONS.map((reason) => [reason, 0])) as Record<HashSkipReason, number>;
   const maxTotalBytes = opts.maxTotalBytes ?? MAX_TOTAL_HASHED_BYTES;
   const budget = { maxBytes: maxTotalBytes, cutFiles: 0, cutBytes: 0 };
@@ -667,7 +667,8 @@ export async function createManifest(scan: { machine: Machine; secrets?: Iterabl
  */
 export async function hashForBaseline(current: Machine, baseline: Machine, opts: HashingOptions = {}): Promise<Machine> {
   if (!rootIsDir(current.root)) return current;
-  const wanted = new Set<FileEntry>();
+  // each wanted entry → the baseline's digest of it
+  const wanted = new Map<FileEntry, string>();
   const want = (base: FileInventory, here: FileInventory): void => {
     // both inventories come from the same walk, in the same order: a faithful copy lines up entry by entry,
     // and the map of the baseline's paths is built only at the first entry that does not
@@ -682,7 +683,8 @@ export async function hashForBaseline(current: Machine, baseline: Machine, opts:
         old = at === undefined ? undefined : base.entries[at];
         if (at !== undefined) next = at + 1; // in line again from here
       }
-      if (entry.type === 'file' && old?.type === 'file' && old.size === entry.size && sha256Of(old) !== undefined) wanted.add(entry);
+      const digest = old?.type === 'file' && old.size === entry.size ? sha256Of(old) : undefined;
+      if (entry.type === 'file' && digest !== undefined) wanted.set(entry, digest);
     }
   };
   for (const match of matchInstalls(baseline, current)) {
@@ -692,17 +694,20 @@ export async function hashForBaseline(current: Machine, baseline: Machine, opts:
   }
   if (wanted.size === 0) return current;
   const { hashes, problem } = await applyHashes(current, opts, 'comparison', wanted);
-  return withHashes(current, hashes, problem);
+  return withHashes(current, hashes, problem, wanted);
 }
 
 /**
  * A copy of `machine` whose hashed entries carry their sha256 / hashSkipped, sharing everything else with it
  * (a deep copy of 100,000 entries costs more than the hashing of many of them).
  */
-function withHashes(machine: Machine, hashes: EntryHashes, problem: ScanProblem | undefined): Machine {
+function withHashes(machine: Machine, hashes: EntryHashes, problem: ScanProblem | undefined, baselineDigests: ReadonlyMap<FileEntry, string>): Machine {
   const withHash = (entry: FileEntry): FileEntry => {
     const record = hashes.recordOf(entry);
-    return record ? { ...entry, ...record } : entry;
+    if (!record) return entry;
+    // the same content as the baseline's (a faithful copy, the common case): its digest string is shared, not held twice
+    const same = 'sha256' in record && record.sha256 === baselineDigests.get(entry);
+    return { ...entry, ...(same ? { sha256: baselineDigests.get(entry)! } : record) };
   };
   const inventory = (list: FileInventory): FileInventory => ({ ...list, entries: list.entries.map(withHash) });
   return {
