@@ -53,26 +53,32 @@ export const rule: Rule = {
 };
 export default rule;
 
-interface Exposure {
+export interface Exposure {
   entry: FileEntry;
   audience: Audience;
   how: 'readable' | 'writable';
 }
 
-function exposuresOf(entries: FileEntry[]): Exposure[] {
+export function exposuresOf(entries: FileEntry[]): Exposure[] {
   // built on the first lookup: in a tidy state dir no entry's own bits let others in, and none is needed
   let map: Map<string, FileEntry> | undefined;
   const byPath: EntryLookup = { get: (relativePath) => (map ??= entryMap({ root: '', exists: true, entries })).get(relativePath) };
   const found: Exposure[] = [];
-  for (const entry of entries) {
+  // by index: for…of allocates an iterator result per entry
+  for (let index = 0; index < entries.length; index++) {
+    const entry = entries[index]!;
     const writable = writableBy(entry, byPath);
     if (writable) {
       found.push({ entry, audience: writable, how: 'writable' });
       continue;
     }
+    const isRoot = entry.type === 'dir' && entry.path === '';
+    // no group or other read bit of its own (most entries): nobody else reads it, secret or not, so its path
+    // need not be matched against the secret names
+    if (!isRoot && (entry.mode & 0o044) === 0) continue;
     const secret = entry.type === 'dir' ? isSecretDir(entry.path) : entry.type === 'file' && isSecretFile(entry.path);
     if (!secret) continue;
-    const readable = entry.type === 'dir' && entry.path === '' ? rootAudience(entry) : readableBy(entry, byPath);
+    const readable = isRoot ? rootAudience(entry) : readableBy(entry, byPath);
     if (readable) found.push({ entry, audience: readable, how: 'readable' });
   }
   return found;
