@@ -126,7 +126,8 @@ function classOf(entry: Pick<FileEntry, 'uid' | 'gid'>, user: GatewayUser): 'own
 }
 
 function bits(entry: Pick<FileEntry, 'mode' | 'uid' | 'gid'>, user: GatewayUser): number {
-  const shift = { owner: 6, group: 3, other: 0 }[classOf(entry, user)];
+  const which = classOf(entry, user);
+  const shift = which === 'owner' ? 6 : which === 'group' ? 3 : 0;
   return (entry.mode >> shift) & 0o7;
 }
 
@@ -188,28 +189,40 @@ export function writableBy(entry: FileEntry, byPath: EntryLookup): Audience | un
 
 export type Area = 'config' | 'credentials' | 'agents/auth' | 'sessions' | 'channels' | 'workspace' | 'other';
 
+// the patterns of areaOf and hasMigratedState, asked of every entry of a tree: module constants, since a
+// literal in the function is a new RegExp object at each call
+const CONFIG_AREA = /^resonix\.json/;
+const CHANNEL_LOGIN = /^credentials\/(whatsapp|telegram|signal|discord|slack|imessage)/;
+const CHANNEL_LIST = /-(pairing|allowFrom)\.json$/;
+const CREDENTIAL_AREA = /^(credentials|identity|devices)\//;
+const AGENT_AREA = /^agents\/[^/]+\/agent\//;
+const STATE_DB_AREA = /^state\/.+\.sqlite/;
+const SESSIONS_AREA = /^agents\/[^/]+\/sessions\//;
+const WORKSPACE_AREA = /^workspace(-[^/]+)?(\/|$)/;
+
 export function areaOf(relativePath: string): Area {
-  if (/^resonix\.json/.test(relativePath) || relativePath === '.env' || relativePath === 'secrets.json') return 'config';
-  if (/^credentials\/(whatsapp|telegram|signal|discord|slack|imessage)/.test(relativePath) || /-(pairing|allowFrom)\.json$/.test(relativePath)) {
+  if (CONFIG_AREA.test(relativePath) || relativePath === '.env' || relativePath === 'secrets.json') return 'config';
+  if (CHANNEL_LOGIN.test(relativePath) || CHANNEL_LIST.test(relativePath)) {
     return 'channels';
   }
-  if (/^(credentials|identity|devices)\//.test(relativePath)) return 'credentials';
-  if (/^agents\/[^/]+\/agent\//.test(relativePath) || /^state\/.+\.sqlite/.test(relativePath)) return 'agents/auth';
-  if (/^agents\/[^/]+\/sessions\//.test(relativePath)) return 'sessions';
-  if (/^workspace(-[^/]+)?(\/|$)/.test(relativePath)) return 'workspace';
+  if (CREDENTIAL_AREA.test(relativePath)) return 'credentials';
+  if (AGENT_AREA.test(relativePath) || STATE_DB_AREA.test(relativePath)) return 'agents/auth';
+  if (SESSIONS_AREA.test(relativePath)) return 'sessions';
+  if (WORKSPACE_AREA.test(relativePath)) return 'workspace';
   return 'other';
 }
+
+const CREDENTIAL_FILE = /^credentials\/.+/;
+const AGENT_STATE = /^agents\/[^/]+\/agent\/(auth-profiles\.json|resonix-agent\.sqlite)$/;
+const SESSION_INDEX = /^agents\/[^/]+\/sessions\/sessions\.json$/;
+const STATE_DB_FILE = /^state\/[^/]+\.sqlite$/;
 
 /** The state that makes an install more than a config file (copy/config-only). */
 export function hasMigratedState(install: Install): boolean {
   return install.inventory.entries.some(
     (entry) =>
       entry.type === 'file' &&
-      (/^credentials\/.+/.test(entry.path) ||
-        /^agents\/[^/]+\/agent\/(auth-profiles\.json|resonix-agent\.sqlite)$/.test(entry.path) ||
-        TRANSCRIPT.test(entry.path) ||
-        /^agents\/[^/]+\/sessions\/sessions\.json$/.test(entry.path) ||
-        /^state\/[^/]+\.sqlite$/.test(entry.path)),
+      (CREDENTIAL_FILE.test(entry.path) || AGENT_STATE.test(entry.path) || TRANSCRIPT.test(entry.path) || SESSION_INDEX.test(entry.path) || STATE_DB_FILE.test(entry.path)),
   );
 }
 

@@ -315,7 +315,10 @@ function symlinkReport(machine: Machine, install: Install, own: string[], olds: 
   const evidence: string[] = [];
   const commands: string[] = [];
   for (const inventory of inventories) {
-    for (const entry of inventory.entries) {
+    // by index: for…of allocates an iterator result per entry, and few entries are links
+    const entries = inventory.entries;
+    for (let index = 0; index < entries.length; index++) {
+      const entry = entries[index]!;
       if (entry.type !== 'symlink' || !entry.linkTarget || !isAbsolutePath(entry.linkTarget)) continue;
       const link = joinPath(inventory.root, entry.path);
       const other = foreignHome(entry.linkTarget, own, olds);

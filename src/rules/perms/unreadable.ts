@@ -53,6 +53,8 @@ type Blocked = { entry: FileEntry; hidden: number };
  * whatever order the inventory is in (a manifest, an archive).
  */
 export function blockedEntries(inventory: FileInventory, user: GatewayUser): Blocked[] {
+  // root reads every file and enters every directory (userMay): nothing is blocked, in any order
+  if (user.uid === 0) return [];
   return blockedInListedOrder(inventory.entries, user) ?? blockedInDepthOrder(inventory.entries, user);
 }
 
@@ -90,7 +92,8 @@ export function blockedInListedOrder(entries: readonly FileEntry[], user: Gatewa
     if (relativePath !== '') {
       const slash = relativePath.lastIndexOf('/');
       const parentLength = slash === -1 ? 0 : slash;
-      if (parentPath === undefined || parentPath.length !== parentLength || (slash !== -1 && !relativePath.startsWith(parentPath))) {
+      // lastIndexOf(…, 0) is startsWith, and a few times faster in V8 for a path of many segments
+      if (parentPath === undefined || parentPath.length !== parentLength || (slash !== -1 && relativePath.lastIndexOf(parentPath, 0) !== 0)) {
         parentPath = slash === -1 ? '' : relativePath.slice(0, slash);
         parent = dirs.get(parentPath);
         if (parent === undefined) return undefined;
@@ -182,7 +185,7 @@ export function blockedInDepthOrder(entries: readonly FileEntry[], user: Gateway
     if (relativePath !== '') {
       const slash = relativePath.lastIndexOf('/');
       const parentLength = slash === -1 ? 0 : slash;
-      if (lastParent === undefined || lastParent.length !== parentLength || (slash !== -1 && !relativePath.startsWith(lastParent))) {
+      if (lastParent === undefined || lastParent.length !== parentLength || (slash !== -1 && relativePath.lastIndexOf(lastParent, 0) !== 0)) {
         lastParent = slash === -1 ? '' : relativePath.slice(0, slash);
         lastParentOpen = open.get(lastParent) ?? false;
       }
