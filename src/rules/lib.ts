@@ -102,6 +102,23 @@ export function cutShort(inventory: FileInventory | undefined): boolean {
   return inventory?.truncated === true || inventory?.unseen !== undefined;
 }
 
+/**
+ * Which of `wanted` are the paths of entries of `inventory` (that `accept` takes, when given): one pass, a
+ * lookup only for paths of a wanted length, nothing built per entry (a few paths against a million entries).
+ */
+export function presentPaths(inventory: FileInventory, wanted: ReadonlySet<string>, accept?: (entry: FileEntry) => boolean): Set<string> {
+  const present = new Set<string>();
+  if (wanted.size === 0) return present;
+  const lengths = new Set<number>();
+  for (const item of wanted) lengths.add(item.length);
+  const entries = inventory.entries;
+  for (let index = 0; index < entries.length; index++) {
+    const entry = entries[index]!;
+    if (lengths.has(entry.path.length) && wanted.has(entry.path) && (accept === undefined || accept(entry))) present.add(entry.path);
+  }
+  return present;
+}
+
 export function entryMap(inventory: FileInventory): Map<string, FileEntry> {
   return new Map(inventory.entries.map((entry) => [entry.path, entry]));
 }
