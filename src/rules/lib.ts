@@ -243,9 +243,20 @@ export function hasMigratedState(install: Install): boolean {
   );
 }
 
+/** How many items of a list evidence shows (sample's default). */
+export const SAMPLE = 5;
+
 /** At most `limit` items, plus a "… and N more" line. */
-export function sample(items: string[], limit = 5): string[] {
-  return items.length <= limit ? items : [...items.slice(0, limit), `… and ${items.length - limit} more`];
+export function sample(items: string[], limit = SAMPLE): string[] {
+  return sampleOf(items, items.length, limit);
+}
+
+/**
+ * sample() of a list of `total` items of which only the first ones were made (`head`: at least `limit` of
+ * them, or all): a list of a million entries is not turned into a million strings to show five.
+ */
+export function sampleOf(head: string[], total: number, limit = SAMPLE): string[] {
+  return total <= limit ? head : [...head.slice(0, limit), `… and ${total - limit} more`];
 }
 
 export function describeUser(user: GatewayUser): string {

@@ -2,7 +2,7 @@ import { isSecretDir, isSecretFile, NOT_COPIED } from '../../knowledge/layout.js
 import { entriesOf } from '../../knowledge/baseline.js';
 import { matchInstalls } from '../../knowledge/baseline-match.js';
 import type { FileEntry, FixAction, Machine, Rule, RuleReport } from '../../model.js';
-import { entryMap, installsOf, joinPath, octal, plural, readableBy, sample, sh, writableBy, type Audience, type EntryLookup } from '../lib.js';
+import { entryMap, installsOf, joinPath, octal, plural, readableBy, sampleOf, sh, writableBy, type Audience, type EntryLookup } from '../lib.js';
 
 export const rule: Rule = {
   meta: {
@@ -39,7 +39,11 @@ export const rule: Rule = {
         message: `${headline}: ${readable > 0 ? `${plural(readable, 'secret file')} readable by ${world ? 'every user on this machine' : 'its group'}` : `${world ? 'world' : 'group'}-accessible`}.`,
         path: install.stateDir,
         install: install.id,
-        evidence: sample(exposures.map(({ entry, audience, how }) => `${octal(entry.mode)} ${audience}-${how} ${joinPath(install.stateDir, entry.path)}`), 8),
+        evidence: sampleOf(
+          exposures.slice(0, 8).map(({ entry, audience, how }) => `${octal(entry.mode)} ${audience}-${how} ${joinPath(install.stateDir, entry.path)}`),
+          exposures.length,
+          8,
+        ),
         fix: {
           summary: 'Close the state dir and the secret files to other users.',
           commands: [`chmod 700 ${sh(install.stateDir)}`, `chmod -R go-rwx ${sh(install.stateDir)}`],
@@ -125,7 +129,11 @@ function openedSinceBaseline(machine: Machine, baseline: Machine): RuleReport[] 
       message: `${plural(opened.length, 'file')} in ${current.stateDir} that no other user could read on the old machine ${opened.length === 1 ? 'is' : 'are'} readable by ${world ? 'every user on this machine' : 'its group'} here.`,
       path: current.stateDir,
       install: current.id,
-      evidence: sample(opened.map(({ entry, audience }) => `${octal(entry.mode)} ${audience}-readable ${joinPath(current.stateDir, entry.path)}`), 8),
+      evidence: sampleOf(
+        opened.slice(0, 8).map(({ entry, audience }) => `${octal(entry.mode)} ${audience}-readable ${joinPath(current.stateDir, entry.path)}`),
+        opened.length,
+        8,
+      ),
       fix: {
         summary: 'Close them to other users again, as they were on the old machine.',
         commands: [`chmod 700 ${sh(current.stateDir)}`, `chmod -R go-rwx ${sh(current.stateDir)}`],

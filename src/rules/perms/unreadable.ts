@@ -1,5 +1,5 @@
 import type { FileEntry, FileInventory, FixAction, GatewayUser, Rule, RuleReport } from '../../model.js';
-import { EXEC, READ, describeUser, installsOf, ownTrees, joinPath, octal, plural, sample, sh, userMay } from '../lib.js';
+import { EXEC, READ, describeUser, installsOf, ownTrees, joinPath, octal, plural, SAMPLE, sampleOf, sh, userMay } from '../lib.js';
 
 export const rule: Rule = {
   meta: {
@@ -34,7 +34,10 @@ export const rule: Rule = {
           message: `${describeUser(user)}, who runs the gateway, cannot read ${plural(blocked.length, 'path')} under ${inventory.root}${hidden > 0 ? ` (and ${hidden} entries below them)` : ''}.`,
           path: joinPath(inventory.root, blocked[0]!.entry.path),
           install: install.id,
-          evidence: sample(blocked.map(({ entry }) => `${octal(entry.mode)} uid ${entry.uid} ${joinPath(inventory.root, entry.path)}`)),
+          evidence: sampleOf(
+            blocked.slice(0, SAMPLE).map(({ entry }) => `${octal(entry.mode)} uid ${entry.uid} ${joinPath(inventory.root, entry.path)}`),
+            blocked.length,
+          ),
           fix: { summary: 'Let the gateway user read them.', commands: repairs.map((item) => item.command), actions: repairs.map((item) => item.action) },
         });
       }
