@@ -46,8 +46,25 @@ export function keyAt(config: ConfigSummary, key: string | undefined): Pick<Rule
   return position ? { line: position.line, column: position.column, endLine: position.endLine, endColumn: position.endColumn } : {};
 }
 
+/** A '.' or '..' segment, an empty one, or a slash at either end: what path.posix.join would normalise away. */
+const NOT_PLAIN = /(^|\/)\.\.?(\/|$)|\/\/|^\/|\/$/;
+// the last root asked about, and whether path.posix.join leaves it as it is: a rule joins one root to many paths
+let lastRoot: string | undefined;
+let lastRootPlain = false;
+
+/**
+ * path.posix.join(root, relative), '' giving the root. A plain path (the walk's) under a root that joins as
+ * it is, is the two with a slash between: no normalising of a million paths (fix actions name every entry).
+ */
 export function joinPath(root: string, relative: string): string {
-  return relative === '' ? root : path.posix.join(root, relative);
+  if (relative === '') return root;
+  if (root !== lastRoot) {
+    lastRoot = root;
+    // '.' is its own normal form, and joins away: '.' and 'a' give 'a'
+    lastRootPlain = root === '/' || (root !== '' && root !== '.' && !root.endsWith('/') && path.posix.normalize(root) === root);
+  }
+  if (lastRootPlain && !NOT_PLAIN.test(relative)) return root === '/' ? `/${relative}` : `${root}/${relative}`;
+  return path.posix.join(root, relative);
 }
 
 /**
@@ -119,8 +136,38 @@ export function presentPaths(inventory: FileInventory, wanted: ReadonlySet<strin
   return present;
 }
 
-export function entryMap(inventory: FileInventory): Map<string, FileEntry> {
-  return new Map(inventory.entries.map((entry) => [entry.path, entry]));
+/**
+ * What readableBy and writableBy look up for entries of `entries`: the entry of each path above some entry
+ * ('' included), the last of a path winning as in a map of every entry. The same answers as that map for those
+ * paths, from a map of the tree's dirs rather than of its million files.
+ */
+export function ancestorEntries(entries: readonly FileEntry[]): Map<string, FileEntry> {
+  const above = new Set<string>();
+  // siblings come one after another: their parent is sliced out once for the run
+  let lastParent: string | undefined;
+  for (let index = 0; index < entries.length; index++) {
+    const relativePath = entries[index]!.path;
+    if (relativePath === '') continue;
+    const slash = relativePath.lastIndexOf('/');
+    const parentLength = slash === -1 ? 0 : slash;
+    if (lastParent !== undefined && lastParent.length === parentLength && (slash === -1 || relativePath.lastIndexOf(lastParent, 0) === 0)) continue;
+    lastParent = slash === -1 ? '' : relativePath.slice(0, slash);
+    // the parent and the paths above it, up to one already there (the paths above that one are there too)
+    for (let dir = lastParent; !above.has(dir); ) {
+      above.add(dir);
+      if (dir === '') break;
+      const up = dir.lastIndexOf('/');
+      dir = up === -1 ? '' : dir.slice(0, up);
+    }
+  }
+  const lengths = new Set<number>();
+  for (const dir of above) lengths.add(dir.length);
+  const byPath = new Map<string, FileEntry>();
+  for (let index = 0; index < entries.length; index++) {
+    const entry = entries[index]!;
+    if (lengths.has(entry.path.length) && above.has(entry.path)) byPath.set(entry.path, entry);
+  }
+  return byPath;
 }
 
 export function userName(machine: Machine, uid: number): string {
@@ -172,11 +219,26 @@ export type Audience = 'group' | 'world';
 export type EntryLookup = Pick<ReadonlyMap<string, FileEntry>, 'get'>;
 
 /**
+ * What the dirs above a run of siblings let through, for readableBy and writableBy asked about one entry after
+ * another: siblings have the same dirs above them, so the chain is looked up once per run, not per entry. For
+ * one lookup (one tree) only; `parentRun()` makes one.
+ */
+export interface ParentRun {
+  parent: string | undefined;
+  /** exec bits (0o001, 0o010) worked out for this parent, and those of them every dir above lets through */
+  known: number;
+  open: number;
+}
+
+export function parentRun(): ParentRun {
+  return { parent: undefined, known: 0, open: 0 };
+}
+
+/**
  * Whether every dir above `relativePath` (its parentsOf chain) is in the inventory with `execBit` set.
  * Walks the chain by index instead of building it: the same paths, looked up in the same order.
  */
-function parentsSearchable(relativePath: string, byPath: EntryLookup, execBit: number): boolean {
-  if (relativePath === '') return true;
+function chainSearchable(relativePath: string, byPath: EntryLookup, execBit: number): boolean {
   const root = byPath.get('');
   if (root === undefined || (root.mode & execBit) === 0) return false;
   for (let slash = relativePath.indexOf('/'); slash !== -1; slash = relativePath.indexOf('/', slash + 1)) {
@@ -186,21 +248,40 @@ function parentsSearchable(relativePath: string, byPath: EntryLookup, execBit: n
   return true;
 }
 
+function parentsSearchable(relativePath: string, byPath: EntryLookup, execBit: number, run: ParentRun | undefined): boolean {
+  if (relativePath === '') return true;
+  if (run === undefined) return chainSearchable(relativePath, byPath, execBit);
+  // the chain depends on the parent alone: the same parent as the entry before, the same answer
+  const slash = relativePath.lastIndexOf('/');
+  const parentLength = slash === -1 ? 0 : slash;
+  if (run.parent === undefined || run.parent.length !== parentLength || (slash !== -1 && relativePath.lastIndexOf(run.parent, 0) !== 0)) {
+    run.parent = slash === -1 ? '' : relativePath.slice(0, slash);
+    run.known = 0;
+    run.open = 0;
+  }
+  if ((run.known & execBit) === 0) {
+    run.known |= execBit;
+    if (chainSearchable(relativePath, byPath, execBit)) run.open |= execBit;
+  }
+  return (run.open & execBit) !== 0;
+}
+
 /**
  * Who besides the owner can read `entry`, judged by the whole path: a 0644 file under a 0700 dir is
  * not readable by others (reference §11). Returns the widest audience, or undefined. The entry's own
  * bits are checked first: most entries (0600, 0700) are ruled out without looking at their parents.
+ * `run` (one per tree) remembers the parents' answer for the siblings that follow.
  */
-export function readableBy(entry: FileEntry, byPath: EntryLookup): Audience | undefined {
-  if ((entry.mode & 0o004) !== 0 && parentsSearchable(entry.path, byPath, 0o001)) return 'world';
-  if ((entry.mode & 0o040) !== 0 && parentsSearchable(entry.path, byPath, 0o010)) return 'group';
+export function readableBy(entry: FileEntry, byPath: EntryLookup, run?: ParentRun): Audience | undefined {
+  if ((entry.mode & 0o004) !== 0 && parentsSearchable(entry.path, byPath, 0o001, run)) return 'world';
+  if ((entry.mode & 0o040) !== 0 && parentsSearchable(entry.path, byPath, 0o010, run)) return 'group';
   return undefined;
 }
 
-export function writableBy(entry: FileEntry, byPath: EntryLookup): Audience | undefined {
+export function writableBy(entry: FileEntry, byPath: EntryLookup, run?: ParentRun): Audience | undefined {
   if (entry.type === 'symlink') return undefined;
-  if ((entry.mode & 0o002) !== 0 && parentsSearchable(entry.path, byPath, 0o001)) return 'world';
-  if ((entry.mode & 0o020) !== 0 && parentsSearchable(entry.path, byPath, 0o010)) return 'group';
+  if ((entry.mode & 0o002) !== 0 && parentsSearchable(entry.path, byPath, 0o001, run)) return 'world';
+  if ((entry.mode & 0o020) !== 0 && parentsSearchable(entry.path, byPath, 0o010, run)) return 'group';
   return undefined;
 }
 

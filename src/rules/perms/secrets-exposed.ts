@@ -2,7 +2,7 @@ import { isSecretDir, isSecretFile, NOT_COPIED } from '../../knowledge/layout.js
 import { entriesOf } from '../../knowledge/baseline.js';
 import { matchInstalls } from '../../knowledge/baseline-match.js';
 import type { FileEntry, FixAction, Machine, Rule, RuleReport } from '../../model.js';
-import { entryMap, installsOf, joinPath, octal, plural, readableBy, sampleOf, sh, writableBy, type Audience, type EntryLookup } from '../lib.js';
+import { ancestorEntries, installsOf, joinPath, octal, parentRun, plural, readableBy, sampleOf, sh, writableBy, type Audience, type EntryLookup } from '../lib.js';
 
 export const rule: Rule = {
   meta: {
@@ -66,12 +66,13 @@ export interface Exposure {
 export function exposuresOf(entries: FileEntry[]): Exposure[] {
   // built on the first lookup: in a tidy state dir no entry's own bits let others in, and none is needed
   let map: Map<string, FileEntry> | undefined;
-  const byPath: EntryLookup = { get: (relativePath) => (map ??= entryMap({ root: '', exists: true, entries })).get(relativePath) };
+  const byPath: EntryLookup = { get: (relativePath) => (map ??= ancestorEntries(entries)).get(relativePath) };
   const found: Exposure[] = [];
+  const run = parentRun();
   // by index: for…of allocates an iterator result per entry
   for (let index = 0; index < entries.length; index++) {
     const entry = entries[index]!;
-    const writable = writableBy(entry, byPath);
+    const writable = writableBy(entry, byPath, run);
     if (writable) {
       found.push({ entry, audience: writable, how: 'writable' });
       continue;
@@ -82,7 +83,7 @@ export function exposuresOf(entries: FileEntry[]): Exposure[] {
     if (!isRoot && (entry.mode & 0o044) === 0) continue;
     const secret = entry.type === 'dir' ? isSecretDir(entry.path) : entry.type === 'file' && isSecretFile(entry.path);
     if (!secret) continue;
-    const readable = isRoot ? rootAudience(entry) : readableBy(entry, byPath);
+    const readable = isRoot ? rootAudience(entry) : readableBy(entry, byPath, run);
     if (readable) found.push({ entry, audience: readable, how: 'readable' });
   }
   return found;
@@ -114,13 +115,14 @@ function openedSinceBaseline(machine: Machine, baseline: Machine): RuleReport[] 
     let before: ReadonlyMap<string, FileEntry> | undefined;
     const hereLookup: EntryLookup = { get: (relativePath) => entriesOf(current.inventory).get(relativePath) };
     const opened: { entry: FileEntry; audience: Audience }[] = [];
+    const [hereRun, beforeRun] = [parentRun(), parentRun()];
     for (const entry of current.inventory.entries) {
       if (entry.type !== 'file' || (entry.mode & 0o044) === 0 || liveFound.has(entry.path) || NOT_COPIED.test(entry.path)) continue;
-      const audience = readableBy(entry, hereLookup);
+      const audience = readableBy(entry, hereLookup, hereRun);
       if (!audience) continue;
       before ??= entriesOf(match.baseline.inventory);
       const old = before.get(entry.path);
-      if (old?.type === 'file' && readableBy(old, before) === undefined) opened.push({ entry, audience });
+      if (old?.type === 'file' && readableBy(old, before, beforeRun) === undefined) opened.push({ entry, audience });
     }
     if (opened.length === 0) continue;
     const world = opened.some((item) => item.audience === 'world');

@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { FileEntry, FileType, GatewayUser } from '../../../src/model.js';
-import { EXEC, READ, parentsOf, readableBy, userMay, writableBy, type Audience } from '../../../src/rules/lib.js';
+import { EXEC, READ, parentRun, parentsOf, readableBy, userMay, writableBy, type Audience } from '../../../src/rules/lib.js';
 import { blockedEntries, blockedInDepthOrder, blockedInListedOrder } from '../../../src/rules/perms/unreadable.js';
 import { exposuresOf, type Exposure } from '../../../src/rules/perms/secrets-exposed.js';
 import { isSecretDir, isSecretFile } from '../../../src/knowledge/layout.js';
@@ -176,6 +176,22 @@ function changed(list: FileEntry[], changes: Change[]): FileEntry[] {
 const fresh = (list: FileEntry[]): FileEntry[] => list.map((entry) => ({ ...entry }));
 
 describe('the faster permission helpers', () => {
+  it('readableBy and writableBy answer as before on walked trees, the parents kept for a run of siblings', () => {
+    fc.assert(
+      fc.property(treeArb, fc.array(fc.nat(), { maxLength: 30 }), (tree, picks) => {
+        for (const list of [walkOrder(tree), parentsFirst(tree, picks)]) {
+          const byPath = new Map(list.map((entry) => [entry.path, entry]));
+          const run = parentRun();
+          for (const entry of list) {
+            expect(readableBy(entry, byPath, run)).toBe(readableByBefore(entry, byPath));
+            expect(writableBy(entry, byPath, run)).toBe(writableByBefore(entry, byPath));
+          }
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it('blockedEntries answers as before on walked trees, in the walk order and any other parents-first order', () => {
     fc.assert(
       fc.property(treeArb, fc.array(fc.nat(), { maxLength: 30 }), userArb, (tree, picks, user) => {
@@ -227,9 +243,13 @@ describe('the faster permission helpers', () => {
     fc.assert(
       fc.property(inventory, (list) => {
         const byPath = new Map(list.map((entry) => [entry.path, entry]));
+        // and with the parents' answer kept for a run of siblings, whatever order the entries come in
+        const run = parentRun();
         for (const entry of list) {
           expect(readableBy(entry, byPath)).toBe(readableByBefore(entry, byPath));
           expect(writableBy(entry, byPath)).toBe(writableByBefore(entry, byPath));
+          expect(readableBy(entry, byPath, run)).toBe(readableByBefore(entry, byPath));
+          expect(writableBy(entry, byPath, run)).toBe(writableByBefore(entry, byPath));
         }
       }),
       { numRuns: 500 },
