@@ -121,11 +121,22 @@ export function targetsOf(machine: Machine, wanted: ReadonlySet<string>): Map<st
       if (install.config.exists) put(install.config.path, { type: 'file', ...(install.config.size !== undefined ? { size: install.config.size } : {}) });
       for (const inventory of [install.inventory, ...install.workspaces.map((workspace) => workspace.inventory)]) {
         if (!inventory.exists) continue;
-        const prefix = `${inventory.root}/`;
-        if (![...wanted].some((where) => where === inventory.root || where.startsWith(prefix))) continue;
-        for (const entry of inventory.entries) {
-          const where = entry.path === '' ? inventory.root : prefix + entry.path;
-          put(where, entry.type === 'file' ? { type: 'file', size: entry.size } : { type: entry.type });
+        const inside = wantedIn(inventory.root, wanted, found);
+        if (inside === undefined) continue;
+        if (inside.byPath.size > 0) {
+          // the first entry of each path wins, as it would going through them all: a few wanted paths against a
+          // million entries, told apart by length before a lookup, with nothing built per entry
+          let left = inside.byPath.size;
+          const entries = inventory.entries;
+          for (let index = 0; index < entries.length && left > 0; index++) {
+            const entry = entries[index]!;
+            const length = entry.path.length;
+            if (length >= inside.lengths.length || inside.lengths[length] === 0) continue;
+            const where = inside.byPath.get(entry.path);
+            if (where === undefined || found.has(where)) continue;
+            found.set(where, entry.type === 'file' ? { type: 'file', size: entry.size } : { type: entry.type });
+            left -= 1;
+          }
         }
         put(inventory.root, { type: 'dir' });
       }
@@ -138,6 +149,31 @@ export function targetsOf(machine: Machine, wanted: ReadonlySet<string>): Map<st
   const runtime = machine.runtime;
   if (runtime?.nodePath !== undefined) put(runtime.nodePath, { type: 'file', ...(runtime.nodeSize !== undefined ? { size: runtime.nodeSize } : {}) });
   return found;
+}
+
+/**
+ * The wanted paths not yet found that an entry of the inventory at `root` would name (`root` itself for its
+ * '' entry, `root/<path>` for the others), by the entry path that names them, with the lengths of those paths
+ * marked; undefined when no wanted path is `root` or under it.
+ */
+function wantedIn(root: string, wanted: ReadonlySet<string>, found: ReadonlyMap<string, Target>): { byPath: Map<string, string>; lengths: Uint8Array } | undefined {
+  const prefix = `${root}/`;
+  const byPath = new Map<string, string>();
+  let any = false;
+  for (const where of wanted) {
+    const relative = where === root ? '' : where.startsWith(prefix) ? where.slice(prefix.length) : undefined;
+    if (relative === undefined) continue;
+    any = true;
+    // `root/` itself: no entry names it ('' names the root)
+    if (found.has(where) || (relative === '' && where !== root)) continue;
+    byPath.set(relative, where);
+  }
+  if (!any) return undefined;
+  let longest = -1;
+  for (const relative of byPath.keys()) longest = Math.max(longest, relative.length);
+  const lengths = new Uint8Array(longest + 1);
+  for (const relative of byPath.keys()) lengths[relative.length] = 1;
+  return { byPath, lengths };
 }
 
 function validReport(report: RuleReport): boolean {

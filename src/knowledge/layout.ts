@@ -67,6 +67,13 @@ const AUTH_PROFILE = /^agents\/[^/]+\/agent\/(auth-profiles|auth-state|auth)\.js
 const PRIVATE_DATA = /^agents\/[^/]+\/sessions\/(sessions\.json|[^/]+\.jsonl)$|^agents\/[^/]+\/agent\/resonix-agent\.sqlite(-wal|-shm)?$|^state\/[^/]+\.sqlite(-wal|-shm)?$/;
 const SECRET_DIR = /^(credentials|identity|devices|gateway\/tls)\//;
 const SECRET_NAME = /(token|secret|passw(or)?d|passphrase|credential|creds|api[-_]?key|auth|private|\.key$|\.pem$)/i;
+// module constants, not literals in the functions: a literal is a new RegExp object at each call, and these
+// are asked of every entry of a tree
+const CREDENTIAL_FILE = /^credentials\/.+/;
+const IDENTITY_FILE = /^identity\/.+\.json$/;
+const PAIRED_DEVICES = /^devices\/paired\.json$/;
+const TLS_KEY = /^gateway\/tls\/.*key.*\.pem$/;
+const SECRET_DIR_PATH = /^(credentials|identity|state|agents\/[^/]+\/agent|agents\/[^/]+\/sessions)$/;
 
 /** Files Resonix keeps secret (reference §2, §3, §11): they should be 0600. */
 export function isSecretFile(relativePath: string): boolean {
@@ -76,18 +83,18 @@ export function isSecretFile(relativePath: string): boolean {
     relativePath === 'secrets.json' ||
     relativePath === 'exec-approvals.json' ||
     relativePath === 'config-journal-fingerprint.key' ||
-    /^credentials\/.+/.test(relativePath) ||
+    CREDENTIAL_FILE.test(relativePath) ||
     AUTH_PROFILE.test(relativePath) ||
     PRIVATE_DATA.test(relativePath) ||
-    /^identity\/.+\.json$/.test(relativePath) ||
-    /^devices\/paired\.json$/.test(relativePath) ||
-    /^gateway\/tls\/.*key.*\.pem$/.test(relativePath)
+    IDENTITY_FILE.test(relativePath) ||
+    PAIRED_DEVICES.test(relativePath) ||
+    TLS_KEY.test(relativePath)
   );
 }
 
 /** Secret dirs should be 0700. */
 export function isSecretDir(relativePath: string): boolean {
-  return relativePath === '' || /^(credentials|identity|state|agents\/[^/]+\/agent|agents\/[^/]+\/sessions)$/.test(relativePath);
+  return relativePath === '' || SECRET_DIR_PATH.test(relativePath);
 }
 
 /** A file whose name says it holds a secret (token, password, api-key, *.key, *.pem…), wherever it is. */

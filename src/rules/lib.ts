@@ -46,8 +46,25 @@ export function keyAt(config: ConfigSummary, key: string | undefined): Pick<Rule
   return position ? { line: position.line, column: position.column, endLine: position.endLine, endColumn: position.endColumn } : {};
 }
 
+/** A '.' or '..' segment, an empty one, or a slash at either end: what path.posix.join would normalise away. */
+const NOT_PLAIN = /(^|\/)\.\.?(\/|$)|\/\/|^\/|\/$/;
+// the last root asked about, and whether path.posix.join leaves it as it is: a rule joins one root to many paths
+let lastRoot: string | undefined;
+let lastRootPlain = false;
+
+/**
+ * path.posix.join(root, relative), '' giving the root. A plain path (the walk's) under a root that joins as
+ * it is, is the two with a slash between: no normalising of a million paths (fix actions name every entry).
+ */
 export function joinPath(root: string, relative: string): string {
-  return relative === '' ? root : path.posix.join(root, relative);
+  if (relative === '') return root;
+  if (root !== lastRoot) {
+    lastRoot = root;
+    // '.' is its own normal form, and joins away: '.' and 'a' give 'a'
+    lastRootPlain = root === '/' || (root !== '' && root !== '.' && !root.endsWith('/') && path.posix.normalize(root) === root);
+  }
+  if (lastRootPlain && !NOT_PLAIN.test(relative)) return root === '/' ? `/${relative}` : `${root}/${relative}`;
+  return path.posix.join(root, relative);
 }
 
 /**
@@ -102,8 +119,55 @@ export function cutShort(inventory: FileInventory | undefined): boolean {
   return inventory?.truncated === true || inventory?.unseen !== undefined;
 }
 
-export function entryMap(inventory: FileInventory): Map<string, FileEntry> {
-  return new Map(inventory.entries.map((entry) => [entry.path, entry]));
+/**
+ * Which of `wanted` are the paths of entries of `inventory` (that `accept` takes, when given): one pass, a
+ * lookup only for paths of a wanted length, nothing built per entry (a few paths against a million entries).
+ */
+export function presentPaths(inventory: FileInventory, wanted: ReadonlySet<string>, accept?: (entry: FileEntry) => boolean): Set<string> {
+  const present = new Set<string>();
+  if (wanted.size === 0) return present;
+  const lengths = new Set<number>();
+  for (const item of wanted) lengths.add(item.length);
+  const entries = inventory.entries;
+  for (let index = 0; index < entries.length; index++) {
+    const entry = entries[index]!;
+    if (lengths.has(entry.path.length) && wanted.has(entry.path) && (accept === undefined || accept(entry))) present.add(entry.path);
+  }
+  return present;
+}
+
+/**
+ * What readableBy and writableBy look up for entries of `entries`: the entry of each path above some entry
+ * ('' included), the last of a path winning as in a map of every entry. The same answers as that map for those
+ * paths, from a map of the tree's dirs rather than of its million files.
+ */
+export function ancestorEntries(entries: readonly FileEntry[]): Map<string, FileEntry> {
+  const above = new Set<string>();
+  // siblings come one after another: their parent is sliced out once for the run
+  let lastParent: string | undefined;
+  for (let index = 0; index < entries.length; index++) {
+    const relativePath = entries[index]!.path;
+    if (relativePath === '') continue;
+    const slash = relativePath.lastIndexOf('/');
+    const parentLength = slash === -1 ? 0 : slash;
+    if (lastParent !== undefined && lastParent.length === parentLength && (slash === -1 || relativePath.lastIndexOf(lastParent, 0) === 0)) continue;
+    lastParent = slash === -1 ? '' : relativePath.slice(0, slash);
+    // the parent and the paths above it, up to one already there (the paths above that one are there too)
+    for (let dir = lastParent; !above.has(dir); ) {
+      above.add(dir);
+      if (dir === '') break;
+      const up = dir.lastIndexOf('/');
+      dir = up === -1 ? '' : dir.slice(0, up);
+    }
+  }
+  const lengths = new Set<number>();
+  for (const dir of above) lengths.add(dir.length);
+  const byPath = new Map<string, FileEntry>();
+  for (let index = 0; index < entries.length; index++) {
+    const entry = entries[index]!;
+    if (lengths.has(entry.path.length) && above.has(entry.path)) byPath.set(entry.path, entry);
+  }
+  return byPath;
 }
 
 export function userName(machine: Machine, uid: number): string {
@@ -126,7 +190,8 @@ function classOf(entry: Pick<FileEntry, 'uid' | 'gid'>, user: GatewayUser): 'own
 }
 
 function bits(entry: Pick<FileEntry, 'mode' | 'uid' | 'gid'>, user: GatewayUser): number {
-  const shift = { owner: 6, group: 3, other: 0 }[classOf(entry, user)];
+  const which = classOf(entry, user);
+  const shift = which === 'owner' ? 6 : which === 'group' ? 3 : 0;
   return (entry.mode >> shift) & 0o7;
 }
 
@@ -154,11 +219,26 @@ export type Audience = 'group' | 'world';
 export type EntryLookup = Pick<ReadonlyMap<string, FileEntry>, 'get'>;
 
 /**
+ * What the dirs above a run of siblings let through, for readableBy and writableBy asked about one entry after
+ * another: siblings have the same dirs above them, so the chain is looked up once per run, not per entry. For
+ * one lookup (one tree) only; `parentRun()` makes one.
+ */
+export interface ParentRun {
+  parent: string | undefined;
+  /** exec bits (0o001, 0o010) worked out for this parent, and those of them every dir above lets through */
+  known: number;
+  open: number;
+}
+
+export function parentRun(): ParentRun {
+  return { parent: undefined, known: 0, open: 0 };
+}
+
+/**
  * Whether every dir above `relativePath` (its parentsOf chain) is in the inventory with `execBit` set.
  * Walks the chain by index instead of building it: the same paths, looked up in the same order.
  */
-function parentsSearchable(relativePath: string, byPath: EntryLookup, execBit: number): boolean {
-  if (relativePath === '') return true;
+function chainSearchable(relativePath: string, byPath: EntryLookup, execBit: number): boolean {
   const root = byPath.get('');
   if (root === undefined || (root.mode & execBit) === 0) return false;
   for (let slash = relativePath.indexOf('/'); slash !== -1; slash = relativePath.indexOf('/', slash + 1)) {
@@ -168,54 +248,96 @@ function parentsSearchable(relativePath: string, byPath: EntryLookup, execBit: n
   return true;
 }
 
+function parentsSearchable(relativePath: string, byPath: EntryLookup, execBit: number, run: ParentRun | undefined): boolean {
+  if (relativePath === '') return true;
+  if (run === undefined) return chainSearchable(relativePath, byPath, execBit);
+  // the chain depends on the parent alone: the same parent as the entry before, the same answer
+  const slash = relativePath.lastIndexOf('/');
+  const parentLength = slash === -1 ? 0 : slash;
+  if (run.parent === undefined || run.parent.length !== parentLength || (slash !== -1 && relativePath.lastIndexOf(run.parent, 0) !== 0)) {
+    run.parent = slash === -1 ? '' : relativePath.slice(0, slash);
+    run.known = 0;
+    run.open = 0;
+  }
+  if ((run.known & execBit) === 0) {
+    run.known |= execBit;
+    if (chainSearchable(relativePath, byPath, execBit)) run.open |= execBit;
+  }
+  return (run.open & execBit) !== 0;
+}
+
 /**
  * Who besides the owner can read `entry`, judged by the whole path: a 0644 file under a 0700 dir is
  * not readable by others (reference §11). Returns the widest audience, or undefined. The entry's own
  * bits are checked first: most entries (0600, 0700) are ruled out without looking at their parents.
+ * `run` (one per tree) remembers the parents' answer for the siblings that follow.
  */
-export function readableBy(entry: FileEntry, byPath: EntryLookup): Audience | undefined {
-  if ((entry.mode & 0o004) !== 0 && parentsSearchable(entry.path, byPath, 0o001)) return 'world';
-  if ((entry.mode & 0o040) !== 0 && parentsSearchable(entry.path, byPath, 0o010)) return 'group';
+export function readableBy(entry: FileEntry, byPath: EntryLookup, run?: ParentRun): Audience | undefined {
+  if ((entry.mode & 0o004) !== 0 && parentsSearchable(entry.path, byPath, 0o001, run)) return 'world';
+  if ((entry.mode & 0o040) !== 0 && parentsSearchable(entry.path, byPath, 0o010, run)) return 'group';
   return undefined;
 }
 
-export function writableBy(entry: FileEntry, byPath: EntryLookup): Audience | undefined {
+export function writableBy(entry: FileEntry, byPath: EntryLookup, run?: ParentRun): Audience | undefined {
   if (entry.type === 'symlink') return undefined;
-  if ((entry.mode & 0o002) !== 0 && parentsSearchable(entry.path, byPath, 0o001)) return 'world';
-  if ((entry.mode & 0o020) !== 0 && parentsSearchable(entry.path, byPath, 0o010)) return 'group';
+  if ((entry.mode & 0o002) !== 0 && parentsSearchable(entry.path, byPath, 0o001, run)) return 'world';
+  if ((entry.mode & 0o020) !== 0 && parentsSearchable(entry.path, byPath, 0o010, run)) return 'group';
   return undefined;
 }
 
 export type Area = 'config' | 'credentials' | 'agents/auth' | 'sessions' | 'channels' | 'workspace' | 'other';
 
+// the patterns of areaOf and hasMigratedState, asked of every entry of a tree: module constants, since a
+// literal in the function is a new RegExp object at each call
+const CONFIG_AREA = /^resonix\.json/;
+const CHANNEL_LOGIN = /^credentials\/(whatsapp|telegram|signal|discord|slack|imessage)/;
+const CHANNEL_LIST = /-(pairing|allowFrom)\.json$/;
+const CREDENTIAL_AREA = /^(credentials|identity|devices)\//;
+const AGENT_AREA = /^agents\/[^/]+\/agent\//;
+const STATE_DB_AREA = /^state\/.+\.sqlite/;
+const SESSIONS_AREA = /^agents\/[^/]+\/sessions\//;
+const WORKSPACE_AREA = /^workspace(-[^/]+)?(\/|$)/;
+
 export function areaOf(relativePath: string): Area {
-  if (/^resonix\.json/.test(relativePath) || relativePath === '.env' || relativePath === 'secrets.json') return 'config';
-  if (/^credentials\/(whatsapp|telegram|signal|discord|slack|imessage)/.test(relativePath) || /-(pairing|allowFrom)\.json$/.test(relativePath)) {
+  if (CONFIG_AREA.test(relativePath) || relativePath === '.env' || relativePath === 'secrets.json') return 'config';
+  if (CHANNEL_LOGIN.test(relativePath) || CHANNEL_LIST.test(relativePath)) {
     return 'channels';
   }
-  if (/^(credentials|identity|devices)\//.test(relativePath)) return 'credentials';
-  if (/^agents\/[^/]+\/agent\//.test(relativePath) || /^state\/.+\.sqlite/.test(relativePath)) return 'agents/auth';
-  if (/^agents\/[^/]+\/sessions\//.test(relativePath)) return 'sessions';
-  if (/^workspace(-[^/]+)?(\/|$)/.test(relativePath)) return 'workspace';
+  if (CREDENTIAL_AREA.test(relativePath)) return 'credentials';
+  if (AGENT_AREA.test(relativePath) || STATE_DB_AREA.test(relativePath)) return 'agents/auth';
+  if (SESSIONS_AREA.test(relativePath)) return 'sessions';
+  if (WORKSPACE_AREA.test(relativePath)) return 'workspace';
   return 'other';
 }
+
+const CREDENTIAL_FILE = /^credentials\/.+/;
+const AGENT_STATE = /^agents\/[^/]+\/agent\/(auth-profiles\.json|resonix-agent\.sqlite)$/;
+const SESSION_INDEX = /^agents\/[^/]+\/sessions\/sessions\.json$/;
+const STATE_DB_FILE = /^state\/[^/]+\.sqlite$/;
 
 /** The state that makes an install more than a config file (copy/config-only). */
 export function hasMigratedState(install: Install): boolean {
   return install.inventory.entries.some(
     (entry) =>
       entry.type === 'file' &&
-      (/^credentials\/.+/.test(entry.path) ||
-        /^agents\/[^/]+\/agent\/(auth-profiles\.json|resonix-agent\.sqlite)$/.test(entry.path) ||
-        TRANSCRIPT.test(entry.path) ||
-        /^agents\/[^/]+\/sessions\/sessions\.json$/.test(entry.path) ||
-        /^state\/[^/]+\.sqlite$/.test(entry.path)),
+      (CREDENTIAL_FILE.test(entry.path) || AGENT_STATE.test(entry.path) || TRANSCRIPT.test(entry.path) || SESSION_INDEX.test(entry.path) || STATE_DB_FILE.test(entry.path)),
   );
 }
 
+/** How many items of a list evidence shows (sample's default). */
+export const SAMPLE = 5;
+
 /** At most `limit` items, plus a "… and N more" line. */
-export function sample(items: string[], limit = 5): string[] {
-  return items.length <= limit ? items : [...items.slice(0, limit), `… and ${items.length - limit} more`];
+export function sample(items: string[], limit = SAMPLE): string[] {
+  return sampleOf(items, items.length, limit);
+}
+
+/**
+ * sample() of a list of `total` items of which only the first ones were made (`head`: at least `limit` of
+ * them, or all): a list of a million entries is not turned into a million strings to show five.
+ */
+export function sampleOf(head: string[], total: number, limit = SAMPLE): string[] {
+  return total <= limit ? head : [...head.slice(0, limit), `… and ${total - limit} more`];
 }
 
 export function describeUser(user: GatewayUser): string {

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { filesOf } from '../../knowledge/baseline.js';
 import { matchInstalls } from '../../knowledge/baseline-match.js';
 import type { Install, Machine, Rule, RuleReport } from '../../model.js';
-import { installsOf, isInside, noteCutTrees, sh, cutShort } from '../lib.js';
+import { installsOf, isInside, noteCutTrees, presentPaths, sh, cutShort } from '../lib.js';
 
 export const rule: Rule = {
   meta: {
@@ -57,14 +57,7 @@ function loginPath(install: Install, account: { id: string; authDir?: string }):
 
 /** Which of `paths` are regular files of the install: one pass, hashing only paths of a wanted length. */
 function presentFiles(install: Install, paths: (string | undefined)[]): Set<string> {
-  const wanted = new Set(paths.filter((item): item is string => item !== undefined));
-  const lengths = new Set([...wanted].map((item) => item.length));
-  const present = new Set<string>();
-  if (wanted.size === 0) return present;
-  for (const entry of install.inventory.entries) {
-    if (entry.type === 'file' && lengths.has(entry.path.length) && wanted.has(entry.path)) present.add(entry.path);
-  }
-  return present;
+  return presentPaths(install.inventory, new Set(paths.filter((item): item is string => item !== undefined)), (entry) => entry.type === 'file');
 }
 
 function credentialsCommand(from: string, to: string): string {

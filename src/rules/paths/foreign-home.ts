@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { resonixCommand } from '../../knowledge/command.js';
 import type { FileInventory, Home, Install, Machine, Rule, RuleReport, ServiceUnit, Workspace } from '../../model.js';
-import { keyAt, isInside, joinPath, plural, sample, sh, cutShort } from '../lib.js';
+import { keyAt, isInside, joinPath, plural, presentPaths, sample, sh, cutShort } from '../lib.js';
 
 export const rule: Rule = {
   meta: {
@@ -125,18 +125,6 @@ const homesOf = (found: Foreign[]): string => oldHomesOf(found).join(', ');
 /** Keys whose target Resonix creates when it is missing: a missing one is no loss. */
 const CREATED_ON_DEMAND = /^(logging\.file|cron\.store|session\.store)$/;
 
-const pathSets = new WeakMap<FileInventory, Set<string>>();
-
-/** Built once per inventory: a config with many path keys asks about the same inventory each time. */
-function entryPaths(inventory: FileInventory): Set<string> {
-  let paths = pathSets.get(inventory);
-  if (!paths) {
-    paths = new Set(inventory.entries.map((entry) => entry.path));
-    pathSets.set(inventory, paths);
-  }
-  return paths;
-}
-
 const workspaceIndexes = new WeakMap<Install, Map<string, number>>();
 
 /**
@@ -162,20 +150,39 @@ function workspaceHolding(install: Install, absolute: string): Workspace | undef
   return found === undefined ? undefined : install.workspaces[found];
 }
 
-/** True only when the inventory or a workspace root shows that `absolute` is not on this machine. */
-function knownMissing(install: Install, key: string, absolute: string): boolean {
+/** An entry path to look for in one inventory: absent, it shows the place is not on this machine. */
+interface Lookup {
+  inventory: FileInventory;
+  relative: string;
+}
+
+/** Whether the inventory or a workspace root shows that `absolute` is not on this machine: known at once, or the entry to look for. */
+function missingCheck(install: Install, key: string, absolute: string): boolean | Lookup {
   if (absolute.includes('{') || CREATED_ON_DEMAND.test(key)) return false;
   const workspace = workspaceHolding(install, absolute);
   if (workspace) {
     if (!workspace.inventory.exists) return true;
     if (cutShort(workspace.inventory)) return false;
-    return !entryPaths(workspace.inventory).has(path.posix.relative(workspace.path, absolute));
+    return { inventory: workspace.inventory, relative: path.posix.relative(workspace.path, absolute) };
   }
   // a workspace key that is no workspace root (agents.defaults.workspace as a parent): not judged
   if (/(^|\.)workspace$/.test(key)) return false;
   const inventory = install.inventory;
   if (!isInside(absolute, install.stateDir) || !inventory.exists || cutShort(inventory)) return false;
-  return !entryPaths(inventory).has(path.posix.relative(install.stateDir, absolute));
+  return { inventory, relative: path.posix.relative(install.stateDir, absolute) };
+}
+
+/**
+ * Which of the looked-for entries are there, by inventory: the lookups of all a config's keys in one pass over
+ * each inventory (a few paths against a million entries), not a set of every entry path.
+ */
+function foundEntries(lookups: Lookup[]): Map<FileInventory, Set<string>> {
+  const wanted = new Map<FileInventory, Set<string>>();
+  for (const { inventory, relative } of lookups) {
+    const paths = wanted.get(inventory) ?? new Set<string>();
+    wanted.set(inventory, paths.add(relative));
+  }
+  return new Map([...wanted].map(([inventory, paths]) => [inventory, presentPaths(inventory, paths)]));
 }
 
 function configReport(home: Home, install: Install, own: string[], olds: string[]): RuleReport[] {
@@ -186,25 +193,33 @@ function configReport(home: Home, install: Install, own: string[], olds: string[
   const evidence: string[] = [];
   const commands: string[] = [];
   let firstKey: string | undefined;
-  for (const { key, value } of install.config.paths) {
-    if (secret(key)) continue;
+  // each key's verdict first (another home, a place known missing or not, an entry to look for), then the lookups together
+  const verdicts = install.config.paths.map(({ key, value }): Foreign | boolean | Lookup => {
+    if (secret(key)) return false;
     const other = foreignHome(value, own, olds);
-    if (other) {
-      foreign.push(other);
+    if (other) return other;
+    const tilde = value === '~' || value.startsWith('~/');
+    if (!tilde && !value.startsWith('/')) return false;
+    return missingCheck(install, key, path.posix.normalize(tilde ? path.posix.join(home.resolution.home, value.slice(1)) : value));
+  });
+  const lookups = verdicts.filter((verdict): verdict is Lookup => typeof verdict === 'object' && 'inventory' in verdict);
+  const found = lookups.length > 0 ? foundEntries(lookups) : undefined;
+  install.config.paths.forEach(({ key, value }, index) => {
+    const verdict = verdicts[index]!;
+    if (typeof verdict === 'object' && 'home' in verdict) {
+      foreign.push(verdict);
       firstKey ??= key;
       evidence.push(`${key} = ${value}`);
-      commands.push(`${cli} config set ${sh(key)} ${sh(`~${other.rest}`)}`);
-      continue;
+      commands.push(`${cli} config set ${sh(key)} ${sh(`~${verdict.rest}`)}`);
+      return;
     }
-    const tilde = value === '~' || value.startsWith('~/');
-    if (!tilde && !value.startsWith('/')) continue;
-    const absolute = path.posix.normalize(tilde ? path.posix.join(home.resolution.home, value.slice(1)) : value);
-    if (!knownMissing(install, key, absolute)) continue;
+    const gone = typeof verdict === 'object' ? !found!.get(verdict.inventory)!.has(verdict.relative) : verdict;
+    if (!gone) return;
     missing.push(key);
     firstKey ??= key;
     evidence.push(`${key} = ${value} (missing)`);
     commands.push(`${cli} config set ${sh(key)} <new-path>`);
-  }
+  });
   if (evidence.length === 0) return [];
   const parts = [
     ...(foreign.length > 0 ? [`${plural(foreign.length, 'path')} into another home (${homesOf(foreign)})`] : []),
@@ -315,7 +330,10 @@ function symlinkReport(machine: Machine, install: Install, own: string[], olds: 
   const evidence: string[] = [];
   const commands: string[] = [];
   for (const inventory of inventories) {
-    for (const entry of inventory.entries) {
+    // by index: for…of allocates an iterator result per entry, and few entries are links
+    const entries = inventory.entries;
+    for (let index = 0; index < entries.length; index++) {
+      const entry = entries[index]!;
       if (entry.type !== 'symlink' || !entry.linkTarget || !isAbsolutePath(entry.linkTarget)) continue;
       const link = joinPath(inventory.root, entry.path);
       const other = foreignHome(entry.linkTarget, own, olds);

@@ -2,7 +2,7 @@ import { isSecretDir, isSecretFile, NOT_COPIED } from '../../knowledge/layout.js
 import { entriesOf } from '../../knowledge/baseline.js';
 import { matchInstalls } from '../../knowledge/baseline-match.js';
 import type { FileEntry, FixAction, Machine, Rule, RuleReport } from '../../model.js';
-import { entryMap, installsOf, joinPath, octal, plural, readableBy, sample, sh, writableBy, type Audience, type EntryLookup } from '../lib.js';
+import { ancestorEntries, installsOf, joinPath, octal, parentRun, plural, readableBy, sampleOf, sh, writableBy, type Audience, type EntryLookup } from '../lib.js';
 
 export const rule: Rule = {
   meta: {
@@ -39,7 +39,11 @@ export const rule: Rule = {
         message: `${headline}: ${readable > 0 ? `${plural(readable, 'secret file')} readable by ${world ? 'every user on this machine' : 'its group'}` : `${world ? 'world' : 'group'}-accessible`}.`,
         path: install.stateDir,
         install: install.id,
-        evidence: sample(exposures.map(({ entry, audience, how }) => `${octal(entry.mode)} ${audience}-${how} ${joinPath(install.stateDir, entry.path)}`), 8),
+        evidence: sampleOf(
+          exposures.slice(0, 8).map(({ entry, audience, how }) => `${octal(entry.mode)} ${audience}-${how} ${joinPath(install.stateDir, entry.path)}`),
+          exposures.length,
+          8,
+        ),
         fix: {
           summary: 'Close the state dir and the secret files to other users.',
           commands: [`chmod 700 ${sh(install.stateDir)}`, `chmod -R go-rwx ${sh(install.stateDir)}`],
@@ -53,26 +57,33 @@ export const rule: Rule = {
 };
 export default rule;
 
-interface Exposure {
+export interface Exposure {
   entry: FileEntry;
   audience: Audience;
   how: 'readable' | 'writable';
 }
 
-function exposuresOf(entries: FileEntry[]): Exposure[] {
+export function exposuresOf(entries: FileEntry[]): Exposure[] {
   // built on the first lookup: in a tidy state dir no entry's own bits let others in, and none is needed
   let map: Map<string, FileEntry> | undefined;
-  const byPath: EntryLookup = { get: (relativePath) => (map ??= entryMap({ root: '', exists: true, entries })).get(relativePath) };
+  const byPath: EntryLookup = { get: (relativePath) => (map ??= ancestorEntries(entries)).get(relativePath) };
   const found: Exposure[] = [];
-  for (const entry of entries) {
-    const writable = writableBy(entry, byPath);
+  const run = parentRun();
+  // by index: for…of allocates an iterator result per entry
+  for (let index = 0; index < entries.length; index++) {
+    const entry = entries[index]!;
+    const writable = writableBy(entry, byPath, run);
     if (writable) {
       found.push({ entry, audience: writable, how: 'writable' });
       continue;
     }
+    const isRoot = entry.type === 'dir' && entry.path === '';
+    // no group or other read bit of its own (most entries): nobody else reads it, secret or not, so its path
+    // need not be matched against the secret names
+    if (!isRoot && (entry.mode & 0o044) === 0) continue;
     const secret = entry.type === 'dir' ? isSecretDir(entry.path) : entry.type === 'file' && isSecretFile(entry.path);
     if (!secret) continue;
-    const readable = entry.type === 'dir' && entry.path === '' ? rootAudience(entry) : readableBy(entry, byPath);
+    const readable = isRoot ? rootAudience(entry) : readableBy(entry, byPath, run);
     if (readable) found.push({ entry, audience: readable, how: 'readable' });
   }
   return found;
@@ -104,13 +115,14 @@ function openedSinceBaseline(machine: Machine, baseline: Machine): RuleReport[] 
     let before: ReadonlyMap<string, FileEntry> | undefined;
     const hereLookup: EntryLookup = { get: (relativePath) => entriesOf(current.inventory).get(relativePath) };
     const opened: { entry: FileEntry; audience: Audience }[] = [];
+    const [hereRun, beforeRun] = [parentRun(), parentRun()];
     for (const entry of current.inventory.entries) {
       if (entry.type !== 'file' || (entry.mode & 0o044) === 0 || liveFound.has(entry.path) || NOT_COPIED.test(entry.path)) continue;
-      const audience = readableBy(entry, hereLookup);
+      const audience = readableBy(entry, hereLookup, hereRun);
       if (!audience) continue;
       before ??= entriesOf(match.baseline.inventory);
       const old = before.get(entry.path);
-      if (old?.type === 'file' && readableBy(old, before) === undefined) opened.push({ entry, audience });
+      if (old?.type === 'file' && readableBy(old, before, beforeRun) === undefined) opened.push({ entry, audience });
     }
     if (opened.length === 0) continue;
     const world = opened.some((item) => item.audience === 'world');
@@ -119,7 +131,11 @@ function openedSinceBaseline(machine: Machine, baseline: Machine): RuleReport[] 
       message: `${plural(opened.length, 'file')} in ${current.stateDir} that no other user could read on the old machine ${opened.length === 1 ? 'is' : 'are'} readable by ${world ? 'every user on this machine' : 'its group'} here.`,
       path: current.stateDir,
       install: current.id,
-      evidence: sample(opened.map(({ entry, audience }) => `${octal(entry.mode)} ${audience}-readable ${joinPath(current.stateDir, entry.path)}`), 8),
+      evidence: sampleOf(
+        opened.slice(0, 8).map(({ entry, audience }) => `${octal(entry.mode)} ${audience}-readable ${joinPath(current.stateDir, entry.path)}`),
+        opened.length,
+        8,
+      ),
       fix: {
         summary: 'Close them to other users again, as they were on the old machine.',
         commands: [`chmod 700 ${sh(current.stateDir)}`, `chmod -R go-rwx ${sh(current.stateDir)}`],

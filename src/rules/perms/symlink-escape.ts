@@ -72,7 +72,10 @@ function brokenInArchive(inventory: FileInventory, targetPath: string, members: 
 function escapes(inventory: FileInventory, phase: Phase): Escape[] {
   const found: Escape[] = [];
   const members = phase === 'inspect' ? new Map(inventory.entries.map((entry) => [entry.path, entry.type])) : undefined;
-  for (const entry of inventory.entries) {
+  // by index: for…of allocates an iterator result per entry, and few entries are links
+  const entries = inventory.entries;
+  for (let index = 0; index < entries.length; index++) {
+    const entry = entries[index]!;
     if (entry.type !== 'symlink' || REBUILDABLE_DIR.test(entry.path)) continue;
     const target = entry.linkTarget ?? '';
     const resolved = path.posix.resolve(path.posix.dirname(joinPath(inventory.root, entry.path)), target);

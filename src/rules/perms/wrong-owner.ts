@@ -1,7 +1,7 @@
 import { entriesOf, inventoryPairs } from '../../knowledge/baseline.js';
 import { matchInstalls } from '../../knowledge/baseline-match.js';
 import type { FileEntry, FileInventory, Home, Machine, Rule, RuleReport } from '../../model.js';
-import { describeUser, groupName, installsOf, ownTrees, joinPath, ownerSpec, plural, sample, sh, userName } from '../lib.js';
+import { describeUser, groupName, installsOf, ownTrees, joinPath, ownerSpec, plural, SAMPLE, sampleOf, sh, userName } from '../lib.js';
 
 export const rule: Rule = {
   meta: {
@@ -26,16 +26,19 @@ export const rule: Rule = {
       const inventories = ownTrees(install);
       for (const inventory of inventories) {
         const foreign = foreignEntries(inventory, user.uid);
-        if (foreign.length === 0) continue;
-        const owners = [...new Set(foreign.map((entry) => userName(machine, entry.uid)))];
+        if (foreign.count === 0) continue;
+        const owners = namesOf([...foreign.uids], (uid) => userName(machine, uid));
         const spec = ownerSpec(machine, user);
         reports.push({
           message: inventory.unseen
             ? `${inventory.root} is owned by ${owners.join(', ')}, not ${describeUser(user)} who runs the gateway, and cannot be read as uid ${inventory.unseen.uid}: nothing inside it was checked.`
-            : `${plural(foreign.length, 'entry', 'entries')} under ${inventory.root} ${foreign.length === 1 ? 'is' : 'are'} owned by ${owners.join(', ')}, not ${describeUser(user)} who runs the gateway.`,
+            : `${plural(foreign.count, 'entry', 'entries')} under ${inventory.root} ${foreign.count === 1 ? 'is' : 'are'} owned by ${owners.join(', ')}, not ${describeUser(user)} who runs the gateway.`,
           path: inventory.root,
           install: install.id,
-          evidence: sample(foreign.map((entry) => `${userName(machine, entry.uid)} ${joinPath(inventory.root, entry.path)}`)),
+          evidence: sampleOf(
+            foreign.first.map((entry) => `${userName(machine, entry.uid)} ${joinPath(inventory.root, entry.path)}`),
+            foreign.count,
+          ),
           fix: {
             summary: `Give the files back to ${user.name ?? user.uid}.`,
             commands: [`sudo chown -R ${sh(spec)} ${sh(inventory.root)}`],
@@ -50,8 +53,29 @@ export const rule: Rule = {
 };
 export default rule;
 
-function foreignEntries(inventory: FileInventory, uid: number): FileEntry[] {
-  return inventory.entries.filter((entry) => entry.type !== 'symlink' && entry.uid !== uid);
+/**
+ * The entries of `inventory` (links aside) not owned by `uid`: how many, the first SAMPLE of them, and their
+ * owners in order of first appearance. One pass and no list of them: after `sudo cp` it is every entry.
+ */
+function foreignEntries(inventory: FileInventory, uid: number): { count: number; first: FileEntry[]; uids: Set<number> } {
+  const found = { count: 0, first: [] as FileEntry[], uids: new Set<number>() };
+  const entries = inventory.entries;
+  for (let index = 0; index < entries.length; index++) {
+    const entry = entries[index]!;
+    if (entry.type === 'symlink' || entry.uid === uid) continue;
+    found.count += 1;
+    if (found.first.length < SAMPLE) found.first.push(entry);
+    found.uids.add(entry.uid);
+  }
+  return found;
+}
+
+/**
+ * The names of ids in order of first appearance, each once: what naming every entry's id and keeping each name
+ * once gives (two ids may share a name), from the distinct ids alone.
+ */
+function namesOf(ids: number[], nameOf: (id: number) => string): string[] {
+  return [...new Set(ids.map(nameOf))];
 }
 
 function homeOf(machine: Machine, stateDir: string): Home | undefined {
@@ -84,7 +108,7 @@ function groupDrift(machine: Machine, baseline: Machine): RuleReport[] {
         return before.get(entry.path)?.gid === oldUser.gid;
       });
       if (drifted.length === 0) continue;
-      const groups = [...new Set(drifted.map((entry) => groupName(machine, entry.gid)))];
+      const groups = namesOf([...new Set(drifted.map((entry) => entry.gid))], (gid) => groupName(machine, gid));
       const spec = ownerSpec(machine, user);
       const root = pair.current.root;
       reports.push({
@@ -92,7 +116,10 @@ function groupDrift(machine: Machine, baseline: Machine): RuleReport[] {
         message: `${plural(drifted.length, 'entry', 'entries')} under ${root} ${drifted.length === 1 ? 'is' : 'are'} in group ${groups.join(', ')}; on the old machine ${drifted.length === 1 ? 'it was' : 'they were'} in ${user.name ?? user.uid}'s own group (${groupName(baseline, oldUser.gid)} there, ${groupName(machine, user.gid)} here).`,
         path: root,
         install: current.id,
-        evidence: sample(drifted.map((entry) => `${groupName(machine, entry.gid)} ${joinPath(root, entry.path)}`)),
+        evidence: sampleOf(
+          drifted.slice(0, SAMPLE).map((entry) => `${groupName(machine, entry.gid)} ${joinPath(root, entry.path)}`),
+          drifted.length,
+        ),
         fix: {
           summary: `Give the files back to ${user.name ?? user.uid}'s own group.`,
           commands: [`sudo chown -R ${sh(spec)} ${sh(root)}`],

@@ -59,6 +59,29 @@ ruleCases(rule, {
       },
     },
     {
+      // the keys' lookups are made together, one pass per tree (#13): each key still gets its own verdict, in config order
+      name: 'present and missing places in the state dir and a workspace, between paths into another home',
+      machine: withConfig(
+        [
+          { key: 'channels.whatsapp.accounts.a.authDir', value: '~/.resonix/credentials/whatsapp/a' },
+          { key: 'channels.whatsapp.accounts.default.authDir', value: '~/.resonix/credentials/whatsapp/default' },
+          { key: 'agents.list[1].workspace', value: '/Users/alice/w' },
+          { key: 'plugins.installs.x.installPath', value: '/home/alice/Projects/work-agent/plugins/x' },
+          { key: 'plugins.installs.y.installPath', value: '/home/alice/Projects/work-agent/AGENTS.md' },
+          { key: 'channels.whatsapp.accounts.b.authDir', value: `${STATE}/credentials/whatsapp/a` },
+          { key: 'hooks.dir', value: `${STATE}/agents/main` },
+        ],
+        { workspaces: [workspace('work', '/home/alice/Projects/work-agent')] },
+      ),
+      expect: (reports) =>
+        expect(reports[0]!.evidence).toEqual([
+          'channels.whatsapp.accounts.a.authDir = ~/.resonix/credentials/whatsapp/a (missing)',
+          'agents.list[1].workspace = /Users/alice/w',
+          'plugins.installs.x.installPath = /home/alice/Projects/work-agent/plugins/x (missing)',
+          `channels.whatsapp.accounts.b.authDir = ${STATE}/credentials/whatsapp/a (missing)`,
+        ]),
+    },
+    {
       name: 'a configured workspace that is not on this machine',
       machine: withConfig([{ key: 'agents.list[1].workspace', value: '/srv/agents/work' }], { workspaces: [workspace('work', '/srv/agents/work', false)] }),
     },
