@@ -55,7 +55,8 @@ export interface HashWorkerData {
 // everything is hashed on this thread.
 const WORKER_FILE = new URL('./hash-worker.js', import.meta.url);
 
-function isFile(url: URL): boolean {
+/** A compiled worker module is there (from the TypeScript sources, under vitest, there is none). */
+export function workerModuleExists(url: URL): boolean {
   try {
     return fs.statSync(fileURLToPath(url)).isFile();
   } catch {
@@ -112,7 +113,7 @@ export async function hashEachOnThreads(jobs: readonly HashJob[] | JobList, onOu
   const workerFile = options.workerFile ?? WORKER_FILE;
   const list = jobListOf(jobs);
   const wanted = workersFor(list, options);
-  if (wanted === 0 || !isFile(workerFile)) {
+  if (wanted === 0 || !workerModuleExists(workerFile)) {
     // in batches, so the jobs of a list are made a batch at a time here too
     for (let start = 0; start < list.length; start += BATCH_FILES) {
       const results = await local.hash(list.slice(start, Math.min(list.length, start + BATCH_FILES)), progress);

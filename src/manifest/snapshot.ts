@@ -5,7 +5,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { copyOriginals, hasSecretName, holdsSecretValue, startsSecretPlace } from '../knowledge/layout.js';
 import { BUDGET_CODE, type FileEntry, type FileInventory, type Install, type Machine, type ScanProblem } from '../model.js';
@@ -17,7 +16,7 @@ import { maskSecrets } from '../knowledge/mask.js';
 import type { ProgressCounter } from '../progress.js';
 import { DEFAULT_CONCURRENCY, fileIdOf, looksSparse, MAX_HASHED_BYTES, MAX_TOTAL_HASHED_BYTES, type HashJob, type HashOutcome } from './hash.js';
 import { formatBytes } from '../archive/budget.js';
-import { hashEachOnThreads, type HashOnThreadsOptions, type JobList } from './hash-threads.js';
+import { hashEachOnThreads, workerModuleExists, type HashOnThreadsOptions, type JobList } from './hash-threads.js';
 import { matchInstalls, matchWorkspaces } from '../knowledge/baseline-match.js';
 import { HASH_SKIP_REASONS, sha256Of, type HashedFileEntry, type HashSkipReason } from '../knowledge/baseline.js';
 import { MANIFEST_VERSION, type Manifest, type ManifestHashing } from './types.js';
@@ -132,12 +131,11 @@ function rootIsDir(root: string): boolean {
   }
 }
 
+/** A secret-named symlink (or one in a dir such a link points at), and where it is. */
 interface Target {
   entry: HashedFileEntry;
   inventory: FileInventory;
   machinePath: string;
-  /** withheld by its name (hashPolicy) */
-  withhold: boolean;
 }
 
 /**
@@ -194,14 +192,14 @@ function hashedLists(machine: Machine): { lists: HashedList[]; secretLinks: Targ
         const byName = hashPolicy(kind, includedFiles(install, inventory.root));
         const links: Target[] = [];
         for (const entry of inventory.entries) {
-          if (entry.type === 'symlink' && byName(entry.path)) links.push({ entry, inventory, machinePath: absoluteOf(inventory, entry), withhold: true });
+          if (entry.type === 'symlink' && byName(entry.path)) links.push({ entry, inventory, machinePath: absoluteOf(inventory, entry) });
         }
         const secretDirs = dirsLinkedAsSecret(machine.root, inventory, links);
         const underSecretDir = (relativePath: string): boolean => secretDirs.some((dir) => dir === '' || relativePath.startsWith(`${dir}/`));
         secretLinks.push(...links);
         // a symlink in such a dir is as secret as a file there: what it points at is withheld too
         for (const entry of secretDirs.length > 0 ? inventory.entries : []) {
-          if (entry.type === 'symlink' && !byName(entry.path) && underSecretDir(entry.path)) secretLinks.push({ entry, inventory, machinePath: absoluteOf(inventory, entry), withhold: true });
+          if (entry.type === 'symlink' && !byName(entry.path) && underSecretDir(entry.path)) secretLinks.push({ entry, inventory, machinePath: absoluteOf(inventory, entry) });
         }
         lists.push({ inventory, overlaps: false, withhold: secretDirs.length === 0 ? (entry) => byName(entry.path) : (entry) => byName(entry.path) || underSecretDir(entry.path) });
       }
@@ -260,10 +258,6 @@ export class EntryHashes {
   constructor(jobs: number) {
     this.digests = Buffer.alloc(jobs * 32);
     this.reasons = new Uint8Array(jobs);
-  }
-
-  get size(): number {
-    return this.decided.size;
   }
 
   /** an entry decided without reading (`reason`), or by the outcome of job `job` */
@@ -740,13 +734,6 @@ export interface WrittenManifest {
 // is compressed on this thread.
 const GZIP_WORKER = new URL('./gzip-worker.js', import.meta.url);
 
-function isFile(url: URL): boolean {
-  try {
-    return fs.statSync(fileURLToPath(url)).isFile();
-  } catch {
-    return false;
-  }
-}
 
 /** How the worker's run ended: its reply, or its death (it could not start, it crashed) before one. */
 type WorkerEnd = GzipWorkerReply | { died: true };
@@ -837,7 +824,7 @@ async function writeText(file: string, produce: TextProducer, options: WriteOpti
   const handle = await fs.promises.open(temp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW ?? 0), 0o600);
   try {
     await handle.chmod(0o600); // whatever the umask
-    compressedBy = await writeCompressed(handle.fd, produce, workerFile && isFile(workerFile) ? workerFile : undefined);
+    compressedBy = await writeCompressed(handle.fd, produce, workerFile && workerModuleExists(workerFile) ? workerFile : undefined);
     await handle.sync();
   } catch (error) {
     await handle.close().catch(() => undefined);
