@@ -10,6 +10,7 @@ import { copyOriginals, hasSecretName, holdsSecretValue, startsSecretPlace } fro
 import { BUDGET_CODE, type FileEntry, type FileInventory, type Install, type Machine, type ScanProblem } from '../model.js';
 import { whatMustTravel } from '../plan.js';
 import { TOOL } from '../version.js';
+import { collectAtPhaseEnd } from '../memory.js';
 import { hostPathInRoot } from '../scan/links.js';
 import { walkIdentityOf } from '../scan/walk.js';
 import { maskSecrets } from '../knowledge/mask.js';
@@ -401,6 +402,8 @@ async function applyHashes(machine: Machine, opts: HashingOptions, purpose: 'sna
   }
   firstOf.clear();
   namesSeen.clear();
+  // the walk identities and paths the decisions made are dead: the hashing starts from what they keep
+  collectAtPhaseEnd(entries.length);
 
   const hashes = new EntryHashes(jobOf.length);
   const jobs: JobList = {
@@ -436,6 +439,7 @@ async function applyHashes(machine: Machine, opts: HashingOptions, purpose: 'sna
     const decision = decisions[c];
     if (decision !== undefined) hashes.set(entries[c]!, decision);
   }
+  collectAtPhaseEnd(entries.length);
   return { hashing, hashes, ...(firstCut !== undefined ? { problem: budgetProblem(firstCut, budget, purpose) } : {}) };
 }
 

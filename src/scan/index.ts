@@ -20,6 +20,7 @@ import { discoverServiceUnits, type RawServiceUnit } from './services.js';
 import { sessionsBudget } from './session-refs.js';
 import { DEFAULT_MAX_ENTRIES } from './walk.js';
 import type { ProgressCounter } from '../progress.js';
+import { collectAtPhaseEnd, entriesOf } from '../memory.js';
 
 export interface ScanOptions {
   mode: 'live' | 'image';
@@ -519,5 +520,7 @@ export async function scanMachine(options: ScanOptions): Promise<ScanResult> {
     runtime,
     problems,
   });
+  // the walk's buffers and stats are dead now: what follows grows the heap from what the scan keeps
+  collectAtPhaseEnd(entriesOf(machine));
   return { machine, secrets };
 }
