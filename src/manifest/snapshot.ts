@@ -216,16 +216,21 @@ function hashedLists(machine: Machine): { lists: HashedList[]; secretLinks: Targ
 function fileNow(hostPath: string): Inode | undefined {
   try {
     const stat = fs.lstatSync(hostPath, { bigint: true, throwIfNoEntry: false });
-    return stat?.isFile() ? { key: inodeKey(stat.dev, stat.ino), id: fileIdOf(stat), size: Number(stat.size), blocks: Number(stat.blocks), nlink: Number(stat.nlink) } : undefined;
+    return stat?.isFile() ? { key: inodeKey(stat.dev, stat.ino), exactId: fileIdOf(stat), size: Number(stat.size), blocks: Number(stat.blocks), nlink: Number(stat.nlink) } : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** A file's inode as the hashing needs it: `key` to tell inodes apart in maps, `id` (dev:ino) for the hasher's check. */
+/**
+ * A file's inode as the hashing needs it: `key` to tell inodes apart in maps, and what its `dev:ino` for the
+ * hasher's check (idOf) is made from: the walk's exact numbers, or BigInt stats' text.
+ */
 interface Inode {
   key: number | string;
-  id: string;
+  dev?: number;
+  ino?: number;
+  exactId?: string;
   size: number;
   nlink: number;
   blocks: number;
@@ -240,7 +245,12 @@ function inodeKey(dev: number | bigint, ino: number | bigint): number | string {
 function walkedInode(inventory: FileInventory, entry: FileEntry): Inode | undefined {
   const seen = walkIdentityOf(inventory, entry);
   if (!seen || !Number.isSafeInteger(seen.dev) || !Number.isSafeInteger(seen.ino)) return undefined;
-  return { key: inodeKey(seen.dev, seen.ino), id: `${seen.dev}:${seen.ino}`, size: seen.size, nlink: seen.nlink, blocks: seen.blocks };
+  return { key: inodeKey(seen.dev, seen.ino), dev: seen.dev, ino: seen.ino, size: seen.size, nlink: seen.nlink, blocks: seen.blocks };
+}
+
+/** The `dev:ino` the hasher checks the open file against, made when its job is (100,000 held at once cost ~4 MB). */
+function idOf(inode: Inode): string {
+  return inode.exactId ?? `${inode.dev}:${inode.ino}`;
 }
 
 /** The record a hashed entry carries: its sha256, or why it has none. */
@@ -414,7 +424,7 @@ async function applyHashes(machine: Machine, opts: HashingOptions, purpose: 'sna
       for (let job = start; job < end; job++) {
         const c = jobOf[job]!;
         const inode = inodes[c];
-        made.push({ hostPath: hostPathOf(listOf[c]!, entries[c]!), expectedSize: entries[c]!.size, ...(inode ? { expectedId: inode.id } : {}) });
+        made.push({ hostPath: hostPathOf(listOf[c]!, entries[c]!), expectedSize: entries[c]!.size, ...(inode ? { expectedId: idOf(inode) } : {}) });
       }
       return made;
     },
