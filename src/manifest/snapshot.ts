@@ -11,6 +11,7 @@ import { BUDGET_CODE, type FileEntry, type FileInventory, type Install, type Mac
 import { whatMustTravel } from '../plan.js';
 import { TOOL } from '../version.js';
 import { collectAtPhaseEnd } from '../memory.js';
+import { entryWith } from '../knowledge/entry-copy.js';
 import { hostPathInRoot } from '../scan/links.js';
 import { walkIdentityOf } from '../scan/walk.js';
 import { maskSecrets } from '../knowledge/mask.js';
@@ -715,7 +716,7 @@ function withHashes(machine: Machine, hashes: EntryHashes, problem: ScanProblem 
     if (!record) return entry;
     // the same content as the baseline's (a faithful copy, the common case): its digest string is shared, not held twice
     const same = 'sha256' in record && record.sha256 === baselineDigests.get(entry);
-    return { ...entry, ...(same ? { sha256: baselineDigests.get(entry)! } : record) };
+    return entryWith<FileEntry>(entry, same ? { sha256: baselineDigests.get(entry)! } : record);
   };
   const inventory = (list: FileInventory): FileInventory => ({ ...list, entries: list.entries.map(withHash) });
   return {

@@ -18,6 +18,7 @@ import { SQLITE_HEADER_BYTES, isSqliteDatabasePath, parseSqliteHeader } from './
 import { readWalFacts } from './sqlite-wal.js';
 import { DEFAULT_MAX_ENTRIES, walkTree, type WalkResult } from './walk.js';
 import type { ProgressCounter } from '../progress.js';
+import { entryWith } from '../knowledge/entry-copy.js';
 
 export const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
 export const MAX_DOTENV_BYTES = 1024 * 1024;
@@ -229,7 +230,7 @@ export function subInventory(inventory: FileInventory, relativeDir: string, mach
   const prefix = `${relativeDir}/`;
   const entries = inventory.entries
     .filter((entry) => entry.path === relativeDir || entry.path.startsWith(prefix))
-    .map((entry) => ({ ...entry, path: entry.path === relativeDir ? '' : entry.path.slice(prefix.length) }));
+    .map((entry) => entryWith(entry, { path: entry.path === relativeDir ? '' : entry.path.slice(prefix.length) }));
   const exists = entries.some((entry) => entry.path === '');
   return { root: machinePath, exists, entries, ...(inventory.truncated ? { truncated: true } : {}), ...(inventory.unseen && !exists ? { unseen: inventory.unseen } : {}) };
 }
