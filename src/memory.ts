@@ -14,8 +14,9 @@ export const BIG_RUN_ENTRIES = 20_000;
 let collect: (() => void) | null | undefined;
 
 /**
- * V8's full collection. `--expose-gc` set at run time is V8's documented way to get it without a command-line
- * flag (bin/ runs plain `node`); null where it cannot be had (a runtime that refuses the flag).
+ * V8's full collection, without a command-line flag (bin/ runs plain `node`): `--expose-gc` set at run time
+ * (v8.setFlagsFromString) puts `gc` on every context made after it, and a throwaway vm context hands it over.
+ * The flag is read when a context is made, so nothing else changes. Null where it cannot be had.
  */
 function collector(): (() => void) | null {
   if (collect !== undefined) return collect;
