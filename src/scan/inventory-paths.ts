@@ -1,9 +1,9 @@
 // The lookups session-refs.ts makes in a state dir's inventory, without a Set of every path (#13: on a
 // 100,000-entry tree that Set, and a lookup string `<sessionsDir>/<sessionId>.jsonl` built and hashed for
 // each of 100,000 sessions, cost ~150 ms). One pass over the paths sorts out the few that matter: the
-// sessions.json files, and per sessions dir its `.jsonl` paths, which session-refs matches against the
-// sessionIds it wants (transcriptsAmong). Any other path (a sessionFile that names something else) is
-// looked up in a Set, of the dir's paths or of every path, built the first time one is asked for.
+// sessions.json files, and per sessions dir the stems of its `.jsonl` names, which a sessionId (a string
+// of the sessions.json text) is looked up in as it is. Any other path (a sessionFile that names something
+// else) is looked up in a Set of every path, built the first time one is asked for.
 import type { FileEntry } from '../model.js';
 
 const SESSIONS_JSON_NAME = 'sessions.json';
@@ -19,8 +19,8 @@ export function sessionsNameAt(path: string): number {
 
 interface Sorted {
   sessionsFiles: string[];
-  /** sessions dir → its `.jsonl` paths, and where their names start */
-  transcripts: Map<string, { paths: string[]; nameAt: number; set?: Set<string> }>;
+  /** sessions dir → the stems of its `<stem>.jsonl` names */
+  stems: Map<string, Set<string>>;
 }
 
 export class InventoryPaths {
@@ -47,27 +47,26 @@ export class InventoryPaths {
   private sorted(): Sorted {
     if (this.index) return this.index;
     const found: string[] = [];
-    const transcripts: Sorted['transcripts'] = new Map();
+    const stems: Sorted['stems'] = new Map();
     // the walk lists a dir's names one after another: the last dir is usually the one
     let dir = '';
-    let paths: string[] | undefined;
+    let names: Set<string> | undefined;
     this.eachPath((path) => {
       const at = sessionsNameAt(path);
       if (at < 0) return;
       if (path.endsWith('.jsonl')) {
-        if (paths === undefined || at - 1 !== dir.length || !path.startsWith(dir)) {
+        if (names === undefined || at - 1 !== dir.length || !path.startsWith(dir)) {
           dir = path.slice(0, at - 1);
-          let known = transcripts.get(dir);
-          if (known === undefined) transcripts.set(dir, (known = { paths: [], nameAt: at }));
-          paths = known.paths;
+          names = stems.get(dir);
+          if (names === undefined) stems.set(dir, (names = new Set()));
         }
-        paths.push(path);
+        names.add(path.slice(at, path.length - 6));
       } else if (path.length - at === SESSIONS_JSON_NAME.length && path.endsWith(SESSIONS_JSON_NAME)) found.push(path);
     });
     found.sort();
     // an inventory lists a path once; a list that does not is read once per path all the same
     const sessionsFiles = found.filter((file, index) => index === 0 || file !== found[index - 1]);
-    this.index = { sessionsFiles, transcripts };
+    this.index = { sessionsFiles, stems };
     return this.index;
   }
 
@@ -76,30 +75,15 @@ export class InventoryPaths {
     return this.sorted().sessionsFiles;
   }
 
-  /**
-   * Which of `stems` have a `<stem>.jsonl` in the sessions dir `agents/<id>/sessions`: each one found is
-   * set to true. One slice and lookup per `.jsonl` path of the dir, none per stem.
-   */
-  transcriptsAmong(sessionsDir: string, stems: Map<string, boolean>): void {
-    const listed = this.sorted().transcripts.get(sessionsDir);
-    if (listed === undefined || stems.size === 0) return;
-    const { paths, nameAt } = listed;
-    for (let i = 0; i < paths.length; i++) {
-      const path = paths[i]!;
-      const stem = path.slice(nameAt, path.length - 6);
-      if (stems.has(stem)) stems.set(stem, true);
-    }
+  /** The names `<stem>.jsonl` in the sessions dir `agents/<id>/sessions`, as their stems. */
+  transcriptStems(sessionsDir: string): ReadonlySet<string> | undefined {
+    return this.sorted().stems.get(sessionsDir);
   }
 
   has(path: string): boolean {
     if (this.all) return this.all.has(path);
     const at = sessionsNameAt(path);
-    if (at >= 0 && path.endsWith('.jsonl')) {
-      const listed = this.sorted().transcripts.get(path.slice(0, at - 1));
-      if (listed === undefined) return false;
-      listed.set ??= new Set(listed.paths);
-      return listed.set.has(path);
-    }
+    if (at >= 0 && path.endsWith('.jsonl')) return this.transcriptStems(path.slice(0, at - 1))?.has(path.slice(at, path.length - 6)) === true;
     const all = new Set<string>();
     this.eachPath((each) => all.add(each));
     this.all = all;

@@ -240,15 +240,9 @@ function readOne(root: string, stateDir: string, inventory: InventoryPaths, file
   const count = holds.sessionFile.length;
   const judged = Math.min(count, Math.max(0, budget.entriesLeft));
   budget.entriesLeft -= judged;
-  // whether `<sessionId>.jsonl` lies beside sessions.json, for each sessionId read that way (as it is a
-  // string of the text, no lookup path is built for it)
-  const present = new Map<string, boolean>();
-  for (let index = 0; index < judged; index++) {
-    const sessionFile = holds.sessionFile[index];
-    const sessionId = holds.sessionId[index];
-    if (typeof sessionId === 'string' && !(typeof sessionFile === 'string' && sessionFile !== '')) present.set(sessionId, false);
-  }
-  inventory.transcriptsAmong(context.sessionsDir, present);
+  // `<sessionId>.jsonl` beside sessions.json is there when the sessionId is among the stems of the dir's
+  // names: looked up as it is (a string of the text), no path built for each
+  const stems = inventory.transcriptStems(context.sessionsDir);
   for (let index = 0; index < judged; index++) {
     const sessionFile = holds.sessionFile[index];
     if (typeof sessionFile === 'string' && sessionFile !== '') {
@@ -263,7 +257,7 @@ function readOne(root: string, stateDir: string, inventory: InventoryPaths, file
     }
     const sessionId = holds.sessionId[index];
     // once `missing` is full nothing more can be added: skip the lookup
-    if (typeof sessionId === 'string' && missing.size < MAX_SESSION_REFS && present.get(sessionId) !== true && isSafeSessionId(sessionId)) {
+    if (typeof sessionId === 'string' && missing.size < MAX_SESSION_REFS && stems?.has(sessionId) !== true && isSafeSessionId(sessionId)) {
       add(missing, `${transcriptPrefix}${sessionId}.jsonl`);
     }
   }

@@ -11,10 +11,11 @@
 // - in an entry the last of repeated keys wins, as in JSON.parse.
 // Any exception (a nesting too deep for the recursion) also means undefined.
 
-// How it is fast (4 × 3.4 MB in the #13 bench): one pass, positions in locals, a string's end found by
-// indexOf and its body then checked for raw control characters in a tight loop (escapes, rare, are walked
-// char by char), the top-level key's hash made in that same loop, and no object per entry: the fields go
-// into arrays, one slot per top-level value.
+// How it is fast (4 × 3.4 MB in the #13 bench): a string's end is found by indexOf (escapes, rare, are
+// walked char by char); its body needs no look for raw control characters when one regex test of the whole
+// text found none but newlines (then only the next newline's place is compared); a top-level key is told
+// from the others by a hash of at most 16 of its chars in a table of typed arrays, and compared char by char
+// with the keys of the same hash; no object per entry: the fields go into arrays, one slot per top-level value.
 
 /** What session-refs reads of one top-level value: its three fields, or `object: false` when it is not an object. */
 export interface SessionEntryFields {
@@ -57,17 +58,65 @@ function isArrayIndex(key: string): boolean {
   return /^(0|[1-9][0-9]{0,9})$/.test(key) && Number(key) < 4294967295;
 }
 
+/**
+ * The top-level keys seen so far, to refuse a repeated one: open addressing over two Int32Arrays (hash,
+ * key start + 1; 0 is empty), linear probing, doubled at half full.
+ */
+class KeyTable {
+  private hashes = new Int32Array(1024);
+  private starts = new Int32Array(1024);
+  private size = 0;
+
+  constructor(private readonly scanner: Scanner) {}
+
+  /** Adds the key text[start, end) (escape-free, followed by its quote); a repeat throws Bail. */
+  add(start: number, end: number): void {
+    const hash = this.scanner.hash(start, end);
+    const length = end - start;
+    const mask = this.hashes.length - 1;
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
+      const other = this.starts[i]! - 1;
+      if (other < 0) break;
+      // an earlier key ends at its quote: equal when the chars match and its quote is where this one's is
+      if (this.hashes[i] === hash && this.scanner.quoteAt(other + length) && this.scanner.sameText(other, start, length)) throw new Bail();
+    }
+    if (++this.size * 2 > this.hashes.length) this.grow();
+    this.put(hash, start);
+  }
+
+  private put(hash: number, start: number): void {
+    const mask = this.hashes.length - 1;
+    let i = hash & mask;
+    while (this.starts[i] !== 0) i = (i + 1) & mask;
+    this.hashes[i] = hash;
+    this.starts[i] = start + 1;
+  }
+
+  private grow(): void {
+    const { hashes, starts } = this;
+    this.hashes = new Int32Array(hashes.length * 2);
+    this.starts = new Int32Array(starts.length * 2);
+    for (let i = 0; i < hashes.length; i++) if (starts[i] !== 0) this.put(hashes[i]!, starts[i]! - 1);
+  }
+}
+
 class Scanner {
   p = 0;
   /** set by string(): whether the last string had an escape */
   escaped = false;
-  /** set by string(hash = true): a 30-bit FNV-1a hash of the last string's body (escape-free) */
-  hash = 0;
   /** where the next backslash at or after some earlier position is (NONE: none left) */
   private backslash = -1;
+  /**
+   * whether the text's only raw control characters (if any) are newlines: then `newline` tracks the next one
+   * as `backslash` does; else every string body is checked char by char
+   */
+  private readonly newlinesOnly: boolean;
+  private newline = -1;
   readonly out: ScannedSessions = { count: 0, sessionFile: [], sessionId: [], notObjects: [], skillsSnapshots: [] };
 
-  constructor(private readonly text: string) {}
+  constructor(private readonly text: string) {
+    this.newlinesOnly = !/[\x00-\x09\x0b-\x1f]/.test(text);
+  }
 
   skipWhitespace(): void {
     const text = this.text;
@@ -85,11 +134,8 @@ class Scanner {
     this.p++;
   }
 
-  /**
-   * A string starting at p (the quote): moves past it; returns where its content starts. With `hash`, an
-   * escape-free string's hash is left in this.hash.
-   */
-  string(hash: boolean): number {
+  /** A string starting at p (the quote): moves past it; returns where its content starts. */
+  string(): number {
     const text = this.text;
     const start = this.p + 1;
     if (text.charCodeAt(this.p) !== QUOTE) throw new Bail();
@@ -104,14 +150,12 @@ class Scanner {
       return start;
     }
     // no escape: the body is text[start, end), which must hold no raw control character
-    if (hash) {
-      let h = 0x811c9dc5;
-      for (let i = start; i < end; i++) {
-        const code = text.charCodeAt(i);
-        if (code < 0x20) throw new Bail();
-        h = Math.imul(h ^ code, 0x01000193);
+    if (this.newlinesOnly) {
+      if (this.newline < start) {
+        const next = text.indexOf('\n', start);
+        this.newline = next < 0 ? NONE : next;
       }
-      this.hash = h & 0x3fffffff;
+      if (this.newline < end) throw new Bail();
     } else {
       for (let i = start; i < end; i++) if (text.charCodeAt(i) < 0x20) throw new Bail();
     }
@@ -180,7 +224,7 @@ class Scanner {
   /** Skips one value (validating it); p at its first character, after it at the end. */
   value(): void {
     const code = this.text.charCodeAt(this.p);
-    if (code === QUOTE) this.string(false);
+    if (code === QUOTE) this.string();
     else if (code === 0x7b) this.object(-1);
     else if (code === 0x5b) this.array();
     else if (code === 0x74) this.literal('true');
@@ -220,7 +264,7 @@ class Scanner {
     let hasSkills = false;
     for (;;) {
       this.skipWhitespace();
-      const keyStart = this.string(false);
+      const keyStart = this.string();
       const keyLength = this.p - 1 - keyStart;
       // 0: another key, 1: sessionFile, 2: sessionId, 3: skillsSnapshot
       let field = 0;
@@ -239,7 +283,7 @@ class Scanner {
       if (field === 1 || field === 2) {
         let value: string | null;
         if (text.charCodeAt(this.p) === QUOTE) {
-          const start = this.string(false);
+          const start = this.string();
           value = this.stringValue(start);
         } else {
           this.value();
@@ -263,15 +307,36 @@ class Scanner {
     if (hasSkills) out.skillsSnapshots.push([slot, skills]);
   }
 
+  /**
+   * A 30-bit FNV-1a hash of the length of text[start, end) and of at most 16 of its chars, the first 4 and
+   * the last 12 (where keys like agent:main:whatsapp:dm:+15550000001 differ). Keys that share one are
+   * compared in full (sameText).
+   */
+  hash(start: number, end: number): number {
+    const text = this.text;
+    let h = Math.imul(0x811c9dc5 ^ (end - start), 0x01000193);
+    const head = Math.min(end, start + 4);
+    for (let i = start; i < head; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+    for (let i = Math.max(head, end - 12); i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+    return h & 0x3fffffff;
+  }
+
+  quoteAt(p: number): boolean {
+    return this.text.charCodeAt(p) === QUOTE;
+  }
+
+  /** text[a, a + length) and text[b, b + length) hold the same chars. */
+  sameText(a: number, b: number, length: number): boolean {
+    const text = this.text;
+    for (let i = 0; i < length; i++) if (text.charCodeAt(a + i) !== text.charCodeAt(b + i)) return false;
+    return true;
+  }
+
   /** The top-level object: its values' fields in Object.values order. */
   entries(): ScannedSessions {
     const text = this.text;
     const out = this.out;
-    // repeated keys: told by hash; after the first equal hash, by the key strings themselves
-    const hashes = new Set<number>();
-    let exact: Set<string> | undefined;
-    const starts: number[] = [];
-    const ends: number[] = [];
+    const keys = new KeyTable(this);
     this.skipWhitespace();
     this.expect(0x7b);
     this.skipWhitespace();
@@ -279,27 +344,13 @@ class Scanner {
     else {
       for (let slot = 0; ; slot++) {
         this.skipWhitespace();
-        const keyStart = this.string(exact === undefined);
+        const keyStart = this.string();
         const keyEnd = this.p - 1;
         // an escaped key could equal an unescaped one: rare enough to leave to JSON.parse
         if (this.escaped) throw new Bail();
         const first = text.charCodeAt(keyStart);
         if (first >= 0x30 && first <= 0x39 && isArrayIndex(text.slice(keyStart, keyEnd))) throw new Bail();
-        if (exact === undefined) {
-          const h = this.hash;
-          if (hashes.has(h)) {
-            exact = new Set<string>();
-            for (let i = 0; i < starts.length; i++) exact.add(text.slice(starts[i], ends[i]));
-          } else hashes.add(h);
-        }
-        if (exact !== undefined) {
-          const key = text.slice(keyStart, keyEnd);
-          if (exact.has(key)) throw new Bail();
-          exact.add(key);
-        } else {
-          starts.push(keyStart);
-          ends.push(keyEnd);
-        }
+        keys.add(keyStart, keyEnd);
         // every slot gets its two fields (undefined when absent): the arrays stay packed
         out.sessionFile.push(undefined);
         out.sessionId.push(undefined);
