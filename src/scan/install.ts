@@ -10,6 +10,7 @@ import { dotenvSecretValues, parseDotenv } from './dotenv.js';
 import { summariseEnvVarKeys } from './config-env.js';
 import { scanWorkspaceGit } from './git.js';
 import { checkIncludes } from './includes.js';
+import { InventoryPaths } from './inventory-paths.js';
 import { readSessionRefs, type SessionsBudget } from './session-refs.js';
 import { fsTypeOf, hostPathInRoot, resolveLink } from './links.js';
 import { readHead, readTail, readTextCapped, type Reader } from './read.js';
@@ -269,12 +270,9 @@ function lookAtWorkspace(context: CollectContext, stateDir: string, inventory: F
   return { inventory: workspaceInventory, ...(git ? { git } : {}) };
 }
 
-const SESSIONS_JSON = /^agents\/[^/]+\/sessions\/sessions\.json$/;
-
-/** The paths sessions.json files record; the lookup set of every inventory path is built only when there is one. */
+/** The paths sessions.json files record (no Set of every inventory path: InventoryPaths looks up what it needs). */
 function sessionRefsOf(context: CollectContext, stateDir: string, inventory: FileInventory): Install['sessionRefs'] {
-  if (!inventory.entries.some((entry) => entry.path.endsWith('sessions.json') && SESSIONS_JSON.test(entry.path))) return [];
-  return readSessionRefs(context.root, stateDir, new Set(inventory.entries.map((entry) => entry.path)), context.home, { ...(context.sessionsBudget ? { budget: context.sessionsBudget } : {}), problems: context.problems });
+  return readSessionRefs(context.root, stateDir, InventoryPaths.ofEntries(inventory.entries), context.home, { ...(context.sessionsBudget ? { budget: context.sessionsBudget } : {}), problems: context.problems });
 }
 
 export function collectInstall(

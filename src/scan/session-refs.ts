@@ -7,7 +7,8 @@ import { isInside, isStrictlyInside } from '../knowledge/paths.js';
 import { BUDGET_CODE, type ScanProblem, type SessionPathRefs } from '../model.js';
 import { hostPathInRoot } from './links.js';
 import { readTextCapped } from './read.js';
-import { scanSessionEntries, type SessionEntryFields } from './sessions-scan.js';
+import { InventoryPaths } from './inventory-paths.js';
+import { scanSessions } from './sessions-scan.js';
 
 export const MAX_SESSIONS_JSON_BYTES = 64 * 1024 * 1024;
 /** every sessions.json of one scan together (issue 10): each may be 64 MiB, and a home may hold thousands */
@@ -21,7 +22,6 @@ export const MAX_SCAN_SESSION_ENTRIES = 200_000;
 /** at most this many paths of each kind per sessions.json */
 export const MAX_SESSION_REFS = 500;
 
-const SESSIONS_JSON = /^agents\/[^/]+\/sessions\/sessions\.json$/;
 const ABSOLUTE = /^(\/|~\/|[A-Za-z]:[\\/])/;
 const SAFE_SESSION_ID = /^[A-Za-z0-9._-]+$/;
 
@@ -54,7 +54,7 @@ interface Context {
   stateDir: string;
   /** the home the state dir is in: an old home prefix of a sessionFile maps onto it */
   home?: string;
-  inventoryPaths: ReadonlySet<string>;
+  inventoryPaths: Pick<ReadonlySet<string>, 'has'>;
   /** sessions dir, relative to the state dir */
   sessionsDir: string;
 }
@@ -102,8 +102,11 @@ export function relocatedTo(context: Pick<Context, 'stateDir' | 'home' | 'invent
   return undefined;
 }
 
-/** What a sessions.json holds that this file reads, wherever it lies: its entries' two names, its skill paths. */
-type ParsedSessions = { entries: { sessionFile?: string; sessionId?: string }[]; skillPaths: string[] } | { parseError: string };
+/**
+ * What a sessions.json holds that this file reads, wherever it lies: its entries' two names (one slot per
+ * entry that is an object; a name that is not a string is read as absent), its skill paths.
+ */
+type ParsedSessions = { sessionFile: unknown[]; sessionId: unknown[]; skillPaths: string[] } | { parseError: string };
 
 /** What one scan shares between its sessions.json reads. */
 export interface SessionsBudget {
@@ -138,28 +141,27 @@ function remember(budget: SessionsBudget, key: string, holds: ParsedSessions, si
   budget.parsedBytes += size;
 }
 
-/** The entries' names and the skill paths of a sessions.json text. */
+/** The entries' names and the skill paths of a sessions.json text: through the fast scanner (sessions-scan.ts) when it is sure, else JSON.parse. */
 function parseSessions(text: string): ParsedSessions {
-  const entries = sessionEntries(text);
-  if (!Array.isArray(entries)) return entries;
+  const scanned = scanSessions(text);
+  if (scanned === undefined) return parseSessionsSlowly(text);
   const skillPaths = new Set<string>();
-  const names: { sessionFile?: string; sessionId?: string }[] = [];
-  for (const entry of entries) {
-    if (!entry.object) continue;
-    const { sessionFile, sessionId, skillsSnapshot } = entry;
-    names.push({ ...(typeof sessionFile === 'string' && sessionFile !== '' ? { sessionFile } : {}), ...(typeof sessionId === 'string' ? { sessionId } : {}) });
-    if (skillsSnapshot !== undefined) collectPaths(skillsSnapshot, skillPaths);
+  for (const [, skillsSnapshot] of scanned.skillsSnapshots) collectPaths(skillsSnapshot, skillPaths);
+  if (scanned.notObjects.length === 0) return { sessionFile: scanned.sessionFile, sessionId: scanned.sessionId, skillPaths: [...skillPaths] };
+  // values that are no object have no slot
+  const notObject = new Set(scanned.notObjects);
+  const sessionFile: unknown[] = [];
+  const sessionId: unknown[] = [];
+  for (let slot = 0; slot < scanned.count; slot++) {
+    if (notObject.has(slot)) continue;
+    sessionFile.push(scanned.sessionFile[slot]);
+    sessionId.push(scanned.sessionId[slot]);
   }
-  return { entries: names, skillPaths: [...skillPaths] };
+  return { sessionFile, sessionId, skillPaths: [...skillPaths] };
 }
 
-/**
- * The entries of a sessions.json text, as JSON.parse + Object.values give them, reduced to the fields read
- * here: through the fast scanner (sessions-scan.ts) when it is sure, else JSON.parse of the whole text.
- */
-function sessionEntries(text: string): SessionEntryFields[] | { parseError: string } {
-  const scanned = scanSessionEntries(text);
-  if (scanned) return scanned;
+/** parseSessions through JSON.parse of the whole text, as JSON.parse + Object.values give the entries. */
+function parseSessionsSlowly(text: string): ParsedSessions {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -168,11 +170,16 @@ function sessionEntries(text: string): SessionEntryFields[] | { parseError: stri
     return { parseError: 'invalid JSON' };
   }
   if (!isObject(parsed)) return { parseError: 'not a JSON object' };
-  return Object.values(parsed).map((entry) => {
-    if (!isObject(entry)) return { object: false };
-    const { sessionFile, sessionId, skillsSnapshot } = entry;
-    return { object: true, sessionFile, sessionId, skillsSnapshot };
-  });
+  const skillPaths = new Set<string>();
+  const sessionFile: unknown[] = [];
+  const sessionId: unknown[] = [];
+  for (const entry of Object.values(parsed)) {
+    if (!isObject(entry)) continue;
+    sessionFile.push(entry.sessionFile);
+    sessionId.push(entry.sessionId);
+    if (entry.skillsSnapshot !== undefined) collectPaths(entry.skillsSnapshot, skillPaths);
+  }
+  return { sessionFile, sessionId, skillPaths: [...skillPaths] };
 }
 
 interface ScanShare {
@@ -215,32 +222,30 @@ function holdsOf(root: string, machinePath: string, scan: ScanShare): ParsedSess
   return holds;
 }
 
-function readOne(root: string, stateDir: string, inventoryPaths: ReadonlySet<string>, file: string, home: string | undefined, scan: ScanShare): SessionPathRefs {
+function isSafeSessionId(sessionId: string): boolean {
+  return SAFE_SESSION_ID.test(sessionId) && sessionId !== '.' && sessionId !== '..';
+}
+
+function readOne(root: string, stateDir: string, inventory: InventoryPaths, file: string, home: string | undefined, scan: ScanShare): SessionPathRefs {
   const refs: SessionPathRefs = { file, sessionFiles: [], skillPaths: [], missingTranscripts: [] };
   const holds = holdsOf(root, path.posix.join(stateDir, file), scan);
   if (holds === undefined) return { ...refs, parseError: "not read: the scan's sessions.json budget was spent" };
   if ('parseError' in holds) return { ...refs, parseError: holds.parseError };
-  const context: Context = { root, stateDir, inventoryPaths, sessionsDir: path.posix.dirname(file), ...(home ? { home } : {}) };
+  const context: Context = { root, stateDir, inventoryPaths: inventory, sessionsDir: path.posix.dirname(file), ...(home ? { home } : {}) };
   const transcriptPrefix = `${context.sessionsDir}/`;
   const sessionFiles = new Set<string>();
   const missing = new Set<string>();
   const relocated = new Map<string, { from: string; to: string }>();
   const { budget } = scan;
-  for (const [index, { sessionFile, sessionId }] of holds.entries.entries()) {
-    if (budget.entriesLeft <= 0) {
-      if (!budget.reported.entries) {
-        budget.reported.entries = true;
-        const machinePath = path.posix.join(stateDir, file);
-        scan.problems.push({
-          path: machinePath,
-          code: BUDGET_CODE,
-          message: `stopped judging sessions.json entries at ${machinePath} (entry ${index + 1} of ${holds.entries.length}): the scan's budget (${budget.limits.entries.toLocaleString('en-US')} entries for every sessions.json) was spent; the ones past it were not checked for moved paths or missing transcripts`,
-        });
-      }
-      break;
-    }
-    budget.entriesLeft -= 1;
-    if (sessionFile !== undefined) {
+  const count = holds.sessionFile.length;
+  const judged = Math.min(count, Math.max(0, budget.entriesLeft));
+  budget.entriesLeft -= judged;
+  // `<sessionId>.jsonl` beside sessions.json is there when the sessionId is among the stems of the dir's
+  // names: looked up as it is (a string of the text), no path built for each
+  const stems = inventory.transcriptStems(context.sessionsDir);
+  for (let index = 0; index < judged; index++) {
+    const sessionFile = holds.sessionFile[index];
+    if (typeof sessionFile === 'string' && sessionFile !== '') {
       if (ABSOLUTE.test(sessionFile)) add(sessionFiles, sessionFile);
       const absent = missing.size < MAX_SESSION_REFS ? missingTranscript(context, sessionFile) : undefined;
       if (absent !== undefined) add(missing, absent);
@@ -248,13 +253,22 @@ function readOne(root: string, stateDir: string, inventoryPaths: ReadonlySet<str
         const moved = relocatedTo(context, path.posix.normalize(sessionFile));
         if (moved) relocated.set(sessionFile, { from: moved.from, to: moved.to });
       }
-    } else if (sessionId !== undefined && SAFE_SESSION_ID.test(sessionId) && sessionId !== '.' && sessionId !== '..') {
-      // once `missing` is full nothing more can be added: skip building the path and the lookup
-      if (missing.size < MAX_SESSION_REFS) {
-        const transcript = `${transcriptPrefix}${sessionId}.jsonl`;
-        if (!inventoryPaths.has(transcript)) add(missing, transcript);
-      }
+      continue;
     }
+    const sessionId = holds.sessionId[index];
+    // once `missing` is full nothing more can be added: skip the lookup
+    if (typeof sessionId === 'string' && missing.size < MAX_SESSION_REFS && stems?.has(sessionId) !== true && isSafeSessionId(sessionId)) {
+      add(missing, `${transcriptPrefix}${sessionId}.jsonl`);
+    }
+  }
+  if (judged < count && !budget.reported.entries) {
+    budget.reported.entries = true;
+    const machinePath = path.posix.join(stateDir, file);
+    scan.problems.push({
+      path: machinePath,
+      code: BUDGET_CODE,
+      message: `stopped judging sessions.json entries at ${machinePath} (entry ${judged + 1} of ${count}): the scan's budget (${budget.limits.entries.toLocaleString('en-US')} entries for every sessions.json) was spent; the ones past it were not checked for moved paths or missing transcripts`,
+    });
   }
   return {
     ...refs,
@@ -267,24 +281,23 @@ function readOne(root: string, stateDir: string, inventoryPaths: ReadonlySet<str
 
 /**
  * Reads every `agents/<id>/sessions/sessions.json` of an install. `inventoryPaths` are the state dir's inventory
- * paths (relative); a transcript counts as missing when its path is not among them (inside the state dir) or,
- * outside the state dir, when it is not on disk. Within `scan.budget`, shared by every install of a scan (a
- * fresh one when none is given); a cut is an EBUDGET problem in `scan.problems`. Never throws.
+ * paths (relative; an InventoryPaths spares the Set of them all); a transcript counts as missing when its path
+ * is not among them (inside the state dir) or, outside the state dir, when it is not on disk. Within
+ * `scan.budget`, shared by every install of a scan (a fresh one when none is given); a cut is an EBUDGET
+ * problem in `scan.problems`. Never throws.
  */
 export function readSessionRefs(
   root: string,
   stateDir: string,
-  inventoryPaths: ReadonlySet<string>,
+  inventoryPaths: ReadonlySet<string> | InventoryPaths,
   home?: string,
   scan: { budget?: SessionsBudget; problems?: ScanProblem[] } = {},
 ): SessionPathRefs[] {
   const share: ScanShare = { budget: scan.budget ?? sessionsBudget(), problems: scan.problems ?? [] };
-  const files: string[] = [];
-  for (const file of inventoryPaths) if (file.endsWith('sessions.json') && SESSIONS_JSON.test(file)) files.push(file);
-  files.sort();
-  return files.map((file) => {
+  const inventory = inventoryPaths instanceof InventoryPaths ? inventoryPaths : InventoryPaths.ofSet(inventoryPaths);
+  return inventory.sessionsFiles().map((file) => {
     try {
-      return readOne(root, stateDir, inventoryPaths, file, home, share);
+      return readOne(root, stateDir, inventory, file, home, share);
     } catch (error) {
       return { file, sessionFiles: [], skillPaths: [], missingTranscripts: [], parseError: (error as NodeJS.ErrnoException).code ?? 'cannot read' };
     }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BUDGET_CODE, type ScanProblem } from '../../src/model.js';
 import { MAX_SCAN_SESSION_ENTRIES, MAX_SCAN_SESSIONS_JSON_BYTES, MAX_SESSIONS_JSON_BYTES, MAX_SESSION_REFS, readSessionRefs, relocatedTo, sessionsBudget } from '../../src/scan/session-refs.js';
+import { InventoryPaths } from '../../src/scan/inventory-paths.js';
 import { spyOnReadsOf } from '../helpers/read-spy.js';
 
 let root: string;
@@ -104,6 +105,70 @@ describe('readSessionRefs', () => {
       to: '/home/alice/.resonix/agents/main/sessions/x.jsonl',
     });
     expect(relocatedTo({ stateDir: '/home/alice/.resonix', home: '/home/alice', inventoryPaths: new Set(['agents/main/sessions/x.jsonl']) }, '/srv/alice/.resonix/agents/main/sessions/gone.jsonl')).toBeUndefined();
+  });
+
+  it('an InventoryPaths of the walk\'s entries answers as the Set of their paths (#13): every kind of lookup', () => {
+    const sessions = {
+      relativeHere: { sessionFile: 'r1.jsonl' },
+      relativeGone: { sessionFile: 'r2.jsonl' },
+      relativeUp: { sessionFile: '../../work/sessions/w1.jsonl' },
+      relativeElsewhere: { sessionFile: '../../../notes/n1.jsonl' },
+      insideHere: { sessionFile: `${STATE}/agents/lookups/sessions/i1.jsonl` },
+      insideGone: { sessionFile: `${STATE}/agents/lookups/sessions/i2.jsonl` },
+      insideNotATranscript: { sessionFile: `${STATE}/workspace/AGENTS.md` },
+      outsideThere: { sessionFile: '/srv/transcripts/g7.jsonl' },
+      outsideGone: { sessionFile: '/srv/transcripts/gone.jsonl' },
+      relocated: { sessionFile: '/Users/alice/.resonix/agents/lookups/sessions/i1.jsonl' },
+      relocatedGone: { sessionFile: '/Users/alice/.resonix/agents/lookups/sessions/i2.jsonl' },
+      idHere: { sessionId: 'id1' },
+      idGone: { sessionId: 'id2' },
+      idOnlyInAnotherAgent: { sessionId: 'w1' },
+      idOfADir: { sessionId: 'dir' },
+      idUnsafe: { sessionId: '../../work/sessions/w1' },
+      idDot: { sessionId: '.' },
+      idNotAString: { sessionId: 3 },
+      emptyFileFallsBackToId: { sessionFile: '', sessionId: 'id3' },
+    };
+    write(`${STATE}/agents/lookups/sessions/sessions.json`, JSON.stringify(sessions, null, 2));
+    const paths = [
+      '',
+      'agents/lookups/sessions/sessions.json',
+      'agents/lookups/sessions/r1.jsonl',
+      'agents/lookups/sessions/i1.jsonl',
+      'agents/lookups/sessions/id1.jsonl',
+      'agents/lookups/sessions/dir.jsonl',
+      'agents/lookups/sessions/dir.jsonl/x',
+      'agents/work/sessions/w1.jsonl',
+      'workspace/AGENTS.md',
+    ];
+    const expected = {
+      file: 'agents/lookups/sessions/sessions.json',
+      sessionFiles: [
+        `${STATE}/agents/lookups/sessions/i1.jsonl`,
+        `${STATE}/agents/lookups/sessions/i2.jsonl`,
+        `${STATE}/workspace/AGENTS.md`,
+        '/srv/transcripts/g7.jsonl',
+        '/srv/transcripts/gone.jsonl',
+        '/Users/alice/.resonix/agents/lookups/sessions/i1.jsonl',
+        '/Users/alice/.resonix/agents/lookups/sessions/i2.jsonl',
+      ],
+      skillPaths: [],
+      missingTranscripts: [
+        'agents/lookups/sessions/r2.jsonl',
+        // outside the state dir (../../../notes from the sessions dir is still inside it: notes/n1.jsonl)
+        'notes/n1.jsonl',
+        'agents/lookups/sessions/i2.jsonl',
+        '/srv/transcripts/gone.jsonl',
+        '/Users/alice/.resonix/agents/lookups/sessions/i2.jsonl',
+        'agents/lookups/sessions/id2.jsonl',
+        'agents/lookups/sessions/w1.jsonl',
+        'agents/lookups/sessions/id3.jsonl',
+      ],
+      relocated: [{ from: '/Users/alice/.resonix', to: `${STATE}/agents/lookups/sessions/i1.jsonl` }],
+    };
+    const entries = paths.map((entryPath) => ({ path: entryPath, type: 'file' as const, mode: 0o600, uid: 0, gid: 0, size: 1, mtimeMs: 0 }));
+    expect(readSessionRefs(root, STATE, new Set(paths))).toEqual([expected]);
+    expect(readSessionRefs(root, STATE, InventoryPaths.ofEntries(entries))).toEqual([expected]);
   });
 
   it('keeps parse errors as data without quoting the content', () => {

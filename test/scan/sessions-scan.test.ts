@@ -97,6 +97,38 @@ describe('scanSessionEntries', () => {
     expect(scanSessionEntries(`${text.slice(0, -1)},"agent:main:whatsapp:dm:+155577":{}}`)).toBeUndefined();
   });
 
+  it('tells apart keys the sampled hash cannot (same length, first 4 and last 12 chars), and finds a repeat among them (#13)', () => {
+    // the hash reads only the length and those 16 chars: these all share one hash
+    const keys = ['agent:main:whatsapp:dm:+15550000001', 'agent:work:whatsapp:dm:+15550000001', 'agent:ops0:whatsapp:dm:+15550000001', 'agentXmainXwhatsapp:dm:+15550000001'];
+    const value = Object.fromEntries(keys.map((key, index) => [key, { sessionId: `s${index}` }]));
+    const text = JSON.stringify(value);
+    expect(agrees(text)?.map((fields) => fields.sessionId)).toEqual(['s0', 's1', 's2', 's3']);
+    for (const key of keys) expect(scanSessionEntries(`${text.slice(0, -1)},${JSON.stringify(key)}:{}}`)).toBeUndefined();
+    // a key that is another's beginning, or has it as its beginning, is no repeat
+    expect(agrees('{"agent:main:x":{},"agent:main:xy":{},"agent:main:":{}}')).toHaveLength(3);
+    // thousands of keys in one bucket (past the table's first size): still told apart, a repeat still found
+    const many = Array.from({ length: 3000 }, (_, index) => `agent:${String(index).padStart(6, '0')}:whatsapp:dm:+15550000001`);
+    const crowded = JSON.stringify(Object.fromEntries(many.map((key) => [key, {}])));
+    expect(agrees(crowded)).toHaveLength(3000);
+    expect(scanSessionEntries(`${crowded.slice(0, -1)},"${many[1234]}":{}}`)).toBeUndefined();
+  });
+
+  it('declines a raw newline or other control character in a string, whatever else the text holds (#13)', () => {
+    const pretty = JSON.stringify({ a: { sessionId: 'x' }, b: { sessionId: 'y' } }, null, 2);
+    expect(agrees(pretty)).toHaveLength(2);
+    // only newlines in the text: one in a string is found by its place; an escaped one is no raw newline
+    expect(agrees(pretty.replace('"y"', '"y\\n"'))?.[1]?.sessionId).toBe('y\n');
+    for (const raw of ['\n', '\r', '\t', '\u0001', '\u001f']) {
+      for (const text of [pretty, JSON.stringify({ a: { sessionId: 'x' }, b: { sessionId: 'y' } })]) {
+        expect(scanSessionEntries(text.replace('"y"', `"y${raw}"`))).toBeUndefined();
+        expect(scanSessionEntries(text.replace('"b"', `"b${raw}"`))).toBeUndefined();
+        expect(scanSessionEntries(text.replace('"sessionId":', `"session${raw}Id":`).replace('"sessionId": ', `"session${raw}Id": `))).toBeUndefined();
+      }
+    }
+    // a newline before the first string and after the last one is whitespace
+    expect(agrees(`\n${JSON.stringify({ a: { sessionId: 'x' } })}\n`)).toHaveLength(1);
+  });
+
   it('keeps the last of repeated fields in an entry, and reads escaped keys and values', () => {
     expect(agrees('{"a": {"sessionId": "x", "sessionId": "y", "session\\u0046ile": "\\/p\\u00e9\\n", "sessionFile": 3}}')).toEqual([{ object: true, sessionId: 'y', sessionFile: null }]);
     expect(agrees('{"a": {"sessionFile": "\\/p\\u00e9\\n"}}')).toEqual([{ object: true, sessionFile: '/pé\n' }]);
