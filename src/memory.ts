@@ -6,7 +6,6 @@
 // collections. Below BIG_RUN_ENTRIES a run is small enough that the collection would cost more than it saves.
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import type { Machine } from './model.js';
 
 /** entries (all inventories of a machine) from which a run collects at its phase boundaries */
 export const BIG_RUN_ENTRIES = 20_000;
@@ -36,16 +35,4 @@ function collector(): (() => void) | null {
 export function collectAtPhaseEnd(entries: number): void {
   if (entries < BIG_RUN_ENTRIES) return;
   collector()?.();
-}
-
-/** The entries of every inventory of a machine: how big a run is. */
-export function entriesOf(machine: Machine): number {
-  let count = 0;
-  for (const home of machine.homes) {
-    for (const install of home.installs) {
-      count += install.inventory.entries.length;
-      for (const workspace of install.workspaces) count += workspace.inventory.entries.length;
-    }
-  }
-  return count;
 }

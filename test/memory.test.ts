@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BIG_RUN_ENTRIES, collectAtPhaseEnd, entriesOf } from '../src/memory.js';
-import type { Machine } from '../src/model.js';
+import { BIG_RUN_ENTRIES, collectAtPhaseEnd } from '../src/memory.js';
 
 /** A WeakRef to an object nothing else holds, past the job that made it (a WeakRef keeps its target until then). */
 async function droppedObject(): Promise<WeakRef<object>> {
@@ -21,18 +20,5 @@ describe('collectAtPhaseEnd', () => {
     collectAtPhaseEnd(BIG_RUN_ENTRIES - 1);
     // no allocation since: nothing but a full collection could have freed it
     expect(ref.deref()).toBeDefined();
-  });
-});
-
-describe('entriesOf', () => {
-  it('counts the entries of every install and workspace inventory', () => {
-    const inventory = (n: number) => ({ root: '/x', exists: true, entries: new Array(n).fill({}) });
-    const machine = {
-      homes: [
-        { installs: [{ inventory: inventory(3), workspaces: [{ inventory: inventory(2) }, { inventory: inventory(1) }] }] },
-        { installs: [{ inventory: inventory(4), workspaces: [] }] },
-      ],
-    } as unknown as Machine;
-    expect(entriesOf(machine)).toBe(10);
   });
 });

@@ -20,7 +20,7 @@ import { discoverServiceUnits, type RawServiceUnit } from './services.js';
 import { sessionsBudget } from './session-refs.js';
 import { DEFAULT_MAX_ENTRIES } from './walk.js';
 import type { ProgressCounter } from '../progress.js';
-import { collectAtPhaseEnd, entriesOf } from '../memory.js';
+import { collectAtPhaseEnd } from '../memory.js';
 
 export interface ScanOptions {
   mode: 'live' | 'image';
@@ -521,6 +521,6 @@ export async function scanMachine(options: ScanOptions): Promise<ScanResult> {
     problems,
   });
   // the walk's buffers and stats are dead now: what follows grows the heap from what the scan keeps
-  collectAtPhaseEnd(entriesOf(machine));
+  collectAtPhaseEnd((options.maxEntries ?? DEFAULT_MAX_ENTRIES) - entryBudget.remaining);
   return { machine, secrets };
 }
